@@ -1,0 +1,69 @@
+"""classbox: an offline-first classroom server for rural schools."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any, Mapping
+
+from flask import Flask
+
+from classbox.version import __version__
+
+__all__ = ["create_app", "__version__"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web application.
+
+    `config` is either a loaded classbox.config.Config, or a mapping of flat overrides
+    ({"data_dir": ..., "web.behind_nginx": True}) applied on top of the usual sources.
+    """
+    from classbox import features
+    from classbox.config import Config, load_config
+    from classbox.errors import register_error_handlers
+    from classbox.extensions import csrf, socketio
+    from classbox.setup import box_id, prepare_data_dir, read_secret
+    from classbox.storage.db import close_db
+
+    cfg = config if isinstance(config, Config) else load_config(overrides=config)
+    prepare_data_dir(cfg).conn.close()
+
+    app = Flask(__name__)
+    app.config.update(
+        CLASSBOX=cfg,
+        BOX_ID=box_id(cfg),
+        SECRET_KEY=read_secret(cfg.data_dir, "secret_key"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="classbox_session",
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=12),
+        MAX_CONTENT_LENGTH=cfg["web"]["max_upload_mb"] * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        STARTED_AT=time.monotonic(),
+    )
+    app.teardown_appcontext(close_db)
+    csrf.init_app(app)
+    socketio.init_app(app, async_mode=_async_mode(cfg),
+                      max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
+    register_error_handlers(app)
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"box_name": cfg["box"]["name"], "version": __version__}
+
+    for init in features.hooks("init_app"):
+        init(app)
+    return app
+
+
+def _async_mode(cfg) -> str:
+    """gevent when running under gunicorn's gevent worker, threading otherwise (tests, tools)."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    except ImportError:
+        pass
+    return "threading"

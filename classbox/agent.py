@@ -1,0 +1,94 @@
+"""The agent: one process for everything that talks beyond the classroom.
+
+Features contribute services through `agent_services(config)`; each service has a `name`
+and a `run(stop)` method that returns soon after `stop` (a threading.Event) is set. The
+agent runs each in a thread, records a heartbeat in the database, and on SIGTERM or SIGINT
+sets `stop` and waits at most STOP_GRACE_S for the services to finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Protocol
+
+from classbox import features
+from classbox.config import Config
+from classbox.storage import open_database
+from classbox.storage.core import set_state
+from classbox.systemd_notify import sd_notify
+
+STOP_GRACE_S = 4.0
+HEARTBEAT_S = 10.0
+
+log = logging.getLogger("classbox.agent")
+
+
+class AgentService(Protocol):
+    """A long-running part of the agent."""
+
+    name: str
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set, then return promptly."""
+
+
+def collect_services(config: Config) -> list[AgentService]:
+    """Every feature's services for this config."""
+    services: list[AgentService] = []
+    for make in features.hooks("agent_services"):
+        services.extend(make(config))
+    return services
+
+
+def _guarded(service: AgentService, stop: threading.Event) -> None:
+    """Run a service; a crash is logged and restarted after a pause, never fatal to the agent."""
+    while not stop.is_set():
+        try:
+            service.run(stop)
+            return
+        except Exception:
+            log.exception("agent service %s failed; restarting in 5 s", service.name)
+            stop.wait(5.0)
+
+
+def _heartbeat(config: Config, services: list[AgentService]) -> None:
+    db = open_database(config.data_dir, durable=False)
+    try:
+        with db.conn:
+            set_state(db, "agent", {"pid_alive": True, "monotonic": time.monotonic(),
+                                    "wall_time": time.time(), "services": [s.name for s in services]})
+    finally:
+        db.conn.close()
+
+
+def run_agent(config: Config, stop: threading.Event | None = None) -> int:
+    """Run the agent until SIGTERM/SIGINT (or `stop` is set); return the exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    services = collect_services(config)
+    threads = [threading.Thread(target=_guarded, args=(s, stop), name=s.name, daemon=True) for s in services]
+    for thread in threads:
+        thread.start()
+    log.info("agent started with services: %s", ", ".join(s.name for s in services) or "none")
+    sd_notify("READY=1\nSTATUS=classbox agent running")
+    while not stop.is_set():
+        try:
+            _heartbeat(config, services)
+        except Exception:
+            log.exception("agent heartbeat failed")
+        stop.wait(HEARTBEAT_S)
+    sd_notify("STOPPING=1")
+    deadline = time.monotonic() + STOP_GRACE_S
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in threads if t.is_alive()]
+    if stuck:
+        log.warning("services still running at exit: %s", ", ".join(stuck))
+    log.info("agent stopped")
+    return 0

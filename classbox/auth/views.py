@@ -1,0 +1,66 @@
+"""The login and logout pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+
+from classbox.auth.throttle import Throttle
+from classbox.auth.users import authenticate
+from classbox.storage import get_db
+
+bp = Blueprint("auth", __name__)
+
+login_throttle = Throttle(limit=5, window_s=300)
+address_throttle = Throttle(limit=30, window_s=300)
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    """Only follow a `next` that stays on this box."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log a teacher or admin in (throttled per login and per address)."""
+    status = 200
+    if request.method == "POST":
+        login_name = request.form.get("login", "").strip().lower()[:64]
+        password = request.form.get("password", "")[:1024]
+        keys = (f"login:{login_name}",)
+        address = (f"ip:{request.remote_addr}",)
+        wait = max(login_throttle.retry_after(*keys), address_throttle.retry_after(*address))
+        if wait > 0:
+            flash(f"Trop d'essais. Réessayez dans {int(wait) + 1} secondes.", "error")
+            status = 429
+        else:
+            user = authenticate(get_db(), login_name, password)
+            if user is None:
+                login_throttle.failed(*keys)
+                address_throttle.failed(*address)
+                current_app.logger.info("failed login for %r from %s", login_name, request.remote_addr)
+                flash("Identifiant ou mot de passe incorrect.", "error")
+                status = 401
+            else:
+                login_throttle.reset(*keys)
+                session.clear()
+                session["user_id"] = user["id"]
+                session["pw"] = user["password_hash"][-16:]
+                session.permanent = True
+                default = url_for("admin.index") if user["role"] == "admin" and "admin.index" in current_app.view_functions else "/teacher"
+                return redirect(_safe_next(request.args.get("next"), default))
+    return render_template("auth/login.html"), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Log out and return to the pupil home."""
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,1 @@
+"""Discovery: mDNS advertising, the projector's connect page, `classbox discover`."""

@@ -1,0 +1,56 @@
+"""Error responses: French HTML pages for people, JSON under /api/ for programs."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES_FR = {
+    400: ("Requête incorrecte", "La demande envoyée n'a pas pu être comprise."),
+    401: ("Connexion nécessaire", "Connectez-vous pour accéder à cette page."),
+    403: ("Accès refusé", "Vous n'avez pas le droit d'accéder à cette page."),
+    404: ("Page introuvable", "Cette page n'existe pas sur la classbox."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible ici."),
+    413: ("Fichier trop gros", "Le fichier envoyé dépasse la taille autorisée."),
+    416: ("Plage demandée invalide", "La partie demandée du fichier n'existe pas."),
+    429: ("Trop de demandes", "Patientez un peu avant de réessayer."),
+    500: ("Erreur du serveur", "Un problème est survenu sur la classbox. Réessayez dans un instant."),
+    503: ("Service indisponible", "La classbox n'est pas prête. Réessayez dans un instant."),
+}
+
+
+def wants_json() -> bool:
+    """API paths, and clients that ask only for JSON, get JSON errors."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _error_response(error: HTTPException):
+    code = error.code or 500
+    title, text = MESSAGES_FR.get(code, (error.name, error.description or ""))
+    if isinstance(error, CSRFError):
+        text = "Le formulaire a expiré. Rechargez la page et recommencez."
+    if wants_json():
+        body = {"error": error.name.lower().replace(" ", "_"), "status": code,
+                "message": error.description if code != 500 else "internal error"}
+        response = jsonify(body)
+    else:
+        response = render_template("error.html", code=code, title=title, text=text)
+    headers = error.get_response().headers if code != 500 else {}
+    extra = {k: v for k, v in headers.items() if k in ("Retry-After", "Allow", "Content-Range", "WWW-Authenticate")}
+    return response, code, extra
+
+
+def register_error_handlers(app: Flask) -> None:
+    """French error pages and JSON errors for every HTTP error and unexpected exception."""
+    app.register_error_handler(HTTPException, _error_response)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return _error_response(error)
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return _error_response(InternalServerError())

@@ -1,0 +1,33 @@
+"""The feature packages, and the hooks each may offer.
+
+A feature package (classbox/<feature>/__init__.py) may define:
+- `migrations`: a sqlite-utils Migrations set named "classbox.<feature>";
+- `init_app(app)`: register blueprints, Socket.IO handlers, admin sections;
+- `cli_commands()`: click commands or groups added to `classbox`;
+- `agent_services(config)`: long-running services for `classbox agent` (see classbox.agent).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+FEATURES = [
+    "classbox.auth",
+    "classbox.library",
+    "classbox.classroom",
+    "classbox.sync",
+    "classbox.discovery",
+    "classbox.health",
+    "classbox.privacy",
+]
+
+
+def feature_modules() -> list[ModuleType]:
+    """Import every feature package."""
+    return [importlib.import_module(name) for name in FEATURES]
+
+
+def hooks(name: str) -> list:
+    """Every feature's hook called `name`, in feature order."""
+    return [getattr(m, name) for m in feature_modules() if hasattr(m, name)]

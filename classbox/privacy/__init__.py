@@ -1,0 +1,1 @@
+"""Privacy (RGPD): export and erase a pupil's data across every feature."""

@@ -1,0 +1,87 @@
+"""Running the web app under gunicorn, and `serve` = web + agent in one process tree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from classbox.config import Config
+
+WORKER_CLASSES = {
+    "gevent": {"worker_class": "gevent", "worker_connections": 2000},
+    "threading": {"worker_class": "gthread", "threads": 400},
+}
+
+class ClassboxGunicorn(BaseApplication):
+    """A gunicorn application that builds classbox with create_app inside the worker."""
+
+    def __init__(self, config: Config, options: dict[str, Any]):
+        self.classbox_config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from classbox import create_app
+
+        return create_app(self.classbox_config)
+
+def _post_worker_init(worker) -> None:
+    """The worker has built the app: tell systemd the web service can serve."""
+    from classbox.systemd_notify import sd_notify
+
+    sd_notify("READY=1\nSTATUS=classbox web serving")
+
+def gunicorn_options(config: Config) -> dict[str, Any]:
+    """Gunicorn settings for one worker of the configured class."""
+    kind = config["web"]["worker_class"]
+    if kind not in WORKER_CLASSES:
+        from classbox.config import ConfigError
+
+        raise ConfigError(f"[web] worker_class: expected one of {sorted(WORKER_CLASSES)}, got {kind!r}")
+    return {
+        "bind": f"{config['web']['host']}:{config['web']['port']}",
+        "workers": 1,
+        "timeout": 120,
+        "graceful_timeout": 5,
+        "keepalive": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "post_worker_init": _post_worker_init,
+        "proc_name": "classbox-web",
+        "control_socket_disable": True,
+        **WORKER_CLASSES[kind],
+    }
+
+def run_web(config: Config) -> None:
+    """Serve the web app until gunicorn is told to stop."""
+    ClassboxGunicorn(config, gunicorn_options(config)).run()
+
+def serve_all(config: Config, config_path: str | None, overrides: dict[str, Any]) -> int:
+    """Run the agent as a child process and the web app in the foreground."""
+    from classbox.cli_support import env_for_children
+
+    env = env_for_children(config_path, overrides)
+    agent = subprocess.Popen([sys.executable, "-m", "classbox", "agent"], env=env)
+    print(f"classbox: serving http://{config['web']['host']}:{config['web']['port']}/ "
+          f"(data dir {config.data_dir}, agent pid {agent.pid})", flush=True)
+    try:
+        run_web(config)
+    except SystemExit as done:
+        return int(done.code or 0)
+    finally:
+        if agent.poll() is None:
+            agent.terminate()
+            try:
+                agent.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                agent.wait()
+    return 0

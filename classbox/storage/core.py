@@ -1,0 +1,43 @@
+"""Tables every feature may use: box-wide key/value state and the monotonic sequence."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("classbox.core")
+
+
+@migrations()
+def m001_state(db: sqlite_utils.Database) -> None:
+    """Box-wide state: agent heartbeat, last backup, learned clock offset…"""
+    db["box_state"].create({"key": str, "value": str, "seq": int}, pk="key")
+    db["sequence"].create({"name": str, "value": int}, pk="name")
+
+
+def next_seq(db: sqlite_utils.Database, name: str = "records") -> int:
+    """A monotonic number for ordering records without trusting the wall clock."""
+    db.execute(
+        "INSERT INTO sequence (name, value) VALUES (?, 1) "
+        "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+        [name],
+    )
+    return db.execute("SELECT value FROM sequence WHERE name = ?", [name]).fetchone()[0]
+
+
+def set_state(db: sqlite_utils.Database, key: str, value: Any) -> None:
+    """Store a JSON value under a key (no commit: the caller's transaction decides)."""
+    db.execute(
+        "INSERT INTO box_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, json.dumps(value)],
+    )
+
+
+def get_state(db: sqlite_utils.Database, key: str, default: Any = None) -> Any:
+    """Read a JSON value stored with set_state."""
+    row = db.execute("SELECT value FROM box_state WHERE key = ?", [key]).fetchone()
+    return default if row is None else json.loads(row[0])

@@ -1,0 +1,62 @@
+"""Schema migrations: one sqlite-utils Migrations set per feature, applied at start.
+
+Each feature package owns a set named "classbox.<feature>" so features evolve their tables
+independently. A database that records a classbox migration this code does not know was
+written by a newer classbox: we refuse to touch it rather than guess.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this version of classbox."""
+
+
+def migration_sets() -> list[Migrations]:
+    """Every feature's migration set, in application order."""
+    from classbox.features import FEATURES
+
+    sets = []
+    for name in ["classbox.storage.core", *FEATURES]:
+        module = importlib.import_module(name)
+        migrations = getattr(module, "migrations", None)
+        if migrations is not None:
+            sets.append(migrations)
+    return sets
+
+
+
+
+def check_not_newer(db: sqlite_utils.Database, sets: list[Migrations]) -> None:
+    """Refuse a database holding classbox migrations unknown to this version."""
+    table = db[Migrations.migrations_table]
+    if not table.exists():
+        return
+    known = {(m.name, mig.name) for m in sets for mig in m._migrations}
+    for row in table.rows:
+        if not row["migration_set"].startswith("classbox."):
+            continue
+        if (row["migration_set"], row["name"]) not in known:
+            raise SchemaError(
+                f"database {db.conn.execute('PRAGMA database_list').fetchone()[2]} was written by a "
+                f"newer classbox (migration {row['migration_set']}:{row['name']}); "
+                "install that version or restore a backup"
+            )
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply every pending migration; return the names applied ("set:name")."""
+    sets = migration_sets()
+    check_not_newer(db, sets)
+    applied = []
+    for migrations in sets:
+        for pending in migrations.pending(db):
+            applied.append(f"{migrations.name}:{pending.name}")
+        migrations.apply(db)
+    return applied
