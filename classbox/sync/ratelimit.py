@@ -38,10 +38,11 @@ class RateLimiter:
                 now = self.clock()
                 self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
                 self.stamp = now
-                if self.tokens >= min(nbytes, self.capacity):
+                need = min(nbytes, self.capacity)
+                if self.tokens >= need - 1e-6:
                     self.tokens -= nbytes
                     return
-                self.sleep(min(0.5, (min(nbytes, self.capacity) - self.tokens) / self.rate))
+                self.sleep(min(0.5, max(0.001, (need - self.tokens) / self.rate)))
 
     def stream(self, data: bytes | Iterable[bytes], counter: Callable[[int], None] | None = None
                ) -> Iterator[bytes]:

@@ -63,8 +63,11 @@ def make_connectors(config: Config, link: Link, db: sqlite_utils.Database, clock
 class SyncRunner:
     """One sync pass at a time; keeps its Link (and its pooled connections) between passes."""
 
-    def __init__(self, config: Config, link: Link | None = None, now=time.time):
+    def __init__(self, config: Config, link: Link | None = None, now=time.time,
+                 local_now=dt.datetime.now, connectors=None):
         self.config = config
+        self.local_now = local_now
+        self.connectors = connectors or make_connectors
         self.window = SyncWindow(config["sync"]["window"])
         self.link = link or Link(config["sync"]["timeout_s"], config["sync"]["max_kbps"])
         self.now = now
@@ -83,7 +86,7 @@ class SyncRunner:
     def _once(self, db: sqlite_utils.Database, stop: threading.Event | None) -> dict[str, Any]:
         summary: dict[str, Any] = {"delivered": 0, "dead": 0, "retry": 0, "stopped": False,
                                    "window_open": True}
-        local = dt.datetime.now()
+        local = self.local_now()
         if not self.window.is_open(local):
             summary["window_open"] = False
             status.refresh(db, window_open=False)
@@ -94,7 +97,7 @@ class SyncRunner:
         self.link.stop_event = stop
         self.link.deadline_mono = time.monotonic() + self.window.seconds_left(local)
         sent0, received0 = self.link.sent, self.link.received
-        connectors = make_connectors(self.config, self.link, db, clock)
+        connectors = self.connectors(self.config, self.link, db, clock)
         try:
             for target in outbox.pending_targets(db):
                 connector = connectors.get(target)
