@@ -54,11 +54,24 @@ class Link:
         if self.should_stop():
             raise LinkClosed("sync stopped")
         headers = dict(headers or {})
-        body: Iterator[bytes] | None = None
         if content is not None:
             headers["Content-Length"] = str(len(content))
-            body = self.limiter.stream(content, self._count_sent)
         self._count_sent(HEADER_OVERHEAD)
+        for attempt in (1, 2):
+            try:
+                return self._request(method, url, content, headers, auth, timeout)
+            except _Stale:
+                if attempt == 2:
+                    raise Transient(f"{method} {_short(url)}: connection closed by the peer") from None
+        raise AssertionError("unreachable")
+
+    def _request(self, method: str, url: str, content: bytes | None, headers: dict[str, str],
+                 auth: httpx.Auth | None, timeout: float | None) -> httpx.Response:
+        """One try; a pooled connection the peer had closed raises _Stale (safe to resend:
+        every request of the sync is idempotent)."""
+        body: Iterator[bytes] | None = None
+        if content is not None:
+            body = self.limiter.stream(content, self._count_sent)
         extra = {"timeout": timeout} if timeout is not None else {}
         mono_sent = time.monotonic()
         try:
@@ -76,6 +89,10 @@ class Link:
             raise
         except httpx.TimeoutException as err:
             raise Transient(f"{method} {_short(url)}: timeout ({type(err).__name__})") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as err:
+            if time.monotonic() - mono_sent < 1.0:
+                raise _Stale() from err
+            raise Transient(f"{method} {_short(url)}: {type(err).__name__} {err}") from None
         except httpx.TransportError as err:
             raise Transient(f"{method} {_short(url)}: {type(err).__name__} {err}") from None
         if self.on_date is not None:
@@ -114,6 +131,10 @@ class Link:
     def close(self) -> None:
         """Close the pooled connections."""
         self.client.close()
+
+
+class _Stale(Exception):
+    """A pooled connection was closed by the peer before our request got through."""
 
 
 def check_status(response: httpx.Response, what: str) -> None:

@@ -38,7 +38,7 @@ def ensure_ralph() -> Path:
 
 
 class Ralph:
-    """`ralph runserver -b fs` on a loopback port with its own data dir and credentials."""
+    """ralph's LRS (fs backend) on a loopback port with its own data dir and credentials."""
 
     username = "classbox"
     password = "lrs-secret-pw"
@@ -78,16 +78,14 @@ class Ralph:
                    RALPH_APP_DIR=str(self.workdir / "app"),
                    RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH=str(self.data),
                    RALPH_RUNSERVER_BACKEND="fs")
-        if self.gzip_requests:
-            command = [str(RALPH_VENV / "bin" / "python"), str(Path(__file__).with_name("ralph_gzip.py")),
-                       self.host, str(self.port)]
-        else:
-            command = [str(self.ralph), "runserver", "-b", "fs", "-h", self.host, "-p", str(self.port)]
+        # ralph's own app and settings, started like `ralph runserver -b fs` (see ralph_launch.py)
+        command = [str(RALPH_VENV / "bin" / "python"), str(Path(__file__).with_name("ralph_launch.py")),
+                   self.host, str(self.port), *(["--gzip"] if self.gzip_requests else [])]
         if self.netns:
             command = ["ip", "netns", "exec", self.netns, *command]
-        log = open(self.workdir / "ralph.log", "ab")
-        self.proc = subprocess.Popen(command, cwd=self.workdir / "cwd", env=env, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.workdir / "ralph.log", "ab") as log:
+            self.proc = subprocess.Popen(command, cwd=self.workdir / "cwd", env=env, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_http(f"http://{self.host}:{self.port}/__heartbeat__", timeout=60, proc=self.proc)
         except Exception:
@@ -105,7 +103,7 @@ class Ralph:
                 self.proc.wait()
 
     def stop(self) -> None:
-        """SIGTERM the server's process group (runserver spawns a reloader child)."""
+        """SIGTERM the server's process group."""
         self._signal(signal.SIGTERM)
 
     def kill9(self) -> None:
@@ -152,11 +150,11 @@ class DavServer:
         return json.loads(self.faults.read_text())
 
     def start(self) -> "DavServer":
-        log = open(self.workdir / "dav.log", "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(DAV_SERVER), str(self.root), str(self.port), self.username,
-             self.password, str(self.faults)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.workdir / "dav.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(DAV_SERVER), str(self.root), str(self.port), self.username,
+                 self.password, str(self.faults)],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_http(f"http://127.0.0.1:{self.port}/", proc=self.proc)
         return self
 

@@ -70,8 +70,8 @@ class XapiConnector:
                 self.gzip = "yes"
                 return response
             plain = self.link.request("POST", self.url, body, self.headers, self.auth)
-            if plain.status_code < 300 or plain.status_code == 409:
-                self.gzip = "no"
+            if plain.status_code < 500 and plain.status_code != response.status_code:
+                self.gzip = "no"  # the peer reads plain bodies but not gzip ones
             return plain
         return self.link.request("POST", self.url, body, self.headers, self.auth)
 
