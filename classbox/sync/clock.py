@@ -23,6 +23,7 @@ STATE_KEY = "sync.clock"
 TIMESYNC_FLAG = "/run/systemd/timesync/synchronized"
 KEEP_BOOTS = 20
 REANCHOR_S = 2.0
+TIMESYNC_TRUST_S = 60.0  # a Date header (1 s precision) only overrides timesyncd beyond this
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,14 @@ class Clock:
         with self.db.conn:
             set_state(self.db, STATE_KEY, self.state)
 
+    def _predicted(self, mono_now: float) -> float | None:
+        """True time at `mono_now` according to this boot's anchor, if any."""
+        boot = self.state["boots"].get(self.boot_id)
+        return None if boot is None else boot["true"] + (mono_now - boot["mono"])
+
     def _anchor(self, true_now: float, mono_now: float, source: str) -> None:
         """Record that true time was `true_now` at monotonic `mono_now` in this boot."""
         current = self.state["boots"].get(self.boot_id)
-        if current is not None:
-            predicted = current["true"] + (mono_now - current["mono"])
-            if abs(predicted - true_now) < REANCHOR_S and current.get("source") == source:
-                return
         first = current.get("first_mono", mono_now) if current else mono_now
         self.state["boots"][self.boot_id] = {"true": true_now, "mono": mono_now, "source": source,
                                              "learned": true_now, "first_mono": first}
@@ -82,10 +84,15 @@ class Clock:
         self._save()
 
     def check_timesyncd(self) -> bool:
-        """Trust the wall clock when systemd-timesyncd says it is synchronized."""
+        """Trust the wall clock when timesyncd says it is synchronized and nothing better is known.
+
+        Only the first anchor of a boot comes from here: once a peer's Date header or an earlier
+        anchor dated this boot, a wall clock moved later by hand does not override it.
+        """
         if not os.path.exists(self.timesync_flag):
             return False
-        self._anchor(self.wall(), self.monotonic(), "timesyncd")
+        if self.boot_id not in self.state["boots"]:
+            self._anchor(self.wall(), self.monotonic(), "timesyncd")
         return True
 
     def observe_date(self, date_header: str | None, mono_sent: float, mono_recv: float) -> bool:
@@ -93,11 +100,15 @@ class Clock:
         true = parse_http_date(date_header)
         if true is None:
             return False
-        boot = self.state["boots"].get(self.boot_id)
-        if boot is not None and boot.get("source") == "timesyncd":
-            return True  # timesyncd is finer than a 1-second Date header
         # The header's second was truncated: the true instant is about half a second later.
-        self._anchor(true + 0.5, (mono_sent + mono_recv) / 2, "date-header")
+        true, mono = true + 0.5, (mono_sent + mono_recv) / 2
+        predicted = self._predicted(mono)
+        if predicted is not None:
+            source = self.state["boots"][self.boot_id].get("source")
+            tolerance = TIMESYNC_TRUST_S if source == "timesyncd" else REANCHOR_S
+            if abs(predicted - true) < tolerance:
+                return True
+        self._anchor(true, mono, "date-header")
         return True
 
     def known(self) -> bool:

@@ -14,7 +14,7 @@ from classbox.config import Config, read_secret_file
 from classbox.setup import box_id
 from classbox.storage import open_database
 from classbox.sync import outbox, status
-from classbox.sync.backoff import next_delay
+from classbox.sync.backoff import Transient, next_delay
 from classbox.sync.clock import Clock
 from classbox.sync.connectors import Connector
 from classbox.sync.connectors.webdav import WebdavConnector
@@ -103,6 +103,8 @@ class SyncRunner:
                 connector = connectors.get(target)
                 if connector is None:
                     continue
+                if not clock.known():
+                    self._learn_time(connector)
                 if not self._drain(db, target, connector, summary):
                     break
             if not summary["stopped"]:
@@ -113,6 +115,15 @@ class SyncRunner:
             purge_if_due(db, self.config)
             status.refresh(db, window_open=True, clock=clock)
         return summary
+
+    def _learn_time(self, connector: Connector) -> None:
+        """One cheap request so the peer's Date header dates the records before they are built."""
+        url = getattr(connector, "probe_url", None)
+        if url:
+            try:
+                self.link.request("HEAD", url)
+            except Transient:
+                pass
 
     def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
                summary: dict[str, Any]) -> bool:

@@ -40,6 +40,7 @@ class Connector(Protocol):
     kind: str
     target: str
     batch_size: int
+    probe_url: str  # any answer's Date header dates the box before the first record is built
 
     def deliver(self, records: list[OutboxRecord]) -> list[Outcome]:
         """Try to deliver these records (same target, seq order)."""

@@ -45,6 +45,7 @@ class WebdavConnector:
                  target: str = "workspace", box_id: str = ""):
         self.link = link
         self.base = url.rstrip("/")
+        self.probe_url = self.base + "/"
         self.auth = httpx.BasicAuth(username, password) if username else None
         self.root = [slug(part) for part in root.strip("/").split("/") if part.strip()]
         self.data_dir = Path(data_dir).resolve()

@@ -30,6 +30,7 @@ class XapiConnector:
                  target: str = "lrs", batch_size: int = 50, use_gzip: bool = True):
         self.link = link
         self.url = endpoint.rstrip("/") + "/statements"
+        self.probe_url = endpoint.rstrip("/") + "/about"
         self.auth = httpx.BasicAuth(username, password) if username else None
         self.builder = builder
         self.date = date
