@@ -67,18 +67,29 @@ def parse_multistatus(body: bytes, base_url: str) -> tuple[list[RemoteFile], lis
         relative = path[len(base_path):].strip("/")
         if not relative:
             continue
-        prop = response.find(f".//{DAV}prop")
-        if prop is None:
-            continue
+        found = _found_props(response)
         url = urljoin(base_url, href)
-        if prop.find(f"{DAV}resourcetype/{DAV}collection") is not None:
+        if "resourcetype" in found and found["resourcetype"].find(f"{DAV}collection") is not None:
             folders.append(url.rstrip("/") + "/")
             continue
-        length = (prop.findtext(f"{DAV}getcontentlength") or "").strip()
+        length = (found["getcontentlength"].text or "").strip() if "getcontentlength" in found else ""
+        etag = (found["getetag"].text or "").strip() if "getetag" in found else ""
         name = "/".join(slug(part, "f", 120) for part in relative.split("/"))
-        files.append(RemoteFile(name, url, (prop.findtext(f"{DAV}getetag") or "").strip(),
-                                int(length) if length.isdigit() else None))
+        files.append(RemoteFile(name, url, etag, int(length) if length.isdigit() else None))
     return files, folders
+
+
+def _found_props(response: ElementTree.Element) -> dict[str, ElementTree.Element]:
+    """The properties of a response's 200 propstats, by local name."""
+    found = {}
+    for propstat in response.iter(f"{DAV}propstat"):
+        status = propstat.findtext(f"{DAV}status") or "200"
+        if " 200 " not in f" {status} ":
+            continue
+        for prop in propstat.iter(f"{DAV}prop"):
+            for child in prop:
+                found[child.tag.replace(DAV, "")] = child
+    return found
 
 
 class Inbox:
