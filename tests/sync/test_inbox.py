@@ -17,11 +17,13 @@ from tests.sync.test_webdav import dav_config
 pytestmark = pytest.mark.peer
 
 
-def make_zip() -> bytes:
+def make_zip(extra: bool = False) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("classbox-pack.json", '{"title": "Cycle de l\'eau"}')
-        archive.writestr("cours.html", "<p>La pluie</p>" * 2000)
+        if extra:
+            archive.writestr(zipfile.ZipInfo("nouveau.txt"), "mise à jour")
+        archive.writestr(zipfile.ZipInfo("classbox-pack.json"), '{"title": "Cycle de l\'eau"}')
+        archive.writestr(zipfile.ZipInfo("cours.html"), "<p>La pluie</p>" * 2000)
     return buffer.getvalue()
 
 
@@ -76,10 +78,9 @@ def test_inbox_imports_verified_files_once_and_applies_deletions(tmp_path, dav, 
     counts, _ = pull(config)
     assert counts["deleted"] == 1 and removed == [fiche_ref]
 
-    (folder / "pack-eau.zip").write_bytes(pack + b"")
-    (folder / "pack-eau.zip").touch()
+    (folder / "pack-eau.zip").write_bytes(make_zip(extra=True))
     counts, _ = pull(config)  # a changed upstream file (new ETag) is fetched again
-    assert counts["unchanged"] + counts["imported"] == 1
+    assert counts["imported"] == 1 and calls[-1] == ("pack-eau.zip", make_zip(extra=True))
 
 
 def test_interrupted_download_resumes_with_range(tmp_path, dav, imported):
