@@ -49,6 +49,13 @@ class RateLimiter:
         """Yield `data` in chunks no faster than the cap, counting the bytes sent."""
         chunks = [data] if isinstance(data, bytes) else data
         for block in chunks:
+            if not self.rate:  # no cap: one write, still stoppable between blocks
+                if self.should_stop():
+                    raise LinkClosed("sync stopped")
+                if counter:
+                    counter(len(block))
+                yield block
+                continue
             for start in range(0, len(block), CHUNK):
                 piece = block[start:start + CHUNK]
                 if self.should_stop():

@@ -89,7 +89,8 @@ class SyncRunner:
         local = self.local_now()
         if not self.window.is_open(local):
             summary["window_open"] = False
-            status.refresh(db, window_open=False)
+            if status.load(db).get("window_open") is not False:  # spare the SD card: write once
+                status.refresh(db, window_open=False)
             return summary
         clock = Clock(db)
         clock.check_timesyncd()
@@ -110,7 +111,7 @@ class SyncRunner:
             if not summary["stopped"]:
                 self._inbox(db, summary)
         finally:
-            status.record(db, "_link", sent=self.link.sent - sent0,
+            status.record(db, None, sent=self.link.sent - sent0,
                           received=self.link.received - received0)
             purge_if_due(db, self.config)
             status.refresh(db, window_open=True, clock=clock)
@@ -225,8 +226,8 @@ class SyncService:
             db.conn.close()
         if row[0] is None:
             return interval
-        wait = row[0] - time.time()
-        return interval if wait > interval + 60 else min(interval, max(0.5, wait))
+        wait = row[0] - time.time()  # <= 0: due but not sent (window, stop): wait the interval
+        return min(interval, max(0.5, wait)) if wait > 0 else interval
 
 
 def configured_targets(config: Config) -> list[str]:

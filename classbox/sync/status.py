@@ -7,6 +7,7 @@ Layout of the JSON value (stable, read by classbox/health):
    "window_open": bool, "clock": {"known": bool, "source": str|null, "offset_s": float|null},
    "targets": {target: {"pending": n, "dead": n, "delivered": n, "oldest_pending_age_s": s|null,
                         "last_success": epoch|null, "last_error": {...}|null}}}
+("inbox" appears as a target only with last_error, when a pull failed.)
 """
 
 from __future__ import annotations
@@ -38,12 +39,12 @@ def save(db: sqlite_utils.Database, status: dict[str, Any]) -> None:
         set_state(db, STATE_KEY, status)
 
 
-def record(db: sqlite_utils.Database, target: str, *, success: bool = False, error: str | None = None,
-           sent: int = 0, received: int = 0, now: float | None = None) -> None:
-    """Note a success, an error and bytes on the wire for a target."""
+def record(db: sqlite_utils.Database, target: str | None, *, success: bool = False,
+           error: str | None = None, sent: int = 0, received: int = 0, now: float | None = None) -> None:
+    """Note a success or an error for a target, and bytes on the wire."""
     now = time.time() if now is None else now
     status = load(db)
-    entry = status.setdefault("targets", {}).setdefault(target, {})
+    entry = status.setdefault("targets", {}).setdefault(target, {}) if target else {}
     if success:
         entry["last_success"] = status["last_success"] = now
     if error:
