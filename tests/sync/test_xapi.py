@@ -188,3 +188,29 @@ def test_gzip_accepted_by_the_peer_is_used(tmp_path):
             runner.link.close()
         assert [s["id"] for s in server.stored()] == ids
         assert sent < 100 * 400  # gzip: well under 400 bytes a statement on the wire
+
+
+def test_sync_stops_at_the_window_end_and_resumes_where_it_stopped(tmp_path, ralph):
+    import datetime as dt
+
+    config = lrs_config(tmp_path, ralph, **{"sync.window": "17:30-07:30", "sync.max_kbps": 64,
+                                            "sync.batch_size": 10, "sync.gzip": False})
+    db = open_database(config.data_dir)
+    ids = enqueue_answers(db, 60)
+    closing = dt.datetime(2026, 11, 25, 7, 29, 58)  # a Wednesday, two seconds before the end
+    runner = SyncRunner(config, local_now=lambda: closing)
+    summary = runner.once()
+    runner.link.close()
+    assert summary["stopped"] and 0 < summary["delivered"] < 60
+    first = stored_ids(ralph, box(config))
+    assert first == ids[:len(first)]
+    attempts = db.execute("SELECT MAX(attempts) FROM outbox WHERE state = 'pending'").fetchone()[0]
+    assert attempts == 0  # an interrupted batch is not counted as a failed attempt
+    assert SyncRunner(config, local_now=lambda: closing + dt.timedelta(hours=2)).once()["window_open"] is False
+    evening = SyncRunner(config, local_now=lambda: dt.datetime(2026, 11, 25, 18, 0))
+    try:
+        while evening.once()["delivered"]:
+            pass
+    finally:
+        evening.link.close()
+    assert stored_ids(ralph, box(config)) == ids
