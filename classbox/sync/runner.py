@@ -129,6 +129,15 @@ class SyncRunner:
     def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
                summary: dict[str, Any]) -> bool:
         """Deliver a target's due records in order; False if the pass must stop."""
+        before = summary["delivered"]
+        try:
+            return self._drain_loop(db, target, connector, summary)
+        finally:
+            if summary["delivered"] > before:  # one status write per target and pass
+                status.record(db, target, success=True)
+
+    def _drain_loop(self, db: sqlite_utils.Database, target: str, connector: Connector,
+                    summary: dict[str, Any]) -> bool:
         while True:
             if self.link.should_stop():
                 summary["stopped"] = True
@@ -158,8 +167,6 @@ class SyncRunner:
                 summary["dead"] += 1
                 log.warning("sync %s: record %s dead: %s", target, record.seq, outcome.error)
                 status.record(db, target, error=outcome.error)
-        if delivered:
-            status.record(db, target, success=True)
         rest = records[len(outcomes):]
         last = outcomes[-1] if outcomes else None
         if last is not None and last.status == "retry":
