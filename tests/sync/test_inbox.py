@@ -118,3 +118,20 @@ def test_hostile_listings_are_refused_or_ignored(body):
     except InboxError:
         return
     assert files == [] and folders == []
+
+
+def test_agent_lists_the_inbox_at_most_once_per_interval(tmp_path, dav, imported):
+    from classbox.sync.runner import SyncRunner
+
+    calls, _ = imported
+    (dav.root / "ressources").mkdir()
+    (dav.root / "ressources" / "a.txt").write_bytes(b"bonjour")
+    config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources"})
+    runner = SyncRunner(config)
+    try:
+        assert runner.once()["inbox"]["imported"] == 1
+        (dav.root / "ressources" / "b.txt").write_bytes(b"salut")
+        assert "inbox" not in runner.once()  # within the interval: no listing
+    finally:
+        runner.link.close()
+    assert [name for name, _ in calls] == ["a.txt"]
