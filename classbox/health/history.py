@@ -59,28 +59,28 @@ def _rollup(db: sqlite_utils.Database, before_id: int) -> None:
     set_state(db, ROLLUP_KEY, before_id - 1)
 
 
-def _prune(db: sqlite_utils.Database, now: float) -> None:
+def _prune(db: sqlite_utils.Database, now: float, resolution: int) -> None:
     """Drop points too old (or stamped in the future by a clock since corrected), then bound rows."""
-    for resolution, keep, bound in ((MINUTE, MINUTE_KEEP_S, MAX_MINUTE_ROWS), (HOUR, HOUR_KEEP_S, MAX_HOUR_ROWS)):
-        db.execute("DELETE FROM health_history WHERE resolution = ? AND (t < ? OR t > ?)",
-                   [resolution, now - keep, now + 2 * resolution])
-        db.execute("DELETE FROM health_history WHERE resolution = ? AND id <= "
-                   "(SELECT id FROM health_history WHERE resolution = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                   [resolution, resolution, bound])
+    keep, bound = (MINUTE_KEEP_S, MAX_MINUTE_ROWS) if resolution == MINUTE else (HOUR_KEEP_S, MAX_HOUR_ROWS)
+    db.execute("DELETE FROM health_history WHERE resolution = ? AND t < ?", [resolution, now - keep])
+    db.execute("DELETE FROM health_history WHERE resolution = ? AND t > ?", [resolution, now + 2 * resolution])
+    db.execute("DELETE FROM health_history WHERE resolution = ? AND id <= (SELECT id FROM health_history "
+               "WHERE resolution = ? ORDER BY id DESC LIMIT 1 OFFSET ?)", [resolution, resolution, bound])
 
 
 def record(db: sqlite_utils.Database, sample: dict[str, Any]) -> bool:
     """Add a sample's point (at most one a minute), roll up and prune; no commit here."""
     now = float(sample["wall"])
-    last = db.execute("SELECT id, t FROM health_history WHERE resolution = ? ORDER BY id DESC LIMIT 1",
-                      [MINUTE]).fetchone()
+    last = db.execute("SELECT id, t FROM health_history WHERE id = "
+                      "(SELECT MAX(id) FROM health_history WHERE resolution = ?)", [MINUTE]).fetchone()
     if last is not None and 0 <= now - last[1] < MIN_SPACING_S:
         return False
     cursor = db.conn.execute("INSERT INTO health_history (resolution, t, data) VALUES (?, ?, ?)",
                              [MINUTE, now, json.dumps(point(sample))])
     if last is not None and (now // HOUR != last[1] // HOUR):
         _rollup(db, cursor.lastrowid)
-    _prune(db, now)
+        _prune(db, now, HOUR)
+    _prune(db, now, MINUTE)
     return True
 
 

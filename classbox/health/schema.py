@@ -17,4 +17,5 @@ def m001_history(db: sqlite_utils.Database) -> None:
             data TEXT NOT NULL
         )"""
     )
-    db.execute("CREATE INDEX health_history_res ON health_history (resolution, id)")
+    db.execute("CREATE INDEX health_history_t ON health_history (resolution, t)")
+    db.execute("CREATE INDEX health_history_order ON health_history (resolution, id)")
