@@ -22,6 +22,19 @@ def state(db: sqlite_utils.Database, key: str) -> Any:
         return None
 
 
+def states(db: sqlite_utils.Database, keys: list[str]) -> dict[str, Any]:
+    """Several box_state values in one query (absent or unreadable ones are None)."""
+    rows = db.execute(f"SELECT key, value FROM box_state WHERE key IN ({', '.join('?' * len(keys))})",
+                      keys).fetchall()
+    found: dict[str, Any] = dict.fromkeys(keys)
+    for key, value in rows:
+        try:
+            found[key] = json.loads(value)
+        except (ValueError, TypeError):
+            pass
+    return found
+
+
 def _count(value: Any) -> int | None:
     """A non-negative count from another feature's state, None if it is not one."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

@@ -9,7 +9,7 @@ import sqlite_utils
 
 from classbox.config import Config
 from classbox.health import alerts, history
-from classbox.health.appstate import state
+from classbox.health.appstate import states
 from classbox.health.service import ALERTS_KEY, LATEST_KEY
 from classbox.version import __version__
 
@@ -43,9 +43,8 @@ def _heartbeat_alert(beat: Any, now: float) -> dict[str, Any] | None:
                         beat.get("last_ok_wall"), beat.get("since") or now)
 
 
-def latest_sample(db: sqlite_utils.Database) -> dict[str, Any] | None:
-    """The agent's latest sample, or None."""
-    sample = state(db, LATEST_KEY)
+def _valid_sample(sample: Any) -> dict[str, Any] | None:
+    """The stored sample if it looks like one."""
     return sample if isinstance(sample, dict) and isinstance(sample.get("wall"), (int, float)) else None
 
 
@@ -57,10 +56,9 @@ def build_report(db: sqlite_utils.Database, config: Config, box_id: str, now: fl
     body: dict[str, Any] = {"status": "ok", "version": __version__, "box": box,
                             "uptime_seconds": uptime_seconds, "generated_wall": now}
     try:
-        db.execute("SELECT 1").fetchone()
-        sample = latest_sample(db)
-        stored = state(db, ALERTS_KEY)
-        beat = state(db, HEARTBEAT_KEY)
+        found = states(db, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
+        sample = _valid_sample(found[LATEST_KEY])
+        stored, beat = found[ALERTS_KEY], found[HEARTBEAT_KEY]
         counts = history.counts(db)
     except sqlite3.Error as err:
         body.update(status="critical", db={"ok": False, "error": str(err)[:200]}, sample=None,

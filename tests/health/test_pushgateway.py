@@ -120,3 +120,11 @@ def test_no_link_means_no_push(fleet_box, app, service, db, fake_psutil):
     calls = []
     beat = push_once(db, fleet_box, app.config["BOX_ID"], push=lambda *a, **k: calls.append(a))
     assert calls == [] and not beat["ok"] and "réseau" in beat["error"]
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://127.0.0.1/x", "http://[::1"])
+def test_bad_pushgateway_urls_are_recorded_not_raised(fleet_box, app, service, db, url):
+    fleet_box["fleet"]["pushgateway"] = url
+    service.tick(db)
+    beat = push_once(db, fleet_box, app.config["BOX_ID"], timeout=2.0)
+    assert not beat["ok"] and beat["error"]
