@@ -87,6 +87,40 @@ def sampling_cost(data_dir: Path, samples: int) -> dict:
             "core_share_percent": 100 * amortised / interval}
 
 
+def admin_charts(db) -> list:
+    """The five 24-hour SVG charts of /admin, from the full minute history."""
+    from classbox.health.admin import CHARTS
+    from classbox.health.charts import line_chart
+
+    now = time.time()
+    points = history.series(db, now)
+    return [line_chart(key, title, unit, [(t, p.get(key)) for t, p in points], now - 86400, now, y_max=top)
+            for key, title, unit, top in CHARTS]
+
+
+def report_cost(data_dir: Path, n: int) -> dict:
+    """In-process CPU time of building the report and its exposition (immune to queueing noise)."""
+    from classbox.health.metrics import exposition
+    from classbox.health.report import build_report
+
+    config = load_config(path=os.devnull, env={}, overrides={"data_dir": data_dir})
+    db = prepare_data_dir(config)
+    out = {}
+    for name, work in (("healthz (SELECT 1)", lambda: db.execute("SELECT 1").fetchone()),
+                       ("report", lambda: build_report(db, config, "bench", time.time())),
+                       ("report+json", lambda: json.dumps(build_report(db, config, "bench", time.time()))),
+                       ("report+exposition", lambda: exposition(build_report(db, config, "bench", time.time()))),
+                       ("/admin 5 charts, 24 h", lambda: admin_charts(db))):
+        cpu = []
+        for _ in range(n):
+            start = time.process_time()
+            work()
+            cpu.append((time.process_time() - start) * 1000)
+        out[name] = (pct(cpu, 0.5), pct(cpu, 0.99))
+    db.conn.close()
+    return out
+
+
 def latency(url: str, path: str, n: int, client: httpx.Client) -> list[float]:
     times = []
     for _ in range(n):
@@ -114,6 +148,8 @@ def main() -> None:
         print(json.dumps({k: round(v, 3) for k, v in cost.items()}))
         print(f"sampling: {cost['tick_cpu_ms_mean']:.1f} ms CPU per tick, "
               f"{cost['core_share_percent']:.3f} % of one core at {cost['interval_s']:.0f} s (goal <= 1 %)")
+        for name, (p50, p99) in report_cost(data_dir, args.requests).items():
+            print(f"in-process CPU {name:20} p50 {p50:6.3f} ms  p99 {p99:6.3f} ms")
         results = {}
         with LiveServer(data_dir, command="web") as server, httpx.Client(timeout=10) as client:
             for path in ("/healthz", "/api/health", "/metrics"):

@@ -10,18 +10,36 @@ from markupsafe import Markup, escape
 WIDTH, HEIGHT = 640, 150
 LEFT, RIGHT, TOP, BOTTOM = 48, 8, 10, 22
 GAP_S = 180.0
+MAX_POINTS = 320
 
 
 def _fmt(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
 
 
-def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float, float]]]:
+def downsample(points: Sequence[tuple[float, float | None]], start: float, end: float,
+               buckets: int = MAX_POINTS) -> list[tuple[float, float | None]]:
+    """Average the points into at most `buckets` time slots (a slot with no value stays empty)."""
+    if len(points) <= buckets:
+        return list(points)
+    width = max(end - start, 1.0) / buckets
+    slots: dict[int, list[float]] = {}
+    times: dict[int, float] = {}
+    for t, v in points:
+        slot = int((t - start) // width)
+        times.setdefault(slot, start + (slot + 0.5) * width)
+        values = slots.setdefault(slot, [])
+        if v is not None:
+            values.append(v)
+    return [(times[s], sum(slots[s]) / len(slots[s]) if slots[s] else None) for s in sorted(slots)]
+
+
+def _segments(points: Sequence[tuple[float, float | None]], gap_s: float) -> list[list[tuple[float, float]]]:
     """Split the points where a value is missing or the agent was silent for a while."""
     segments: list[list[tuple[float, float]]] = [[]]
     last_t = None
     for t, v in points:
-        if v is None or (last_t is not None and t - last_t > GAP_S):
+        if v is None or (last_t is not None and t - last_t > gap_s):
             if segments[-1]:
                 segments.append([])
         if v is not None:
@@ -34,6 +52,8 @@ def line_chart(chart_id: str, title: str, unit: str, points: Sequence[tuple[floa
                start: float, end: float, y_min: float = 0.0, y_max: float | None = None) -> Markup:
     """An accessible SVG chart of one series between start and end (Unix times)."""
     values = [v for _, v in points if v is not None]
+    drawn = downsample(points, start, end)
+    gap_s = max(GAP_S, 3 * (end - start) / MAX_POINTS) if len(drawn) < len(points) else GAP_S
     top = max([*values, 1.0]) * 1.1 if y_max is None else max([y_max, *values])
     span_t, span_y = max(end - start, 1.0), max(top - y_min, 1e-9)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -62,7 +82,7 @@ def line_chart(chart_id: str, title: str, unit: str, points: Sequence[tuple[floa
         anchor = "start" if frac == 0 else "end" if frac == 1 else "middle"
         parts.append(f'<text x="{LEFT + frac * plot_w:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
                      f'{datetime.fromtimestamp(t).strftime("%H:%M")}</text>')
-    for segment in _segments(points):
+    for segment in _segments(drawn, gap_s):
         if len(segment) == 1:
             x, y = xy(*segment[0]).split(",")
             parts.append(f'<circle cx="{x}" cy="{y}" r="2" class="chart-line"/>')

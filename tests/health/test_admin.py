@@ -8,6 +8,7 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
 from classbox.admin_panels import AdminPanel, register_panel
+from classbox.health import charts
 from classbox.health.charts import line_chart
 from classbox.health.heartbeat import record
 
@@ -95,3 +96,14 @@ def test_chart_with_gaps_and_no_data():
                      0.0, 86400.0)
     assert gap.count("<polyline") == 1 and gap.count("<circle") == 2
     assert "maximum 5" in gap
+
+
+def test_a_full_day_is_averaged_for_drawing():
+    points = [(60.0 * i, 10.0 if i % 2 else 30.0) for i in range(1440)]
+    chart = line_chart("c", "Jour", "%", points, 0.0, 86400.0, y_max=100.0)
+    coordinates = chart.split('points="')[1].split('"')[0].split()
+    assert 100 < len(coordinates) <= 320
+    assert "minimum 10 %, maximum 30 %" in chart  # the summary uses the real values
+    plot_h = charts.HEIGHT - charts.TOP - charts.BOTTOM
+    drawn = [(charts.TOP + plot_h - float(c.split(",")[1])) / plot_h * 100 for c in coordinates]
+    assert all(15 < v < 25 for v in drawn)  # 10 and 30 alternate minute by minute: slots average them
