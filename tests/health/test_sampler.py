@@ -196,3 +196,19 @@ def test_real_readers_on_this_machine(db, config):
     assert sample["system"]["memory"]["total_bytes"] > 0
     assert sample["system"]["disk"]["total_bytes"] > 0
     assert sample["system"]["uptime_seconds"] > 0
+
+
+def test_latched_under_voltage_survives_an_agent_restart(db, config, clock):
+    from classbox.health.service import HealthService
+
+    files = {"/sys/class/hwmon/hwmon1/name": "rpi_volt\n", "/sys/class/hwmon/hwmon1/in0_lcrit_alarm": "1\n"}
+    no_vcgencmd = {"vcgencmd get_throttled": FileNotFoundError("vcgencmd")}
+    HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock)).tick(db)
+    files["/sys/class/hwmon/hwmon1/in0_lcrit_alarm"] = "0\n"
+    clock.advance(60)
+    restarted = HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock))
+    assert restarted.tick(db)["system"]["throttling"]["since_boot"]["under_voltage"] is True
+    files["/proc/sys/kernel/random/boot_id"] = "boot-2\n"
+    clock.advance(60)
+    after_reboot = HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock))
+    assert after_reboot.tick(db)["system"]["throttling"]["since_boot"]["under_voltage"] is False
