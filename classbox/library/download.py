@@ -14,7 +14,6 @@ from classbox.library.manifest import PackError
 from classbox.library.staging import check_free_space
 from classbox.library.store import file_sha256, valid_sha
 
-CHUNK = 256 * 1024
 PARTIAL_DIR = "downloads"
 
 
@@ -68,7 +67,7 @@ def download(config: Config, url: str, sha256: str | None = None,
                     check_free_space(config, (total or 0) - offset)
                     with open(target, "ab" if offset else "wb") as handle:
                         written = offset
-                        for chunk in response.iter_bytes(CHUNK):
+                        for chunk in response.iter_bytes():
                             written += len(chunk)
                             if written > (total or max_bytes):
                                 raise PackError("the server sent more bytes than announced")

@@ -19,7 +19,7 @@ from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, open_pack
 from classbox.library.staging import check_free_space, staging
-from classbox.library.store import CHUNK, BlobStore
+from classbox.library.store import CHUNK, BlobStore, fsync_dir
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
 
@@ -125,10 +125,13 @@ def _commit(db: sqlite_utils.Database, store: BlobStore, manifest: Manifest, can
     """Move staged blobs into the store and swap the pack's rows in one transaction."""
     new_blobs = [sha for _spec, sha, _size, _tmp in staged if store.find(sha) is None]
     written = 0
+    folders = set()
     for _spec, sha, size, tmp in staged:
         if store.find(sha) is None:
             written += size
-        store.adopt(tmp, sha)
+        folders.add(store.adopt(tmp, sha, sync_dir=False).parent)
+    for folder in folders:  # the renames are durable before the catalogue points at them
+        fsync_dir(folder)
     now = time.time()
     try:
         with db.conn:

@@ -120,8 +120,11 @@ class BlobStore:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def adopt(self, tmp: Path, sha: str) -> Path:
-        """Move a complete, fsynced temp file into place (kept if the blob already exists)."""
+    def adopt(self, tmp: Path, sha: str, sync_dir: bool = True) -> Path:
+        """Move a complete, fsynced temp file into place (kept if the blob already exists).
+
+        With sync_dir=False the caller fsyncs the blob's folder later (batched imports).
+        """
         final = self.path(sha)
         if final.exists():
             tmp.unlink(missing_ok=True)
@@ -129,7 +132,8 @@ class BlobStore:
         final.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp, 0o644)
         os.replace(tmp, final)
-        fsync_dir(final.parent)
+        if sync_dir:
+            fsync_dir(final.parent)
         return final
 
     def write_bytes(self, data: bytes) -> str:
