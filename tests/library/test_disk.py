@@ -59,6 +59,7 @@ def test_interrupted_import_leaves_nothing_after_next_start(lib_config, tmp_path
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()
     from classbox.cli import cli
 
     result = runner.invoke(cli, ["--data-dir", str(lib_config.data_dir), "library", "list"],
