@@ -1,0 +1,124 @@
+"""The mDNS responder behind the advertiser: python-zeroconf, wrapped in four verbs."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from zeroconf import DNSAddress, DNSOutgoing, IPVersion, ServiceInfo, Zeroconf
+
+CLASSBOX_TYPE = "_classbox._tcp.local."
+HTTP_TYPE = "_http._tcp.local."
+SERVICE_TYPES = (CLASSBOX_TYPE, HTTP_TYPE)
+
+# DNS wire constants (RFC 1035, RFC 6762 §10.2 cache-flush bit).
+_FLAGS_RESPONSE_AA = 0x8000 | 0x0400
+_TYPE_A, _TYPE_AAAA = 1, 28
+_CLASS_IN_FLUSH = 1 | 0x8000
+REGISTER_TIMEOUT_S = 20.0
+
+log = logging.getLogger("classbox.discovery")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What the box announces: instance name, host name, port and TXT properties."""
+
+    instance: str
+    host: str  # "classbox-ecole.local."
+    port: int
+    txt: dict[str, str] = field(default_factory=dict)
+
+
+class Responder(Protocol):
+    """An mDNS responder the advertiser drives (python-zeroconf, or a fake in tests)."""
+
+    def start(self, addresses: list[str]) -> None:
+        """Open the multicast sockets on these addresses."""
+
+    def register(self, spec: ServiceSpec, addresses: list[str]) -> str:
+        """Probe and announce both services; return the instance name won (suffixed on conflict)."""
+
+    def update(self, addresses: list[str], removed: list[str]) -> None:
+        """Move to a new address set: re-announce, and say goodbye to the removed addresses."""
+
+    def close(self) -> None:
+        """Send goodbyes (TTL 0) for everything announced and close the sockets."""
+
+
+def ip_version(addresses: list[str]) -> IPVersion:
+    """The IP versions python-zeroconf must open sockets for."""
+    has6 = any(":" in a for a in addresses)
+    has4 = any(":" not in a for a in addresses)
+    return IPVersion.All if has4 and has6 else IPVersion.V6Only if has6 else IPVersion.V4Only
+
+
+class ZeroconfResponder:
+    """Responder on python-zeroconf, bound to the box's own addresses only."""
+
+    def __init__(self, factory: Callable[..., Zeroconf] = Zeroconf):
+        self._factory = factory
+        self.zc: Zeroconf | None = None
+        self._spec: ServiceSpec | None = None
+        self._infos: list[ServiceInfo] = []
+
+    def start(self, addresses: list[str]) -> None:
+        self.zc = self._factory(interfaces=list(addresses), ip_version=ip_version(addresses))
+
+    def _info(self, type_: str, instance: str, addresses: list[str]) -> ServiceInfo:
+        spec = self._spec
+        assert spec is not None
+        return ServiceInfo(type_, f"{instance}.{type_}", port=spec.port, properties=spec.txt,
+                           server=spec.host, parsed_addresses=list(addresses))
+
+    def register(self, spec: ServiceSpec, addresses: list[str]) -> str:
+        assert self.zc is not None and self.zc.loop is not None
+        self._spec = spec
+        infos = [self._info(t, spec.instance, addresses) for t in SERVICE_TYPES]
+        # Both services probe at once: the box answers about 2 s after start, not 4.
+        future = asyncio.run_coroutine_threadsafe(_register_all(self.zc, infos), self.zc.loop)
+        future.result(REGISTER_TIMEOUT_S)
+        names = [info.name[: -len(info.type) - 1] for info in infos]
+        if len(set(names)) > 1:
+            log.warning("mDNS name conflict on one service only: announced as %s", " and ".join(map(repr, names)))
+        self._infos = infos
+        return names[0]
+
+    def update(self, addresses: list[str], removed: list[str]) -> None:
+        assert self.zc is not None and self._spec is not None
+        infos = [ServiceInfo(i.type, i.name, port=i.port, properties=self._spec.txt, server=i.server,
+                             parsed_addresses=list(addresses)) for i in self._infos]
+        for info in infos:  # registry first, so the rescan below re-announces the new records
+            self.zc.update_service(info)
+        self._infos = infos
+        self.zc.update_interfaces(list(addresses), ip_version=ip_version(addresses))
+        if removed:
+            self.zc.send(goodbye_for_addresses(self._spec.host, removed))
+
+    def close(self) -> None:
+        if self.zc is None:
+            return
+        try:
+            self.zc.close()  # unregisters every service: PTR/SRV/TXT/A goodbyes with TTL 0
+        finally:
+            self.zc = None
+            self._infos = []
+
+
+async def _register_all(zc: Zeroconf, infos: list[ServiceInfo]) -> None:
+    """Probe and announce several services concurrently (renamed on conflict)."""
+    announcements = await asyncio.gather(*(zc.async_register_service(i, allow_name_change=True) for i in infos))
+    await asyncio.gather(*announcements)
+
+
+def goodbye_for_addresses(host: str, addresses: list[str]) -> DNSOutgoing:
+    """A response withdrawing the host's address records for `addresses` (TTL 0)."""
+    out = DNSOutgoing(_FLAGS_RESPONSE_AA)
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        kind = _TYPE_AAAA if ip.version == 6 else _TYPE_A
+        out.add_answer_at_time(DNSAddress(host, kind, _CLASS_IN_FLUSH, 0, ip.packed), 0)
+    return out
