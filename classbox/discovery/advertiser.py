@@ -31,7 +31,7 @@ def dns_label(text: str, fallback: str = "classbox") -> str:
 
 def instance_name(box_name: str) -> str:
     """"Classbox <box name>", printable, cut to leave room for a conflict suffix in 63 bytes."""
-    name = " ".join("".join(ch for ch in box_name if ch.isprintable()).split()) or "Classbox"
+    name = " ".join("".join(ch if ch.isprintable() else " " for ch in box_name).split()) or "Classbox"
     full = name if name.lower().startswith("classbox") else f"Classbox {name}"
     data = full.encode("utf-8")[:58]
     return data.decode("utf-8", errors="ignore").rstrip()
@@ -109,6 +109,9 @@ class Advertiser:
         except Exception as err:  # an enumerator failure must not kill the advertiser
             log.warning("cannot list network addresses: %s", err)
             return
+        if addresses == self._current and self._responder is not None and self._responder.conflicted():
+            self._rename()
+            return
         if addresses == self._current and (self._responder is not None or not addresses):
             return
         if self._monotonic() < self._retry_at:
@@ -121,6 +124,18 @@ class Advertiser:
             self._error = str(err)[:300]
             self._drop()
             self._retry_at = self._monotonic() + self.retry_s
+        self._write()
+
+    def _rename(self) -> None:
+        assert self._responder is not None
+        old = self._instance
+        try:
+            self._instance = self._responder.rename()
+            log.warning("mDNS name conflict: %r is announced by another box, now announced as %r",
+                        old, self._instance)
+        except Exception as err:
+            log.warning("renaming after an mDNS name conflict failed: %s", err)
+            self._drop()
         self._write()
 
     def _apply(self, addresses: list[str]) -> None:

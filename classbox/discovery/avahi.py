@@ -23,7 +23,7 @@ def avahi_service_xml(spec: ServiceSpec) -> str:
         for t in SERVICE_TYPES)
     return ('<?xml version="1.0" standalone="no"?>\n'
             '<!DOCTYPE service-group SYSTEM "avahi-service.dtd">\n'
-            '<!-- written by classbox (classbox discover --avahi-service); avahi renames on conflict -->\n'
+            '<!-- written by classbox: classbox discover, option avahi-service; avahi renames on conflict -->\n'
             f'<service-group>\n  <name replace-wildcards="no">{escape(spec.instance)}</name>\n'
             f"{services}</service-group>\n")
 

@@ -8,7 +8,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from zeroconf import DNSAddress, DNSOutgoing, IPVersion, ServiceInfo, Zeroconf
+from zeroconf import (DNSAddress, DNSOutgoing, DNSService, IPVersion, RecordUpdate, RecordUpdateListener,
+                      ServiceInfo, Zeroconf)
 
 CLASSBOX_TYPE = "_classbox._tcp.local."
 HTTP_TYPE = "_http._tcp.local."
@@ -45,6 +46,12 @@ class Responder(Protocol):
     def update(self, addresses: list[str], removed: list[str]) -> None:
         """Move to a new address set: re-announce, and say goodbye to the removed addresses."""
 
+    def conflicted(self) -> bool:
+        """Whether another host announced our instance name after we won it (and must yield it)."""
+
+    def rename(self) -> str:
+        """Take the next free suffixed name, without a goodbye for the contested one."""
+
     def close(self) -> None:
         """Send goodbyes (TTL 0) for everything announced and close the sockets."""
 
@@ -64,9 +71,11 @@ class ZeroconfResponder:
         self.zc: Zeroconf | None = None
         self._spec: ServiceSpec | None = None
         self._infos: list[ServiceInfo] = []
+        self._watch = _ConflictWatch()
 
     def start(self, addresses: list[str]) -> None:
         self.zc = self._factory(interfaces=list(addresses), ip_version=ip_version(addresses))
+        self.zc.add_listener(self._watch, None)
 
     def _info(self, type_: str, instance: str, addresses: list[str]) -> ServiceInfo:
         spec = self._spec
@@ -85,7 +94,26 @@ class ZeroconfResponder:
         if len(set(names)) > 1:
             log.warning("mDNS name conflict on one service only: announced as %s", " and ".join(map(repr, names)))
         self._infos = infos
+        self._watch.watch(infos, spec.host)
         return names[0]
+
+    def conflicted(self) -> bool:
+        return self._watch.conflict
+
+    def rename(self) -> str:
+        assert self.zc is not None and self.zc.loop is not None and self._spec is not None
+        current = self._infos[0].name[: -len(self._infos[0].type) - 1]
+        base, _, number = current.rpartition("-")
+        instance = f"{base}-{int(number) + 1}" if base and number.isdigit() else f"{current}-2"
+        old, self._infos = self._infos, []
+        addresses = old[0].parsed_addresses() if old else []
+        infos = [self._info(t, instance, addresses) for t in SERVICE_TYPES]
+        self._watch.watch([], self._spec.host)
+        future = asyncio.run_coroutine_threadsafe(_swap(self.zc, old, infos), self.zc.loop)
+        future.result(REGISTER_TIMEOUT_S)
+        self._infos = infos
+        self._watch.watch(infos, self._spec.host)
+        return infos[0].name[: -len(infos[0].type) - 1]
 
     def update(self, addresses: list[str], removed: list[str]) -> None:
         assert self.zc is not None and self._spec is not None
@@ -106,6 +134,38 @@ class ZeroconfResponder:
         finally:
             self.zc = None
             self._infos = []
+
+
+class _ConflictWatch(RecordUpdateListener):
+    """Sees another host announce one of our service names (e.g. two boxes joined by a cable).
+
+    Probing catches a conflict only at start. Later, both hosts see each other's SRV; the one
+    whose host name sorts after the other's yields, so exactly one of them renames.
+    """
+
+    def __init__(self) -> None:
+        self.conflict = False
+        self._names: set[str] = set()
+        self._host = ""
+
+    def watch(self, infos: list[ServiceInfo], host: str) -> None:
+        self._names = {info.key for info in infos}
+        self._host = host.lower()
+        self.conflict = False
+
+    def async_update_records(self, zc: Zeroconf, now: float, records: list[RecordUpdate]) -> None:
+        for update in records:
+            new = update.new
+            if (isinstance(new, DNSService) and new.ttl > 0 and new.key in self._names
+                    and new.server_key != self._host and new.server_key < self._host):
+                log.warning("mDNS name conflict: %s is also announced by %s", new.name, new.server)
+                self.conflict = True
+
+
+async def _swap(zc: Zeroconf, old: list[ServiceInfo], new: list[ServiceInfo]) -> None:
+    """Drop contested registrations silently (a goodbye would erase the other host's) and register anew."""
+    zc.registry.async_remove(old)
+    await _register_all(zc, new)
 
 
 async def _register_all(zc: Zeroconf, infos: list[ServiceInfo]) -> None:
