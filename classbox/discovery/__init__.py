@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from pathlib import Path
@@ -20,17 +21,28 @@ def current_addresses(config: Config) -> Callable[[], list[str]]:
     return lambda: address_list(host_addresses(interfaces=wanted))
 
 
+def loopback_only(config: Config) -> bool:
+    """Whether the web app listens only on loopback (a laptop demo, a test): nothing to announce."""
+    if config["web"]["behind_nginx"]:
+        return False
+    try:
+        return ipaddress.ip_address(config["web"]["host"].strip("[]")).is_loopback
+    except ValueError:
+        return config["web"]["host"] == "localhost"
+
+
 class _Disabled:
-    """Agent service when [discovery] enabled = false: records that and ends."""
+    """Agent service when nothing is to be announced: records why, and ends."""
 
     name = "discovery"
 
-    def __init__(self, record: Callable[[dict[str, Any]], None]):
+    def __init__(self, record: Callable[[dict[str, Any]], None], reason: str):
         self._record = record
+        self.reason = reason
 
     def run(self, stop: threading.Event) -> None:
         self._record({"mode": "disabled", "announcing": False, "addresses": [], "since": None,
-                      "error": None, "updated_at": time.time()})
+                      "error": None, "reason": self.reason, "updated_at": time.time()})
 
 
 def agent_services(config: Config) -> list:
@@ -43,7 +55,9 @@ def agent_services(config: Config) -> list:
     record = state_recorder(config.data_dir)
     section = config["discovery"]
     if not section["enabled"]:
-        return [_Disabled(record)]
+        return [_Disabled(record, "[discovery] enabled = false")]
+    if loopback_only(config):
+        return [_Disabled(record, f"the web app listens on {config['web']['host']} only")]
     spec = service_spec(config, box_id(config), __version__)
     if section["defer_to_avahi"]:
         from classbox.discovery.avahi import AvahiWatch

@@ -223,7 +223,11 @@ def test_agent_services_follow_the_config(tmp_path):
                                          overrides={**base, "discovery.defer_to_avahi": True}))
     assert isinstance(watch, AvahiWatch)
     [off] = agent_services(load_config(path="/dev/null", env={}, overrides={**base, "discovery.enabled": False}))
-    open_database(tmp_path).conn.close()
+    [local] = agent_services(load_config(path="/dev/null", env={}, overrides={**base, "web.host": "127.0.0.1"}))
+    assert not isinstance(local, Advertiser) and "127.0.0.1" in local.reason
+    [nginx] = agent_services(load_config(path="/dev/null", env={}, overrides={
+        **base, "web.host": "127.0.0.1", "web.behind_nginx": True}))
+    assert isinstance(nginx, Advertiser) and nginx.spec.port == 80
     from classbox.setup import prepare_data_dir
 
     prepare_data_dir(load_config(path="/dev/null", env={}, overrides=base)).conn.close()
