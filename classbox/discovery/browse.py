@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-from zeroconf import ServiceBrowser, ServiceInfo, ServiceStateChange, Zeroconf
+from zeroconf import BadTypeInNameException, ServiceBrowser, ServiceInfo, ServiceStateChange, Zeroconf
 
 from classbox.discovery.responder import CLASSBOX_TYPE
 
 MAX_BOXES = 256
 MAX_TEXT = 120
+
+log = logging.getLogger("classbox.discovery")
 
 
 def clean(value: Any) -> str:
@@ -70,9 +73,12 @@ def discover(timeout: float = 3.0, zeroconf_factory: Callable[[], Zeroconf] = Ze
         browser.cancel()
         found = []
         for name in list(names):
-            info = ServiceInfo(service_type, name)
-            if info.load_from_cache(zc) or info.request(zc, 1500):
-                found.append(box_from_info(info))
+            try:
+                info = ServiceInfo(service_type, name)
+                if info.load_from_cache(zc) or info.request(zc, 1500):
+                    found.append(box_from_info(info))
+            except (BadTypeInNameException, ValueError) as err:  # a malformed announcement
+                log.warning("ignoring a malformed announcement %r: %s", clean(name), err)
     finally:
         zc.close()
     return sorted(found, key=lambda b: (b.name.lower(), b.id))

@@ -6,7 +6,9 @@ and `dig -p 5353 @box` (bind9-dnsutils, an independent DNS client) run in the pe
 
 from __future__ import annotations
 
+import json
 import signal
+import sys
 import time
 
 import pytest
@@ -15,7 +17,7 @@ from classbox.storage import open_database
 from classbox.storage.core import get_state
 from classbox.version import __version__
 from tests.discovery.netns import veth_pair
-from tests.discovery.peers import dig, dig_records, start_agent, start_browser, stop_group
+from tests.discovery.peers import agent_env, dig, dig_records, start_agent, start_browser, stop_group
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 
@@ -137,3 +139,16 @@ def test_a_second_box_with_the_same_name_gets_a_suffix(link, box, browse, tmp_pa
     assert "name conflict" in log and f"{INSTANCE}-2" in log
     assert wait_state(tmp_path / "twin", lambda s: "instance" in s)["instance"] == f"{INSTANCE}-2"
     assert wait_state(tmp_path / "box", lambda s: s.get("announcing"))["instance"] == INSTANCE
+
+
+def test_classbox_discover_lists_the_box(link, box, tmp_path):
+    run = link.run_in(link.peer_ns, sys.executable, "-m", "classbox", "discover", "--json", "--timeout", "4",
+                      env=agent_env(tmp_path / "tech"), capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    found = [b for b in json.loads(run.stdout) if b["id"] == "cb-test-0001"]
+    assert found == [{"name": INSTANCE, "addresses": [link.box_ip], "port": 8123, "version": __version__,
+                      "school": "0871234X", "id": "cb-test-0001", "host": "classbox-ferry.local."}]
+    table = link.run_in(link.peer_ns, sys.executable, "-m", "classbox", "discover", "--timeout", "3",
+                        env=agent_env(tmp_path / "tech"), capture_output=True, text=True, timeout=60)
+    assert table.stdout.splitlines()[0].split() == ["NAME", "ADDRESSES", "PORT", "VERSION", "SCHOOL", "ID"]
+    assert f"{link.box_ip}  8123" in table.stdout and "0871234X" in table.stdout
