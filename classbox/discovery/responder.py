@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -20,6 +21,8 @@ _FLAGS_RESPONSE_AA = 0x8000 | 0x0400
 _TYPE_A, _TYPE_AAAA = 1, 28
 _CLASS_IN_FLUSH = 1 | 0x8000
 REGISTER_TIMEOUT_S = 20.0
+PROBES = 3
+PROBE_INTERVAL_S = 0.25
 
 log = logging.getLogger("classbox.discovery")
 
@@ -87,7 +90,7 @@ class ZeroconfResponder:
         assert self.zc is not None and self.zc.loop is not None
         self._spec = spec
         infos = [self._info(t, spec.instance, addresses) for t in SERVICE_TYPES]
-        # Both services probe at once: the box answers about 2 s after start, not 4.
+        # Both services probe at once, at the RFC's pace (see _probe).
         future = asyncio.run_coroutine_threadsafe(_register_all(self.zc, infos), self.zc.loop)
         future.result(REGISTER_TIMEOUT_S)
         names = [info.name[: -len(info.type) - 1] for info in infos]
@@ -102,9 +105,7 @@ class ZeroconfResponder:
 
     def rename(self) -> str:
         assert self.zc is not None and self.zc.loop is not None and self._spec is not None
-        current = self._infos[0].name[: -len(self._infos[0].type) - 1]
-        base, _, number = current.rpartition("-")
-        instance = f"{base}-{int(number) + 1}" if base and number.isdigit() else f"{current}-2"
+        instance = _next_name(self._infos[0].name[: -len(self._infos[0].type) - 1])
         old, self._infos = self._infos, []
         addresses = old[0].parsed_addresses() if old else []
         infos = [self._info(t, instance, addresses) for t in SERVICE_TYPES]
@@ -168,9 +169,41 @@ async def _swap(zc: Zeroconf, old: list[ServiceInfo], new: list[ServiceInfo]) ->
     await _register_all(zc, new)
 
 
+async def _probe(zc: Zeroconf, infos: list[ServiceInfo]) -> None:
+    """RFC 6762 §8.1 probing: 3 queries 250 ms apart; on a conflict, rename (-2, -3…) and restart.
+
+    python-zeroconf's own probing spaces its queries 500 ms apart: doing it at the RFC's pace
+    lets the box answer about 0.8 s sooner after start.
+    """
+    await asyncio.sleep(random.uniform(0.0, PROBE_INTERVAL_S))  # noqa: S311 (not security)
+    sent = 0
+    while True:
+        renamed = False
+        for info in infos:
+            while zc.cache.current_entry_with_name_and_alias(info.type, info.name):
+                info.name = _next_name(info.name[: -len(info.type) - 1]) + "." + info.type
+                renamed = True
+        if renamed:
+            sent = 0
+        if sent == PROBES:
+            return
+        for info in infos:
+            zc.async_send(zc.generate_service_query(info))
+        sent += 1
+        await asyncio.sleep(PROBE_INTERVAL_S)
+
+
+def _next_name(instance: str) -> str:
+    """"Classbox X" → "Classbox X-2" → "Classbox X-3"."""
+    base, _, number = instance.rpartition("-")
+    return f"{base}-{int(number) + 1}" if base and number.isdigit() else f"{instance}-2"
+
+
 async def _register_all(zc: Zeroconf, infos: list[ServiceInfo]) -> None:
-    """Probe and announce several services concurrently (renamed on conflict)."""
-    announcements = await asyncio.gather(*(zc.async_register_service(i, allow_name_change=True) for i in infos))
+    """Probe for the names (renaming on conflict), then register and announce every service."""
+    await zc.async_wait_for_start()
+    await _probe(zc, infos)
+    announcements = [await zc.async_register_service(i, cooperating_responders=True) for i in infos]
     await asyncio.gather(*announcements)
 
 
