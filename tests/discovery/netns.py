@@ -31,6 +31,14 @@ class Link:
     box_ip: str
     peer_ip: str
     prefix: str
+    box_ip6: str = ""
+    peer_ip6: str = ""
+
+    def add_ipv6(self, box_ip6: str, peer_ip6: str) -> None:
+        """Give both ends an IPv6 ULA address (no duplicate address detection: usable at once)."""
+        ip("-n", self.box_ns, "-6", "addr", "add", f"{box_ip6}/64", "dev", self.box_if, "nodad")
+        ip("-n", self.peer_ns, "-6", "addr", "add", f"{peer_ip6}/64", "dev", self.peer_if, "nodad")
+        self.box_ip6, self.peer_ip6 = box_ip6, peer_ip6
 
     def run_in(self, ns: str, *cmd: str, **kw) -> subprocess.CompletedProcess:
         """Run a command inside one namespace."""

@@ -255,3 +255,28 @@ def test_avahi_service_file_escapes_and_lists_both_types():
     assert "<txt-record>uai=U</txt-record>" in text
     doc = minidom.parseString(text.encode())
     assert len(doc.getElementsByTagName("service")) == 2
+
+
+def test_late_conflict_watch_yields_only_to_a_host_that_sorts_first():
+    from zeroconf import DNSService, RecordUpdate, ServiceInfo
+
+    from classbox.discovery.responder import _ConflictWatch, _next_name
+
+    name = "Classbox Test._classbox._tcp.local."
+    info = ServiceInfo("_classbox._tcp.local.", name, port=80, server="classbox-m.local.",
+                       parsed_addresses=["10.0.0.5"])
+    watch = _ConflictWatch()
+    watch.watch([info], "classbox-m.local.")
+
+    def srv(server, ttl=120, record_name=name):
+        return [RecordUpdate(DNSService(record_name, 33, 1, ttl, 0, 0, 80, server), None)]
+
+    watch.async_update_records(None, 0, srv("classbox-m.local."))  # our own record, looped back
+    watch.async_update_records(None, 0, srv("classbox-z.local."))  # the other box yields to us
+    watch.async_update_records(None, 0, srv("classbox-a.local.", ttl=0))  # a goodbye is no conflict
+    watch.async_update_records(None, 0, srv("classbox-a.local.", record_name="Other._classbox._tcp.local."))
+    assert watch.conflict is False
+    watch.async_update_records(None, 0, srv("classbox-a.local."))
+    assert watch.conflict is True
+    assert _next_name("Classbox Test") == "Classbox Test-2" and _next_name("Classbox Test-2") == "Classbox Test-3"
+    assert _next_name("Classbox Saint-Exupéry") == "Classbox Saint-Exupéry-2"

@@ -152,3 +152,16 @@ def test_classbox_discover_lists_the_box(link, box, tmp_path):
                         env=agent_env(tmp_path / "tech"), capture_output=True, text=True, timeout=60)
     assert table.stdout.splitlines()[0].split() == ["NAME", "ADDRESSES", "PORT", "VERSION", "SCHOOL", "ID"]
     assert f"{link.box_ip}  8123" in table.stdout and "0871234X" in table.stdout
+
+
+def test_ipv6_address_is_announced_too(link, tmp_path, browse):
+    link.add_ipv6("fd00:cb:" + link.prefix.split(".")[-1] + "::1", "fd00:cb:" + link.prefix.split(".")[-1] + "::2")
+    agent = start_agent(link, link.box_ns, tmp_path / "box6", tmp_path / "agent6.log", **SETTINGS)
+    try:
+        browser = browse()
+        seen = browser.wait_for(lambda e: is_box(e) and link.box_ip6 in e["addresses"], 15, "the box with IPv6")
+        assert sorted(seen["addresses"]) == sorted([link.box_ip, link.box_ip6])
+        records = dig_records(dig(link, link.box_ip, "_classbox._tcp.local", "PTR"))
+        assert ("AAAA", link.box_ip6) in {(r[2], r[3]) for r in records}
+    finally:
+        stop_group(agent)
