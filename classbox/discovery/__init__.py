@@ -56,9 +56,9 @@ def agent_services(config: Config) -> list:
     section = config["discovery"]
     if not section["enabled"]:
         return [_Disabled(record, "[discovery] enabled = false")]
+    spec = service_spec(config, box_id(config), __version__)  # a bad port is a ConfigError (exit 2)
     if loopback_only(config):
         return [_Disabled(record, f"the web app listens on {config['web']['host']} only")]
-    spec = service_spec(config, box_id(config), __version__)
     if section["defer_to_avahi"]:
         from classbox.discovery.avahi import AvahiWatch
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from classbox.config import ConfigError
 from classbox.discovery.responder import SERVICE_TYPES, Responder, ServiceSpec
 from classbox.storage import open_database
 from classbox.storage.core import set_state
@@ -40,8 +41,14 @@ def instance_name(box_name: str) -> str:
 def advertised_port(config: Any) -> int:
     """[discovery] port if set; 80 when nginx fronts the box; else [web] port."""
     if config["discovery"]["port"]:
-        return int(config["discovery"]["port"])
-    return 80 if config["web"]["behind_nginx"] else int(config["web"]["port"])
+        port, key = int(config["discovery"]["port"]), "[discovery] port"
+    elif config["web"]["behind_nginx"]:
+        port, key = 80, "[web] behind_nginx"
+    else:
+        port, key = int(config["web"]["port"]), "[web] port"
+    if not 0 < port < 65536:
+        raise ConfigError(f"{key}: {port} is not a TCP port (1-65535)")
+    return port
 
 
 def host_label(config: Any) -> str:
@@ -109,9 +116,11 @@ class Advertiser:
         except Exception as err:  # an enumerator failure must not kill the advertiser
             log.warning("cannot list network addresses: %s", err)
             return
-        if addresses == self._current and self._responder is not None and self._responder.conflicted():
-            self._rename()
-            return
+        if addresses == self._current and self._responder is not None:
+            if self._responder.conflicted():
+                self._rename()
+                return
+            self._defend()
         if addresses == self._current and (self._responder is not None or not addresses):
             return
         if self._monotonic() < self._retry_at:
@@ -125,6 +134,14 @@ class Advertiser:
             self._drop()
             self._retry_at = self._monotonic() + self.retry_s
         self._write()
+
+    def _defend(self) -> None:
+        assert self._responder is not None
+        try:
+            if self._responder.defend():
+                log.warning("mDNS name conflict: another box claimed %r; re-announced it", self._instance)
+        except Exception as err:
+            log.warning("re-announcing after an mDNS name conflict failed: %s", err)
 
     def _rename(self) -> None:
         assert self._responder is not None

@@ -55,6 +55,9 @@ class Responder(Protocol):
     def rename(self) -> str:
         """Take the next free suffixed name, without a goodbye for the contested one."""
 
+    def defend(self) -> bool:
+        """Re-announce our records if a host that must yield claimed our name; True if done."""
+
     def close(self) -> None:
         """Send goodbyes (TTL 0) for everything announced and close the sockets."""
 
@@ -116,6 +119,14 @@ class ZeroconfResponder:
         self._watch.watch(infos, self._spec.host)
         return infos[0].name[: -len(infos[0].type) - 1]
 
+    def defend(self) -> bool:
+        if not self._watch.challenged or self.zc is None:
+            return False
+        self._watch.challenged = False
+        for info in self._infos:  # lets the challenger see our records, and rename itself
+            self.zc.update_service(info)
+        return True
+
     def update(self, addresses: list[str], removed: list[str]) -> None:
         assert self.zc is not None and self._spec is not None
         infos = [ServiceInfo(i.type, i.name, port=i.port, properties=self._spec.txt, server=i.server,
@@ -140,12 +151,13 @@ class ZeroconfResponder:
 class _ConflictWatch(RecordUpdateListener):
     """Sees another host announce one of our service names (e.g. two boxes joined by a cable).
 
-    Probing catches a conflict only at start. Later, both hosts see each other's SRV; the one
-    whose host name sorts after the other's yields, so exactly one of them renames.
+    Probing catches a conflict only at start. Later, the host whose name sorts first keeps the
+    name and re-announces it (RFC 6762 §9: defend), so the other sees it and renames.
     """
 
     def __init__(self) -> None:
         self.conflict = False
+        self.challenged = False
         self._names: set[str] = set()
         self._host = ""
 
@@ -157,10 +169,14 @@ class _ConflictWatch(RecordUpdateListener):
     def async_update_records(self, zc: Zeroconf, now: float, records: list[RecordUpdate]) -> None:
         for update in records:
             new = update.new
-            if (isinstance(new, DNSService) and new.ttl > 0 and new.key in self._names
-                    and new.server_key != self._host and new.server_key < self._host):
-                log.warning("mDNS name conflict: %s is also announced by %s", new.name, new.server)
+            if not (isinstance(new, DNSService) and new.ttl > 0 and new.key in self._names
+                    and new.server_key != self._host):
+                continue
+            log.warning("mDNS name conflict: %s is also announced by %s", new.name, new.server)
+            if new.server_key < self._host:
                 self.conflict = True
+            else:
+                self.challenged = True
 
 
 async def _swap(zc: Zeroconf, old: list[ServiceInfo], new: list[ServiceInfo]) -> None:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from classbox.config import load_config
+from classbox.config import ConfigError, load_config
 from classbox.discovery import agent_services
 from classbox.discovery.addresses import address_list, host_addresses
 from classbox.discovery.advertiser import (Advertiser, advertised_port, dns_label, instance_name,
@@ -42,6 +42,13 @@ class FakeResponder:
 
     def conflicted(self):
         return self.conflict
+
+    def defend(self):
+        if getattr(self, "challenged", False):
+            self.challenged = False
+            self.log.append(("defend",))
+            return True
+        return False
 
     def rename(self):
         self.log.append(("rename",))
@@ -122,6 +129,17 @@ def test_conflict_after_start_renames(caplog):
     assert log[-1] == ("rename",)
     assert states[-1]["instance"] == "Classbox Test-2" and states[-1]["announcing"] is True
     assert "name conflict" in caplog.text
+
+
+def test_a_challenged_name_is_defended(caplog):
+    log, states = [], []
+    adv, _ = make(["10.0.0.5"], log, states)
+    adv.step()
+    adv._responder.challenged = True
+    adv.step()
+    assert log[-1] == ("defend",) and states[-1]["instance"] == "Classbox Test"
+    adv.step()
+    assert log[-1] == ("defend",) and len([e for e in log if e == ("defend",)]) == 1
 
 
 def test_a_failure_to_open_sockets_is_recorded_and_retried_later():
@@ -205,6 +223,21 @@ def test_port_and_txt_come_from_the_config(tmp_path):
     assert advertised_port(config) == 80
     config["discovery"]["port"] = 8443
     assert advertised_port(config) == 8443
+    for bad in (-1, 70000):
+        config["discovery"]["port"] = bad
+        with pytest.raises(ConfigError, match=r"\[discovery\] port"):
+            advertised_port(config)
+
+
+def test_agent_refuses_a_bad_port_with_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "classbox", "--config", "/dev/null", "--data-dir", str(tmp_path),
+                             "agent"], env={"CLASSBOX_DISCOVERY_PORT": "99999", "CLASSBOX_WEB_HOST": "127.0.0.1",
+                                                   "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "[discovery] port" in result.stderr
 
 
 def test_goodbye_packet_withdraws_each_removed_address_with_ttl_0():
@@ -273,6 +306,7 @@ def test_late_conflict_watch_yields_only_to_a_host_that_sorts_first():
 
     watch.async_update_records(None, 0, srv("classbox-m.local."))  # our own record, looped back
     watch.async_update_records(None, 0, srv("classbox-z.local."))  # the other box yields to us
+    assert watch.challenged is True and watch.conflict is False
     watch.async_update_records(None, 0, srv("classbox-a.local.", ttl=0))  # a goodbye is no conflict
     watch.async_update_records(None, 0, srv("classbox-a.local.", record_name="Other._classbox._tcp.local."))
     assert watch.conflict is False

@@ -135,6 +135,7 @@ def test_a_second_box_with_the_same_name_gets_a_suffix(link, box, browse, tmp_pa
         assert renamed["addresses"] == [link.peer_ip]
     finally:
         stop_group(twin)
+        print("twin:", (tmp_path / "twin.log").read_text(errors="replace")[-3000:])
     log = (tmp_path / "twin.log").read_text()
     assert "name conflict" in log and f"{INSTANCE}-2" in log
     assert wait_state(tmp_path / "twin", lambda s: "instance" in s)["instance"] == f"{INSTANCE}-2"
