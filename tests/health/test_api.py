@@ -129,6 +129,7 @@ def test_cli_exit_codes(runner, service, db, config, fake_psutil, clock, monkeyp
     result = runner.invoke(cli, ["--data-dir", str(config.data_dir), "health"])
     assert result.exit_code == code, result.output
     assert f"status: {word}" in result.output
+    assert f"disk {disk_percent:.0f} %" in result.output and "temp 55.5 °C" in result.output
 
 
 def test_cli_health_is_documented(runner):
