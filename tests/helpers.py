@@ -84,6 +84,7 @@ class LiveServer:
              "--port", str(self.port), *self.args],
             env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
         )
+        handle.close()  # the child has its own copy
         try:
             wait_http(self.url + "/healthz", proc=self.proc)
         except Exception:
