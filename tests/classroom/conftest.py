@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 NS = "/classroom"
+QUIZ_SPEC = {"type": "quiz", "kind": "single", "question": "2 + 2 ?", "choices": ["3", "4", "5"], "correct": 1}
 
 
 def ack(sio, event, data=None):
