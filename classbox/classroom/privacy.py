@@ -79,7 +79,7 @@ class RetentionService:
     def run(self, stop: threading.Event) -> None:
         from classbox.storage import open_database
 
-        while not stop.is_set():
+        while True:
             db = open_database(self.data_dir)
             try:
                 purged = purge_closed(db, self.retention_days)
@@ -87,4 +87,5 @@ class RetentionService:
                     log.info("purged %d closed class sessions older than %d days", purged, self.retention_days)
             finally:
                 db.conn.close()
-            stop.wait(self.every_s)
+            if stop.wait(self.every_s):
+                return
