@@ -181,16 +181,20 @@ def register(socketio: SocketIO) -> None:
     @socketio.on("push", namespace=NS)
     @event("teacher")
     def on_push(conn: Conn, data: dict) -> dict:
-        session = _teacher_session(conn)
-        activity = svc().push(session["id"], data)
-        view = svc().view(activity)
-        if activity["targets"] is None:
-            emit("activity", view, session_room(session["id"]))
-        else:
-            for pupil_id in activity["targets"]:
-                emit("activity", view, pupil_room(pupil_id))
+        if conn.session_id is None:  # set only once the teacher's ownership was checked
+            raise ClassroomError("no_session")
+
+        def announce(activity: dict) -> None:
+            view = svc().view(activity)
+            if activity["targets"] is None:
+                emit("activity", view, session_room(activity["session_id"]))
+            else:
+                for pupil_id in activity["targets"]:
+                    emit("activity", view, pupil_room(pupil_id))
+
+        activity = svc().push(conn.session_id, data, announce)
         teacher_view = {k: activity[k] for k in ("id", "type", "spec", "targets")}
-        emit("pushed", teacher_view, teacher_room(session["id"]))
+        emit("pushed", teacher_view, teacher_room(conn.session_id))
         return {"ok": True, "activity": teacher_view}
 
     @socketio.on("close_session", namespace=NS)

@@ -70,6 +70,7 @@ class Classroom:
         self.submit_limit = RateLimiter(20, 2.0, clock)  # per pupil: 20 at once, then 2 per second
         self.event_limit = RateLimiter(60, 10.0, clock)  # any event, per connection
         self.deadlines: dict[str, float] = {}
+        self.open_ids: set[int] = set()  # sessions known open (closing goes through this object)
         self.clock = clock
         self.spawn = spawn
         self._state_written = float("-inf")
@@ -169,7 +170,9 @@ class Classroom:
 
     def open_session(self, user: dict, title_raw: Any) -> dict:
         title = clean_title(title_raw)
-        return self.writer.run(lambda db: store.create_session(db, user, title))
+        session = self.writer.run(lambda db: store.create_session(db, user, title))
+        self.open_ids.add(session["id"])
+        return session
 
     def owned_session(self, db, user: dict, code_raw: Any) -> dict:
         """A session of this teacher by code; ClassroomError if unknown or someone else's."""
@@ -181,21 +184,24 @@ class Classroom:
             raise ClassroomError("forbidden")
         return session
 
-    def push(self, session_id: int, raw: Any) -> dict:
-        """Record a pushed activity; its countdown starts now."""
+    def push(self, session_id: int, raw: Any, announce: Callable[[dict], None]) -> dict:
+        """Record a pushed activity and announce it; returns once it is durable.
+
+        A whole-class push is announced while its commit runs: pupils' answers to it are queued
+        behind it in the same writer, so they can never be stored before the activity itself.
+        """
         kind, spec, targets = activities.validate_spec(raw)
-
-        def job(db):
-            if targets is not None:
-                known = {p["id"] for p in store.session_pupils(db, session_id)}
-                if not set(targets) <= known:
-                    raise ClassroomError("unknown_pupil")
-            return store.add_activity(db, session_id, kind, spec, targets)
-
-        activity = self.writer.run(job)
+        activity = store.new_activity(session_id, kind, spec, targets)
         if "duration_s" in spec:
             self.deadlines[activity["id"]] = self.clock() + spec["duration_s"]
-        return activity
+        if targets is not None or session_id not in self.open_ids:
+            activity = self.writer.run(lambda db: store.add_activity(db, activity))
+            self.open_ids.add(session_id)
+            announce(activity)
+            return activity
+        job = self.writer.queue(lambda db: store.add_activity(db, activity))
+        announce(activity)
+        return self.writer.wait(job)
 
     def view(self, activity: dict | None) -> dict | None:
         """The pupils' view of an activity, with the countdown's remaining time."""
@@ -206,6 +212,7 @@ class Classroom:
         return activities.public_view(activity["id"], activity["type"], activity["spec"], remaining)
 
     def close(self, session_id: int) -> None:
+        self.open_ids.discard(session_id)
         self.writer.run(lambda db: store.close_session(db, session_id))
 
     def rename(self, session_id: int, pupil_id: Any, name_raw: Any) -> str:

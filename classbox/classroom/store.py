@@ -108,21 +108,30 @@ def remove_pupil(db: sqlite_utils.Database, session_id: int, pupil_id: str) -> N
         raise ClassroomError("unknown_pupil")
 
 
-def add_activity(db: sqlite_utils.Database, session_id: int, kind: str, spec: dict,
-                 targets: list[str] | None) -> dict:
+def new_activity(session_id: int, kind: str, spec: dict, targets: list[str] | None) -> dict:
+    """A new activity record (not stored yet): its id is known before it is written."""
+    return {"id": uuid.uuid4().hex, "session_id": session_id, "type": kind, "spec": spec, "targets": targets,
+            "created_wall": time.time()}
+
+
+def add_activity(db: sqlite_utils.Database, activity: dict) -> dict:
     """Write: record a pushed activity and make it the session's current one."""
-    current = get_session(db, session_id)
+    current = get_session(db, activity["session_id"])
     if current is None or current["state"] != "open":
         raise ClassroomError("closed")
-    activity = {"id": uuid.uuid4().hex, "session_id": session_id, "type": kind,
-                "spec": json.dumps(spec, ensure_ascii=False),
-                "targets": json.dumps(targets) if targets is not None else None,
-                "created_wall": time.time(), "seq": next_seq(db)}
+    if activity["targets"] is not None:
+        known = {p["id"] for p in session_pupils(db, activity["session_id"])}
+        if not set(activity["targets"]) <= known:
+            raise ClassroomError("unknown_pupil")
+    row = {**activity, "spec": json.dumps(activity["spec"], ensure_ascii=False),
+           "targets": json.dumps(activity["targets"]) if activity["targets"] is not None else None,
+           "seq": next_seq(db)}
     db.execute("INSERT INTO classroom_activities (id, session_id, type, spec, targets, created_wall, seq) "
-               "VALUES (:id, :session_id, :type, :spec, :targets, :created_wall, :seq)", activity)
-    if targets is None:
-        db.execute("UPDATE classroom_sessions SET current_activity_id = ? WHERE id = ?", [activity["id"], session_id])
-    return _decode(activity)
+               "VALUES (:id, :session_id, :type, :spec, :targets, :created_wall, :seq)", row)
+    if activity["targets"] is None:
+        db.execute("UPDATE classroom_sessions SET current_activity_id = ? WHERE id = ?",
+                   [activity["id"], activity["session_id"]])
+    return {**activity, "seq": row["seq"]}
 
 
 def _decode(row: dict | None) -> dict | None:

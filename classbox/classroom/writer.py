@@ -68,10 +68,18 @@ class GroupWriter:
 
     def run(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
         """Run fn(db) in the next group transaction; return its result once committed (or raise)."""
+        return self.wait(self.queue(fn))
+
+    def queue(self, fn: Callable[[sqlite_utils.Database], Any]) -> _Job:
+        """Queue fn(db) without waiting (jobs run in the order they were queued)."""
         if not self._started:
             self._start()
         job = _Job(fn, self._event())
         self._queue.put(job)
+        return job
+
+    def wait(self, job: _Job) -> Any:
+        """Wait until a queued job is committed; its result (or its error raised)."""
         job.done.wait()
         if job.error is not None:
             raise job.error

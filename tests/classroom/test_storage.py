@@ -93,7 +93,7 @@ def test_live_counts_are_written_for_health(app, teacher_sio, pupil, db):
     assert state == {"pupils": 2, "teachers": 1, "sessions": 1}
 
 
-def test_agent_offers_the_retention_service(config):
+def test_agent_offers_the_retention_service(app, config):
     from classbox.classroom import agent_services
 
     [service] = agent_services(config)
