@@ -70,6 +70,7 @@ class Classroom:
         self.submit_limit = RateLimiter(20, 2.0, clock)  # per pupil: 20 at once, then 2 per second
         self.event_limit = RateLimiter(60, 10.0, clock)  # any event, per connection
         self.deadlines: dict[str, float] = {}
+        self._cache: dict[tuple[str, Any], dict] = {}
         self.open_ids: set[int] = set()  # sessions known open (closing goes through this object)
         self.clock = clock
         self.spawn = spawn
@@ -134,14 +135,14 @@ class Classroom:
         answer = data.get("answer")
 
         def job(db):
-            pupil = store.get_pupil(db, pupil_id)
-            session = store.get_session(db, session_id)
+            pupil = self._cached(db, "pupil", pupil_id, store.get_pupil)
+            session = self._cached(db, "session", session_id, store.get_session)
             if pupil is None or pupil["removed"] or pupil["session_id"] != session_id \
                     or (nonce is not None and pupil["nonce"] != nonce):
                 raise ClassroomError("bad_token")
             if session["state"] != "open":
                 raise ClassroomError("closed")
-            activity = store.get_activity(db, activity_id)
+            activity = self._cached(db, "activity", activity_id, store.get_activity)
             if activity is None or activity["session_id"] != session_id \
                     or not activities.for_pupil(activity["targets"], pupil_id):
                 raise ClassroomError("unknown_activity")
@@ -165,6 +166,20 @@ class Classroom:
 
         record, new = self.writer.run(job)
         return {"ok": True, "submission_id": submission_id, "duplicate": not new, "record": record}
+
+    def _cached(self, db, kind: str, key: Any, load: Callable) -> dict | None:
+        """A row read inside a writer job, kept in memory (changes go through this object)."""
+        found = self._cache.get((kind, key))
+        if found is None:
+            found = load(db, key)
+            if found is not None:
+                if len(self._cache) > 20_000:
+                    self._cache.clear()
+                self._cache[(kind, key)] = found
+        return found
+
+    def _forget(self, kind: str, key: Any) -> None:
+        self._cache.pop((kind, key), None)
 
     # teachers ---------------------------------------------------------------------------
 
@@ -214,18 +229,21 @@ class Classroom:
     def close(self, session_id: int) -> None:
         self.open_ids.discard(session_id)
         self.writer.run(lambda db: store.close_session(db, session_id))
+        self._forget("session", session_id)
 
     def rename(self, session_id: int, pupil_id: Any, name_raw: Any) -> str:
         name = clean_name(name_raw)
         if not isinstance(pupil_id, str):
             raise ClassroomError("malformed")
         self.writer.run(lambda db: store.rename_pupil(db, session_id, pupil_id, name))
+        self._forget("pupil", pupil_id)
         return name
 
     def remove(self, session_id: int, pupil_id: Any) -> None:
         if not isinstance(pupil_id, str):
             raise ClassroomError("malformed")
         self.writer.run(lambda db: store.remove_pupil(db, session_id, pupil_id))
+        self._forget("pupil", pupil_id)
 
     # health -----------------------------------------------------------------------------
 

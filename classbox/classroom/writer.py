@@ -1,8 +1,8 @@
 """Group commit: one writer runs every waiting write in one durable transaction, off the loop.
 
-Under gevent the writer is a greenlet that hands each batch to gevent's threadpool, so the
-fsync of `synchronous=FULL` never stalls the event loop; under threading (tests, tools) it is
-a plain thread. Callers block (their greenlet or thread only) until their write is committed:
+Under gevent the writer is a greenlet that hands the blocking steps of each batch (waiting for
+the write lock, COMMIT and its fsync under `synchronous=FULL`) to gevent's threadpool, so they
+never stall the event loop; under threading (tests, tools) it is a plain thread. Callers block (their greenlet or thread only) until their write is committed:
 an ack sent after `run()` returns is durable. Each job runs in its own SAVEPOINT, so one bad
 job fails alone.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from classbox.storage import open_database
+from classbox.storage.db import BUSY_TIMEOUT_MS
 
 log = logging.getLogger("classbox.classroom.writer")
 MAX_BATCH = 1000
@@ -58,6 +60,7 @@ class GroupWriter:
                 return
             self._db = open_database(self.data_dir, durable=True)
             self._db.conn.isolation_level = None  # transactions are ours: BEGIN IMMEDIATE … COMMIT
+            self._db.conn.execute("PRAGMA busy_timeout = 0")  # never wait for a lock on the loop
             if self.async_mode == "gevent":
                 import gevent
 
@@ -96,7 +99,7 @@ class GroupWriter:
                 except Exception:  # gevent.queue.Empty
                     break
             try:
-                self._offload(self._commit, batch)
+                self._commit(batch)
             except BaseException as err:  # never leave a caller waiting
                 for job in batch:
                     job.error = job.error or err
@@ -104,18 +107,23 @@ class GroupWriter:
             for job in batch:
                 job.done.set()
 
-    def _offload(self, fn: Callable, batch: list[_Job]) -> None:
+    def _offload(self, fn: Callable, *args: Any) -> Any:
+        """Run blocking I/O (lock waits, fsync) off the event loop under gevent."""
         if self.async_mode == "gevent":
             import gevent
 
-            gevent.get_hub().threadpool.apply(fn, (batch,))
-        else:
-            fn(batch)
+            return gevent.get_hub().threadpool.apply(fn, args)
+        return fn(*args)
 
     def _commit(self, batch: list[_Job]) -> None:
-        """One transaction for the whole batch, each job in a savepoint; fsynced at COMMIT."""
+        """One transaction for the whole batch, each job in a savepoint; fsynced at COMMIT.
+
+        Taking the write lock and committing (the fsync) run off the loop; the jobs' statements
+        run on it: they only touch SQLite's page cache, and running them there avoids fighting
+        the loop for the GIL.
+        """
         conn = self._db.conn
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             for job in batch:
                 conn.execute("SAVEPOINT job")
@@ -126,14 +134,31 @@ class GroupWriter:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     job.error = err
-            conn.execute("COMMIT")
+            self._offload(self._finish)
         except BaseException as err:
             log.exception("group commit of %d jobs failed", len(batch))
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for job in batch:
                 job.error = job.error or err
-            return
+
+    def _begin(self) -> None:
+        """Take the write lock: at once on the loop when free, else wait for it off the loop."""
+        try:
+            self._db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # another process (the agent) holds the lock
+            self._offload(self._begin_waiting)
+
+    def _begin_waiting(self) -> None:
+        conn = self._db.conn
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        finally:
+            conn.execute("PRAGMA busy_timeout = 0")
+
+    def _finish(self) -> None:
+        self._db.conn.execute("COMMIT")
         if self.emulate_commit_s:
             _real_sleep(self.emulate_commit_s)
 
