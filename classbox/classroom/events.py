@@ -121,12 +121,12 @@ def register(socketio: SocketIO) -> None:
             raise ClassroomError("rate_limited")
         joined = svc().join(data.get("code"), data.get("name"), data.get("token"))
         session, pupil = joined["session"], joined["pupil"]
-        if conn.session_id is not None and conn.session_id != session["id"]:
-            leave_room(session_room(conn.session_id))
+        if conn.session_id is not None:
+            leave_room(teacher_room(conn.session_id) if conn.role == "teacher" else session_room(conn.session_id))
         if conn.pupil_id:
             leave_room(pupil_room(conn.pupil_id))
-        conn.role, conn.user = "pupil", None
         came_online = svc().presence.attach_pupil(request.sid, session["id"], pupil["id"])
+        conn.role, conn.user = "pupil", None  # from now on this connection is a pupil's
         join_room(session_room(session["id"]))
         join_room(pupil_room(pupil["id"]))
         if came_online:

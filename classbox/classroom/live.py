@@ -38,7 +38,7 @@ class Presence:
         with self.lock:
             conn = self.conns[sid]
             self._detach(conn)
-            conn.session_id, conn.pupil_id = session_id, pupil_id
+            conn.role, conn.session_id, conn.pupil_id = "pupil", session_id, pupil_id
             sids = self.pupils.setdefault(session_id, {}).setdefault(pupil_id, set())
             sids.add(sid)
             return len(sids) == 1

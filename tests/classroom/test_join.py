@@ -113,3 +113,10 @@ def test_join_is_recorded_for_the_ent_as_attendance(teacher_sio, pupil, db):
     assert payload["pupil"] == {"id": joined["pupil_id"], "name": "Léa"}
     assert payload["session"]["code"] == code and payload["session"]["teacher"] == "mme.martin"
     assert set(payload["created"]) == {"wall", "monotonic", "seq"}
+
+
+def test_a_teacher_device_that_joins_becomes_a_pupil(teacher_sio, pupil):
+    teacher, code = teacher_sio
+    joined = ack(teacher, "join", {"code": code, "name": "Essai"})
+    assert joined["ok"]
+    assert ack(teacher, "push", {"type": "message", "text": "x"})["error"] == "forbidden"
