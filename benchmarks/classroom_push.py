@@ -27,6 +27,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 import socketio
+import yarl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -116,7 +117,7 @@ async def teacher_cookie(server: Server, i: int) -> dict:
         async with http.post(server.url + "/login", allow_redirects=False,
                              data={"login": f"prof{i}", "password": PASSWORD, "csrf_token": csrf}) as r:
             assert r.status == 302, r.status
-        cookie = http.cookie_jar.filter_cookies(server.url)["classbox_session"].value
+        cookie = http.cookie_jar.filter_cookies(yarl.URL(server.url))["classbox_session"].value
         return {"Cookie": f"classbox_session={cookie}"}
 
 
