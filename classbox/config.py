@@ -60,6 +60,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     },
     "sync.xapi": {
         "endpoint": (str, ""),
+        "ent_homepage": (str, ""),  # the ENT's homePage for accounts mapped by the roster
         "username": (str, ""),
         "password_file": (str, ""),
     },
