@@ -45,6 +45,9 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "classroom": {
         "max_answer_chars": (int, 5000),
         "max_pupils_per_session": (int, 60),
+        "max_handin_mb": (int, 10),
+        "joins_per_ip_burst": (int, 120),  # joins per minute from one address (a school NAT may share one)
+        "emulate_commit_ms": (float, 0.0),  # benchmarks only: sleep after each commit, like a slow SD card
     },
     "sync": {
         "enabled": (bool, True),
@@ -73,7 +76,10 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "discovery": {
         "enabled": (bool, True),
         "hostname": (str, ""),
-        "defer_to_avahi": (bool, False),
+        "defer_to_avahi": (bool, False),  # true: avahi-daemon announces (service file), the agent does not
+        "port": (int, 0),  # advertised port; 0: 80 when [web] behind_nginx, else [web] port
+        "interfaces": (list, []),  # interface names to announce on; empty: every one that is up
+        "avahi_service_file": (str, "/etc/avahi/services/classbox.service"),
     },
     "health": {
         "interval_s": (float, 60.0),
@@ -81,6 +87,13 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "temp_warn_celsius": (float, 80.0),
         "pending_warn_hours": (float, 48.0),
         "backup_warn_days": (float, 7.0),
+        "disk_critical_percent": (float, 97.0),
+        "temp_critical_celsius": (float, 85.0),
+        "pending_critical_hours": (float, 168.0),
+        "memory_warn_percent": (float, 95.0),
+        "dead_warn_count": (int, 1),
+        "sizes_interval_s": (float, 900.0),
+        "integrity_interval_h": (float, 24.0),
     },
     "fleet": {
         "pushgateway": (str, ""),

@@ -78,12 +78,12 @@ class LiveServer:
 
     def start(self) -> "LiveServer":
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "classbox", self.command, "--host", "127.0.0.1",
-             "--port", str(self.port), *self.args],
-            env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        with open(self.log, "ab") as handle:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "classbox", self.command, "--host", "127.0.0.1",
+                 "--port", str(self.port), *self.args],
+                env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         try:
             wait_http(self.url + "/healthz", proc=self.proc)
         except Exception:

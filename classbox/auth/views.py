@@ -12,8 +12,15 @@ from classbox.storage import get_db
 
 bp = Blueprint("auth", __name__)
 
-login_throttle = Throttle(limit=5, window_s=300)
-address_throttle = Throttle(limit=30, window_s=300)
+
+
+def throttles() -> tuple[Throttle, Throttle]:
+    """This app's login throttles: per login (5 failures / 5 min) and per address (30 / 5 min)."""
+    found = current_app.extensions.get("classbox_login_throttles")
+    if found is None:
+        found = current_app.extensions["classbox_login_throttles"] = (
+            Throttle(limit=5, window_s=300), Throttle(limit=30, window_s=300))
+    return found
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -33,6 +40,7 @@ def login():
     if request.method == "POST":
         login_name = request.form.get("login", "").strip().lower()[:64]
         password = request.form.get("password", "")[:1024]
+        login_throttle, address_throttle = throttles()
         keys = (f"login:{login_name}",)
         address = (f"ip:{request.remote_addr}",)
         wait = max(login_throttle.retry_after(*keys), address_throttle.retry_after(*address))
