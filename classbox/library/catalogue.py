@@ -31,6 +31,9 @@ RESOURCE_FIELDS = ["id", "pack", "path", "title", "description", "kind", "mime",
                    "language", "license", "attribution", "size", "sha256", "tags", "added_at", "seq"]
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 8
+# Ranking scores every candidate; a query matching more than this many resources is ranked among
+# the newest RANK_CANDIDATES matches only, so that one common word cannot make a search slow.
+RANK_CANDIDATES = 2000
 
 
 def subject_label(slug: str) -> str:
@@ -44,9 +47,19 @@ def level_label(slug: str) -> str:
 
 
 def fts_query(text: str) -> str:
-    """A safe FTS5 query: every word as a quoted prefix, all required."""
-    words = WORD_RE.findall(text or "")[:MAX_QUERY_WORDS]
-    return " ".join(f'"{w}"*' for w in words if w.replace("_", ""))
+    """A safe FTS5 query: every word required, words of 3+ letters also as prefixes."""
+    words = [w for w in WORD_RE.findall((text or "").replace("_", " "))[:MAX_QUERY_WORDS]]
+    return " ".join(f'"{w}"*' if len(w) >= 3 else f'"{w}"' for w in words)
+
+
+def _token(value: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+def facet_tokens(subject: str, level: str, kind: str, language: str) -> str:
+    """The facets of a resource as index tokens (filters become part of the FTS match)."""
+    return " ".join(f"{prefix}{_token(value)}" for prefix, value in
+                    (("subj", subject), ("lvl", level), ("kind", kind), ("lang", language)) if value)
 
 
 def index_resource(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
@@ -56,9 +69,10 @@ def index_resource(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
         [row.get(k) for k in RESOURCE_FIELDS],
     )
     db.execute(
-        "INSERT INTO resource_fts (rid, title, description, tags, subject) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO resource_fts (rid, title, description, tags, subject, facets) VALUES (?, ?, ?, ?, ?, ?)",
         [row["id"], row["title"], row.get("description", ""), row.get("tags", ""),
-         subject_label(row.get("subject", ""))],
+         subject_label(row.get("subject", "")),
+         facet_tokens(row.get("subject", ""), row.get("level", ""), row.get("kind", ""), row.get("language", ""))],
     )
 
 
@@ -94,21 +108,22 @@ def search(db: sqlite_utils.Database, q: str = "", subject: str = "", level: str
     """Resources matching a French query (accents folded, prefixes) and filters, best first."""
     page = max(1, page)
     per_page = max(1, min(per_page, 100))
-    where, params = [], []
-    for column, value in (("subject", subject), ("level", level), ("kind", kind), ("language", language)):
-        if value:
-            where.append(f"r.{column} = ?")
-            params.append(value)
+    filters = {"subject": subject, "level": level, "kind": kind, "language": language}
     match = fts_query(q)
     columns = ", ".join(f"r.{k}" for k in RESOURCE_FIELDS)
     if match:
-        sql = (f"SELECT {columns} FROM resource_fts f JOIN resource r ON r.id = f.rid "
-               f"WHERE resource_fts MATCH ? {''.join(' AND ' + w for w in where)} "
-               "ORDER BY bm25(resource_fts, 0, 10.0, 2.0, 4.0, 1.0), r.title LIMIT ? OFFSET ?")
-        params = [match, *params]
+        prefixes = {"subject": "subj", "level": "lvl", "kind": "kind", "language": "lang"}
+        facets = " ".join(f'"{prefixes[k]}{_token(v)}"' for k, v in filters.items() if v)
+        full = "{title description tags subject} : (" + match + ")" + (f" AND facets : ({facets})" if facets else "")
+        sql = (f"SELECT {columns} FROM (SELECT rid, rank FROM (SELECT rid, rank FROM resource_fts "
+               f"WHERE resource_fts MATCH ? ORDER BY rowid DESC LIMIT {RANK_CANDIDATES}) "
+               "ORDER BY rank LIMIT ? OFFSET ?) f JOIN resource r ON r.id = f.rid ORDER BY f.rank, r.title")
+        params = [full]
     elif q.strip():
         return SearchResult([], page, per_page, False)
     else:
+        where = [f"r.{k} = ?" for k, v in filters.items() if v]
+        params = [v for v in filters.values() if v]
         sql = (f"SELECT {columns} FROM resource r {'WHERE ' + ' AND '.join(where) if where else ''} "
                "ORDER BY r.title COLLATE NOCASE LIMIT ? OFFSET ?")
     rows = db.execute(sql, [*params, per_page + 1, (page - 1) * per_page]).fetchall()

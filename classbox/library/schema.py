@@ -37,3 +37,21 @@ def m001_catalogue(db: sqlite_utils.Database) -> None:
             name TEXT PRIMARY KEY, pack TEXT NOT NULL REFERENCES pack(id) ON DELETE CASCADE,
             file TEXT NOT NULL, title TEXT NOT NULL, uuid TEXT NOT NULL, main_path TEXT,
             article_count INTEGER, has_fulltext INTEGER NOT NULL DEFAULT 0, size INTEGER)""")
+
+
+@migrations()
+def m002_fts_facets(db: sqlite_utils.Database) -> None:
+    """Index facets (subject, level, kind, language) as tokens so filters narrow the match, and
+    keep the column weights as the table's rank."""
+    from classbox.library.catalogue import facet_tokens, subject_label
+
+    db.execute("DROP TABLE resource_fts")
+    db.execute("""
+        CREATE VIRTUAL TABLE resource_fts USING fts5(
+            rid UNINDEXED, title, description, tags, subject, facets,
+            tokenize = "unicode61 remove_diacritics 2", prefix = '2 3')""")
+    db.execute("INSERT INTO resource_fts (resource_fts, rank) VALUES ('rank', 'bm25(0, 10.0, 2.0, 4.0, 1.0, 0.0)')")
+    rows = db.execute("SELECT id, title, description, tags, subject, level, kind, language FROM resource").fetchall()
+    for rid, title, description, tags, subject, level, kind, language in rows:
+        db.execute("INSERT INTO resource_fts (rid, title, description, tags, subject, facets) VALUES (?, ?, ?, ?, ?, ?)",
+                   [rid, title, description, tags, subject_label(subject), facet_tokens(subject, level, kind, language)])
