@@ -51,7 +51,7 @@ def main() -> None:
         server = f"""
         location = / {{ return 200 "ok"; }}
         location /direct/ {{ alias {data}/blobs/; }}
-        location /_classbox_blobs/ {{ internal; alias {data}/blobs/; }}
+        location /_blobs/ {{ internal; alias {data}/blobs/; }}
         location / {{ proxy_pass {accel_url}; proxy_http_version 1.1; proxy_set_header Connection ""; }}
         """
         ngx, ngx_url = nginx(work / "nginx", server)

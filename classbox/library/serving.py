@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Response, current_app, request, send_file
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-ACCEL_PREFIX = "/_classbox_blobs/"
+ACCEL_PREFIX = "/_blobs/"
 # Active content (HTML, SVG, XML) runs in an opaque origin: it cannot read the box's cookies,
 # call its API as the pupil, or reach the page that embeds it.
 SANDBOX_CSP = ("sandbox allow-scripts allow-popups; default-src 'none'; script-src 'unsafe-inline'; "

@@ -51,4 +51,4 @@ def test_docs_cover_the_format_the_commands_and_nginx():
                    "classbox library remove", "classbox library verify", "min_free_mb", "classbox-pack.schema.json"):
         assert needle in text
     nginx = (ROOT / "docs/library-nginx.md").read_text(encoding="utf-8")
-    assert "location /_classbox_blobs/" in nginx and "internal;" in nginx
+    assert "location /_blobs/" in nginx and "internal;" in nginx

@@ -104,7 +104,7 @@ def test_behind_nginx_hands_the_bytes_to_nginx(lib_config, tmp_path):
     client = Buffered(app.test_client())
     response = client.get(f"/blobs/{SHA}", headers={"Range": "bytes=0-9"})
     assert response.status_code == 200 and response.data == b""
-    assert response.headers["X-Accel-Redirect"] == f"/_classbox_blobs/{SHA[:2]}/{SHA[2:4]}/{SHA}"
+    assert response.headers["X-Accel-Redirect"] == f"/_blobs/{SHA[:2]}/{SHA[2:4]}/{SHA}"
     assert response.headers["Content-Type"] == "video/mp4"
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     not_modified = client.get(f"/blobs/{SHA}", headers={"If-None-Match": f'"{SHA}"'})
