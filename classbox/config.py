@@ -79,6 +79,13 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "temp_warn_celsius": (float, 80.0),
         "pending_warn_hours": (float, 48.0),
         "backup_warn_days": (float, 7.0),
+        "disk_critical_percent": (float, 97.0),
+        "temp_critical_celsius": (float, 85.0),
+        "pending_critical_hours": (float, 168.0),
+        "memory_warn_percent": (float, 95.0),
+        "dead_warn_count": (int, 1),
+        "sizes_interval_s": (float, 900.0),
+        "integrity_interval_h": (float, 24.0),
     },
     "fleet": {
         "pushgateway": (str, ""),

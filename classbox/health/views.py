@@ -1,4 +1,4 @@
-"""/healthz (liveness) and /api/health (a summary for technicians and monitoring)."""
+"""/healthz (liveness), /api/health (the health report) and /metrics (Prometheus text)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import sqlite3
 import time
 
 from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from classbox.health.metrics import exposition
+from classbox.health.report import build_report
 from classbox.storage import get_db
-from classbox.version import __version__
 
 bp = Blueprint("health", __name__)
 
@@ -22,6 +24,12 @@ def db_ok() -> bool:
         return False
 
 
+def current_report() -> dict:
+    """The health report for this request."""
+    return build_report(get_db(), current_app.config["CLASSBOX"], current_app.config["BOX_ID"], time.time(),
+                        round(time.monotonic() - current_app.config["STARTED_AT"], 3))
+
+
 @bp.route("/healthz")
 def healthz() -> Response:
     """200 `ok` when the database answers, 503 otherwise."""
@@ -32,15 +40,16 @@ def healthz() -> Response:
 
 @bp.route("/api/health")
 def api_health():
-    """Version, box id, uptime and database state, as JSON."""
-    ok = db_ok()
-    config = current_app.config["CLASSBOX"]
-    body = {
-        "status": "ok" if ok else "critical",
-        "version": __version__,
-        "box": {"id": current_app.config["BOX_ID"], "name": config["box"]["name"],
-                "school_uai": config["box"]["school_uai"]},
-        "uptime_seconds": round(time.monotonic() - current_app.config["STARTED_AT"], 3),
-        "db": {"ok": ok},
-    }
-    return jsonify(body), 200 if ok else 503
+    """The health report as JSON (docs/health.md); 503 only when the database is unreachable."""
+    body = current_report()
+    response = jsonify(body)
+    response.status_code = 200 if body["db"]["ok"] else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/metrics")
+def metrics() -> Response:
+    """The latest sample in the Prometheus text format."""
+    return Response(exposition(current_report()), content_type=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})

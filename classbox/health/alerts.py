@@ -1,0 +1,146 @@
+"""Alerts: each check is ok, warn or critical, with the time its level last changed."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+LEVELS = ("ok", "warn", "critical")
+RANK = {level: i for i, level in enumerate(LEVELS)}
+Check = tuple[str, str, Any]  # (level, French message, value)
+
+
+def _disk(s: dict, cfg: dict) -> Check:
+    disk = (s.get("system") or {}).get("disk")
+    if not disk:
+        return "warn", "Espace disque illisible", None
+    pct = disk["percent"]
+    level = ("critical" if pct >= cfg["disk_critical_percent"] else
+             "warn" if pct >= cfg["disk_warn_percent"] else "ok")
+    free_gb = disk["free_bytes"] / 1e9
+    return level, f"Disque des données rempli à {pct:.0f} % ({free_gb:.1f} Go libres)", pct
+
+
+def _temperature(s: dict, cfg: dict) -> Check:
+    temp = (s.get("system") or {}).get("temperature_celsius")
+    if temp is None:
+        return "ok", "Température non mesurée sur cette machine", None
+    level = ("critical" if temp >= cfg["temp_critical_celsius"] else
+             "warn" if temp >= cfg["temp_warn_celsius"] else "ok")
+    return level, f"Température du processeur : {temp:.1f} °C", temp
+
+
+def _power(s: dict, cfg: dict) -> Check:
+    flags = (s.get("system") or {}).get("throttling")
+    if flags is None:
+        return "ok", "Alimentation non surveillée sur cette machine", None
+    now, past = flags["now"], flags["since_boot"]
+    if now.get("under_voltage"):
+        return "critical", "Sous-tension en ce moment : alimentation trop faible", "under_voltage"
+    if now.get("throttled") or now.get("freq_capped") or now.get("soft_temp_limit"):
+        return "warn", "Processeur bridé en ce moment (chaleur ou alimentation)", "throttled"
+    if past.get("under_voltage"):
+        return "warn", "Sous-tension survenue depuis le démarrage : vérifier l'alimentation", "under_voltage_past"
+    if past.get("throttled") or past.get("freq_capped"):
+        return "warn", "Processeur bridé depuis le démarrage", "throttled_past"
+    return "ok", "Alimentation correcte", None
+
+
+def _memory(s: dict, cfg: dict) -> Check:
+    mem = (s.get("system") or {}).get("memory")
+    if not mem:
+        return "ok", "Mémoire non mesurée", None
+    level = "warn" if mem["percent"] >= cfg["memory_warn_percent"] else "ok"
+    return level, f"Mémoire utilisée à {mem['percent']:.0f} %", mem["percent"]
+
+
+def _outbox(s: dict, cfg: dict) -> Check:
+    targets = ((s.get("app") or {}).get("outbox") or {}).get("targets") or {}
+    ages = {t: v["oldest_pending_age_seconds"] for t, v in targets.items()
+            if v.get("oldest_pending_age_seconds") is not None}
+    if not ages:
+        return "ok", "Aucun envoi en attente", 0
+    target, age = max(ages.items(), key=lambda item: item[1])
+    hours = age / 3600
+    level = ("critical" if hours >= cfg["pending_critical_hours"] else
+             "warn" if hours >= cfg["pending_warn_hours"] else "ok")
+    return level, f"Plus ancien envoi en attente vers {target} : {hours:.1f} h", age
+
+
+def _dead(s: dict, cfg: dict) -> Check:
+    dead = ((s.get("app") or {}).get("outbox") or {}).get("dead") or 0
+    level = "warn" if dead >= max(1, cfg["dead_warn_count"]) else "ok"
+    return level, f"{dead} envoi(s) refusé(s) par l'ENT (à rejouer)" if dead else "Aucun envoi refusé", dead
+
+
+def _integrity(s: dict, cfg: dict) -> Check:
+    check = (s.get("app") or {}).get("db_integrity")
+    if check is None:
+        return "ok", "Intégrité de la base pas encore vérifiée", None
+    if check["ok"]:
+        return "ok", "Base de données intègre", True
+    return "critical", "Base de données endommagée : " + "; ".join(check["problems"])[:300], False
+
+
+def _clock(s: dict, cfg: dict) -> Check:
+    synced = (s.get("system") or {}).get("clock_synced")
+    if synced:
+        return "ok", "Horloge synchronisée", True
+    return "warn", "Horloge jamais synchronisée (NTP) : les dates peuvent être fausses", False
+
+
+def _backup(s: dict, cfg: dict) -> Check:
+    last = ((s.get("app") or {}).get("backup") or {}).get("wall_time")
+    if last is None:
+        return "warn", "Aucune sauvegarde de la base", None
+    days = max(0.0, (s["wall"] - last) / 86400)
+    level = "warn" if days >= cfg["backup_warn_days"] else "ok"
+    return level, f"Dernière sauvegarde il y a {days:.1f} jour(s)", last
+
+
+CHECKS: dict[str, tuple[str, Callable[[dict, dict], Check]]] = {
+    "disk": ("Disque", _disk),
+    "temperature": ("Température", _temperature),
+    "power": ("Alimentation", _power),
+    "memory": ("Mémoire", _memory),
+    "outbox": ("Envois en attente", _outbox),
+    "dead_records": ("Envois refusés", _dead),
+    "db_integrity": ("Base de données", _integrity),
+    "clock": ("Horloge", _clock),
+    "backup": ("Sauvegarde", _backup),
+}
+
+
+def alert(id: str, title: str, level: str, message: str, value: Any, since: float) -> dict[str, Any]:
+    """One alert as stored and shown."""
+    return {"id": id, "title": title, "level": level, "message": message, "value": value, "since": since}
+
+
+def transition(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Keep the earlier "since" while the level stays the same."""
+    if previous and previous.get("level") == new["level"] and isinstance(previous.get("since"), (int, float)):
+        return dict(new, since=previous["since"])
+    return new
+
+
+def evaluate(sample: dict[str, Any], cfg: dict[str, Any],
+             previous: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Every check on a sample, each with its level and since when it holds."""
+    previous = previous or {}
+    result = {}
+    for id, (title, check) in CHECKS.items():
+        try:
+            level, message, value = check(sample, cfg)
+        except Exception as err:  # a malformed sample is a warning, not a crash
+            level, message, value = "warn", f"Contrôle impossible ({type(err).__name__})", None
+        result[id] = transition(previous.get(id), alert(id, title, level, message, value, sample["wall"]))
+    return result
+
+
+def ordered(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Worst first, then the oldest problem first."""
+    return sorted(alerts, key=lambda a: (-RANK[a["level"]], a["since"] if a["level"] != "ok" else 0, a["id"]))
+
+
+def worst(alerts: list[dict[str, Any]]) -> str:
+    """The overall status: the worst level among the alerts."""
+    return max((a["level"] for a in alerts), key=RANK.__getitem__, default="ok")

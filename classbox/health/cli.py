@@ -1,0 +1,54 @@
+"""`classbox health [--json]`: the health report, with an exit code for monitoring checks."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime, timezone
+
+import click
+
+from classbox.cli_support import cli_config, open_db_for_cli
+from classbox.health.report import EXIT_CODES, build_report
+
+MARKS = {"ok": "OK  ", "warn": "WARN", "critical": "CRIT"}
+
+
+def _when(wall: float | None) -> str:
+    if not isinstance(wall, (int, float)):
+        return "?"
+    return datetime.fromtimestamp(wall, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render_text(report: dict) -> str:
+    """A short text summary: status, identity, then every alert worst first."""
+    box = report["box"]
+    lines = [f"classbox {report['version']} · box {box['id']} · {box['name']} · UAI {box['school_uai'] or '-'}",
+             f"status: {report['status'].upper()}"]
+    sample = report.get("sample")
+    if sample:
+        lines.append(f"latest sample: {_when(sample['wall'])} ({sample['age_seconds']:.0f} s ago)")
+    for alert in report.get("alerts") or []:
+        lines.append(f"  [{MARKS[alert['level']]}] {alert['title']}: {alert['message']} (since {_when(alert['since'])})")
+    return "\n".join(lines)
+
+
+@click.command("health")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/health.")
+@click.pass_context
+def health(ctx: click.Context, as_json: bool) -> None:
+    """Show the box's health; exit 0 ok, 1 warn, 2 critical (for monitoring checks)."""
+    from classbox.setup import box_id
+
+    config = cli_config(ctx)
+    db = open_db_for_cli(ctx)
+    try:
+        report = build_report(db, config, box_id(config), time.time())
+    finally:
+        db.conn.close()
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        click.echo(render_text(report))
+    sys.exit(EXIT_CODES[report["status"]])

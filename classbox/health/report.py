@@ -1,0 +1,88 @@
+"""The health report shared by /api/health, `classbox health`, /metrics and /admin."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import sqlite_utils
+
+from classbox.config import Config
+from classbox.health import alerts, history
+from classbox.health.appstate import states
+from classbox.health.service import ALERTS_KEY, LATEST_KEY
+from classbox.version import __version__
+
+HEARTBEAT_KEY = "health.heartbeat"
+STALE_INTERVALS = 3
+
+
+def _sampler_alert(sample: dict | None, cfg: dict, now: float) -> dict[str, Any]:
+    """Warn when the agent has not sampled lately (stopped, stuck, or never started)."""
+    if sample is None:
+        return alerts.alert("sampler", "Mesures", "warn",
+                            "Aucune mesure enregistrée : l'agent classbox est-il lancé ?", None, now)
+    age = now - sample["wall"]
+    if age > STALE_INTERVALS * max(cfg["interval_s"], 1.0) or age < -300:
+        return alerts.alert("sampler", "Mesures", "warn",
+                            f"Dernière mesure il y a {age / 60:.0f} min : l'agent est-il arrêté ?", age,
+                            sample["wall"])
+    return alerts.alert("sampler", "Mesures", "ok", "Mesures à jour", age, sample["wall"])
+
+
+def _heartbeat_alert(beat: Any, now: float) -> dict[str, Any] | None:
+    """Warn when the last push to the fleet's Pushgateway failed."""
+    if not isinstance(beat, dict):
+        return None
+    if beat.get("ok"):
+        return alerts.alert("heartbeat", "Supervision de la flotte", "ok",
+                            "Dernier envoi à la supervision réussi", beat.get("last_ok_wall"),
+                            beat.get("since") or now)
+    return alerts.alert("heartbeat", "Supervision de la flotte", "warn",
+                        f"Envoi à la supervision impossible : {beat.get('error', '?')}"[:300],
+                        beat.get("last_ok_wall"), beat.get("since") or now)
+
+
+def _valid_sample(sample: Any) -> dict[str, Any] | None:
+    """The stored sample if it looks like one."""
+    return sample if isinstance(sample, dict) and isinstance(sample.get("wall"), (int, float)) else None
+
+
+def build_report(db: sqlite_utils.Database, config: Config, box_id: str, now: float,
+                 uptime_seconds: float | None = None) -> dict[str, Any]:
+    """Everything the box knows about its health, as JSON-ready data (schema in docs/health.md)."""
+    box = {"id": box_id, "name": config["box"]["name"], "school_uai": config["box"]["school_uai"],
+           "academie": config["box"]["academie"]}
+    body: dict[str, Any] = {"status": "ok", "version": __version__, "box": box,
+                            "uptime_seconds": uptime_seconds, "generated_wall": now}
+    try:
+        found = states(db, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
+        sample = _valid_sample(found[LATEST_KEY])
+        stored, beat = found[ALERTS_KEY], found[HEARTBEAT_KEY]
+        counts = history.counts(db)
+    except sqlite3.Error as err:
+        body.update(status="critical", db={"ok": False, "error": str(err)[:200]}, sample=None,
+                    alerts=[alerts.alert("db", "Base de données", "critical",
+                                         "Base de données inaccessible", None, now)],
+                    heartbeat=None, history=None)
+        return body
+    found = [a for a in (stored or {}).values() if isinstance(a, dict) and a.get("level") in alerts.RANK] \
+        if isinstance(stored, dict) else []
+    found.append(_sampler_alert(sample, config["health"], now))
+    beat_alert = _heartbeat_alert(beat, now) if config["fleet"]["pushgateway"] else None
+    if beat_alert:
+        found.append(beat_alert)
+    integrity = ((sample or {}).get("app") or {}).get("db_integrity")
+    body.update(
+        status=alerts.worst(found),
+        db={"ok": True, "integrity_ok": None if integrity is None else integrity["ok"],
+            "integrity_checked_wall": None if integrity is None else integrity.get("checked_wall")},
+        alerts=alerts.ordered(found),
+        sample=None if sample is None else dict(sample, age_seconds=round(now - sample["wall"], 1)),
+        heartbeat=beat if isinstance(beat, dict) else None,
+        history=counts,
+    )
+    return body
+
+
+EXIT_CODES = {"ok": 0, "warn": 1, "critical": 2}
