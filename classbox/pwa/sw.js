@@ -69,13 +69,36 @@ function assetCacheFirst(request) {
   });
 }
 
+/* A byte range of a kept file (media elements always ask for ranges). */
+function rangeFromCache(request) {
+  return caches.match(request.url).then(function (hit) {
+    var m = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get("range") || "");
+    if (!hit || !m || (m[1] === "" && m[2] === "")) { return fetch(request); }
+    return hit.arrayBuffer().then(function (body) {
+      var size = body.byteLength, start, end;
+      if (m[1] === "") { start = Math.max(0, size - Number(m[2])); end = size - 1; }
+      else { start = Number(m[1]); end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1); }
+      if (start >= size || start > end) {
+        return new Response(null, { status: 416, headers: { "Content-Range": "bytes */" + size } });
+      }
+      return new Response(body.slice(start, end + 1), { status: 206, headers: {
+        "Content-Type": hit.headers.get("content-type") || "application/octet-stream",
+        "Content-Range": "bytes " + start + "-" + end + "/" + size,
+        "Content-Length": String(end - start + 1), "Accept-Ranges": "bytes" } });
+    });
+  });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (request.method !== "GET") { return; }
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
   if (url.pathname.indexOf("/socket.io/") === 0 || url.pathname.indexOf("/api/") === 0) { return; }
-  if (request.headers.has("range")) { return; }  // video seeking: always the network
+  if (request.headers.has("range")) {  // video seeking: a kept blob answers from the cache, else the network
+    if (url.pathname.indexOf("/blobs/") === 0) { event.respondWith(rangeFromCache(request)); }
+    return;
+  }
   if (request.mode === "navigate") {
     event.respondWith(pageFromNetwork(request, url.pathname));
   } else if (url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/blobs/") === 0 ||
@@ -84,25 +107,49 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
-/* The pupil page names the files of the activity on screen; keep those, drop the previous ones. */
+/* Same-origin files an activity page embeds (a video, an image, a lesson), one level deep. */
+var EMBEDDED = /\s(?:src|data)="(\/(?:blobs|library\/files|static)\/[^"<>\s]+)"/g;
+
+function boxHref(u) {
+  var href = new URL(u, self.location.origin).href;
+  return href.indexOf(self.location.origin + "/") === 0 ? href : null;
+}
+
+function keep(cache, href) {
+  return cache.match(href).then(function (hit) {
+    if (hit) { return []; }
+    return fetch(href).then(function (response) {
+      var size = Number(response.headers.get("content-length") || 0);
+      if (!response.ok || response.status !== 200 || size > MAX_ASSET_BYTES) { return []; }
+      var type = response.headers.get("content-type") || "";
+      var read = type.indexOf("text/html") === 0 ? response.clone().text() : Promise.resolve("");
+      return cache.put(href, response).then(function () { return read; }).then(function (html) {
+        var found = [href], match;
+        EMBEDDED.lastIndex = 0;
+        while ((match = EMBEDDED.exec(html)) !== null) { found.push(boxHref(match[1].replace(/&amp;/g, "&"))); }
+        return found;
+      });
+    }).catch(function () { return []; });
+  });
+}
+
+/* The pupil page names the files of the activity on screen; keep those (and what their pages
+ * embed), drop the previous activity's. */
 function cacheActivity(urls) {
-  var wanted = urls.map(function (u) { return new URL(u, self.location.origin).href; })
-    .filter(function (href) { return href.indexOf(self.location.origin + "/") === 0; });
+  var wanted = urls.map(boxHref).filter(Boolean);
   return caches.open(ACTIVITY).then(function (cache) {
-    return cache.keys().then(function (keys) {
-      return Promise.all(keys.filter(function (key) { return wanted.indexOf(key.url) < 0; })
-        .map(function (key) { return cache.delete(key); }));
-    }).then(function () {
-      return Promise.all(wanted.map(function (href) {
-        return cache.match(href).then(function (hit) {
-          if (hit) { return true; }
-          return fetch(href).then(function (response) {
-            var size = Number(response.headers.get("content-length") || 0);
-            if (!response.ok || response.status !== 200 || size > MAX_ASSET_BYTES) { return false; }
-            return cache.put(href, response).then(function () { return true; });
-          }).catch(function () { return false; });
+    return Promise.all(wanted.map(function (href) { return keep(cache, href); })).then(function (lists) {
+      var embedded = [];
+      lists.forEach(function (list) { list.slice(1).forEach(function (h) { if (h) { embedded.push(h); } }); });
+      return Promise.all(embedded.map(function (href) { return keep(cache, href); })).then(function () {
+        var all = wanted.concat(embedded);
+        return cache.keys().then(function (keys) {
+          return Promise.all(keys.filter(function (key) { return all.indexOf(key.url) < 0; })
+            .map(function (key) { return cache.delete(key); }));
+        }).then(function () {
+          return Promise.all(all.map(function (href) { return cache.match(href); }));
         });
-      }));
+      });
     });
   });
 }

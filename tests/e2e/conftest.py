@@ -8,7 +8,9 @@ build/e2e/.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from tests.e2e.harness import Box, NetworkLog, PagesReport, launch_chromium, log
 from tests.helpers import IS_ROOT, LiveServer, free_port, require_apt
 
 ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
 TEACHER = ("e2e.prof", "prof-e2e-password-1")
 ADMIN = ("e2e.tech", "tech-e2e-password-1")
 
@@ -61,11 +64,30 @@ def box(tmp_path_factory) -> Box:
         add_user(db, ADMIN[0], "admin", ADMIN[1], "Technicien")
     finally:
         db.conn.close()
+    import_video_pack(config, data.parent / "pack")
     server = LiveServer(data, args=("--demo",), extra_env={
         "CLASSBOX_DISCOVERY_ENABLED": "false", "CLASSBOX_SYNC_ENABLED": "false"})
     server.start()
     yield Box(url=server.url, data_dir=data, teacher=TEACHER, admin=ADMIN, server=server)
     server.stop()
+
+
+def import_video_pack(config, folder: Path) -> None:
+    """A pack with one video (tests/e2e/fixtures/mire-8s.webm), through the library's importer."""
+    from classbox import library
+
+    importer = getattr(library, "import_path", None)
+    if importer is None:  # the library has not landed in this branch yet
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "mire-8s.webm", folder / "mire-8s.webm")
+    (folder / "classbox-pack.json").write_text(json.dumps({
+        "format": "classbox-pack/1", "id": "e2e-video", "version": "1.0", "title": "Vidéos de test",
+        "language": "fr", "publisher": "classbox", "license": "CC0-1.0",
+        "resources": [{"path": "mire-8s.webm", "title": "La mire qui tourne", "kind": "video",
+                       "description": "Huit secondes de mire, pour tester la lecture.",
+                       "subject": "sciences", "level": "cycle3"}]}), encoding="utf-8")
+    importer(config, folder)
 
 
 @pytest.fixture(scope="session")

@@ -134,7 +134,7 @@ def first_load_weight(context, path: str) -> dict:
     page.goto(path)
     page.wait_for_load_state("networkidle")
     files = []
-    for url, (kind, response) in seen.items():
+    for url, (kind, response) in list(seen.items()):
         try:
             body = response.body()
         except Exception:  # a redirect or a worker response without a body here
