@@ -71,7 +71,10 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "discovery": {
         "enabled": (bool, True),
         "hostname": (str, ""),
-        "defer_to_avahi": (bool, False),
+        "defer_to_avahi": (bool, False),  # true: avahi-daemon announces (service file), the agent does not
+        "port": (int, 0),  # advertised port; 0: 80 when [web] behind_nginx, else [web] port
+        "interfaces": (list, []),  # interface names to announce on; empty: every one that is up
+        "avahi_service_file": (str, "/etc/avahi/services/classbox.service"),
     },
     "health": {
         "interval_s": (float, 60.0),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -32,10 +33,18 @@ class ClassboxGunicorn(BaseApplication):
 
         return create_app(self.classbox_config)
 
+# gunicorn's arbiter sends READY=1 as soon as it has bound its socket, before any worker has
+# built the app; run_web hides $NOTIFY_SOCKET from it and the worker says READY instead
+# (the unit has NotifyAccess=all so systemd accepts the worker's message).
+_notify_socket: str | None = None
+
+
 def _post_worker_init(worker) -> None:
     """The worker has built the app: tell systemd the web service can serve."""
     from classbox.systemd_notify import sd_notify
 
+    if _notify_socket:
+        os.environ["NOTIFY_SOCKET"] = _notify_socket
     sd_notify("READY=1\nSTATUS=classbox web serving")
 
 def gunicorn_options(config: Config) -> dict[str, Any]:
@@ -62,6 +71,8 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
 
 def run_web(config: Config) -> None:
     """Serve the web app until gunicorn is told to stop."""
+    global _notify_socket
+    _notify_socket = os.environ.pop("NOTIFY_SOCKET", None) or _notify_socket
     ClassboxGunicorn(config, gunicorn_options(config)).run()
 
 def serve_all(config: Config, config_path: str | None, overrides: dict[str, Any]) -> int:

@@ -119,6 +119,7 @@ def test_backup_is_consistent_while_writes_go_on(config, tmp_path):
             n += 1
             with conn.conn:
                 conn.conn.execute("INSERT INTO counter VALUES (?)", [n])
+            stop.wait(0.001)  # a busy classroom, not a tight loop that starves every other writer
         conn.conn.close()
 
     thread = threading.Thread(target=writer)

@@ -2,11 +2,72 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from flask import Flask
+
+from classbox.config import Config
+from classbox.library.manifest import PackError
+from classbox.library.packs import ImportResult
+from classbox.library.schema import migrations
+
+__all__ = ["migrations", "init_app", "cli_commands", "import_path", "import_source", "PackError"]
+
+
+def import_path(config: Config, path: str | Path, source_label: str | None = None,
+                wait: bool = True) -> ImportResult:
+    """Import a pack (zip or folder) or a ZIM file from the local disk."""
+    from classbox.library.staging import import_lock
+    from classbox.setup import prepare_data_dir
+
+    prepare_data_dir(config).conn.close()
+    with import_lock(config, wait=wait):
+        return import_locked(config, Path(path), source_label)
+
+
+def import_locked(config: Config, path: Path, source_label: str | None = None) -> ImportResult:
+    """Import a pack or ZIM file; the caller holds the import lock."""
+    from classbox.library.packs import import_pack
+    from classbox.library.zim import import_zim
+
+    if path.is_file() and path.suffix.lower() == ".zim":
+        return import_zim(config, path, source_label)
+    return import_pack(config, path, source_label)
+
+
+def import_source(config: Config, source: str, sha256: str | None = None) -> ImportResult:
+    """Import from a local path or an http(s) URL (downloaded resumably, then verified)."""
+    if urlsplit(source).scheme in ("http", "https"):
+        from classbox.library.download import download
+
+        target = download(config, source, sha256)
+        result = import_path(config, target, source_label=source)
+        target.unlink(missing_ok=True)
+        return result
+    if sha256 is not None:
+        from classbox.library.store import file_sha256
+
+        if Path(source).is_file() and file_sha256(Path(source)) != sha256:
+            raise PackError(f"sha256 mismatch for {source}")
+    return import_path(config, source)
 
 
 def init_app(app: Flask) -> None:
-    """Register the library pages."""
+    """Clean up after interrupted imports; register the library pages, API and admin panel."""
+    from classbox.library.admin import register_admin
+    from classbox.library.staging import cleanup
     from classbox.library.views import bp
+    from classbox.library.zimviews import bp as zim_bp
 
+    cleanup(app.config["CLASSBOX"])
     app.register_blueprint(bp)
+    app.register_blueprint(zim_bp)
+    register_admin(app)
+
+
+def cli_commands() -> list:
+    """The `classbox library` command group."""
+    from classbox.library.cli import library
+
+    return [library]

@@ -1,0 +1,81 @@
+"""The library's panel on /admin: upload a pack, the library's size, check the blobs."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, current_app, flash, redirect, request, url_for
+
+from classbox.admin_panels import AdminPanel, register_panel
+from classbox.auth import login_required
+from classbox.library import catalogue
+from classbox.library.manifest import PackError
+from classbox.library.staging import check_free_space, import_lock, staging
+from classbox.library.store import BlobStore
+from classbox.storage import get_db
+from classbox.storage.core import get_state, set_state
+
+bp = Blueprint("library_admin", __name__)
+VERIFY_KEY = "library_verify"
+ALLOWED = (".zip", ".zim")
+
+
+def panel_context() -> dict:
+    """Packs, sizes and the last verification, for the admin panel."""
+    cfg = current_app.config["CLASSBOX"]
+    db = get_db()
+    zim_dir = cfg.data_dir / "zim"
+    zim_bytes = sum(p.stat().st_size for p in zim_dir.glob("*.zim")) if zim_dir.is_dir() else 0
+    return {"packs": catalogue.list_packs(db), "blob_bytes": BlobStore(cfg.data_dir).total_size(),
+            "zim_bytes": zim_bytes, "verify": get_state(db, VERIFY_KEY),
+            "max_pack_mb": cfg["library"]["max_pack_mb"]}
+
+
+@bp.route("/admin/library/upload", methods=["POST"])
+@login_required("admin")
+def upload():
+    """Import an uploaded pack (.zip) or ZIM file."""
+    from classbox.library import import_locked
+
+    cfg = current_app.config["CLASSBOX"]
+    upload = request.files.get("pack")
+    if upload is None or not upload.filename or not upload.filename.lower().endswith(ALLOWED):
+        flash("Choisissez un paquet .zip ou un fichier .zim.", "error")
+        return redirect(url_for("admin.index"))
+    suffix = ".zim" if upload.filename.lower().endswith(".zim") else ".zip"
+    try:
+        check_free_space(cfg, request.content_length or 0)
+        with import_lock(cfg), staging(cfg) as folder:
+            target = folder / f"upload{suffix}"
+            upload.save(target)
+            result = import_locked(cfg, target, source_label=f"upload:{upload.filename[:100]}")
+        flash(f"Import de {result.pack} (version {result.version}) : "
+              f"{ {'added': 'ajouté', 'updated': 'mis à jour', 'unchanged': 'déjà présent'}[result.status] }, "
+              f"{result.resources} ressource(s).", "ok")
+    except PackError as err:
+        flash(f"Import refusé, la bibliothèque n'a pas changé : {err}", "error")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/admin/library/verify", methods=["POST"])
+@login_required("admin")
+def verify():
+    """Rehash every blob; corrupt ones are quarantined and listed."""
+    report = BlobStore(current_app.config["CLASSBOX"].data_dir).verify()
+    db = get_db()
+    with db.conn:
+        set_state(db, VERIFY_KEY, {**report.as_dict(), "wall_time": time.time()})
+    flash(f"Vérification : {report.checked} fichier(s), {len(report.corrupt)} corrompu(s).",
+          "error" if report.corrupt else "ok")
+    return redirect(url_for("admin.index"))
+
+
+def register_admin(app: Flask) -> None:
+    """Add the upload/verify endpoints and the /admin panel; uploads may be up to max_pack_mb."""
+    app.register_blueprint(bp)
+    register_panel(app, AdminPanel("library", "Bibliothèque", "library/admin_panel.html", panel_context, 20))
+
+    @app.before_request
+    def _allow_big_uploads():
+        if request.endpoint == "library_admin.upload":
+            request.max_content_length = app.config["CLASSBOX"]["library"]["max_pack_mb"] * 1024 * 1024

@@ -1,0 +1,171 @@
+"""Importing `classbox-pack/1` packs: all or nothing, idempotent, newer versions replace older."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+from packaging.version import InvalidVersion, Version
+
+from classbox.config import Config
+from classbox.library import catalogue
+from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
+from classbox.library.packsource import PackSource, open_pack
+from classbox.library.staging import check_free_space, staging
+from classbox.library.store import CHUNK, BlobStore, fsync_dir
+from classbox.storage import open_database
+from classbox.storage.core import next_seq
+
+MB = 1024 * 1024
+
+
+@dataclass
+class ImportResult:
+    """What an import did: "added", "updated" or "unchanged", and how much."""
+
+    pack: str
+    version: str
+    status: str
+    resources: int
+    bytes_written: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.pack} {self.version}: {self.status} ({self.resources} resources)"
+
+
+def resource_id(pack: str, path: str) -> str:
+    """A stable id for a resource: the same pack path keeps its id across versions."""
+    return hashlib.sha256(f"{pack}\0{path}".encode()).hexdigest()[:16]
+
+
+def version_key(text: str) -> tuple:
+    """Sortable form of a pack version (PEP 440 when possible, else text)."""
+    try:
+        return (1, Version(text), "")
+    except InvalidVersion:
+        return (0, Version("0"), text)
+
+
+def _installed(db: sqlite_utils.Database, pack_id: str) -> dict | None:
+    row = db.execute("SELECT version, manifest FROM pack WHERE id = ?", [pack_id]).fetchone()
+    return {"version": row[0], "manifest": row[1]} if row else None
+
+
+def _stage(source: PackSource, spec: ResourceSpec, folder: Path) -> tuple[str, int, Path]:
+    """Copy one member to a staging file, hashing it; check size and declared sha256."""
+    expected = source.size(spec.path)
+    digest = hashlib.sha256()
+    size = 0
+    target = folder / f"{len(os.listdir(folder))}.part"
+    try:
+        with source.open(spec.path) as src, open(target, "wb") as dst:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                if size > expected:
+                    raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)")
+                digest.update(chunk)
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
+        raise PackError(f"cannot read {spec.path!r} ({err}); truncated or damaged pack?") from None
+    if size != expected:
+        raise PackError(f"{spec.path!r}: {size} bytes read, {expected} announced; truncated pack?")
+    sha = digest.hexdigest()
+    if spec.sha256 and spec.sha256 != sha:
+        raise PackError(f"sha256 mismatch for {spec.path!r}: manifest says {spec.sha256}, file is {sha}")
+    return sha, size, target
+
+
+def _row(manifest: Manifest, spec: ResourceSpec, sha: str, size: int, now: float, seq: int) -> dict:
+    return {"id": resource_id(manifest.id, spec.path), "pack": manifest.id, "path": spec.path,
+            "title": spec.title, "description": spec.description, "kind": spec.kind, "mime": spec.mime,
+            "subject": spec.subject, "level": spec.level, "language": manifest.language,
+            "license": spec.license or manifest.license, "attribution": spec.attribution or manifest.publisher,
+            "size": size, "sha256": sha, "tags": " ".join(spec.tags), "added_at": now, "seq": seq}
+
+
+def import_pack(config: Config, path: Path, source_label: str | None = None) -> ImportResult:
+    """Import a pack (zip or folder) into the library, atomically. Caller holds the import lock."""
+    store = BlobStore(config.data_dir, config["library"]["extra_roots"])
+    source = open_pack(path, config["library"]["max_pack_mb"] * MB)
+    try:
+        manifest = parse_manifest(source.read_manifest())
+        canonical = json.dumps(manifest.raw, sort_keys=True, ensure_ascii=False)
+        db = open_database(config.data_dir)
+        try:
+            installed = _installed(db, manifest.id)
+            if installed and installed["version"] == manifest.version and installed["manifest"] == canonical:
+                return ImportResult(manifest.id, manifest.version, "unchanged", len(manifest.resources))
+            if installed and version_key(installed["version"]) > version_key(manifest.version):
+                raise PackError(f"pack {manifest.id} version {installed['version']} is installed, "
+                                f"newer than {manifest.version}: nothing changed")
+            sizes = {spec.path: source.size(spec.path) for spec in manifest.resources}
+            needed = sum(sizes[s.path] for s in manifest.resources if not (s.sha256 and store.has(s.sha256)))
+            check_free_space(config, needed)
+            with staging(config) as folder:
+                staged = [(spec, *_stage(source, spec, folder)) for spec in manifest.resources]
+                return _commit(db, store, manifest, canonical, staged, source_label or str(path),
+                               "updated" if installed else "added")
+        finally:
+            db.conn.close()
+    finally:
+        source.close()
+
+
+def _commit(db: sqlite_utils.Database, store: BlobStore, manifest: Manifest, canonical: str,
+            staged: list, source_label: str, status: str) -> ImportResult:
+    """Move staged blobs into the store and swap the pack's rows in one transaction."""
+    new_blobs = [sha for _spec, sha, _size, _tmp in staged if store.find(sha) is None]
+    written = 0
+    folders = set()
+    for _spec, sha, size, tmp in staged:
+        if store.find(sha) is None:
+            written += size
+        folders.add(store.adopt(tmp, sha, sync_dir=False).parent)
+    for folder in folders:  # the renames are durable before the catalogue points at them
+        fsync_dir(folder)
+    now = time.time()
+    try:
+        with db.conn:
+            old_blobs = catalogue.delete_pack_rows(db, manifest.id)
+            db.execute("INSERT INTO pack (id, version, title, language, publisher, license, source, kind, "
+                       "manifest, imported_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, 'pack', ?, ?, ?)",
+                       [manifest.id, manifest.version, manifest.title, manifest.language, manifest.publisher,
+                        manifest.license, source_label, canonical, now, next_seq(db, "library")])
+            for spec, sha, size, _tmp in staged:
+                catalogue.index_resource(db, _row(manifest, spec, sha, size, now, next_seq(db, "library")))
+    except Exception:
+        for sha in catalogue.unreferenced(db, new_blobs):
+            store.delete(sha)
+        raise
+    for sha in catalogue.unreferenced(db, old_blobs):
+        store.delete(sha)
+    return ImportResult(manifest.id, manifest.version, status, len(staged), written)
+
+
+def remove_pack(config: Config, pack_id: str) -> int:
+    """Remove a pack or a ZIM book and the files only it used; return resources removed."""
+    db = open_database(config.data_dir)
+    store = BlobStore(config.data_dir)
+    try:
+        if db.execute("SELECT 1 FROM pack WHERE id = ?", [pack_id]).fetchone() is None:
+            raise PackError(f"no pack named {pack_id!r} (see `classbox library list`)")
+        count = db.execute("SELECT count(*) FROM resource WHERE pack = ?", [pack_id]).fetchone()[0]
+        files = [r[0] for r in db.execute("SELECT file FROM zim_book WHERE pack = ?", [pack_id])]
+        with db.conn:
+            shas = catalogue.delete_pack_rows(db, pack_id)
+        for sha in catalogue.unreferenced(db, shas):
+            store.delete(sha)
+        for name in files:
+            (config.data_dir / "zim" / name).unlink(missing_ok=True)
+        return count
+    finally:
+        db.conn.close()

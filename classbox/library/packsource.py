@@ -1,0 +1,152 @@
+"""Reading a pack from a zip file or a folder, refusing anything that could escape or explode."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+
+from classbox.library.manifest import MANIFEST_NAME, PackError, safe_member_path
+
+MAX_RATIO = 200          # uncompressed / compressed, for members above RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+MAX_MEMBERS = 200_000
+UTF8_FLAG = 0x800
+
+
+class PackSource:
+    """The files of a pack, by their normalised path inside the pack."""
+
+    def read_manifest(self) -> bytes:
+        """The bytes of classbox-pack.json."""
+        raise NotImplementedError
+
+    def size(self, path: str) -> int:
+        """The size of a member, or PackError if it is not there."""
+        raise NotImplementedError
+
+    def open(self, path: str) -> BinaryIO:
+        """A binary stream of a member."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the underlying file."""
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as UTF-8 text; PackError for names in another encoding."""
+    name = info.filename
+    if info.flag_bits & UTF8_FLAG or name.isascii():
+        return name
+    try:  # zip tools that write UTF-8 without the flag: zipfile decoded it as cp437
+        return name.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise PackError(f"member name {name[:60]!r} is not UTF-8") from None
+
+
+class ZipPack(PackSource):
+    """A pack in a zip file: every member checked before anything is read."""
+
+    def __init__(self, path: Path, max_total: int):
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+            raise PackError(f"{path.name}: not a readable zip file ({err})") from None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        try:
+            self._check(max_total)
+        except PackError:
+            self.zip.close()
+            raise
+
+    def _check(self, max_total: int) -> None:
+        infos = self.zip.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise PackError(f"too many files in the zip ({len(infos)})")
+        total = 0
+        for info in infos:
+            name = _zip_name(info)
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                raise PackError(f"symbolic link in the zip: {name[:80]!r}")
+            if info.is_dir():
+                safe_member_path(name.rstrip("/") or ".") if name.strip("/") else None
+                continue
+            clean = safe_member_path(name)
+            if clean in self.members:
+                raise PackError(f"duplicate path in the zip: {clean!r}")
+            if info.flag_bits & 0x1:
+                raise PackError(f"encrypted member: {clean!r}")
+            total += info.file_size
+            if total > max_total:
+                raise PackError(f"pack too large once unpacked (more than {max_total // (1024 * 1024)} MB)")
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise PackError(f"suspicious compression ratio for {clean!r} (zip bomb?)")
+            self.members[clean] = info
+
+    def read_manifest(self) -> bytes:
+        if MANIFEST_NAME not in self.members:
+            raise PackError(f"no {MANIFEST_NAME} at the root of the pack")
+        with self.open(MANIFEST_NAME) as handle:
+            return handle.read()
+
+    def size(self, path: str) -> int:
+        if path not in self.members:
+            raise PackError(f"listed file missing from the pack: {path!r}")
+        return self.members[path].file_size
+
+    def open(self, path: str) -> BinaryIO:
+        self.size(path)
+        try:
+            return self.zip.open(self.members[path])
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+            raise PackError(f"cannot read {path!r} from the zip ({err})") from None
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+class FolderPack(PackSource):
+    """A pack in a folder: no symlinks, nothing outside the folder."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+
+    def _file(self, path: str) -> Path:
+        clean = safe_member_path(path)
+        current = self.root
+        for part in clean.split("/"):
+            current = current / part
+            try:
+                mode = current.lstat().st_mode
+            except FileNotFoundError:
+                raise PackError(f"listed file missing from the pack: {clean!r}") from None
+            if stat.S_ISLNK(mode):
+                raise PackError(f"symbolic link in the pack: {clean!r}")
+        if not stat.S_ISREG(mode):
+            raise PackError(f"not a regular file: {clean!r}")
+        return current
+
+    def read_manifest(self) -> bytes:
+        try:
+            return self._file(MANIFEST_NAME).read_bytes()
+        except PackError as err:
+            if "missing" in str(err):
+                raise PackError(f"no {MANIFEST_NAME} at the root of the pack") from None
+            raise
+
+    def size(self, path: str) -> int:
+        return self._file(path).stat().st_size
+
+    def open(self, path: str) -> BinaryIO:
+        return open(self._file(path), "rb")
+
+
+def open_pack(path: Path, max_total: int) -> PackSource:
+    """Open a pack given as a folder or a zip file."""
+    if path.is_dir():
+        return FolderPack(path)
+    if not path.is_file():
+        raise PackError(f"{path}: no such file or folder")
+    return ZipPack(path, max_total)

@@ -1,0 +1,167 @@
+"""Reading ZIM books: entries (with a small cache of immutable content), suggestions, full-text search.
+
+libzim calls are blocking C++ calls. Searches run in a small pool of real threads (gevent's
+threadpool under the gevent worker, a plain thread pool otherwise) with a time budget, and
+at most MAX_PENDING wait at once: one search, or sixty, can never stall the box.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+from libzim.search import Query, Searcher
+from libzim.suggestion import SuggestionSearcher
+
+from classbox.library.zim import Book
+
+T = TypeVar("T")
+CACHE_BYTES = 32 * 1024 * 1024
+CACHE_ITEM_MAX = 512 * 1024
+MAX_PENDING = 8
+WORKERS = 2
+
+
+class SearchBusy(Exception):
+    """A search could not run within its time budget, or too many are waiting."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A ZIM entry ready to send: content and mime type, or a redirect to another path."""
+
+    path: str
+    mimetype: str = ""
+    content: bytes = b""
+    redirect: str | None = None
+
+
+class EntryCache:
+    """An LRU of small entries, keyed by (book uuid, path): ZIM content never changes."""
+
+    def __init__(self, max_bytes: int = CACHE_BYTES):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[tuple[str, str], Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> Entry | None:
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is not None:
+                self._items.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, str], entry: Entry) -> None:
+        if len(entry.content) > CACHE_ITEM_MAX:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = entry
+            self.size += len(entry.content)
+            while self.size > self.max_bytes and self._items:
+                _key, old = self._items.popitem(last=False)
+                self.size -= len(old.content)
+
+
+def read_entry(book: Book, path: str, cache: EntryCache) -> Entry | None:
+    """The entry at `path` in a book (None if absent); redirects are returned, not followed."""
+    key = (book.uuid, path)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        entry = book.archive.get_entry_by_path(path)
+    except KeyError:
+        return None
+    if entry.is_redirect:
+        result = Entry(path, redirect=entry.get_redirect_entry().path)
+    else:
+        item = entry.get_item()
+        result = Entry(path, item.mimetype, bytes(item.content))
+    cache.put(key, result)
+    return result
+
+
+def main_path(book: Book) -> str | None:
+    """The path of the book's main page."""
+    if not book.archive.has_main_entry:
+        return None
+    return book.archive.main_entry.get_redirect_entry().path
+
+
+class BoundedRunner:
+    """Runs blocking calls in real threads with a timeout and a cap on waiting calls."""
+
+    def __init__(self, workers: int = WORKERS, max_pending: int = MAX_PENDING):
+        self.workers = workers
+        self.max_pending = max_pending
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._pool = None
+
+    def _gevent_active(self) -> bool:
+        try:
+            from gevent import monkey
+        except ImportError:
+            return False
+        return monkey.is_module_patched("threading")
+
+    def run(self, fn: Callable[[], T], timeout: float) -> T:
+        """fn() in a worker thread; SearchBusy if it takes longer than `timeout` or too many wait."""
+        with self._lock:
+            if self._pending >= self.max_pending:
+                raise SearchBusy("too many searches at once")
+            self._pending += 1
+        try:
+            if self._gevent_active():
+                import gevent
+                from gevent.threadpool import ThreadPool
+
+                if self._pool is None:
+                    self._pool = ThreadPool(self.workers)
+                try:
+                    return self._pool.spawn(fn).get(timeout=timeout)
+                except gevent.Timeout:
+                    raise SearchBusy("search took too long") from None
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="zim-search")
+            future = self._pool.submit(fn)
+            try:
+                return future.result(timeout=timeout)
+            except concurrent.futures.TimeoutError:
+                future.cancel()
+                raise SearchBusy("search took too long") from None
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+
+def fulltext(book: Book, q: str, limit: int) -> dict:
+    """Full-text search in a book: up to `limit` results with their titles, and the estimate."""
+    if not book.has_fulltext:
+        return {"estimated": 0, "results": []}
+    search = Searcher(book.archive).search(Query().set_query(q))
+    results = []
+    for path in search.getResults(0, limit):
+        try:
+            title = book.archive.get_entry_by_path(path).title
+        except KeyError:
+            continue
+        results.append({"path": path, "title": title})
+    return {"estimated": search.getEstimatedMatches(), "results": results}
+
+
+def suggest(book: Book, q: str, limit: int) -> list[dict]:
+    """Titles starting like `q` (libzim's title index)."""
+    results = []
+    for path in SuggestionSearcher(book.archive).suggest(q).getResults(0, limit):
+        try:
+            results.append({"path": path, "title": book.archive.get_entry_by_path(path).title})
+        except KeyError:
+            continue
+    return results

@@ -1,0 +1,133 @@
+"""ZIM books over HTTP: /zim/<book>/<path>, and bounded title suggestions and full-text search."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, url_for
+
+from classbox.library.zim import BookRegistry
+from classbox.library.zimread import BoundedRunner, EntryCache, SearchBusy, fulltext, main_path, read_entry, suggest
+
+bp = Blueprint("zim", __name__)
+EXTENSION_KEY = "classbox_zim"
+ZIM_CACHE = "public, max-age=86400"
+ZIM_CSP = ("sandbox allow-scripts allow-popups allow-forms; default-src 'self' 'unsafe-inline' data: blob:; "
+           "connect-src 'self'; frame-ancestors 'self'; base-uri 'self'")
+MAX_PATH = 2000
+
+
+class ZimState:
+    """Per-app ZIM objects: the book registry, the entry cache, the bounded search runner."""
+
+    def __init__(self, app):
+        self.books = BookRegistry(app.config["CLASSBOX"].data_dir)
+        self.cache = EntryCache()
+        self.runner = BoundedRunner()
+
+
+def state() -> ZimState:
+    """The app's ZIM state (created on first use)."""
+    ext = current_app.extensions
+    if EXTENSION_KEY not in ext:
+        ext[EXTENSION_KEY] = ZimState(current_app)
+    return ext[EXTENSION_KEY]
+
+
+def _book(name: str):
+    book = state().books.get(name)
+    if book is None:
+        abort(404)
+    return book
+
+
+def _check_path(path: str) -> str:
+    """ZIM paths are keys, not files; still refuse traversal-looking and oversized paths."""
+    if len(path) > MAX_PATH or "\x00" in path or "\\" in path or any(p == ".." for p in path.split("/")):
+        abort(404)
+    return path
+
+
+@bp.route("/zim/<book>/", defaults={"path": ""})
+@bp.route("/zim/<book>/<path:path>")
+def entry(book: str, path: str):
+    """An entry of a book with its mime type (redirects followed by HTTP redirect)."""
+    zbook = _book(book)
+    if not path:
+        main = main_path(zbook)
+        if main is None:
+            abort(404)
+        return redirect(url_for("zim.entry", book=book, path=main))
+    found = read_entry(zbook, _check_path(path), state().cache)
+    if found is None:
+        abort(404)
+    if found.redirect is not None:
+        return redirect(url_for("zim.entry", book=book, path=found.redirect))
+    etag = hashlib.sha1(f"{zbook.uuid}/{path}".encode()).hexdigest()
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(found.content, mimetype=found.mimetype or "application/octet-stream")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = ZIM_CACHE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if found.mimetype.startswith("text/html"):
+        response.headers["Content-Security-Policy"] = ZIM_CSP
+    return response
+
+
+def _limit() -> int:
+    cap = current_app.config["CLASSBOX"]["library"]["search_limit"]
+    try:
+        return max(1, min(int(request.args.get("limit", cap)), cap))
+    except ValueError:
+        abort(400, "limit must be an integer")
+
+
+def run_search(book_name: str, q: str, limit: int, kind: str = "fulltext") -> dict:
+    """A bounded search in a book: results, or {"error": "busy"} when over budget."""
+    zbook = _book(book_name)
+    timeout = current_app.config["CLASSBOX"]["library"]["zim_search_timeout_ms"] / 1000
+    try:
+        if kind == "suggest":
+            return {"results": state().runner.run(lambda: suggest(zbook, q, limit), timeout)}
+        return state().runner.run(lambda: fulltext(zbook, q, limit), timeout)
+    except SearchBusy as err:
+        return {"error": "busy", "message": str(err), "results": []}
+
+
+def _api(kind: str, book: str):
+    q = request.args.get("q", "").strip()[:200]
+    if not q:
+        return jsonify({"results": []})
+    body = run_search(book, q, _limit(), kind)
+    if "error" in body:
+        return jsonify(body), 503, {"Retry-After": "2"}
+    for item in body["results"]:
+        item["url"] = url_for("zim.entry", book=book, path=item["path"])
+    return jsonify(body)
+
+
+@bp.route("/api/zim/<book>/search")
+def api_search(book: str):
+    """Full-text search in a book (limit capped by [library] search_limit, time-bounded)."""
+    return _api("fulltext", book)
+
+
+@bp.route("/api/zim/<book>/suggest")
+def api_suggest(book: str):
+    """Title suggestions in a book (time-bounded)."""
+    return _api("suggest", book)
+
+
+def book_context(book: str, q: str) -> dict:
+    """What the resource page of a book shows: its main page link and search results."""
+    context = {"book": book, "q": q, "zim_results": None, "zim_busy": False,
+               "main_url": url_for("zim.entry", book=book, path="")}
+    if q.strip():
+        body = run_search(book, q.strip(), current_app.config["CLASSBOX"]["library"]["search_limit"])
+        context["zim_busy"] = "error" in body
+        for item in body["results"]:
+            item["url"] = url_for("zim.entry", book=book, path=item["path"])
+        context["zim_results"] = body["results"]
+    return context

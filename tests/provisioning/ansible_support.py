@@ -1,0 +1,38 @@
+"""Running the Debian-packaged ansible tools on the repository's ansible/ tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.helpers import require_apt
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE_DIR = ROOT / "ansible"
+
+
+def ansible_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for ansible commands: the repo's ansible.cfg, no colours, no CLASSBOX_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLASSBOX_", "ANSIBLE_"))}
+    env.update({
+        "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PY_COLORS": "0",
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    })
+    return env
+
+
+def ansible_playbook(tmp_path: Path, *args: str, timeout: float = 900, json_output: bool = False,
+                     env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ansible-playbook from ansible/ (installed from Debian when missing)."""
+    command = require_apt("ansible-playbook", "ansible")
+    full_env = ansible_env(tmp_path)
+    if json_output:
+        full_env["ANSIBLE_STDOUT_CALLBACK"] = "json"
+    full_env.update(env or {})
+    return subprocess.run([command, *args], cwd=ANSIBLE_DIR, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
