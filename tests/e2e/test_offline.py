@@ -124,3 +124,22 @@ def test_the_pupil_sees_waiting_then_sent(contexts, box):
     page.evaluate("() => ClassboxOutbox.start(window.send, {retryMs: 200})")
     page.wait_for_function("() => document.querySelector('#envoi').dataset.state === 'sent'")
     assert page.inner_text("#envoi") == "Envoyé"
+
+
+def test_a_kept_video_plays_and_seeks_without_wifi(contexts):
+    context = contexts("tablet")
+    page = controlled_page(context)
+    videos = page.request.get("/api/library?kind=video").json()["items"]
+    assert videos, "the e2e pack's video is in the library"
+    resource = f"/library/{videos[0]['id']}"
+    kept = page.evaluate("(url) => ClassboxPWA.cacheActivity([url])", resource)
+    assert kept["cached"] >= 2, "the resource page, the video it embeds (and its scripts)"
+    context.set_offline(True)
+    page.goto(resource)
+    page.wait_for_selector("video")
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+    page.wait_for_function("() => document.querySelector('video').currentTime > 0.3")
+    page.evaluate("""() => new Promise(done => { const v = document.querySelector('video');
+        v.addEventListener('seeked', done, {once: true}); v.currentTime = 5; })""")
+    assert page.evaluate("() => document.querySelector('video').currentTime") >= 4.9
+    context.set_offline(False)
