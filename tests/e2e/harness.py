@@ -183,11 +183,12 @@ class PagesReport:
             lines.append(f"| {name} (`{weight['path']}`) | {len(weight['files'])} | {weight['bytes'] / 1024:.1f} KB "
                          f"| {weight['gzip'] / 1024:.1f} KB | ≤ 150 KB |")
         lines += ["", "## axe-core 4 (WCAG 2.1 A/AA + best practices)", "",
-                  "| page | serious | critical | moderate | minor |", "|---|---|---|---|---|"]
+                  "| page (size) | critical | serious | moderate | minor | moderate and minor rules |",
+                  "|---|---|---|---|---|---|"]
         for name, violations in sorted(self.axe.items()):
             count = {level: sum(1 for v in violations if v["impact"] == level)
                      for level in ("serious", "critical", "moderate", "minor")}
             ids = ", ".join(sorted({v["id"] for v in violations if v["impact"] in ("moderate", "minor")}))
-            lines.append(f"| {name} | {count['serious']} | {count['critical']} | {count['moderate']} "
-                         f"| {count['minor']}{' (' + ids + ')' if ids else ''} |")
+            lines.append(f"| {name} | {count['critical']} | {count['serious']} | {count['moderate']} "
+                         f"| {count['minor']} | {ids} |")
         (self.folder / "pages-report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
