@@ -45,6 +45,9 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "classroom": {
         "max_answer_chars": (int, 5000),
         "max_pupils_per_session": (int, 60),
+        "max_handin_mb": (int, 10),
+        "joins_per_ip_burst": (int, 120),  # joins per minute from one address (a school NAT may share one)
+        "emulate_commit_ms": (float, 0.0),  # benchmarks only: sleep after each commit, like a slow SD card
     },
     "sync": {
         "enabled": (bool, True),
@@ -57,6 +60,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     },
     "sync.xapi": {
         "endpoint": (str, ""),
+        "ent_homepage": (str, ""),  # the ENT's homePage for accounts mapped by the roster
         "username": (str, ""),
         "password_file": (str, ""),
     },

@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+import sqlite_utils
 from flask import Flask
+
+from classbox.classroom.schema import migrations
+
+__all__ = ["migrations", "init_app", "privacy_export", "privacy_erase", "agent_services"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the pupil home and the teacher dashboard."""
+    """Register the pages, the /classroom Socket.IO handlers, the admin panel and the service."""
+    from classbox.classroom import admin, events
+    from classbox.classroom.service import Classroom
     from classbox.classroom.views import bp
+    from classbox.extensions import socketio
 
+    config = app.config["CLASSBOX"]
+    app.extensions["classroom"] = Classroom(config.data_dir, app.config["SECRET_KEY"], config["classroom"],
+                                            socketio.async_mode, socketio.start_background_task)
     app.register_blueprint(bp)
+    admin.init_app(app)
+    events.register(socketio)
+
+
+def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
+    """The pupil's pseudonym, sessions, answers and hand-ins."""
+    from classbox.classroom.privacy import export_pupil
+
+    return export_pupil(db, pupil_id)
+
+
+def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
+    """Erase the pupil's pseudonym, answers and hand-in files; the number of records removed."""
+    from classbox.classroom.privacy import erase_pupil
+
+    return erase_pupil(db, pupil_id)
+
+
+def agent_services(config) -> list:
+    """The retention of closed sessions ([privacy] retention_days)."""
+    from classbox.classroom.privacy import RetentionService
+
+    return [RetentionService(config.data_dir, config["privacy"]["retention_days"])]

@@ -59,12 +59,17 @@ def duration_filter(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} j".replace(".", ",")
 
 
-def charts(now: float) -> list:
-    """The 24-hour charts drawn from the minute history."""
+def charts(now: float) -> list[dict]:
+    """The 24-hour charts drawn from the minute history, each with its title and latest value."""
     points = history.series(get_db(), now)
     start = now - history.MINUTE_KEEP_S
-    return [line_chart(f"chart-{key}", title, unit, [(t, p.get(key)) for t, p in points], start, now,
-                       y_max=top) for key, title, unit, top in CHARTS]
+    drawn = []
+    for key, title, unit, top in CHARTS:
+        series = [(t, p.get(key)) for t, p in points]
+        last = next((v for _, v in reversed(series) if v is not None), None)
+        drawn.append({"title": title, "unit": unit, "last": last,
+                      "svg": line_chart(f"chart-{key}", title, unit, series, start, now, y_max=top)})
+    return drawn
 
 
 @bp.route("/admin")

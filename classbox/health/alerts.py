@@ -85,6 +85,8 @@ def _clock(s: dict, cfg: dict) -> Check:
     synced = (s.get("system") or {}).get("clock_synced")
     if synced:
         return "ok", "Horloge synchronisée", True
+    if ((s.get("app") or {}).get("sync") or {}).get("clock_known"):
+        return "ok", "Horloge non synchronisée par NTP, mais corrigée d'après l'heure de l'ENT", False
     return "warn", "Horloge jamais synchronisée (NTP) : les dates peuvent être fausses", False
 
 

@@ -106,7 +106,10 @@ def _latest_timestamp(value: Any, depth: int = 0) -> float | None:
 def sync(db: sqlite_utils.Database) -> dict[str, Any]:
     """When the last sync succeeded (box_state "sync.status", read defensively)."""
     status = state(db, "sync.status")
-    return {"last_success_wall": _latest_timestamp(status), "reported": status is not None}
+    clock = status.get("clock") if isinstance(status, dict) else None
+    known = clock.get("known") if isinstance(clock, dict) else None
+    return {"last_success_wall": _latest_timestamp(status), "reported": status is not None,
+            "clock_known": known if isinstance(known, bool) else None}
 
 
 def backup(db: sqlite_utils.Database) -> dict[str, Any]:

@@ -17,6 +17,16 @@ def _fmt(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50… that is at least value (readable axis tops)."""
+    step = 1.0
+    while True:
+        for factor in (1, 2, 5):
+            if value <= step * factor:
+                return step * factor
+        step *= 10
+
+
 def downsample(points: Sequence[tuple[float, float | None]], start: float, end: float,
                buckets: int = MAX_POINTS) -> list[tuple[float, float | None]]:
     """Average the points into at most `buckets` time slots (a slot with no value stays empty)."""
@@ -54,7 +64,7 @@ def line_chart(chart_id: str, title: str, unit: str, points: Sequence[tuple[floa
     values = [v for _, v in points if v is not None]
     drawn = downsample(points, start, end)
     gap_s = max(GAP_S, 3 * (end - start) / MAX_POINTS) if len(drawn) < len(points) else GAP_S
-    top = max([*values, 1.0]) * 1.1 if y_max is None else max([y_max, *values])
+    top = nice_ceiling(max([*values, 1.0])) if y_max is None else max([y_max, *values])
     span_t, span_y = max(end - start, 1.0), max(top - y_min, 1e-9)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 

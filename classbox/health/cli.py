@@ -21,6 +21,23 @@ def _when(wall: float | None) -> str:
     return datetime.fromtimestamp(wall, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _figures(sample: dict) -> str:
+    """The main readings on one line ("?" where unknown)."""
+    system, app = sample.get("system") or {}, sample.get("app") or {}
+
+    def show(value, fmt: str) -> str:
+        return "?" if not isinstance(value, (int, float)) else fmt.format(value)
+
+    disk, outbox = system.get("disk") or {}, app.get("outbox") or {}
+    return " · ".join([
+        f"cpu {show(system.get('cpu_percent'), '{:.0f}')} %",
+        f"temp {show(system.get('temperature_celsius'), '{:.1f}')} °C",
+        f"disk {show(disk.get('percent'), '{:.0f}')} %",
+        f"pupils {show((app.get('classroom') or {}).get('pupils'), '{}')}",
+        f"outbox {show(outbox.get('pending'), '{}')} pending / {show(outbox.get('dead'), '{}')} dead",
+    ])
+
+
 def render_text(report: dict) -> str:
     """A short text summary: status, identity, then every alert worst first."""
     box = report["box"]
@@ -29,6 +46,7 @@ def render_text(report: dict) -> str:
     sample = report.get("sample")
     if sample:
         lines.append(f"latest sample: {_when(sample['wall'])} ({sample['age_seconds']:.0f} s ago)")
+        lines.append("  " + _figures(sample))
     for alert in report.get("alerts") or []:
         lines.append(f"  [{MARKS[alert['level']]}] {alert['title']}: {alert['message']} (since {_when(alert['since'])})")
     return "\n".join(lines)

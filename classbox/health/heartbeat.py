@@ -52,7 +52,7 @@ def record(db: sqlite_utils.Database, ok: bool, now: float, error: str = "") -> 
 
 def push_once(db: sqlite_utils.Database, config: Config, box_id: str,
               push: Callable[..., None] = push_to_gateway, now: float | None = None,
-              timeout: float = PUSH_TIMEOUT_S) -> dict[str, Any]:
+              timeout: float | None = None) -> dict[str, Any]:
     """Push the metrics once; never raises, returns the recorded outcome."""
     now = time.time() if now is None else now
     try:
@@ -60,7 +60,7 @@ def push_once(db: sqlite_utils.Database, config: Config, box_id: str,
         if not link_up(report):
             return record(db, False, now, "pas de réseau (aucune interface active)")
         push(config["fleet"]["pushgateway"], job=JOB, registry=registry_for(lambda: report),
-             grouping_key=grouping_key(config, box_id), timeout=timeout)
+             grouping_key=grouping_key(config, box_id), timeout=timeout or PUSH_TIMEOUT_S)
     except Exception as err:  # network, HTTP, DNS: logged and shown, never fatal
         log.warning("fleet heartbeat to %s failed: %s", config["fleet"]["pushgateway"], err)
         return record(db, False, now, f"{type(err).__name__}: {err}")

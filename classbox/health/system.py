@@ -37,7 +37,8 @@ def _cpu(readers: Readers, counters: Counters) -> float | None:
     """CPU use in percent since the previous sample (None on the first one)."""
     times = readers.psutil.cpu_times()
     idle = getattr(times, "idle", 0.0) + getattr(times, "iowait", 0.0)
-    total = float(sum(times))
+    # guest time is already counted in user/nice on Linux (as psutil.cpu_percent does)
+    total = float(sum(times)) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
     busy = total - idle
     percent = None
     if counters.cpu_total is not None and total > counters.cpu_total:

@@ -63,7 +63,7 @@ def verify():
     """Rehash every blob; corrupt ones are quarantined and listed."""
     report = BlobStore(current_app.config["CLASSBOX"].data_dir).verify()
     db = get_db()
-    with db.conn:
+    with db.atomic():
         set_state(db, VERIFY_KEY, {**report.as_dict(), "wall_time": time.time()})
     flash(f"Vérification : {report.checked} fichier(s), {len(report.corrupt)} corrompu(s).",
           "error" if report.corrupt else "ok")

@@ -134,7 +134,7 @@ def _commit(db: sqlite_utils.Database, store: BlobStore, manifest: Manifest, can
         fsync_dir(folder)
     now = time.time()
     try:
-        with db.conn:
+        with db.atomic():
             old_blobs = catalogue.delete_pack_rows(db, manifest.id)
             db.execute("INSERT INTO pack (id, version, title, language, publisher, license, source, kind, "
                        "manifest, imported_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, 'pack', ?, ?, ?)",
@@ -160,7 +160,7 @@ def remove_pack(config: Config, pack_id: str) -> int:
             raise PackError(f"no pack named {pack_id!r} (see `classbox library list`)")
         count = db.execute("SELECT count(*) FROM resource WHERE pack = ?", [pack_id]).fetchone()[0]
         files = [r[0] for r in db.execute("SELECT file FROM zim_book WHERE pack = ?", [pack_id])]
-        with db.conn:
+        with db.atomic():
             shas = catalogue.delete_pack_rows(db, pack_id)
         for sha in catalogue.unreferenced(db, shas):
             store.delete(sha)

@@ -94,7 +94,7 @@ def _register(db, config: Config, archive: Archive, name: str, uuid: str, filena
     lang = LANGS.get(lang, lang[:2] or "fr")
     main = archive.main_entry.get_redirect_entry().path if archive.has_main_entry else None
     now = time.time()
-    with db.conn:
+    with db.atomic():
         catalogue.delete_pack_rows(db, pack_id)
         db.execute("INSERT INTO pack (id, version, title, language, publisher, license, source, kind, manifest, "
                    "imported_at, seq) VALUES (?, ?, ?, ?, ?, '', ?, 'zim', NULL, ?, ?)",

@@ -1,1 +1,10 @@
-"""Privacy (RGPD): export and erase a pupil's data across every feature."""
+"""Privacy (RGPD): export and erase a pupil's data across every feature (see docs/privacy.md)."""
+
+from __future__ import annotations
+
+
+def cli_commands() -> list:
+    """`classbox privacy export|erase --pupil ID`."""
+    from classbox.privacy.cli import privacy
+
+    return [privacy]

@@ -1,12 +1,15 @@
-"""The durable outbox: enqueue records for the ENT (delivery comes with the sync agent)."""
+"""The durable outbox: enqueue records for the ENT; claim, mark and retry them for the agent."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+
+from classbox.sync.backoff import CAP_S
 
 KINDS = ("xapi", "webdav")
 
@@ -36,3 +39,116 @@ def enqueue(db: sqlite_utils.Database, kind: str, target: str, payload: dict[str
          idempotency_key, pupil_id, time.time(), time.monotonic(), _boot_id()],
     )
     return cursor.rowcount == 1
+
+
+# --- delivery side: claim -> deliver -> mark (the sync agent) ---------------------------------
+
+COLUMNS = ("seq, kind, target, payload, idempotency_key, pupil_id, attempts, next_attempt_at, "
+           "created_wall, created_monotonic, boot_id")
+
+
+@dataclass
+class OutboxRecord:
+    """One claimed outbox row, payload decoded."""
+
+    seq: int
+    kind: str
+    target: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    pupil_id: str | None
+    attempts: int
+    created_wall: float | None
+    created_monotonic: float | None
+    boot_id: str | None
+
+
+def is_due(next_attempt_at: float, now: float) -> bool:
+    """Due when its time has come, or when the clock jumped back past any possible backoff."""
+    return next_attempt_at <= now or next_attempt_at - now > CAP_S + 60
+
+
+def pending_targets(db: sqlite_utils.Database) -> list[str]:
+    """Targets that have pending records."""
+    rows = db.execute("SELECT DISTINCT target FROM outbox WHERE state = 'pending' ORDER BY target")
+    return [row[0] for row in rows.fetchall()]
+
+
+def claim(db: sqlite_utils.Database, target: str, limit: int, now: float | None = None
+          ) -> list[OutboxRecord]:
+    """The next records of a target in seq order, if its head is due; counts the attempt.
+
+    Head-of-line: while the oldest pending record waits for its retry, nothing after it goes.
+    A row whose payload is not JSON goes dead here instead of blocking the queue.
+    """
+    now = time.time() if now is None else now
+    with db.conn:
+        rows = db.execute(
+            f"SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND target = ? ORDER BY seq LIMIT ?",
+            [target, limit]).fetchall()
+        if not rows or not is_due(rows[0][7], now):
+            return []
+        records = []
+        for row in rows:
+            try:
+                payload = json.loads(row[3])
+                if not isinstance(payload, dict):
+                    raise ValueError("payload is not an object")
+            except ValueError as err:
+                db.execute("UPDATE outbox SET state = 'dead', last_error = ? WHERE seq = ?",
+                           [f"unreadable payload: {err}", row[0]])
+                continue
+            records.append(OutboxRecord(row[0], row[1], row[2], payload, row[4], row[5], row[6] + 1,
+                                        row[8], row[9], row[10]))
+        if records:
+            marks = ",".join("?" * len(records))
+            db.execute(f"UPDATE outbox SET attempts = attempts + 1 WHERE seq IN ({marks})",
+                       [r.seq for r in records])
+    return records
+
+
+def mark_delivered(db: sqlite_utils.Database, seqs: list[int], now: float | None = None) -> None:
+    """Record delivery (durable before anything else happens)."""
+    if not seqs:
+        return
+    now = time.time() if now is None else now
+    with db.conn:
+        db.execute(f"UPDATE outbox SET state = 'delivered', delivered_wall = ?, last_error = NULL "
+                   f"WHERE seq IN ({','.join('?' * len(seqs))})", [now, *seqs])
+
+
+def mark_dead(db: sqlite_utils.Database, seq: int, error: str) -> None:
+    """A permanent failure: the record waits for a human (`classbox sync retry-dead`)."""
+    with db.conn:
+        db.execute("UPDATE outbox SET state = 'dead', last_error = ? WHERE seq = ?", [error[:1000], seq])
+
+
+def mark_retry(db: sqlite_utils.Database, seqs: list[int], error: str, delay_s: float,
+               now: float | None = None, count_attempt: bool = True) -> None:
+    """A transient failure: retry these records after `delay_s`."""
+    if not seqs:
+        return
+    now = time.time() if now is None else now
+    marks = ",".join("?" * len(seqs))
+    with db.conn:
+        db.execute(f"UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE seq IN ({marks})",
+                   [now + delay_s, error[:1000], *seqs])
+        if not count_attempt:
+            db.execute(f"UPDATE outbox SET attempts = MAX(attempts - 1, 0) WHERE seq IN ({marks})", seqs)
+
+
+def retry_dead(db: sqlite_utils.Database, seq: int | None = None) -> int:
+    """Put dead records (one, or all) back in the queue; returns how many."""
+    where, args = ("state = 'dead'", []) if seq is None else ("state = 'dead' AND seq = ?", [seq])
+    with db.conn:
+        cursor = db.execute(f"UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0 "
+                            f"WHERE {where}", args)
+    return cursor.rowcount
+
+
+def purge_delivered(db: sqlite_utils.Database, older_than_wall: float) -> int:
+    """Delete delivered records older than a wall time (retention); returns how many."""
+    with db.conn:
+        cursor = db.execute("DELETE FROM outbox WHERE state = 'delivered' AND "
+                            "COALESCE(delivered_wall, created_wall, 0) < ?", [older_than_wall])
+    return cursor.rowcount

@@ -29,3 +29,27 @@ def m001_outbox(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX outbox_pending ON outbox (state, target, seq)")
     db.execute("CREATE INDEX outbox_pupil ON outbox (pupil_id)")
+
+
+@migrations()
+def m002_roster_inbox(db: sqlite_utils.Database) -> None:
+    """Roster (pupil pseudonym -> ENT login) and the inbox's record of mirrored files."""
+    db.execute(
+        """CREATE TABLE sync_roster (
+            pseudonym TEXT PRIMARY KEY COLLATE NOCASE,
+            ent_login TEXT NOT NULL,
+            class_name TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE sync_inbox (
+            path TEXT PRIMARY KEY,
+            etag TEXT,
+            size INTEGER,
+            sha256 TEXT,
+            state TEXT NOT NULL DEFAULT 'imported',
+            error TEXT,
+            imported_wall REAL,
+            library_ref TEXT
+        )"""
+    )

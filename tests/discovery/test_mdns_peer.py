@@ -120,7 +120,7 @@ def test_sigterm_sends_goodbyes_for_both_services(link, box, browse):
     for service in ("_classbox._tcp.local.", "_http._tcp.local."):
         browser.wait_after(mark, lambda e: e["event"] == "goodbye" and e["name"] == service and e["type"] == 12,
                            5, f"a PTR goodbye for {service}")
-    browser.wait_after(mark, lambda e: e["event"] == "removed", 5, "the browser sees the box removed")
+    browser.wait_after(mark, lambda e: e["event"] == "removed", 15, "the browser sees the box removed")
 
 
 def test_a_second_box_with_the_same_name_gets_a_suffix(link, box, browse, tmp_path):

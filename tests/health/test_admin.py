@@ -107,3 +107,21 @@ def test_a_full_day_is_averaged_for_drawing():
     plot_h = charts.HEIGHT - charts.TOP - charts.BOTTOM
     drawn = [(charts.TOP + plot_h - float(c.split(",")[1])) / plot_h * 100 for c in coordinates]
     assert all(15 < v < 25 for v in drawn)  # 10 and 30 alternate minute by minute: slots average them
+
+
+def test_page_renders_when_every_reader_fails(client, admin, login, service, db, fake_psutil):
+    fake_psutil.raise_on = {name: RuntimeError("sensor gone") for name in (
+        "cpu_times", "getloadavg", "virtual_memory", "swap_memory", "disk_usage", "disk_io_counters",
+        "sensors_temperatures", "net_if_stats")}
+    service.tick(db)
+    login(admin)
+    response = client.get("/admin")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Espace disque illisible" in html and "inconnu" in html
+
+
+def test_page_renders_before_any_sample(client, admin, login):
+    login(admin)
+    html = client.get("/admin").get_data(as_text=True)
+    assert "l&#39;agent classbox est-il lancé" in html or "l'agent classbox est-il lancé" in html

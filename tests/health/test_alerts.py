@@ -82,6 +82,14 @@ def test_thresholds_come_from_config(config):
     assert alerts.evaluate(sample_at(1000.0, system__disk__percent=60.0), cfg)["disk"]["level"] == "warn"
 
 
+def test_clock_learned_from_the_ent_is_enough(cfg):
+    sample = sample_at(1000.0, system__clock_synced=False)
+    sample["app"]["sync"] = {"clock_known": True}
+    assert alerts.evaluate(sample, cfg)["clock"]["level"] == "ok"
+    sample["app"]["sync"] = {"clock_known": False}
+    assert alerts.evaluate(sample, cfg)["clock"]["level"] == "warn"
+
+
 def test_missing_sensors_are_not_alarms(cfg):
     result = alerts.evaluate(sample_at(1000.0, system__temperature_celsius=None, system__throttling=None), cfg)
     assert result["temperature"]["level"] == "ok" and result["power"]["level"] == "ok"

@@ -129,8 +129,16 @@ def test_cli_exit_codes(runner, service, db, config, fake_psutil, clock, monkeyp
     result = runner.invoke(cli, ["--data-dir", str(config.data_dir), "health"])
     assert result.exit_code == code, result.output
     assert f"status: {word}" in result.output
+    assert f"disk {disk_percent:.0f} %" in result.output and "temp 55.5 °C" in result.output
 
 
 def test_cli_health_is_documented(runner):
     result = runner.invoke(cli, ["health", "--help"])
     assert result.exit_code == 0 and "exit 0 ok, 1 warn, 2 critical" in result.output
+
+
+def test_metrics_use_a_private_registry(client, sampled):
+    from prometheus_client import REGISTRY
+
+    client.get("/metrics")
+    assert not [m.name for m in REGISTRY.collect() if m.name.startswith("classbox")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from classbox.health import history
 
 DAY = 86400
@@ -25,6 +27,7 @@ def run_for(db, start: float, seconds: float, step: float = 60.0, **values) -> f
     return t
 
 
+@pytest.mark.slow
 def test_a_simulated_month_stays_within_bounds(db):
     start = 1_790_000_000.0 - 1_790_000_000.0 % 3600
     end = run_for(db, start, 31 * DAY)
@@ -76,3 +79,18 @@ def test_sampling_faster_than_a_minute_still_bounded(db):
 def test_point_tolerates_missing_values():
     point = history.point({"wall": 1.0, "system": {"load": None, "disk": None}, "app": {"classroom": None}})
     assert point["cpu"] is None and point["load1"] is None and point["pupils"] is None
+
+
+@pytest.mark.slow
+def test_agent_ticks_over_a_day_and_more_stay_bounded(service, db, clock, fake_psutil):
+    """The service with an injected clock: 26 hours of one-minute ticks."""
+    for _ in range(26 * 60):
+        fake_psutil.busy += 6
+        fake_psutil.idle += 54
+        clock.advance(60)
+        service.tick(db)
+    counts = history.counts(db)
+    assert 1439 <= counts["minute_points"] <= history.MAX_MINUTE_ROWS
+    assert 25 <= counts["hour_points"] <= 27
+    hourly = history.series(db, clock.wall(), resolution=history.HOUR, span_s=30 * DAY)
+    assert all(point["cpu"] == 10.0 for _, point in hourly[1:])

@@ -128,3 +128,37 @@ def test_bad_pushgateway_urls_are_recorded_not_raised(fleet_box, app, service, d
     service.tick(db)
     beat = push_once(db, fleet_box, app.config["BOX_ID"], timeout=2.0)
     assert not beat["ok"] and beat["error"]
+
+
+@pytest.mark.slow
+def test_a_hung_pushgateway_never_blocks_the_sampler(fleet_box, app, db, monkeypatch):
+    """The heartbeat waits on a gateway that never answers; samples keep coming meanwhile."""
+    from classbox.health.service import LATEST_KEY, HealthService
+
+    monkeypatch.setattr("classbox.health.heartbeat.PUSH_TIMEOUT_S", 4.0)
+    with socket.socket() as gateway:
+        gateway.bind(("127.0.0.1", 0))
+        gateway.listen()
+        fleet_box["fleet"].update(pushgateway=f"http://127.0.0.1:{gateway.getsockname()[1]}", interval_s=5.0)
+        fleet_box["health"]["interval_s"] = 1.0
+        stop = threading.Event()
+        threads = [threading.Thread(target=s.run, args=(stop,), daemon=True)
+                   for s in (HealthService(fleet_box), HeartbeatService(fleet_box))]
+        for thread in threads:
+            thread.start()
+        gateway.settimeout(15)
+        try:
+            conn, _ = gateway.accept()  # the heartbeat is now stuck waiting for an answer
+            with conn:
+                first = get_state(db, LATEST_KEY)["monotonic"]
+                stop.wait(2.5)
+                later = get_state(db, LATEST_KEY)["monotonic"]
+                assert later - first >= 1.0  # the sampler went on while the push hung
+                stop.set()
+                for thread in threads:
+                    thread.join(10)
+        finally:
+            stop.set()
+    assert not any(t.is_alive() for t in threads)
+    beat = get_state(db, HEARTBEAT_KEY)
+    assert beat["ok"] is False and "timed out" in beat["error"]

@@ -121,13 +121,15 @@ def test_odd_vcgencmd_output_is_ignored(db, config, clock):
 def test_app_state_from_other_features(db, sampler, clock):
     with db.conn:
         set_state(db, "classroom.live", {"pupils": 27, "teachers": 1, "sessions": 1})
-        set_state(db, "sync.status", {"xapi": {"last_success_wall": clock.wall() - 600, "last_error": None},
-                                      "webdav": {"last_success": clock.wall() - 60}})
+        set_state(db, "sync.status", {"last_success": clock.wall() - 600, "clock": {"known": True},
+                                      "targets": {"lrs": {"last_success": clock.wall() - 600},
+                                                  "ent": {"last_success": clock.wall() - 60}}})
         set_state(db, "last_backup", {"path": "/b.db", "size": 1234, "wall_time": clock.wall() - 86400})
         set_state(db, "discovery", {"announcing": True, "addresses": ["192.168.1.2"]})
     app = sampler.sample(db)["app"]
     assert app["classroom"] == {"pupils": 27, "teachers": 1, "sessions": 1}
     assert app["sync"]["last_success_wall"] == clock.wall() - 60
+    assert app["sync"]["clock_known"] is True
     assert app["backup"] == {"wall_time": clock.wall() - 86400, "size_bytes": 1234}
     assert app["discovery"] == {"announcing": True}
 

@@ -210,3 +210,23 @@ def test_symlinked_folder_inside_a_folder_pack_is_refused(lib_config, tmp_path):
 def test_missing_source_is_a_clear_error(lib_config, tmp_path):
     with pytest.raises(PackError, match="no such file"):
         import_path(lib_config, tmp_path / "absent.zip")
+
+
+def test_failure_while_swapping_rows_keeps_the_old_version(lib_config, tmp_path, monkeypatch):
+    from classbox.library import catalogue
+
+    import_path(lib_config, write_folder(tmp_path / "v1", manifest()))
+    before = library_state(lib_config.data_dir)
+    real, calls = catalogue.index_resource, []
+
+    def failing(db, row):
+        calls.append(row["path"])
+        if len(calls) == 2:
+            raise RuntimeError("disk I/O error")
+        real(db, row)
+
+    monkeypatch.setattr(catalogue, "index_resource", failing)
+    files = {**FILES, "textes/fable.txt": b"nouvelle fable"}
+    with pytest.raises(RuntimeError):
+        import_path(lib_config, write_folder(tmp_path / "v2", manifest(version="2"), files))
+    assert library_state(lib_config.data_dir) == before  # old rows back, the new blob removed

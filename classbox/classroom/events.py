@@ -1,0 +1,233 @@
+"""Socket.IO handlers of /classroom: check the sender's role, call the service, emit to rooms."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Any, Callable
+
+from flask import current_app, request
+from flask_socketio import SocketIO, join_room, leave_room
+
+from classbox.auth import current_user
+from classbox.classroom import store
+from classbox.classroom.errors import ClassroomError
+from classbox.classroom.live import Conn
+from classbox.classroom.results import session_results
+from classbox.storage import get_db
+
+NS = "/classroom"
+MAX_EVENT_BYTES = 64 * 1024
+log = logging.getLogger("classbox.classroom")
+
+
+def session_room(session_id: int) -> str:
+    return f"session:{session_id}"
+
+
+def teacher_room(session_id: int) -> str:
+    return f"teacher:{session_id}"
+
+
+def pupil_room(pupil_id: str) -> str:
+    return f"pupil:{pupil_id}"
+
+
+def svc():
+    return current_app.extensions["classroom"]
+
+
+def _size(data: Any) -> int:
+    try:
+        return len(json.dumps(data, separators=(",", ":")))
+    except (TypeError, ValueError):
+        raise ClassroomError("malformed") from None
+
+
+def event(role: str | None = None) -> Callable:
+    """Wrap a handler: size and flood limits, the sender's role, errors turned into acks."""
+    def decorator(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapped(data: Any = None, *extra: Any) -> dict:
+            try:
+                conn = svc().presence.get(request.sid)
+                if conn is None:
+                    raise ClassroomError("not_joined")
+                if extra or _size(data) > MAX_EVENT_BYTES:
+                    raise ClassroomError("too_large" if not extra else "malformed")
+                if not svc().event_limit.allow(request.sid):
+                    raise ClassroomError("rate_limited")
+                if role == "teacher" and conn.role != "teacher":
+                    log.warning("refused teacher event %s from pupil connection %s", fn.__name__, request.sid)
+                    raise ClassroomError("forbidden")
+                if data is not None and not isinstance(data, dict):
+                    raise ClassroomError("malformed")
+                return fn(conn, data or {})
+            except ClassroomError as err:
+                return err.as_ack()
+            except Exception:
+                log.exception("classroom event %s failed", fn.__name__)
+                return ClassroomError("storage").as_ack()
+        return wrapped
+    return decorator
+
+
+def _teacher_session(conn: Conn) -> dict:
+    if conn.session_id is None:
+        raise ClassroomError("no_session")
+    session = store.get_session(get_db(), conn.session_id)
+    if session is None or session["teacher_id"] != conn.user["id"]:
+        raise ClassroomError("forbidden")
+    return session
+
+
+def join_url(code: str) -> str:
+    base = current_app.config["CLASSBOX"]["web"]["public_url"] or request.host_url
+    return f"{base.rstrip('/')}/join/{code}"
+
+
+def session_summary(session: dict) -> dict:
+    return {"code": session["code"], "title": session["title"], "state": session["state"]}
+
+
+def register(socketio: SocketIO) -> None:
+    """Declare every /classroom handler on the app's Socket.IO server."""
+
+    def emit(name: str, payload: Any, room: str) -> None:
+        socketio.emit(name, payload, to=room, namespace=NS)
+
+    @socketio.on("connect", namespace=NS)
+    def on_connect(auth: Any = None) -> bool:
+        user = current_user()
+        role = "teacher" if user is not None and user["role"] in ("teacher", "admin") else "pupil"
+        svc().presence.connect(Conn(request.sid, role, user))
+        return True
+
+    @socketio.on("disconnect", namespace=NS)
+    def on_disconnect(*_reason: Any) -> None:
+        conn, offline = svc().presence.disconnect(request.sid)
+        if conn is not None and offline:
+            emit("presence", {"pupil_id": conn.pupil_id, "online": False}, teacher_room(conn.session_id))
+        if conn is not None and conn.session_id is not None:
+            svc().presence_changed()
+        svc().event_limit.forget(request.sid)
+        svc().join_limit.forget(request.sid)
+
+    @socketio.on("join", namespace=NS)
+    @event()
+    def on_join(conn: Conn, data: dict) -> dict:
+        if not svc().join_limit.allow(request.sid) or not svc().join_ip_limit.allow(str(request.remote_addr)):
+            raise ClassroomError("rate_limited")
+        joined = svc().join(data.get("code"), data.get("name"), data.get("token"))
+        session, pupil = joined["session"], joined["pupil"]
+        if conn.session_id is not None:
+            leave_room(teacher_room(conn.session_id) if conn.role == "teacher" else session_room(conn.session_id))
+        if conn.pupil_id:
+            leave_room(pupil_room(conn.pupil_id))
+        came_online = svc().presence.attach_pupil(request.sid, session["id"], pupil["id"])
+        conn.role, conn.user = "pupil", None  # from now on this connection is a pupil's
+        join_room(session_room(session["id"]))
+        join_room(pupil_room(pupil["id"]))
+        if came_online:
+            emit("presence", {"pupil_id": pupil["id"], "name": pupil["name"], "online": True},
+                 teacher_room(session["id"]))
+        svc().presence_changed()
+        return {"ok": True, "pupil_id": pupil["id"], "name": pupil["name"], "token": joined["token"],
+                "session": session_summary(session), "activity": svc().view(joined["activity"])}
+
+    @socketio.on("submit", namespace=NS)
+    @event()
+    def on_submit(conn: Conn, data: dict) -> dict:
+        if conn.role != "pupil" or conn.pupil_id is None:
+            raise ClassroomError("not_joined")
+        if not svc().submit_limit.allow(conn.pupil_id):
+            raise ClassroomError("rate_limited")
+        ack = svc().submit(conn.session_id, conn.pupil_id, data)
+        if not ack["duplicate"]:
+            emit("submission", ack["record"], teacher_room(conn.session_id))
+        return {"ok": True, "submission_id": ack["submission_id"], "duplicate": ack["duplicate"]}
+
+    @socketio.on("open_session", namespace=NS)
+    @event("teacher")
+    def on_open_session(conn: Conn, data: dict) -> dict:
+        session = svc().open_session(conn.user, data.get("title"))
+        svc().presence.attach_teacher(request.sid, session["id"])
+        join_room(teacher_room(session["id"]))
+        svc().presence_changed()
+        return {"ok": True, "code": session["code"], "session": session_summary(session),
+                "join_url": join_url(session["code"])}
+
+    @socketio.on("watch", namespace=NS)
+    @event("teacher")
+    def on_watch(conn: Conn, data: dict) -> dict:
+        db = get_db()
+        session = svc().owned_session(db, conn.user, data.get("code"))
+        if conn.session_id is not None:
+            leave_room(teacher_room(conn.session_id))
+        svc().presence.attach_teacher(request.sid, session["id"])
+        join_room(teacher_room(session["id"]))
+        svc().presence_changed()
+        pupils = store.session_pupils(db, session["id"])
+        document = session_results(session, pupils, store.session_activities(db, session["id"]),
+                                   store.session_submissions(db, session["id"]))
+        online = set(svc().presence.online_pupils(session["id"]))
+        for pupil in document["pupils"]:
+            pupil["online"] = pupil["id"] in online
+        current = store.get_activity(db, session["current_activity_id"]) if session["current_activity_id"] else None
+        return {"ok": True, **document, "session": {**document["session"], "join_url": join_url(session["code"])},
+                "current": current and current["id"]}
+
+    @socketio.on("push", namespace=NS)
+    @event("teacher")
+    def on_push(conn: Conn, data: dict) -> dict:
+        if conn.session_id is None:  # set only once the teacher's ownership was checked
+            raise ClassroomError("no_session")
+
+        def announce(activity: dict) -> None:
+            view = svc().view(activity)
+            if activity["targets"] is None:
+                emit("activity", view, session_room(activity["session_id"]))
+            else:
+                for pupil_id in activity["targets"]:
+                    emit("activity", view, pupil_room(pupil_id))
+
+        activity = svc().push(conn.session_id, data, announce)
+        teacher_view = {k: activity[k] for k in ("id", "type", "spec", "targets")}
+        emit("pushed", teacher_view, teacher_room(conn.session_id))
+        return {"ok": True, "activity": teacher_view}
+
+    @socketio.on("close_session", namespace=NS)
+    @event("teacher")
+    def on_close(conn: Conn, data: dict) -> dict:
+        session = _teacher_session(conn)
+        svc().close(session["id"])
+        emit("closed", {"code": session["code"]}, session_room(session["id"]))
+        emit("closed", {"code": session["code"]}, teacher_room(session["id"]))
+        return {"ok": True}
+
+    @socketio.on("rename_pupil", namespace=NS)
+    @event("teacher")
+    def on_rename(conn: Conn, data: dict) -> dict:
+        session = _teacher_session(conn)
+        name = svc().rename(session["id"], data.get("pupil_id"), data.get("name"))
+        emit("renamed", {"pupil_id": data["pupil_id"], "name": name}, pupil_room(data["pupil_id"]))
+        emit("renamed", {"pupil_id": data["pupil_id"], "name": name}, teacher_room(session["id"]))
+        return {"ok": True, "name": name}
+
+    @socketio.on("remove_pupil", namespace=NS)
+    @event("teacher")
+    def on_remove(conn: Conn, data: dict) -> dict:
+        session = _teacher_session(conn)
+        pupil_id = data.get("pupil_id")
+        svc().remove(session["id"], pupil_id)
+        emit("removed", {"pupil_id": pupil_id}, pupil_room(pupil_id))
+        for sid in svc().presence.pupil_sids(session["id"], pupil_id):
+            socketio.server.disconnect(sid, namespace=NS)
+        emit("presence", {"pupil_id": pupil_id, "online": False, "removed": True}, teacher_room(session["id"]))
+        return {"ok": True}
+
+    @socketio.on("*", namespace=NS)
+    def on_unknown(name: str, *args: Any) -> dict:
+        log.info("unknown classroom event %r from %s", str(name)[:40], request.sid)
+        return ClassroomError("malformed", "unknown event").as_ack()

@@ -1,0 +1,87 @@
+"""Hand-in files: type checked by content (not by name), size limit, durable storage on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from pathlib import Path
+
+from classbox.classroom.errors import ClassroomError
+
+IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+FILE_TYPES = {**IMAGE_TYPES, "application/pdf": "pdf", "text/plain": "txt",
+              "application/vnd.oasis.opendocument.text": "odt",
+              "application/vnd.oasis.opendocument.spreadsheet": "ods",
+              "application/vnd.oasis.opendocument.presentation": "odp",
+              "application/vnd.oasis.opendocument.graphics": "odg"}
+HANDIN_DIR = "handins"
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def sniff(data: bytes) -> str | None:
+    """The MIME type of a file from its first bytes, if it is one we accept."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"PK\x03\x04") and data[30:38] == b"mimetype":
+        declared = data[38:38 + 60].split(b"PK", 1)[0].decode("ascii", "replace").strip()
+        return declared if declared in FILE_TYPES else None
+    if data and b"\x00" not in data:
+        try:
+            data.decode("utf-8")
+            return "text/plain"
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def check_file(data: bytes, kind: str, accept: list[str], max_bytes: int) -> str:
+    """The MIME type of an acceptable hand-in ("photo" or "file"); ClassroomError otherwise."""
+    if kind not in accept or kind not in ("photo", "file"):
+        raise ClassroomError("invalid_answer", f"{kind} not accepted for this hand-in")
+    if len(data) > max_bytes:
+        raise ClassroomError("file_too_large")
+    if not data:
+        raise ClassroomError("invalid_answer", "empty file")
+    mime = sniff(data)
+    allowed = IMAGE_TYPES if kind == "photo" else FILE_TYPES
+    if mime not in allowed:
+        raise ClassroomError("file_type")
+    return mime
+
+
+def clean_filename(name: str | None, mime: str) -> str:
+    """A harmless display name for the file, with the extension of its real type."""
+    stem = SAFE_NAME.sub("_", Path(name or "travail").stem).strip(" ._")[:60] or "travail"
+    return f"{stem}.{FILE_TYPES[mime]}"
+
+
+def store_file(data_dir: Path, session_id: int, pupil_id: str, submission_id: str, data: bytes,
+               mime: str) -> dict:
+    """Write the file durably (temp + fsync + rename + fsync dir); its path relative to data_dir."""
+    uuid.UUID(submission_id)  # the name on disk comes only from checked parts
+    if not re.fullmatch(r"[0-9a-f]{32}", pupil_id):
+        raise ClassroomError("unknown_pupil")
+    relative = Path(HANDIN_DIR) / str(int(session_id)) / pupil_id / f"{submission_id}.{FILE_TYPES[mime]}"
+    final = Path(data_dir) / relative
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, final)
+    dir_fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return {"path": str(relative), "mime": mime, "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}

@@ -1,0 +1,68 @@
+"""The classroom tables: class sessions, pupils (pseudonyms only), activities, submissions."""
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("classbox.classroom")
+
+
+@migrations()
+def m001_classroom(db: sqlite_utils.Database) -> None:
+    """Sessions, pupils, activities and submissions (ordered by seq, never by wall time)."""
+    db.execute(
+        """CREATE TABLE classroom_sessions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            code TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            teacher_id INTEGER NOT NULL,
+            teacher_login TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+            current_activity_id TEXT,
+            created_wall REAL,
+            closed_wall REAL,
+            seq INTEGER NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE classroom_pupils (
+            id TEXT PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES classroom_sessions(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            nonce TEXT NOT NULL,
+            removed INTEGER NOT NULL DEFAULT 0,
+            joined_wall REAL,
+            seq INTEGER NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE classroom_activities (
+            id TEXT PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES classroom_sessions(id) ON DELETE CASCADE,
+            type TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            targets TEXT,
+            created_wall REAL,
+            seq INTEGER NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE classroom_submissions (
+            id TEXT PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES classroom_sessions(id) ON DELETE CASCADE,
+            activity_id TEXT NOT NULL REFERENCES classroom_activities(id) ON DELETE CASCADE,
+            pupil_id TEXT NOT NULL REFERENCES classroom_pupils(id) ON DELETE CASCADE,
+            answer TEXT NOT NULL,
+            correct INTEGER,
+            file_path TEXT,
+            file_mime TEXT,
+            file_size INTEGER,
+            file_sha256 TEXT,
+            created_wall REAL,
+            seq INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX classroom_sessions_teacher ON classroom_sessions (teacher_id, state)")
+    db.execute("CREATE INDEX classroom_pupils_session ON classroom_pupils (session_id)")
+    db.execute("CREATE INDEX classroom_activities_session ON classroom_activities (session_id, seq)")
+    db.execute("CREATE INDEX classroom_submissions_activity ON classroom_submissions (activity_id, pupil_id, seq)")
+    db.execute("CREATE INDEX classroom_submissions_pupil ON classroom_submissions (pupil_id)")

@@ -1,0 +1,204 @@
+"""Reading and writing sessions, pupils, activities and submissions (functions of a db handle).
+
+Functions marked "write" run inside the group writer's transaction and never commit.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+import uuid
+from typing import Any
+
+import sqlite_utils
+
+from classbox.classroom import payloads
+from classbox.classroom.codes import new_code
+from classbox.classroom.errors import ClassroomError
+from classbox.storage.core import next_seq
+from classbox.sync.outbox import enqueue
+
+
+def _one(db: sqlite_utils.Database, sql: str, params: list) -> dict | None:
+    rows = list(db.query(sql, params))
+    return rows[0] if rows else None
+
+
+def create_session(db: sqlite_utils.Database, teacher: dict, title: str) -> dict:
+    """Write: a new open session with a fresh join code."""
+    for _ in range(20):
+        code = new_code()
+        try:
+            db.execute(
+                "INSERT INTO classroom_sessions (code, title, teacher_id, teacher_login, state, created_wall, seq) "
+                "VALUES (?, ?, ?, ?, 'open', ?, ?)",
+                [code, title, teacher["id"], teacher["login"], time.time(), next_seq(db)])
+            return find_session(db, code)
+        except sqlite3.IntegrityError:
+            continue
+    raise ClassroomError("storage", "no free join code")
+
+
+def find_session(db: sqlite_utils.Database, code: str) -> dict | None:
+    """The session with this join code, or None."""
+    return _one(db, "SELECT * FROM classroom_sessions WHERE code = ?", [code])
+
+
+def get_session(db: sqlite_utils.Database, session_id: int) -> dict | None:
+    return _one(db, "SELECT * FROM classroom_sessions WHERE id = ?", [session_id])
+
+
+def teacher_sessions(db: sqlite_utils.Database, teacher_id: int) -> list[dict]:
+    """A teacher's sessions, newest first, with their pupil counts."""
+    return list(db.query(
+        "SELECT s.*, (SELECT COUNT(*) FROM classroom_pupils p WHERE p.session_id = s.id AND p.removed = 0) "
+        "AS pupils FROM classroom_sessions s WHERE teacher_id = ? ORDER BY seq DESC LIMIT 100", [teacher_id]))
+
+
+def close_session(db: sqlite_utils.Database, session_id: int) -> None:
+    """Write: close a session (pupils can no longer join or submit)."""
+    db.execute("UPDATE classroom_sessions SET state = 'closed', closed_wall = ? WHERE id = ? AND state = 'open'",
+               [time.time(), session_id])
+
+
+def add_pupil(db: sqlite_utils.Database, session: dict, name: str, max_pupils: int) -> dict:
+    """Write: a new pupil in an open session, and its attendance record for the ENT."""
+    current = get_session(db, session["id"])
+    if current is None or current["state"] != "open":
+        raise ClassroomError("closed")
+    count = db.execute("SELECT COUNT(*) FROM classroom_pupils WHERE session_id = ? AND removed = 0",
+                       [session["id"]]).fetchone()[0]
+    if count >= max_pupils:
+        raise ClassroomError("full")
+    pupil = {"id": uuid.uuid4().hex, "session_id": session["id"], "name": name,
+             "nonce": secrets.token_hex(8), "removed": 0, "joined_wall": time.time(), "seq": next_seq(db)}
+    db.execute("INSERT INTO classroom_pupils (id, session_id, name, nonce, removed, joined_wall, seq) "
+               "VALUES (:id, :session_id, :name, :nonce, :removed, :joined_wall, :seq)", pupil)
+    sid = payloads.statement_id("attended", pupil["id"])
+    enqueue(db, "xapi", "lrs", payloads.xapi_payload("attended", sid, pupil, session, None, "", None, pupil["seq"]),
+            sid, pupil["id"])
+    return pupil
+
+
+def get_pupil(db: sqlite_utils.Database, pupil_id: str) -> dict | None:
+    return _one(db, "SELECT * FROM classroom_pupils WHERE id = ?", [pupil_id])
+
+
+def session_pupils(db: sqlite_utils.Database, session_id: int) -> list[dict]:
+    """Pupils still in a session, in joining order."""
+    return list(db.query("SELECT id, name, seq FROM classroom_pupils WHERE session_id = ? AND removed = 0 "
+                         "ORDER BY seq", [session_id]))
+
+
+def rename_pupil(db: sqlite_utils.Database, session_id: int, pupil_id: str, name: str) -> None:
+    """Write: the teacher renames a pupil."""
+    cursor = db.execute("UPDATE classroom_pupils SET name = ? WHERE id = ? AND session_id = ? AND removed = 0",
+                        [name, pupil_id, session_id])
+    if cursor.rowcount != 1:
+        raise ClassroomError("unknown_pupil")
+
+
+def remove_pupil(db: sqlite_utils.Database, session_id: int, pupil_id: str) -> None:
+    """Write: the teacher removes a pupil; its device token stops working."""
+    cursor = db.execute("UPDATE classroom_pupils SET removed = 1, nonce = '' WHERE id = ? AND session_id = ? "
+                        "AND removed = 0", [pupil_id, session_id])
+    if cursor.rowcount != 1:
+        raise ClassroomError("unknown_pupil")
+
+
+def new_activity(session_id: int, kind: str, spec: dict, targets: list[str] | None) -> dict:
+    """A new activity record (not stored yet): its id is known before it is written."""
+    return {"id": uuid.uuid4().hex, "session_id": session_id, "type": kind, "spec": spec, "targets": targets,
+            "created_wall": time.time()}
+
+
+def add_activity(db: sqlite_utils.Database, activity: dict) -> dict:
+    """Write: record a pushed activity and make it the session's current one."""
+    current = get_session(db, activity["session_id"])
+    if current is None or current["state"] != "open":
+        raise ClassroomError("closed")
+    if activity["targets"] is not None:
+        known = {p["id"] for p in session_pupils(db, activity["session_id"])}
+        if not set(activity["targets"]) <= known:
+            raise ClassroomError("unknown_pupil")
+    row = {**activity, "spec": json.dumps(activity["spec"], ensure_ascii=False),
+           "targets": json.dumps(activity["targets"]) if activity["targets"] is not None else None,
+           "seq": next_seq(db)}
+    db.execute("INSERT INTO classroom_activities (id, session_id, type, spec, targets, created_wall, seq) "
+               "VALUES (:id, :session_id, :type, :spec, :targets, :created_wall, :seq)", row)
+    if activity["targets"] is None:
+        db.execute("UPDATE classroom_sessions SET current_activity_id = ? WHERE id = ?",
+                   [activity["id"], activity["session_id"]])
+    return {**activity, "seq": row["seq"]}
+
+
+def _decode(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    return {**row, "spec": json.loads(row["spec"]) if isinstance(row["spec"], str) else row["spec"],
+            "targets": json.loads(row["targets"]) if isinstance(row["targets"], str) else row["targets"]}
+
+
+def get_activity(db: sqlite_utils.Database, activity_id: str) -> dict | None:
+    return _decode(_one(db, "SELECT * FROM classroom_activities WHERE id = ?", [activity_id]))
+
+
+def session_activities(db: sqlite_utils.Database, session_id: int) -> list[dict]:
+    """A session's activities in the order they were pushed."""
+    return [_decode(r) for r in db.query("SELECT * FROM classroom_activities WHERE session_id = ? ORDER BY seq",
+                                         [session_id])]
+
+
+def current_activity_for(db: sqlite_utils.Database, session_id: int, pupil_id: str) -> dict | None:
+    """The latest activity pushed to the whole class or to this pupil (replayed on (re)join)."""
+    for row in db.query("SELECT * FROM classroom_activities WHERE session_id = ? ORDER BY seq DESC LIMIT 50",
+                        [session_id]):
+        activity = _decode(row)
+        if activity["targets"] is None or pupil_id in activity["targets"]:
+            return activity
+    return None
+
+
+def record_submission(db: sqlite_utils.Database, submission: dict[str, Any], pupil: dict, session: dict,
+                      activity: dict, response: str, correct: bool | None, file: dict | None = None) -> bool:
+    """Write: store one answer or hand-in and queue it for the ENT; False if it was already stored.
+
+    A re-sent submission id from the same pupil for the same activity is the same submission
+    (idempotent); the same id from anyone else is refused.
+    """
+    existing = _one(db, "SELECT pupil_id, activity_id FROM classroom_submissions WHERE id = ?", [submission["id"]])
+    if existing is not None:
+        if existing["pupil_id"] == pupil["id"] and existing["activity_id"] == activity["id"]:
+            return False
+        raise ClassroomError("duplicate_id")
+    seq = next_seq(db)
+    file = file or {}
+    db.execute(
+        "INSERT INTO classroom_submissions (id, session_id, activity_id, pupil_id, answer, correct, file_path, "
+        "file_mime, file_size, file_sha256, created_wall, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [submission["id"], session["id"], activity["id"], pupil["id"],
+         json.dumps(submission["answer"], ensure_ascii=False), None if correct is None else int(correct),
+         file.get("path"), file.get("mime"), file.get("size"), file.get("sha256"), time.time(), seq])
+    event = "answered" if activity["type"] == "quiz" else "handed_in"
+    sid = payloads.statement_id(event, submission["id"])
+    enqueue(db, "xapi", "lrs", payloads.xapi_payload(event, sid, pupil, session, activity, response, correct, seq),
+            sid, pupil["id"])
+    if file:
+        enqueue(db, "webdav", "workspace",
+                payloads.webdav_payload(file["path"], file["filename"], file["mime"], file["size"], file["sha256"],
+                                        pupil, session, activity, seq),
+                f"webdav:{submission['id']}", pupil["id"])
+    return True
+
+
+def get_submission(db: sqlite_utils.Database, submission_id: str) -> dict | None:
+    return _one(db, "SELECT * FROM classroom_submissions WHERE id = ?", [submission_id])
+
+
+def session_submissions(db: sqlite_utils.Database, session_id: int) -> list[dict]:
+    """Every submission of a session with its pupil's name, in arrival order."""
+    return list(db.query(
+        "SELECT s.*, p.name AS pupil_name FROM classroom_submissions s JOIN classroom_pupils p ON p.id = s.pupil_id "
+        "WHERE s.session_id = ? ORDER BY s.seq", [session_id]))

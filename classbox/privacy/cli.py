@@ -1,0 +1,56 @@
+"""`classbox privacy export|erase --pupil ID`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from classbox.cli_support import open_db_for_cli
+
+
+@click.group()
+def privacy() -> None:
+    """A pupil's data (RGPD): export it, or erase it everywhere on the box."""
+
+
+@privacy.command("export")
+@click.option("--pupil", "pupil_id", required=True, help="The pupil's id (as shown in the results).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the JSON here (default: stdout).")
+@click.pass_context
+def export(ctx: click.Context, pupil_id: str, output: str | None) -> None:
+    """Print (or write) everything the box keeps about one pupil, as JSON."""
+    from classbox.privacy.core import export_pupil
+
+    db = open_db_for_cli(ctx)
+    try:
+        data = export_pupil(db, pupil_id)
+    finally:
+        db.conn.close()
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        click.echo(f"written to {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@privacy.command("erase")
+@click.option("--pupil", "pupil_id", required=True, help="The pupil's id.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def erase(ctx: click.Context, pupil_id: str, yes: bool) -> None:
+    """Erase one pupil's data from every feature of the box (cannot be undone)."""
+    from classbox.privacy.core import erase_pupil
+
+    if not yes and not click.confirm(f"Erase every record of pupil {pupil_id} on this box?"):
+        sys.exit(1)
+    db = open_db_for_cli(ctx)
+    try:
+        removed = erase_pupil(db, pupil_id)
+    finally:
+        db.conn.close()
+    total = sum(removed.values())
+    click.echo(f"erased {total} record(s): " + ", ".join(f"{k} {v}" for k, v in sorted(removed.items())))

@@ -1,0 +1,97 @@
+/* classbox: the pupil's answers, sent once and re-sent until the box acks them durable.
+   Every answer gets a uuid made here; the box treats a re-sent uuid as the same answer.
+   Pending answers live in localStorage, so a reload or a Wi-Fi drop loses nothing. */
+(function (global) {
+  "use strict";
+  var KEY = "classbox.pending";
+
+  function uuid() {
+    if (global.crypto && global.crypto.randomUUID) { return global.crypto.randomUUID(); }
+    var b = new Uint8Array(16);
+    global.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function load() {
+    try { return JSON.parse(global.localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
+  }
+  function save(list) {
+    try { global.localStorage.setItem(KEY, JSON.stringify(list)); } catch (e) { /* private mode: memory only */ }
+  }
+  function forget(id) { save(load().filter(function (p) { return p.submission_id !== id; })); }
+
+  function emitOne(socket, item) {
+    return new Promise(function (resolve) {
+      socket.timeout(10000).emit("submit", item, function (err, ack) {
+        if (err) { resolve({ ok: false, error: "offline" }); return; }
+        if (ack && (ack.ok || ack.error !== "storage")) { forget(item.submission_id); }
+        resolve(ack || { ok: false, error: "offline" });
+      });
+    });
+  }
+
+  /* pages (#9): with static/pupil/offline-queue.js loaded, answers wait in IndexedDB (ClassboxOutbox)
+     instead of localStorage; same uuid on every resend, same acks for the page. */
+  var outbox = global.ClassboxOutbox;
+  var TRANSIENT = ["storage", "rate_limited", "not_joined", "offline"];
+
+  function outboxSender(socket) {
+    return function (record) {
+      var item = { activity_id: record.activity_id, submission_id: record.submission_id, answer: record.answer };
+      if (!socket.connected) { return Promise.reject({ error: "offline" }); }
+      return emitOne(socket, item).then(function (ack) {
+        if (ack && ack.ok) { return ack; }
+        throw { permanent: !!ack && TRANSIENT.indexOf(ack.error) < 0, ack: ack };
+      });
+    };
+  }
+
+  function sendQueued(socket, activityId, answer) {
+    return outbox.enqueue({ activity_id: activityId, answer: answer }).then(function (record) {
+      var id = record.submission_id, outcome = null;
+      var off = outbox.on(function (d) {
+        if (d.submission_id === id && (d.state === "sent" || d.state === "rejected" || d.state === "waiting")) {
+          outcome = outcome || d.state;
+        }
+      });
+      var send = outboxSender(socket), ack = null;
+      return outbox.flush(function (r) {
+        return send(r).then(function (a) { if (r.submission_id === id) { ack = a; } return a; },
+          function (e) { if (r.submission_id === id && e && e.ack) { ack = e.ack; } throw e; });
+      }).then(function () {
+        off();
+        if (outcome === "sent") { return ack || { ok: true, submission_id: id }; }
+        if (outcome === "rejected" && ack) { return ack; }
+        return { ok: false, error: "offline", queued: true, submission_id: id };
+      });
+    });
+  }
+
+  /* Send an answer: resolves with the box's ack ({ok, submission_id} or {ok:false, error, message}). */
+  function send(socket, activityId, answer) {
+    if (outbox) { return sendQueued(socket, activityId, answer); }  /* pages (#9) */
+    var item = { activity_id: activityId, submission_id: uuid(), answer: answer };
+    var list = load(); list.push(item); save(list);
+    if (!socket.connected) { return Promise.resolve({ ok: false, error: "offline", queued: true }); }
+    return emitOne(socket, item);
+  }
+
+  /* Re-send every answer not yet acked (call after each (re)join). */
+  function flush(socket) {
+    if (outbox) { return outbox.flush(outboxSender(socket)); }  /* pages (#9) */
+    return Promise.all(load().map(function (item) { return emitOne(socket, item); }));
+  }
+
+  /* Hand in a photo or a file over HTTP (multipart), acked once durable. */
+  function sendFile(token, activityId, kind, file) {
+    var form = new FormData();
+    form.append("token", token); form.append("activity_id", activityId);
+    form.append("submission_id", uuid()); form.append("kind", kind); form.append("file", file);
+    return fetch("/api/classroom/handin", { method: "POST", body: form })
+      .then(function (r) { return r.json().catch(function () { return { ok: false, error: "http_" + r.status }; }); })
+      .catch(function () { return { ok: false, error: "offline", message: "Pas de connexion : réessayez." }; });
+  }
+
+  global.ClassboxSubmit = { send: send, flush: flush, sendFile: sendFile, pending: load, uuid: uuid };
+})(window);

@@ -1,0 +1,61 @@
+"""The sync section of /admin, and its "retry dead records" endpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Flask, flash, redirect, request, url_for
+
+from classbox.admin_panels import AdminPanel, register_panel
+from classbox.auth import login_required
+from classbox.storage import get_db
+
+bp = Blueprint("sync", __name__)
+
+
+def _when(epoch: float | None) -> str:
+    if not epoch:
+        return "jamais"
+    return dt.datetime.fromtimestamp(epoch).strftime("%d/%m/%Y %H:%M")
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} j"
+
+
+def panel_context() -> dict:
+    """Figures for the panel, computed from the outbox and the stored status."""
+    from classbox.sync import status
+
+    db = get_db()
+    current = status.refresh(db)
+    targets = {k: v for k, v in current.get("targets", {}).items() if not k.startswith("_")}
+    return {"status": current, "targets": targets, "dead": status.dead_records(db, 50),
+            "when": _when, "age": _age}
+
+
+@bp.route("/admin/sync/retry-dead", methods=["POST"])
+@login_required("admin")
+def retry_dead():
+    """Put one dead record (seq) or all of them back in the queue."""
+    from classbox.sync.outbox import retry_dead as retry
+
+    seq = request.form.get("seq", type=int)
+    count = retry(get_db(), seq)
+    flash(f"{count} enregistrement(s) remis dans la file d'envoi.")
+    return redirect(url_for("admin.index") + "#panel-sync")
+
+
+def init_admin(app: Flask) -> None:
+    """Register the panel and the endpoint."""
+    app.register_blueprint(bp)
+    register_panel(app, AdminPanel("sync", "Synchronisation avec l'ENT", "sync/admin_panel.html",
+                                   panel_context, order=30))

@@ -1,0 +1,140 @@
+"""xAPI connector: batched POST /statements to an LRS; statement id = the idempotency key."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any, Callable
+
+import httpx
+
+from classbox.sync.backoff import Permanent, Transient
+from classbox.sync.clock import Dated
+from classbox.sync.connectors import Outcome
+from classbox.sync.link import Link, check_status
+from classbox.sync.outbox import OutboxRecord
+from classbox.sync.statements import StatementBuilder, StatementError, is_ours
+
+XAPI_VERSION = "1.0.3"
+# 4xx about the endpoint or our credentials, not about a record: retried, never dead.
+TARGET_ERRORS = (401, 403, 404, 405, 407)
+
+
+class XapiConnector:
+    """Sends statements to one LRS, in seq order, exactly once."""
+
+    kind = "xapi"
+
+    def __init__(self, link: Link, endpoint: str, username: str, password: str,
+                 builder: StatementBuilder, date: Callable[[OutboxRecord], Dated],
+                 target: str = "lrs", batch_size: int = 50, use_gzip: bool = True):
+        self.link = link
+        self.url = endpoint.rstrip("/") + "/statements"
+        self.probe_url = endpoint.rstrip("/") + "/about"
+        self.auth = httpx.BasicAuth(username, password) if username else None
+        self.builder = builder
+        self.date = date
+        self.target = target
+        self.batch_size = max(1, batch_size)
+        self.gzip = "unknown" if use_gzip else "no"
+        self.headers = {"X-Experience-API-Version": XAPI_VERSION, "Content-Type": "application/json"}
+
+    def deliver(self, records: list[OutboxRecord]) -> list[Outcome]:
+        """Build each statement (a bad payload goes dead alone), then POST them in batches."""
+        outcomes: list[Outcome] = []
+        pending: list[tuple[int, dict[str, Any]]] = []
+        built: dict[int, Outcome] = {}
+        for index, record in enumerate(records):
+            try:
+                statement = self.builder.build(record.payload, record.idempotency_key, record.seq,
+                                               self.date(record))
+                pending.append((index, statement))
+            except (StatementError, KeyError, TypeError, ValueError) as err:
+                built[index] = Outcome.dead(f"bad payload: {err}")
+        results = dict(built)
+        for index, outcome in zip([i for i, _ in pending], self._post([s for _, s in pending])):
+            results[index] = outcome
+        for index in range(len(records)):
+            if index not in results:
+                break
+            outcomes.append(results[index])
+            if results[index].status == "retry":
+                break
+        return outcomes
+
+    def _send(self, statements: list[dict[str, Any]]) -> httpx.Response:
+        body = json.dumps(statements, separators=(",", ":"), ensure_ascii=False).encode()
+        if self.gzip != "no":
+            headers = dict(self.headers, **{"Content-Encoding": "gzip"})
+            response = self.link.request("POST", self.url, gzip.compress(body, 6), headers, self.auth)
+            if self.gzip == "yes" or response.status_code < 300 or response.status_code == 409:
+                self.gzip = "yes"
+                return response
+            plain = self.link.request("POST", self.url, body, self.headers, self.auth)
+            if plain.status_code < 500 and plain.status_code != response.status_code:
+                self.gzip = "no"  # the peer reads plain bodies but not gzip ones
+            return plain
+        return self.link.request("POST", self.url, body, self.headers, self.auth)
+
+    def _post(self, statements: list[dict[str, Any]]) -> list[Outcome]:
+        """POST a batch; bisect on 400/413 so only the bad statement goes dead; check 409s."""
+        if not statements:
+            return []
+        try:
+            response = self._send(statements)
+            status = response.status_code
+            if status == 409:
+                return self._resolve_conflict(statements)
+            if status in (400, 413, 422) and len(statements) > 1:
+                half = len(statements) // 2
+                left = self._post(statements[:half])
+                if len(left) < half or left[-1].status == "retry":
+                    return left
+                return left + self._post(statements[half:])
+            if status in TARGET_ERRORS:
+                raise Transient(f"LRS refused the box: HTTP {status} (check [sync.xapi])")
+            check_status(response, "POST statements")
+        except Transient as err:
+            return [Outcome.retry(str(err), err.retry_after)]
+        except Permanent as err:
+            return [Outcome.dead(str(err))]
+        return [Outcome.delivered() for _ in statements]
+
+    def _resolve_conflict(self, statements: list[dict[str, Any]]) -> list[Outcome]:
+        """A 409: ids the LRS already holds are delivered when ours, dead otherwise; resend the rest."""
+        outcomes: list[Outcome] = []
+        for position, statement in enumerate(statements):
+            try:
+                stored = self._fetch(statement["id"])
+            except Transient as err:
+                return outcomes + [Outcome.retry(str(err), err.retry_after)]
+            if stored is None:
+                rest = self._post([statement])
+                outcomes.extend(rest)
+                if rest and rest[-1].status == "retry":
+                    return outcomes
+            elif is_ours(stored, statement, self.builder.ext):
+                outcomes.append(Outcome.delivered())
+            else:
+                outcomes.append(Outcome.dead(f"statement id {statement['id']} already used by "
+                                             "another statement in the LRS"))
+        return outcomes
+
+    def _fetch(self, statement_id: str) -> dict[str, Any] | None:
+        """The statement the LRS holds under this id, or None."""
+        response = self.link.request("GET", f"{self.url}?statementId={statement_id}",
+                                     headers={"X-Experience-API-Version": XAPI_VERSION}, auth=self.auth)
+        if response.status_code == 404:
+            return None
+        try:
+            check_status(response, "GET statement")
+        except Permanent as err:
+            raise Transient(str(err)) from None
+        try:
+            data = response.json()
+        except ValueError:
+            raise Transient("GET statement: answer is not JSON") from None
+        if isinstance(data, dict) and isinstance(data.get("statements"), list):
+            data = next((s for s in data["statements"] if isinstance(s, dict)
+                         and s.get("id") == statement_id), None)
+        return data if isinstance(data, dict) and data.get("id") == statement_id else None

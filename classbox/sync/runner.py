@@ -1,0 +1,243 @@
+"""The sync loop: claim -> deliver -> mark for every target, then the inbox, within the window."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Any
+
+import sqlite_utils
+
+from classbox.config import Config, read_secret_file
+from classbox.setup import box_id
+from classbox.storage import open_database
+from classbox.sync import outbox, status
+from classbox.sync.backoff import Transient, next_delay
+from classbox.sync.clock import Clock
+from classbox.sync.connectors import Connector
+from classbox.sync.connectors.webdav import WebdavConnector
+from classbox.sync.connectors.xapi import XapiConnector
+from classbox.sync.link import Link
+from classbox.sync.ratelimit import LinkClosed
+from classbox.sync.retention import purge_if_due
+from classbox.sync.roster import roster_lookup
+from classbox.sync.statements import StatementBuilder
+from classbox.sync.window import SyncWindow
+
+log = logging.getLogger("classbox.sync")
+
+
+def box_home(config: Config) -> str:
+    """The box's homePage for pseudonymous xAPI accounts and activity ids."""
+    public = config["web"]["public_url"].rstrip("/")
+    return public or f"http://{box_id(config)}.classbox.invalid"
+
+
+def make_connectors(config: Config, link: Link, db: sqlite_utils.Database, clock: Clock
+                    ) -> dict[str, Connector]:
+    """The connectors the config enables, by target name ("lrs", "workspace")."""
+    def date(record: outbox.OutboxRecord):
+        return clock.date(record.created_wall, record.created_monotonic, record.boot_id)
+
+    roster = roster_lookup(db)
+    sync, xapi, dav = config["sync"], config["sync.xapi"], config["sync.webdav"]
+    connectors: dict[str, Connector] = {}
+    if xapi["endpoint"]:
+        builder = StatementBuilder(box_home(config), box_id(config), config["box"]["school_uai"],
+                                   xapi["ent_homepage"], roster)
+        connectors["lrs"] = XapiConnector(
+            link, xapi["endpoint"], xapi["username"],
+            read_secret_file(xapi["password_file"], "[sync.xapi] password_file"),
+            builder, date, batch_size=sync["batch_size"], use_gzip=sync["gzip"])
+    if dav["url"]:
+        connectors["workspace"] = WebdavConnector(
+            link, dav["url"], dav["username"],
+            read_secret_file(dav["password_file"], "[sync.webdav] password_file"),
+            dav["root"], config.data_dir, config["box"]["school_uai"] or box_id(config), date,
+            roster, box_id=box_id(config))
+    return connectors
+
+
+class SyncRunner:
+    """One sync pass at a time; keeps its Link (and its pooled connections) between passes."""
+
+    def __init__(self, config: Config, link: Link | None = None, now=time.time,
+                 local_now=dt.datetime.now, connectors=None):
+        self.config = config
+        self.local_now = local_now
+        self.connectors = connectors or make_connectors
+        self.window = SyncWindow(config["sync"]["window"])
+        self.link = link or Link(config["sync"]["timeout_s"], config["sync"]["max_kbps"])
+        self.now = now
+
+    def once(self, stop: threading.Event | None = None, db: sqlite_utils.Database | None = None
+             ) -> dict[str, Any]:
+        """Run one pass; returns counts {"delivered", "dead", "retry", "stopped", ...}."""
+        own = db is None
+        db = db or open_database(self.config.data_dir)
+        try:
+            return self._once(db, stop)
+        finally:
+            if own:
+                db.conn.close()
+
+    def _once(self, db: sqlite_utils.Database, stop: threading.Event | None) -> dict[str, Any]:
+        summary: dict[str, Any] = {"delivered": 0, "dead": 0, "retry": 0, "stopped": False,
+                                   "window_open": True}
+        local = self.local_now()
+        if not self.window.is_open(local):
+            summary["window_open"] = False
+            if status.load(db).get("window_open") is not False:  # spare the SD card: write once
+                status.refresh(db, window_open=False)
+            return summary
+        clock = Clock(db)
+        clock.check_timesyncd()
+        self.link.on_date = clock.observe_date
+        self.link.stop_event = stop
+        self.link.deadline_mono = time.monotonic() + self.window.seconds_left(local)
+        sent0, received0 = self.link.sent, self.link.received
+        connectors = self.connectors(self.config, self.link, db, clock)
+        try:
+            for target in outbox.pending_targets(db):
+                connector = connectors.get(target)
+                if connector is None:
+                    continue
+                if not clock.known():
+                    self._learn_time(connector)
+                if not self._drain(db, target, connector, summary):
+                    break
+            if not summary["stopped"]:
+                self._inbox(db, summary)
+        finally:
+            status.record(db, None, sent=self.link.sent - sent0,
+                          received=self.link.received - received0)
+            purge_if_due(db, self.config)
+            status.refresh(db, window_open=True, clock=clock)
+        return summary
+
+    def _learn_time(self, connector: Connector) -> None:
+        """One cheap request so the peer's Date header dates the records before they are built."""
+        url = getattr(connector, "probe_url", None)
+        if url:
+            try:
+                self.link.request("HEAD", url)
+            except Transient:
+                pass
+
+    def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
+               summary: dict[str, Any]) -> bool:
+        """Deliver a target's due records in order; False if the pass must stop."""
+        before = summary["delivered"]
+        try:
+            return self._drain_loop(db, target, connector, summary)
+        finally:
+            if summary["delivered"] > before:  # one status write per target and pass
+                status.record(db, target, success=True)
+
+    def _drain_loop(self, db: sqlite_utils.Database, target: str, connector: Connector,
+                    summary: dict[str, Any]) -> bool:
+        while True:
+            if self.link.should_stop():
+                summary["stopped"] = True
+                return False
+            records = outbox.claim(db, target, connector.batch_size, self.now())
+            if not records:
+                return True
+            try:
+                outcomes = connector.deliver(records)
+            except LinkClosed:
+                outbox.mark_retry(db, [r.seq for r in records], "stopped at the end of the sync window",
+                                  0, self.now(), count_attempt=False)
+                summary["stopped"] = True
+                return False
+            if not self._apply(db, target, records, outcomes, summary):
+                return True
+
+    def _apply(self, db: sqlite_utils.Database, target: str, records: list[outbox.OutboxRecord],
+               outcomes: list, summary: dict[str, Any]) -> bool:
+        """Mark what happened; False when the target must wait (a retry)."""
+        delivered = [r.seq for r, o in zip(records, outcomes) if o.status == "delivered"]
+        outbox.mark_delivered(db, delivered, self.now())
+        summary["delivered"] += len(delivered)
+        for record, outcome in zip(records, outcomes):
+            if outcome.status == "dead":
+                outbox.mark_dead(db, record.seq, outcome.error)
+                summary["dead"] += 1
+                log.warning("sync %s: record %s dead: %s", target, record.seq, outcome.error)
+                status.record(db, target, error=outcome.error)
+        rest = records[len(outcomes):]
+        last = outcomes[-1] if outcomes else None
+        if last is not None and last.status == "retry":
+            waiting = [records[len(outcomes) - 1], *rest]
+            delay = next_delay(waiting[0].attempts, last.retry_after)
+            outbox.mark_retry(db, [r.seq for r in waiting], last.error, delay, self.now())
+            summary["retry"] += 1
+            status.record(db, target, error=last.error)
+            log.info("sync %s: %s; retry in %.0f s", target, last.error, delay)
+            return False
+        if rest:
+            outbox.mark_retry(db, [r.seq for r in rest], "not attempted", 0, self.now(),
+                              count_attempt=False)
+        return True
+
+    def _inbox(self, db: sqlite_utils.Database, summary: dict[str, Any]) -> None:
+        dav = self.config["sync.webdav"]
+        if not (dav["url"] and dav["inbox"]):
+            return
+        from classbox.sync.inbox import Inbox
+
+        try:
+            summary["inbox"] = Inbox.from_config(self.config, self.link, db).pull()
+        except LinkClosed:
+            summary["stopped"] = True
+        except Exception as err:  # the inbox never blocks the outbox
+            log.warning("inbox pull failed: %s", err)
+            status.record(db, "inbox", error=str(err))
+
+
+class SyncService:
+    """The agent service: a sync pass every [sync] interval_s (sooner when records are due)."""
+
+    name = "sync"
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.runner = SyncRunner(config)
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until the agent stops."""
+        try:
+            while not stop.is_set():
+                try:
+                    self.runner.once(stop)
+                except Exception:
+                    log.exception("sync pass failed")
+                stop.wait(self._pause())
+        finally:
+            self.runner.link.close()
+
+    def _pause(self) -> float:
+        """Seconds until the next pass: the interval, or the earliest retry if sooner."""
+        interval = self.config["sync"]["interval_s"]
+        targets = configured_targets(self.config)
+        if not targets:
+            return interval
+        db = open_database(self.config.data_dir, durable=False)
+        try:
+            row = db.execute(
+                f"SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND target IN "
+                f"({','.join('?' * len(targets))})", targets).fetchone()
+        finally:
+            db.conn.close()
+        if row[0] is None:
+            return interval
+        wait = row[0] - time.time()  # <= 0: due but not sent (window, stop): wait the interval
+        return min(interval, max(0.5, wait)) if wait > 0 else interval
+
+
+def configured_targets(config: Config) -> list[str]:
+    """Targets with a configured connector."""
+    return [name for name, on in (("lrs", config["sync.xapi"]["endpoint"]),
+                                  ("workspace", config["sync.webdav"]["url"])) if on]

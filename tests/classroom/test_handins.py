@@ -1,0 +1,87 @@
+"""Hand-in files over HTTP: photos and files, size and type limits, tokens, durable storage, sync."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.classroom.conftest import ack, new_id, received
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%...\n"
+
+
+@pytest.fixture
+def handin(teacher_sio, pupil):
+    teacher, code = teacher_sio
+    lea, joined = pupil(code, "Léa")
+    activity = ack(teacher, "push", {"type": "handin", "instructions": "Votre schéma", "accept": ["photo", "file"]})
+    received(teacher)
+    return teacher, joined, activity["activity"]
+
+
+def upload(client, joined, activity, data, kind="photo", filename="photo.png", token=None, submission_id=None):
+    return client.post("/api/classroom/handin", data={
+        "token": token or joined["token"], "activity_id": activity["id"], "kind": kind,
+        "submission_id": submission_id or new_id(), "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data")
+
+
+def test_photo_is_stored_durably_and_queued(app, client, handin, db):
+    teacher, joined, activity = handin
+    sid = new_id()
+    response = upload(app.test_client(), joined, activity, PNG, submission_id=sid)
+    assert response.status_code == 200 and response.get_json() == {"ok": True, "submission_id": sid, "duplicate": False}
+    row = db["classroom_submissions"].get(sid)
+    data_dir = Path(app.config["CLASSBOX"].data_dir)
+    assert row["file_path"].startswith("handins/") and (data_dir / row["file_path"]).read_bytes() == PNG
+    kinds = {r["kind"]: json.loads(r["payload"]) for r in db.query("SELECT * FROM outbox WHERE payload LIKE '%handed_in%'")}
+    assert kinds["webdav"]["path"] == row["file_path"] and kinds["webdav"]["mime"] == "image/png"
+    assert kinds["webdav"]["size"] == len(PNG) and len(kinds["webdav"]["sha256"]) == 64
+    assert kinds["xapi"]["event"] == "handed_in"
+    [shown] = received(teacher, "submission")
+    assert shown["file"]["mime"] == "image/png" and shown["pupil_name"] == "Léa"
+    with client.get(f"/teacher/handins/{sid}") as served:
+        assert served.data == PNG and served.headers["X-Content-Type-Options"] == "nosniff"
+    again = upload(app.test_client(), joined, activity, PNG, submission_id=sid)
+    assert again.get_json()["duplicate"] is True and db["classroom_submissions"].count == 1
+
+
+def test_forbidden_types_are_refused(app, handin, db):
+    _, joined, activity = handin
+    pupil_client = app.test_client()
+    assert upload(pupil_client, joined, activity, b"MZ\x90\x00\x03binary\x00", "file", "virus.exe").status_code == 415
+    assert upload(pupil_client, joined, activity, b"<html><script>x</script>", "photo", "fake.png").status_code == 415
+    assert upload(pupil_client, joined, activity, PDF, "photo", "doc.pdf").status_code == 415  # a PDF is no photo
+    assert upload(pupil_client, joined, activity, PDF, "file", "doc.pdf").status_code == 200
+    assert db["classroom_submissions"].count == 1
+
+
+def test_files_over_the_limit_are_refused(app, handin, db):
+    _, joined, activity = handin
+    app.extensions["classroom"].max_handin_bytes = 1000
+    response = upload(app.test_client(), joined, activity, PNG + b"\x00" * 2000)
+    assert response.status_code == 413 and response.get_json()["error"] == "file_too_large"
+    app.config["MAX_CONTENT_LENGTH"] = 500  # the whole request, as gunicorn's worker sees it
+    assert upload(app.test_client(), joined, activity, PNG + b"\x00" * 2000).status_code == 413
+    assert db["classroom_submissions"].count == 0
+    assert not list((Path(app.config["CLASSBOX"].data_dir)).glob("handins/**/*.png"))
+
+
+def test_forged_token_and_wrong_activity(app, teacher_sio, handin, db):
+    teacher, joined, activity = handin
+    pupil_client = app.test_client()
+    response = upload(pupil_client, joined, activity, PNG, token=joined["token"] + "x")
+    assert response.status_code == 401 and response.get_json()["error"] == "bad_token"
+    quiz = ack(teacher, "push", {"type": "quiz", "kind": "text", "question": "?"})["activity"]
+    assert upload(pupil_client, joined, quiz, PNG).get_json()["error"] == "not_answerable"
+    text_only = ack(teacher, "push", {"type": "handin", "instructions": "Texte", "accept": ["text"]})["activity"]
+    assert upload(pupil_client, joined, text_only, PNG).status_code == 400
+    assert db["classroom_submissions"].count == 0
+
+
+def test_removed_pupil_cannot_hand_in(app, teacher_sio, handin):
+    teacher, joined, activity = handin
+    ack(teacher, "remove_pupil", {"pupil_id": joined["pupil_id"]})
+    assert upload(app.test_client(), joined, activity, PNG).status_code == 401

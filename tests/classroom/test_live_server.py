@@ -1,0 +1,127 @@
+"""A real server (gunicorn, gevent) with python-socketio clients: join, push, submit, reconnect, kill -9."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import httpx
+import pytest
+import socketio
+
+from classbox.auth.users import add_user
+from classbox.config import load_config
+from classbox.setup import prepare_data_dir
+from classbox.storage import open_database
+
+from tests.helpers import LiveServer
+
+NS = "/classroom"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    path = tmp_path / "data"
+    config = load_config(path="/dev/null", env={}, overrides={"data_dir": path})
+    db = prepare_data_dir(config)
+    add_user(db, "mme.martin", "teacher", "correct-horse-1")
+    db.conn.close()
+    return path
+
+
+def teacher_cookie(url: str) -> str:
+    with httpx.Client(base_url=url) as http:
+        form = http.get("/login").text
+        csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
+        response = http.post("/login", data={"login": "mme.martin", "password": "correct-horse-1",
+                                             "csrf_token": csrf})
+        assert response.status_code == 302
+        return f"classbox_session={http.cookies['classbox_session']}"
+
+
+class Device:
+    """One tablet: a python-socketio client that records the events it receives."""
+
+    def __init__(self, url: str, cookie: str | None = None) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self.got = threading.Event()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", self._record, namespace=NS)
+        self.sio.connect(url, namespaces=[NS], transports=["websocket"],
+                         headers={"Cookie": cookie} if cookie else {}, wait_timeout=10)
+
+    def _record(self, name, data=None):
+        self.events.append((name, data))
+        self.got.set()
+
+    def call(self, event: str, data: dict) -> dict:
+        return self.sio.call(event, data, namespace=NS, timeout=15)
+
+    def wait_for(self, name: str, nth: int = 1) -> dict:
+        """The nth event called `name` (waiting up to 10 s for it)."""
+        for _ in range(100):
+            found = [d for n, d in self.events if n == name]
+            if len(found) >= nth:
+                return found[nth - 1]
+            self.got.wait(0.1)
+            self.got.clear()
+        raise AssertionError(f"no {name} event; got {self.events}")
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def test_join_push_submit_reconnect_on_a_real_server(data_dir):
+    with LiveServer(data_dir) as server:
+        teacher = Device(server.url, teacher_cookie(server.url))
+        code = teacher.call("open_session", {"title": "Live"})["code"]
+        pupil = Device(server.url)
+        joined = pupil.call("join", {"code": code, "name": "Léa"})
+        assert joined["ok"] and teacher.wait_for("presence")["online"] is True
+        pushed = teacher.call("push", {"type": "quiz", "kind": "single", "question": "?", "choices": ["a", "b"]})
+        activity = pupil.wait_for("activity")
+        assert activity["id"] == pushed["activity"]["id"]
+        submission_id = str(uuid.uuid4())
+        first = pupil.call("submit", {"activity_id": activity["id"], "submission_id": submission_id, "answer": 1})
+        assert first == {"ok": True, "submission_id": submission_id, "duplicate": False}
+        assert teacher.wait_for("submission")["submission_id"] == submission_id
+        pupil.close()  # Wi-Fi drop
+        assert teacher.wait_for("presence", 2)["online"] is False
+        again = Device(server.url)
+        back = again.call("join", {"code": code, "token": joined["token"]})
+        assert back["pupil_id"] == joined["pupil_id"] and back["activity"]["id"] == activity["id"]
+        resent = again.call("submit", {"activity_id": activity["id"], "submission_id": submission_id, "answer": 1})
+        assert resent["ok"] and resent["duplicate"] is True
+        again.close()
+        teacher.close()
+
+
+def test_an_acked_submission_survives_kill_9(data_dir):
+    server = LiveServer(data_dir).start()
+    try:
+        teacher = Device(server.url, teacher_cookie(server.url))
+        code = teacher.call("open_session", {"title": "Coupure"})["code"]
+        pupils = [Device(server.url) for _ in range(5)]
+        for i, p in enumerate(pupils):
+            assert p.call("join", {"code": code, "name": f"Eleve{i}"})["ok"]
+        activity = teacher.call("push", {"type": "quiz", "kind": "number", "question": "?"})["activity"]
+        acked = []
+        for i, p in enumerate(pupils):
+            sid = str(uuid.uuid4())
+            if p.call("submit", {"activity_id": activity["id"], "submission_id": sid, "answer": i})["ok"]:
+                acked.append(sid)
+        assert len(acked) == 5
+    finally:
+        server.kill9()  # power cut right after the acks
+    db = open_database(data_dir)
+    try:
+        stored = {r[0] for r in db.execute("SELECT id FROM classroom_submissions").fetchall()}
+        queued = db.execute("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%answered%'").fetchone()[0]
+    finally:
+        db.conn.close()
+    assert set(acked) <= stored and queued == 5
+    with LiveServer(data_dir) as again:
+        with httpx.Client(base_url=again.url, headers={"Cookie": teacher_cookie(again.url)}) as http:
+            document = http.get(f"/api/sessions/{code}/results").json()
+    assert {s["id"] for s in document["submissions"]} == set(acked)

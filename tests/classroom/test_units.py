@@ -1,0 +1,57 @@
+"""Pure pieces: rate limits with a driven clock, file sniffing, presence counts, tokens."""
+
+import pytest
+
+from classbox.classroom.handins import clean_filename, sniff
+from classbox.classroom.live import Conn, Presence
+from classbox.classroom.ratelimit import RateLimiter
+from classbox.classroom.tokens import TokenError, make_token, read_token
+
+
+def test_rate_limiter_allows_a_burst_then_refills():
+    now = [0.0]
+    limiter = RateLimiter(3, 1.0, clock=lambda: now[0])
+    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("b")  # keys are independent
+    now[0] = 1.0
+    assert limiter.allow("a") and not limiter.allow("a")
+
+
+@pytest.mark.parametrize("data,mime", [
+    (b"\xff\xd8\xff\xe0JFIF", "image/jpeg"), (b"\x89PNG\r\n\x1a\n....", "image/png"),
+    (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"), (b"%PDF-1.7", "application/pdf"),
+    ("Bonjour, voilà mon texte".encode(), "text/plain"),
+    (b"PK\x03\x04" + b"\x00" * 26 + b"mimetypeapplication/vnd.oasis.opendocument.textPK", "application/vnd.oasis.opendocument.text"),
+    (b"MZ\x90\x00\x03\x00", None), (b"\x00\x01\x02", None), (b"PK\x03\x04" + b"\x00" * 40, None),
+])
+def test_file_types_are_read_from_the_content(data, mime):
+    assert sniff(data) == mime
+
+
+def test_filenames_are_made_harmless():
+    assert clean_filename("../../etc/passwd.png", "image/png") == "passwd.png"
+    assert clean_filename("<script>.exe", "application/pdf") == "script.pdf"
+
+
+def test_presence_tracks_pupils_across_reconnects():
+    presence = Presence()
+    for sid in ("a", "b", "t"):
+        presence.connect(Conn(sid, "teacher" if sid == "t" else "pupil"))
+    presence.attach_teacher("t", 1)
+    assert presence.attach_pupil("a", 1, "p1") is True
+    assert presence.attach_pupil("b", 1, "p1") is False  # second tab of the same pupil
+    assert presence.counts() == {"pupils": 1, "teachers": 1, "sessions": 1}
+    assert presence.disconnect("a")[1] is False
+    assert presence.disconnect("b")[1] is True
+    assert presence.counts() == {"pupils": 0, "teachers": 1, "sessions": 1}
+
+
+def test_tokens_are_bound_and_signed():
+    token = make_token("secret", 3, "p1", "n1")
+    assert read_token("secret", token) == {"s": 3, "p": "p1", "n": "n1"}
+    with pytest.raises(TokenError):
+        read_token("other-secret", token)
+    with pytest.raises(TokenError):
+        read_token("secret", token, max_age_s=-1)
+    with pytest.raises(TokenError):
+        read_token("secret", {"s": 3})

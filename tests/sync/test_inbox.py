@@ -1,0 +1,120 @@
+"""The inbox against a real wsgidav folder: ETag-aware, resumable, verified, deletions."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+import pytest
+
+import classbox.library
+from classbox.storage import open_database
+from classbox.sync.inbox import Inbox, InboxError, parse_multistatus
+from classbox.sync.link import Link
+from tests.sync.test_webdav import dav_config
+
+pytestmark = pytest.mark.peer
+
+
+def make_zip(extra: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        if extra:
+            archive.writestr(zipfile.ZipInfo("nouveau.txt"), "mise à jour")
+        archive.writestr(zipfile.ZipInfo("classbox-pack.json"), '{"title": "Cycle de l\'eau"}')
+        archive.writestr(zipfile.ZipInfo("cours.html"), "<p>La pluie</p>" * 2000)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def imported(monkeypatch):
+    calls, removed = [], []
+
+    def import_path(config, path):
+        calls.append((path.name, path.read_bytes()))
+        return f"res-{len(calls)}"
+    monkeypatch.setattr(classbox.library, "import_path", import_path, raising=False)
+    monkeypatch.setattr(classbox.library, "remove_path", lambda config, ref: removed.append(ref),
+                        raising=False)
+    return calls, removed
+
+
+def pull(config, **link_args):
+    link = Link(**link_args)
+    db = open_database(config.data_dir)
+    try:
+        return Inbox.from_config(config, link, db).pull(), link
+    finally:
+        link.close()
+        db.conn.close()
+
+
+def test_inbox_imports_verified_files_once_and_applies_deletions(tmp_path, dav, imported):
+    calls, removed = imported
+    folder = dav.root / "ressources"
+    (folder / "sciences").mkdir(parents=True)
+    pack = make_zip()
+    (folder / "pack-eau.zip").write_bytes(pack)
+    (folder / "sciences" / "fiche.pdf").write_bytes(b"%PDF fiche" * 100)
+    (folder / "sciences" / "fiche.pdf.sha256").write_text(hashlib.sha256(b"%PDF fiche" * 100).hexdigest())
+    (folder / "abime.zip").write_bytes(pack[: len(pack) // 2])
+    (folder / "faux.pdf").write_bytes(b"contenu")
+    (folder / "faux.pdf.sha256").write_text("0" * 64)
+    config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources", "sync.webdav.inbox_delete": True})
+
+    counts, _ = pull(config)
+    assert counts["imported"] == 2 and counts["failed"] == 2
+    assert sorted(name for name, _ in calls) == ["fiche.pdf", "pack-eau.zip"]
+    assert dict(calls)["pack-eau.zip"] == pack
+
+    counts, link = pull(config)  # unchanged ETags: nothing downloaded again
+    assert counts["unchanged"] == 2 and len(calls) == 2
+    assert link.received < 20_000  # only the listings and the failed files, not the pack again
+
+    fiche_ref = f"res-{[name for name, _ in calls].index('fiche.pdf') + 1}"
+    (folder / "sciences" / "fiche.pdf").unlink()
+    (folder / "sciences" / "fiche.pdf.sha256").unlink()
+    counts, _ = pull(config)
+    assert counts["deleted"] == 1 and removed == [fiche_ref]
+
+    (folder / "pack-eau.zip").write_bytes(make_zip(extra=True))
+    counts, _ = pull(config)  # a changed upstream file (new ETag) is fetched again
+    assert counts["imported"] == 1 and calls[-1] == ("pack-eau.zip", make_zip(extra=True))
+
+
+def test_interrupted_download_resumes_with_range(tmp_path, dav, imported):
+    calls, _ = imported
+    big = bytes(range(256)) * 4000  # 1 MB
+    (dav.root / "ressources").mkdir()
+    (dav.root / "ressources" / "video.bin").write_bytes(big)
+    config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources"})
+    link = Link()
+    db = open_database(config.data_dir)
+    inbox = Inbox.from_config(config, link, db)
+    item = inbox.listing()[0]
+    # a previous window stopped after 600 kB
+    inbox.work.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha1(item.name.encode()).hexdigest()[:16]
+    (inbox.work / f"{key}.part").write_bytes(big[:600_000])
+    (inbox.work / f"{key}.etag").write_text(item.etag)
+    before = link.received
+    counts = inbox.pull()
+    link.close()
+    db.conn.close()
+    assert counts["imported"] == 1 and calls == [("video.bin", big)]
+    assert link.received - before < 500_000  # only the rest came over the wire
+
+
+@pytest.mark.parametrize("body", [
+    b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><x>&a;</x>",
+    b"not xml at all",
+    b"<d:multistatus xmlns:d='DAV:'><d:response><d:href>/dav/ressources/../../etc/passwd</d:href>"
+    b"<d:propstat><d:prop><d:getetag>x</d:getetag></d:prop></d:propstat></d:response></d:multistatus>",
+])
+def test_hostile_listings_are_refused_or_ignored(body):
+    try:
+        files, folders = parse_multistatus(body, "http://127.0.0.1:1/dav/ressources/")
+    except InboxError:
+        return
+    assert files == [] and folders == []
