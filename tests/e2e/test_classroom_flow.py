@@ -110,6 +110,7 @@ def test_a_lesson_with_three_pupils_a_video_a_quiz_and_a_wifi_drop(contexts, box
     connect.goto("/connect")
     assert connect.locator("main svg, main img").count() >= 1, "a QR code"
     assert re.search(r"http://\S+:\d+/", connect.inner_text("main")), "the box's address"
+    assert code in connect.inner_text("main"), "the open session's code and join link"
     accessible_everywhere(connect, report, "connect", sizes=("projector", "tablet"))
     connect.close()
 
