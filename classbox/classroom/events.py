@@ -58,8 +58,9 @@ def event(role: str | None = None) -> Callable:
                     raise ClassroomError("too_large" if not extra else "malformed")
                 if not svc().event_limit.allow(request.sid):
                     raise ClassroomError("rate_limited")
-                if role == "teacher" and conn.role != "teacher":
-                    log.warning("refused teacher event %s from pupil connection %s", fn.__name__, request.sid)
+                if role == "teacher" and (conn.role != "teacher" or current_user() is None):
+                    # current_user() re-reads the account: a disabled teacher loses a live dashboard too
+                    log.warning("refused teacher event %s from connection %s", fn.__name__, request.sid)
                     raise ClassroomError("forbidden")
                 if data is not None and not isinstance(data, dict):
                     raise ClassroomError("malformed")

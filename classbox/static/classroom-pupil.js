@@ -32,7 +32,7 @@
         return;
       }
       me.token = ack.token; localStorage.setItem(tokenKey, ack.token);
-      joinPanel.hidden = true;
+      joinPanel.hidden = true; document.getElementById("who").hidden = false;
       document.getElementById("pupil-name-shown").textContent = ack.name;
       say("Connecté à « " + ack.session.title + " ».");
       render(ack.activity);

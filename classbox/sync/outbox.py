@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from classbox.sync.backoff import CAP_S
 KINDS = ("xapi", "webdav")
 
 
+@functools.cache
 def _boot_id() -> str:
-    """This boot's id (wall timestamps from one boot can be corrected together)."""
+    """This boot's id, read once per process (wall times of one boot are corrected together)."""
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
             return handle.read().strip()

@@ -135,3 +135,11 @@ def test_markup_in_answers_is_escaped_on_the_dashboard_and_exports(client, teach
     static = Path(classbox.__file__).parent / "static"
     js = "".join((static / name).read_text() for name in ("classroom-teacher.js", "classroom-pupil.js"))
     assert "innerHTML" not in js
+
+
+def test_a_disabled_teacher_loses_the_live_dashboard(teacher_sio, db):
+    from classbox.auth.users import set_disabled
+
+    teacher, _ = teacher_sio
+    set_disabled(db, "mme.martin", True)
+    assert ack(teacher, "push", {"type": "message", "text": "x"})["error"] == "forbidden"

@@ -60,12 +60,13 @@ def test_damaged_database_file_raises_the_integrity_alert(tmp_path, config, read
         for i in range(2000):
             db.execute("INSERT INTO filler (body) VALUES (?)", [f"row {i} " * 20])
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = db.execute("PRAGMA page_size").fetchone()[0]
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'filler_body'").fetchone()[0]
     db.conn.close()
     path = data_dir / "classbox.db"
     raw = bytearray(path.read_bytes())
-    page = 4096
-    middle = (len(raw) // page // 2) * page
-    raw[middle + 100: middle + 400] = b"\xff" * 300  # scribble inside a b-tree page
+    start = (root - 1) * page
+    raw[start: start + 64] = b"\xff" * 64  # scribble over the index root page's b-tree header
     path.write_bytes(bytes(raw))
     db = open_database(data_dir, durable=False)
     try:
