@@ -89,20 +89,23 @@ def baseline(work: Path, count: int, batch: int) -> dict:
         statements.append(builder.build(answer_payload(n, sid, pupil=f"p-{n % 30}"), sid, n + 1,
                                         Dated(time.time(), True)))
     url = f"http://127.0.0.1:{relay.port}/xAPI/statements"
+    latencies: list[float] = []
     try:
         with httpx.Client(auth=(server.username, server.password), timeout=120,
                           headers={"X-Experience-API-Version": "1.0.3"}) as client:
             started = time.perf_counter()
             for start in range(0, count, batch):
                 body = json.dumps(statements[start:start + batch], separators=(",", ":")).encode()
+                sent = time.perf_counter()
                 response = client.post(url, content=body, headers={"Content-Type": "application/json"})
+                latencies.append(time.perf_counter() - sent)
                 response.raise_for_status()
             elapsed = time.perf_counter() - started
         stored = len(server.stored())
     finally:
         server.stop()
     return {"name": "bare httpx loop (baseline)", "elapsed": elapsed, "stored": stored,
-            "up": relay.up, "down": relay.down, "count": count}
+            "up": relay.up, "down": relay.down, "count": count, "latencies": latencies}
 
 
 def classbox_drain(work: Path, count: int, batch: int, use_gzip: bool) -> dict:
@@ -121,6 +124,17 @@ def classbox_drain(work: Path, count: int, batch: int, use_gzip: bool) -> dict:
             enqueue(db, "xapi", "lrs", answer_payload(n, sid, pupil=f"p-{n % 30}"), sid, f"p-{n % 30}")
     db.conn.close()
     runner = SyncRunner(config)
+    latencies: list[float] = []
+    request = runner.link.request
+
+    def timed(method, url, *args, **kwargs):
+        sent = time.perf_counter()
+        try:
+            return request(method, url, *args, **kwargs)
+        finally:
+            if method == "POST":
+                latencies.append(time.perf_counter() - sent)
+    runner.link.request = timed
     try:
         started = time.perf_counter()
         delivered = 0
@@ -138,7 +152,8 @@ def classbox_drain(work: Path, count: int, batch: int, use_gzip: bool) -> dict:
     left = check.execute("SELECT COUNT(*) FROM outbox WHERE state != 'delivered'").fetchone()[0]
     check.conn.close()
     return {"name": f"classbox sync, gzip {'on' if use_gzip else 'off'}", "elapsed": elapsed,
-            "stored": stored, "up": relay.up, "down": relay.down, "count": count, "left": left}
+            "stored": stored, "up": relay.up, "down": relay.down, "count": count, "left": left,
+            "latencies": latencies}
 
 
 def main() -> None:
@@ -152,12 +167,16 @@ def main() -> None:
                 classbox_drain(work, args.count, args.batch, use_gzip=False),
                 classbox_drain(work, args.count, args.batch, use_gzip=True)]
     base_rate = runs[0]["count"] / runs[0]["elapsed"]
-    print(f"{args.count} statements, batches of {args.batch}, ralph {Ralph.__module__} fs backend on loopback")
-    print(f"{'scenario':34} {'stmt/s':>8} {'ratio':>6} {'B/stmt up':>10} {'B/stmt down':>12} {'stored':>7} {'lost/dup':>8}")
+    print(f"{args.count} statements, batches of {args.batch}; ralph (fs backend) on loopback behind a byte-counting relay")
+    print(f"{'scenario':34} {'stmt/s':>8} {'ratio':>6} {'B/stmt up':>10} {'B/stmt down':>12} "
+          f"{'POST p50 ms':>12} {'p99 ms':>8} {'stored':>7} {'lost/dup':>8}")
     for run in runs:
         rate = run["count"] / run["elapsed"]
+        lat = sorted(run["latencies"])
+        p50, p99 = lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
         print(f"{run['name']:34} {rate:8.0f} {rate / base_rate:6.2f} {run['up'] / run['count']:10.0f} "
-              f"{run['down'] / run['count']:12.0f} {run['stored']:7d} {run['stored'] - run['count']:8d}")
+              f"{run['down'] / run['count']:12.0f} {p50:12.1f} {p99:8.1f} {run['stored']:7d} "
+              f"{run['stored'] - run['count']:8d}")
     gz = runs[2]
     print(f"goals: >= 500 stmt/s -> {runs[1]['count'] / runs[1]['elapsed']:.0f} (plain), "
           f"{gz['count'] / gz['elapsed']:.0f} (gzip); <= 400 B/stmt with gzip -> {gz['up'] / gz['count']:.0f}")

@@ -71,6 +71,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "root": (str, "classbox"),
         "inbox": (str, ""),
         "inbox_delete": (bool, False),
+        "inbox_interval_s": (float, 900.0),  # at most one inbox listing per interval
     },
     "discovery": {
         "enabled": (bool, True),

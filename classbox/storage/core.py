@@ -19,7 +19,11 @@ def m001_state(db: sqlite_utils.Database) -> None:
 
 
 def next_seq(db: sqlite_utils.Database, name: str = "records") -> int:
-    """A monotonic number for ordering records without trusting the wall clock."""
+    """A monotonic number for ordering records without trusting the wall clock.
+
+    Inside an open transaction (db.atomic(), the classroom writer) it is part of it;
+    otherwise sqlite-utils commits the increment on its own.
+    """
     db.execute(
         "INSERT INTO sequence (name, value) VALUES (?, 1) "
         "ON CONFLICT(name) DO UPDATE SET value = value + 1",
@@ -29,7 +33,7 @@ def next_seq(db: sqlite_utils.Database, name: str = "records") -> int:
 
 
 def set_state(db: sqlite_utils.Database, key: str, value: Any) -> None:
-    """Store a JSON value under a key (no commit: the caller's transaction decides)."""
+    """Store a JSON value under a key: part of an open transaction, else committed at once."""
     db.execute(
         "INSERT INTO box_state (key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -39,6 +39,10 @@ class InboxError(Exception):
     """A remote listing or file that cannot be used."""
 
 
+class Rejected(InboxError):
+    """The library refused a verified file (already recorded as rejected)."""
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     """One file of the remote folder."""
@@ -143,7 +147,7 @@ class Inbox:
             if item.name.endswith(".sha256"):
                 continue
             row = known.get(item.name)
-            if row and row[1] == item.etag and item.etag and row[2] == "imported":
+            if row and row[1] == item.etag and item.etag and row[2] in ("imported", "rejected"):
                 counts["unchanged"] += 1
                 continue
             try:
@@ -151,7 +155,8 @@ class Inbox:
                 counts["imported"] += 1
             except (InboxError, Transient) as err:
                 counts["failed"] += 1
-                self._record(item, "failed", error=str(err))
+                if not isinstance(err, Rejected):
+                    self._record(item, "failed", error=str(err))
                 log.warning("inbox %s: %s", item.name, err)
         names = {f.name for f in remote}
         for path, _, state in known.values():
@@ -185,7 +190,12 @@ class Inbox:
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(part, final)
         tag.unlink(missing_ok=True)
-        ref = self._import(final)
+        try:
+            ref = self._import(final)
+        except Exception as err:  # the library refused it: not fetched again until it changes
+            shutil.rmtree(final.parent, ignore_errors=True)
+            self._record(item, "rejected", sha256=digest, error=f"library refused it: {err}"[:500])
+            raise Rejected(f"library refused it: {err}") from None
         self._record(item, "imported", sha256=digest, ref=ref)
 
     def _verify(self, part: Path, item: RemoteFile, sum_file: RemoteFile | None) -> str:
@@ -249,5 +259,5 @@ class Inbox:
                 "size = excluded.size, sha256 = COALESCE(excluded.sha256, sha256), state = excluded.state, "
                 "error = excluded.error, imported_wall = excluded.imported_wall, "
                 "library_ref = COALESCE(excluded.library_ref, library_ref)",
-                [item.name, item.etag if state == "imported" else None, item.size, sha256, state,
+                [item.name, item.etag if state in ("imported", "rejected") else None, item.size, sha256, state,
                  error, time.time(), ref])

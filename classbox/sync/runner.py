@@ -71,6 +71,7 @@ class SyncRunner:
         self.window = SyncWindow(config["sync"]["window"])
         self.link = link or Link(config["sync"]["timeout_s"], config["sync"]["max_kbps"])
         self.now = now
+        self.last_inbox: float | None = None
 
     def once(self, stop: threading.Event | None = None, db: sqlite_utils.Database | None = None
              ) -> dict[str, Any]:
@@ -188,6 +189,10 @@ class SyncRunner:
             return
         from classbox.sync.inbox import Inbox
 
+        mono = time.monotonic()
+        if self.last_inbox is not None and mono - self.last_inbox < dav["inbox_interval_s"]:
+            return  # a listing costs bytes on a metered uplink: not at every pass
+        self.last_inbox = mono
         try:
             summary["inbox"] = Inbox.from_config(self.config, self.link, db).pull()
         except LinkClosed:

@@ -118,3 +118,34 @@ def test_hostile_listings_are_refused_or_ignored(body):
     except InboxError:
         return
     assert files == [] and folders == []
+
+
+def test_agent_lists_the_inbox_at_most_once_per_interval(tmp_path, dav, imported):
+    from classbox.sync.runner import SyncRunner
+
+    calls, _ = imported
+    (dav.root / "ressources").mkdir()
+    (dav.root / "ressources" / "a.txt").write_bytes(b"bonjour")
+    config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources"})
+    runner = SyncRunner(config)
+    try:
+        assert runner.once()["inbox"]["imported"] == 1
+        (dav.root / "ressources" / "b.txt").write_bytes(b"salut")
+        assert "inbox" not in runner.once()  # within the interval: no listing
+    finally:
+        runner.link.close()
+    assert [name for name, _ in calls] == ["a.txt"]
+
+
+def test_a_file_the_library_refuses_is_not_downloaded_again_until_it_changes(tmp_path, dav):
+    (dav.root / "ressources").mkdir()
+    (dav.root / "ressources" / "pas-un-pack.zip").write_bytes(make_zip())  # no valid manifest
+    config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources"})
+    counts, _ = pull(config)
+    assert counts["failed"] == 1
+    db = open_database(config.data_dir)
+    state, error = db.execute("SELECT state, error FROM sync_inbox").fetchone()
+    db.conn.close()
+    assert state == "rejected" and "library refused" in error
+    counts, link = pull(config)
+    assert counts["unchanged"] == 1 and link.received < 5_000

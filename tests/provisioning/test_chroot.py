@@ -1,0 +1,213 @@
+"""The roles applied to a real Debian bookworm root in a chroot, as bake-image does to an image.
+
+Afterwards classbox is installed in its venv under /opt/classbox, configured, its units in
+place and enabled, nothing started; a second run changes nothing; a missing inventory variable
+stops the run with the assert's message before any change. Needs root (debootstrap, chroot).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from classbox.config import load_config
+from tests.helpers import IS_ROOT, require_apt
+from tests.provisioning.ansible_support import ROOT, ansible_env
+from tests.provisioning.bookworm_root import build_wheel, make_root, wheelhouse
+
+pytestmark = [pytest.mark.peer, pytest.mark.slow]
+
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def recap(stdout: str) -> dict[str, int]:
+    """The PLAY RECAP line of the one host: {"ok": n, "changed": n, ...}."""
+    match = RECAP.search(stdout)
+    assert match, stdout[-3000:]
+    return dict(zip(["ok", "changed", "unreachable", "failed"], map(int, match.groups()[1:])))
+
+
+BAKE_IMAGE = ROOT / "provisioning" / "bake-image"
+
+
+class Chroot:
+    """A bookworm root; commands run in it with chroot(8)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def run(self, *command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["chroot", str(self.path), *command], capture_output=True, text=True,
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
+
+    def mounts(self) -> list[str]:
+        """Mount points inside the root (bake-image must leave none behind)."""
+        prefix = str(self.path) + "/"
+        with open("/proc/self/mounts", encoding="utf-8") as handle:
+            return [line.split()[1] for line in handle if line.split()[1].startswith(prefix)]
+
+    def remove(self) -> None:
+        """Delete the root, never through a leftover bind mount of the host's /dev."""
+        for target in reversed(self.mounts()):
+            subprocess.run(["umount", "--lazy", target], check=False)
+        if not self.mounts():
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def bake(tmp: Path, root: Path, inventory: Path, *extra: str) -> subprocess.CompletedProcess:
+    """provisioning/bake-image --root: site.yml through the chroot connection."""
+    return subprocess.run(["bash", str(BAKE_IMAGE), "--root", str(root), "-i", str(inventory),
+                           "--limit", "ecole-test", "--", *extra],
+                          env=ansible_env(tmp), capture_output=True, text=True, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def applied(tmp_path_factory):
+    """Bake a fresh bookworm root twice; yield (chroot, first run, second run, inventory, tmp)."""
+    if not IS_ROOT:
+        pytest.skip("needs root: debootstrap and chroot")
+    debootstrap = require_apt("debootstrap")
+    require_apt("ansible-playbook", "ansible")
+    tmp = tmp_path_factory.mktemp("chroot")
+    root = tmp / "root"
+    chroot = Chroot(root)
+    try:
+        make_root(debootstrap, root)
+        (root / "etc/ssh/ssh_host_ed25519_key").write_text("a key every flashed box would share\n")
+        wheel = build_wheel(ROOT, tmp / "dist")
+        house = wheelhouse(wheel, ROOT)
+        inventory = tmp / "hosts.json"
+        inventory.write_text(json.dumps({"classbox": {"hosts": {"ecole-test": {
+            "classbox_wheel": str(wheel),
+            "classbox_wheelhouse": str(house),
+            "classbox_box_name": "École du test",
+            "classbox_school_uai": "0630099K",
+            "classbox_xapi_endpoint": "https://lrs.example.fr/xapi/",
+            "classbox_xapi_username": "cb-0630099K",
+            "classbox_xapi_password": "secret-du-lrs",
+            "classbox_hotspot_enabled": True,
+            "classbox_hotspot_ssid": "Classbox-Test",
+            "classbox_hotspot_passphrase": "phrase-de-test-wifi",
+        }}}}))
+        first = bake(tmp, root, inventory)
+        assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-3000:]
+        assert chroot.mounts() == [], "bake-image left mounts behind"
+        second = bake(tmp, root, inventory)
+        yield chroot, first, second, inventory, tmp
+    finally:
+        chroot.remove()
+
+
+def test_first_run_installs_classbox_into_its_venv(applied):
+    chroot, first, *_ = applied
+    root = chroot.path
+    assert recap(first.stdout)["failed"] == 0
+    current = root / "opt/classbox/current"
+    assert current.is_symlink() and os.readlink(current) == "/opt/classbox/venvs/0.1.0"
+    version = chroot.run("/opt/classbox/current/bin/classbox", "--version")
+    assert version.returncode == 0 and "0.1.0" in version.stdout, version.stderr
+    imported = chroot.run("/opt/classbox/current/bin/python", "-c", "import classbox, gevent, libzim, zeroconf")
+    assert imported.returncode == 0, imported.stderr
+
+
+def test_config_and_secrets_are_in_place(applied):
+    chroot, *_ = applied
+    root = chroot.path
+    toml = root / "etc/classbox/classbox.toml"
+    assert stat.S_IMODE(toml.stat().st_mode) == 0o640
+    config = load_config(path=toml, env={})
+    assert config["box"]["school_uai"] == "0630099K" and config["box"]["name"] == "École du test"
+    assert config["web"]["behind_nginx"] is True and config["web"]["host"] == "127.0.0.1"
+    assert config["sync.xapi"]["password_file"] == "/etc/classbox/secrets/xapi_password"
+    secret = root / "etc/classbox/secrets/xapi_password"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    uid = int(chroot.run("id", "-u", "classbox").stdout)
+    assert secret.stat().st_uid == uid and secret.read_text().strip() == "secret-du-lrs"
+    assert "secret-du-lrs" not in toml.read_text()
+
+
+def test_image_has_no_identity_until_first_boot(applied):
+    """Every box flashed from the image must get its own box id, secret key and SSH keys."""
+    chroot, *_ = applied
+    data = chroot.path / "var/lib/classbox"
+    assert data.is_dir()
+    assert not (data / "box_id").exists() and not (data / "secrets").exists()
+    assert not (data / "classbox.db").exists()
+    assert os.access(chroot.path / "usr/local/sbin/classbox-firstboot", os.X_OK)
+    assert not list((chroot.path / "etc/ssh").glob("ssh_host_*")), "the image keeps SSH host keys"
+    assert not (chroot.path / "usr/sbin/policy-rc.d").exists()
+
+
+@pytest.mark.parametrize("unit, wanted_by", [
+    ("classbox-web.service", "multi-user.target"),
+    ("classbox-agent.service", "multi-user.target"),
+    ("classbox-firstboot.service", "multi-user.target"),
+    ("classbox-backup.timer", "timers.target"),
+    ("nginx.service", "multi-user.target"),
+    ("nftables.service", "sysinit.target"),
+    ("hostapd.service", "multi-user.target"),
+])
+def test_units_are_installed_and_enabled(applied, unit, wanted_by):
+    chroot, *_ = applied
+    enabled = chroot.run("systemctl", "is-enabled", unit)
+    assert enabled.stdout.strip() == "enabled", enabled.stdout + enabled.stderr
+    link = chroot.path / "etc/systemd/system" / f"{wanted_by}.wants" / unit
+    assert link.is_symlink(), f"{link} missing"
+
+
+def test_units_verify_in_the_image(applied):
+    chroot, *_ = applied
+    analyze = require_apt("systemd-analyze", "systemd")
+    units = ["classbox-web.service", "classbox-agent.service", "classbox-backup.service",
+             "classbox-backup.timer", "classbox-firstboot.service"]
+    result = subprocess.run([analyze, "verify", f"--root={chroot.path}", *units], capture_output=True, text=True,
+                            cwd=chroot.path)
+    assert result.returncode == 0 and (result.stdout + result.stderr).strip() == "", result.stdout + result.stderr
+
+
+def test_avahi_is_masked_when_classbox_owns_mdns(applied):
+    chroot, *_ = applied
+    assert chroot.run("systemctl", "is-enabled", "avahi-daemon.service").stdout.strip() == "masked"
+
+
+def test_nginx_accepts_the_site(applied):
+    chroot, *_ = applied
+    enabled = chroot.path / "etc/nginx/sites-enabled/classbox"
+    assert os.readlink(enabled) == "/etc/nginx/sites-available/classbox"
+    site = (chroot.path / "etc/nginx/sites-available/classbox").read_text()
+    assert "location /_blobs/" in site and "alias /var/lib/classbox/blobs/;" in site
+    assert not (chroot.path / "etc/nginx/sites-enabled/default").exists()
+    checked = chroot.run("nginx", "-t")
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_base_settings_spare_the_sd_card(applied):
+    chroot, *_ = applied
+    root = chroot.path
+    assert "Storage=volatile" in (root / "etc/systemd/journald.conf.d/50-classbox.conf").read_text()
+    assert os.readlink(root / "etc/localtime").endswith("Europe/Paris")
+    assert "fr_FR.UTF-8" in chroot.run("locale", "-a").stdout.replace("utf8", "UTF-8")
+    assert (root / "etc/hostname").read_text().strip() == "ecole-test"
+
+
+def test_second_run_changes_nothing(applied):
+    _, _, second, *_ = applied
+    assert second.returncode == 0, second.stdout[-6000:]
+    counts = recap(second.stdout)
+    changed = [line for line in second.stdout.splitlines() if line.startswith("changed:")]
+    assert counts["changed"] == 0 and counts["failed"] == 0, changed
+
+
+def test_missing_variable_stops_before_any_change(applied):
+    chroot, _, _, inventory, tmp = applied
+    result = bake(tmp, chroot.path, inventory, "-e", "classbox_box_name=''")
+    assert result.returncode != 0
+    assert "missing or invalid inventory variables for ecole-test: classbox_box_name" in result.stdout
+    assert recap(result.stdout)["changed"] == 0

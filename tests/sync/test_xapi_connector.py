@@ -1,0 +1,72 @@
+"""The xAPI connector's answers to an LRS's statuses (unit tests with httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+
+from classbox.sync.clock import Dated
+from classbox.sync.connectors.xapi import XapiConnector
+from classbox.sync.link import Link
+from classbox.sync.outbox import OutboxRecord
+from classbox.sync.statements import StatementBuilder
+from tests.sync.conftest import answer_payload
+
+
+def records(count: int, bad: int | None = None) -> list[OutboxRecord]:
+    out = []
+    for n in range(count):
+        sid = str(uuid.uuid4())
+        payload = answer_payload(n, sid, response="REFUSE" if n == bad else None)
+        out.append(OutboxRecord(n + 1, "xapi", "lrs", payload, sid, "p-1", 1, 0.0, 0.0, "b"))
+    return out
+
+
+def connector(handler) -> XapiConnector:
+    def reading(request: httpx.Request) -> httpx.Response:
+        request.read()  # the link streams bodies (for the rate cap)
+        return handler(request)
+    link = Link(transport=httpx.MockTransport(reading))
+    builder = StatementBuilder("http://cb-1.classbox.invalid", "cb-1")
+    return XapiConnector(link, "http://lrs.test/xAPI", "u", "p", builder,
+                         lambda r: Dated(1_800_000_000.0, True), use_gzip=False)
+
+
+def test_a_400_batch_is_bisected_so_only_the_bad_statement_dies():
+    posted: list[list[str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        batch = json.loads(request.content)
+        if any(s["result"]["response"] == "REFUSE" for s in batch):
+            return httpx.Response(400, json={"detail": "invalid statement"})
+        posted.append([s["id"] for s in batch])
+        return httpx.Response(200, json=[s["id"] for s in batch])
+    batch = records(8, bad=5)
+    outcomes = connector(handler).deliver(batch)
+    assert [o.status for o in outcomes] == ["delivered"] * 5 + ["dead"] + ["delivered"] * 2
+    assert "HTTP 400" in outcomes[5].error
+    delivered = [sid for ids in posted for sid in ids]
+    assert delivered == [r.idempotency_key for i, r in enumerate(batch) if i != 5]  # in order
+
+
+def test_429_retry_after_is_honoured_and_nothing_after_is_sent():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "120"})
+    outcomes = connector(handler).deliver(records(3))
+    assert len(outcomes) == 1 and outcomes[0].status == "retry" and outcomes[0].retry_after == 120.0
+
+
+def test_bad_credentials_never_kill_records():
+    outcomes = connector(lambda request: httpx.Response(401)).deliver(records(2))
+    assert [o.status for o in outcomes] == ["retry"]
+
+
+def test_a_409_answer_that_is_not_json_is_retried_not_guessed():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(409)
+        return httpx.Response(200, content=b"<html>oops</html>")
+    outcomes = connector(handler).deliver(records(2))
+    assert [o.status for o in outcomes] == ["retry"]
