@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from classbox.config import Config, load_config
     from classbox.errors import register_error_handlers
     from classbox.extensions import csrf, socketio
+    from classbox.i18n import init_i18n
     from classbox.setup import box_id, prepare_data_dir, read_secret
     from classbox.storage.db import close_db
 
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.teardown_appcontext(close_db)
     csrf.init_app(app)
+    init_i18n(app)
     socketio.init_app(app, async_mode=_async_mode(cfg),
                       max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
     register_error_handlers(app)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES_FR = {
-    400: ("Requête incorrecte", "La demande envoyée n'a pas pu être comprise."),
-    401: ("Connexion nécessaire", "Connectez-vous pour accéder à cette page."),
-    403: ("Accès refusé", "Vous n'avez pas le droit d'accéder à cette page."),
-    404: ("Page introuvable", "Cette page n'existe pas sur la classbox."),
-    405: ("Méthode non autorisée", "Cette action n'est pas possible ici."),
-    413: ("Fichier trop gros", "Le fichier envoyé dépasse la taille autorisée."),
-    416: ("Plage demandée invalide", "La partie demandée du fichier n'existe pas."),
-    429: ("Trop de demandes", "Patientez un peu avant de réessayer."),
-    500: ("Erreur du serveur", "Un problème est survenu sur la classbox. Réessayez dans un instant."),
-    503: ("Service indisponible", "La classbox n'est pas prête. Réessayez dans un instant."),
+    400: (_l("Requête incorrecte"), _l("La demande envoyée n'a pas pu être comprise.")),
+    401: (_l("Connexion nécessaire"), _l("Connectez-vous pour accéder à cette page.")),
+    403: (_l("Accès refusé"), _l("Vous n'avez pas le droit d'accéder à cette page.")),
+    404: (_l("Page introuvable"), _l("Cette page n'existe pas sur la classbox.")),
+    405: (_l("Méthode non autorisée"), _l("Cette action n'est pas possible ici.")),
+    413: (_l("Fichier trop gros"), _l("Le fichier envoyé dépasse la taille autorisée.")),
+    416: (_l("Plage demandée invalide"), _l("La partie demandée du fichier n'existe pas.")),
+    429: (_l("Trop de demandes"), _l("Patientez un peu avant de réessayer.")),
+    500: (_l("Erreur du serveur"), _l("Un problème est survenu sur la classbox. Réessayez dans un instant.")),
+    503: (_l("Service indisponible"), _l("La classbox n'est pas prête. Réessayez dans un instant.")),
 }
 
 
@@ -32,7 +33,7 @@ def _error_response(error: HTTPException):
     code = error.code or 500
     title, text = MESSAGES_FR.get(code, (error.name, error.description or ""))
     if isinstance(error, CSRFError):
-        text = "Le formulaire a expiré. Rechargez la page et recommencez."
+        text = gettext("Le formulaire a expiré. Rechargez la page et recommencez.")
     if wants_json():
         body = {"error": error.name.lower().replace(" ", "_"), "status": code,
                 "message": error.description if code != 500 else "internal error"}

@@ -22,6 +22,7 @@ FEATURES = [
     "classbox.discovery",
     "classbox.health",
     "classbox.privacy",
+    "classbox.pwa",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from classbox.auth.throttle import Throttle
 from classbox.auth.users import authenticate
@@ -45,7 +46,7 @@ def login():
         address = (f"ip:{request.remote_addr}",)
         wait = max(login_throttle.retry_after(*keys), address_throttle.retry_after(*address))
         if wait > 0:
-            flash(f"Trop d'essais. Réessayez dans {int(wait) + 1} secondes.", "error")
+            flash(_("Trop d'essais. Réessayez dans %(seconds)d secondes.", seconds=int(wait) + 1), "error")
             status = 429
         else:
             user = authenticate(get_db(), login_name, password)
@@ -53,7 +54,7 @@ def login():
                 login_throttle.failed(*keys)
                 address_throttle.failed(*address)
                 current_app.logger.info("failed login for %r from %s", login_name, request.remote_addr)
-                flash("Identifiant ou mot de passe incorrect.", "error")
+                flash(_("Identifiant ou mot de passe incorrect."), "error")
                 status = 401
             else:
                 login_throttle.reset(*keys)
@@ -70,5 +71,5 @@ def login():
 def logout():
     """Log out and return to the pupil home."""
     session.clear()
-    flash("Vous êtes déconnecté.", "info")
+    flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("auth.login"))

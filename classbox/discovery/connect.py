@@ -83,9 +83,11 @@ def open_sessions(db: sqlite_utils.Database, user: dict | None) -> list[dict[str
     if user is None:
         return []
     try:
-        if "sessions" not in db.table_names():
+        # pages (#9): the classroom's table is classroom_sessions; `sessions` kept as a fallback.
+        table = next((t for t in ("classroom_sessions", "sessions") if t in db.table_names()), None)
+        if table is None:
             return []
-        columns = db["sessions"].columns_dict
+        columns = db[table].columns_dict
         if "code" not in columns:
             return []
         if "state" in columns:
@@ -102,7 +104,7 @@ def open_sessions(db: sqlite_utils.Database, user: dict | None) -> list[dict[str
             where.append(f"{owner} = ?")
             params.append(user.get("id"))
         title = "title" if "title" in columns else "''"
-        rows = db.execute(f"SELECT code, {title} FROM sessions WHERE {' AND '.join(where)} "
+        rows = db.execute(f"SELECT code, {title} FROM {table} WHERE {' AND '.join(where)} "
                           f"ORDER BY rowid DESC LIMIT {MAX_SESSIONS}", params).fetchall()
     except sqlite3.Error:
         return []

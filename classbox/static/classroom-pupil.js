@@ -61,10 +61,27 @@
   function feedback(ack, node) {
     node.textContent = ack.ok ? "Réponse envoyée ✔" :
       (ack.error === "offline" ? "Hors connexion : la réponse partira dès le retour du Wi-Fi." : ack.message);
+    /* pages (#9): an answer kept offline says "envoyée" once the outbox delivers it on reconnect. */
+    if (!ack.ok && ack.queued && window.ClassboxOutbox) {
+      var off = ClassboxOutbox.on(function (d) {
+        if (d.submission_id !== ack.submission_id || (d.state !== "sent" && d.state !== "rejected")) { return; }
+        node.textContent = d.state === "sent" ? "Réponse envoyée ✔" : "Réponse refusée par la classbox.";
+        off();
+      });
+    }
+  }
+  /* pages (#9): the "Envoyé" / "En attente du Wi-Fi" line, and the files of the activity on screen
+     kept on the device by the service worker. */
+  if (window.ClassboxOutbox && document.getElementById("envoi")) { ClassboxOutbox.bindStatus(document.getElementById("envoi")); }
+  function keepFiles(activity) {
+    if (!window.ClassboxPWA || !activity) { return; }
+    var urls = [activity.url, activity.blob_url].filter(function (u) { return typeof u === "string" && u.charAt(0) === "/"; });
+    ClassboxPWA.cacheActivity(urls);
   }
 
   function render(activity) {
     me.activity = activity;
+    keepFiles(activity);  /* pages (#9) */
     if (timer) { clearInterval(timer); timer = null; }
     panel.textContent = "";
     document.body.classList.toggle("paused", !!activity && activity.type === "pause");

@@ -31,8 +31,46 @@
     });
   }
 
+  /* pages (#9): with static/pupil/offline-queue.js loaded, answers wait in IndexedDB (ClassboxOutbox)
+     instead of localStorage; same uuid on every resend, same acks for the page. */
+  var outbox = global.ClassboxOutbox;
+  var TRANSIENT = ["storage", "rate_limited", "not_joined", "offline"];
+
+  function outboxSender(socket) {
+    return function (record) {
+      var item = { activity_id: record.activity_id, submission_id: record.submission_id, answer: record.answer };
+      if (!socket.connected) { return Promise.reject({ error: "offline" }); }
+      return emitOne(socket, item).then(function (ack) {
+        if (ack && ack.ok) { return ack; }
+        throw { permanent: !!ack && TRANSIENT.indexOf(ack.error) < 0, ack: ack };
+      });
+    };
+  }
+
+  function sendQueued(socket, activityId, answer) {
+    return outbox.enqueue({ activity_id: activityId, answer: answer }).then(function (record) {
+      var id = record.submission_id, outcome = null;
+      var off = outbox.on(function (d) {
+        if (d.submission_id === id && (d.state === "sent" || d.state === "rejected" || d.state === "waiting")) {
+          outcome = outcome || d.state;
+        }
+      });
+      var send = outboxSender(socket), ack = null;
+      return outbox.flush(function (r) {
+        return send(r).then(function (a) { if (r.submission_id === id) { ack = a; } return a; },
+          function (e) { if (r.submission_id === id && e && e.ack) { ack = e.ack; } throw e; });
+      }).then(function () {
+        off();
+        if (outcome === "sent") { return ack || { ok: true, submission_id: id }; }
+        if (outcome === "rejected" && ack) { return ack; }
+        return { ok: false, error: "offline", queued: true, submission_id: id };
+      });
+    });
+  }
+
   /* Send an answer: resolves with the box's ack ({ok, submission_id} or {ok:false, error, message}). */
   function send(socket, activityId, answer) {
+    if (outbox) { return sendQueued(socket, activityId, answer); }  /* pages (#9) */
     var item = { activity_id: activityId, submission_id: uuid(), answer: answer };
     var list = load(); list.push(item); save(list);
     if (!socket.connected) { return Promise.resolve({ ok: false, error: "offline", queued: true }); }
@@ -41,6 +79,7 @@
 
   /* Re-send every answer not yet acked (call after each (re)join). */
   function flush(socket) {
+    if (outbox) { return outbox.flush(outboxSender(socket)); }  /* pages (#9) */
     return Promise.all(load().map(function (item) { return emitOne(socket, item); }));
   }
 

@@ -63,7 +63,7 @@ def test_local_url_hidden_from_the_projector_when_not_announced(client, addresse
 def test_page_is_french_large_and_refreshes(client, addresses, announced):
     page = client.get("/connect").get_data(as_text=True)
     assert '<html lang="fr">' in page and "Connectez-vous" in page
-    assert 'class="projector"' in page and 'http-equiv="refresh"' in page
+    assert 'class="projector"' in page and 'pages/live-refresh.js" data-every="30"' in page and 'http-equiv="refresh"' not in page
     assert page.count("<svg") == 2  # IP URL and .local URL, each with its QR code
     assert "https://" not in page and "//cdn" not in page
 
