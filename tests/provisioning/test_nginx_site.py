@@ -50,7 +50,8 @@ class StandIn(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         else:
             self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            kind = "text/javascript" if self.path.endswith(".js") else "text/html"  # Flask's types
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
             self.send_header("Content-Length", str(len(PAGE)))
             self.end_headers()
             self.wfile.write(PAGE)
@@ -140,7 +141,8 @@ def test_socket_io_websocket_upgrade_goes_through(site):
 
 
 @pytest.mark.peer
-def test_text_is_gzipped(site):
-    response = httpx.get(f"{site}/", headers={"Accept-Encoding": "gzip"})
+@pytest.mark.parametrize("path", ["/", "/static/classroom-pupil.js"])
+def test_text_is_gzipped(site, path):
+    response = httpx.get(f"{site}{path}", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200 and response.headers.get("Content-Encoding") == "gzip"
     assert response.content == PAGE
