@@ -51,6 +51,9 @@ def _serve(kind: str, port: int, data_dir: str) -> None:
     ClassboxGunicorn(config, options).run()
 
 
+SCENARIO_TIMEOUT_S = 240
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -112,7 +115,11 @@ def run(kind: str, clients: int, rooms: int, rounds: int) -> dict:
                     break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            result = asyncio.run(measure(url, clients, rooms, rounds))
+            try:
+                result = asyncio.run(asyncio.wait_for(measure(url, clients, rooms, rounds), SCENARIO_TIMEOUT_S))
+            except TimeoutError:
+                result = {"held": 0, "p50": float("nan"), "p99": float("nan"), "lost": clients,
+                          "note": f"did not complete in {SCENARIO_TIMEOUT_S} s"}
             workers = psutil.Process(proc.pid).children(recursive=True)
             result["rss_mb"] = max((w.memory_info().rss for w in workers), default=0) / 2**20
             return result
@@ -136,7 +143,8 @@ def main() -> None:
         for kind in ("gevent", "threading"):
             r = run(kind, clients, rooms, args.rounds)
             rows[(kind, clients)] = r
-            print(f"{kind:10} {clients:7} {rooms:5} {r['held']:5} {r['p50']:8.1f} {r['p99']:8.1f} {r['lost']:5} {r['rss_mb']:7.1f}", flush=True)
+            print(f"{kind:10} {clients:7} {rooms:5} {r['held']:5} {r['p50']:8.1f} {r['p99']:8.1f} {r['lost']:5} "
+                  f"{r['rss_mb']:7.1f} {r.get('note', '')}", flush=True)
         ratio = rows[("gevent", clients)]["p99"] / rows[("threading", clients)]["p99"]
         print(f"  p99 ratio gevent/threading at {clients} clients: {ratio:.2f}")
 
