@@ -68,9 +68,13 @@ def push_quiz(teacher) -> None:
     teacher.click("#push-quiz-button")
 
 
-def push_resource(teacher, resource_id: str, title: str) -> None:
+def push_resource(teacher, resource: dict, title: str) -> None:
+    """Find the resource with the dashboard's library search, pick it, push it under `title`."""
     teacher.click("summary:has-text('Ressource de la bibliothèque')")
-    teacher.fill("#resource-id", resource_id)
+    teacher.fill("#resource-search", resource["title"].split()[0])
+    teacher.click(f"#resource-results button:has-text('{resource['title']}')")
+    assert teacher.input_value("#resource-id") == resource["id"]
+    assert teacher.input_value("#resource-title") == resource["title"]
     teacher.fill("#resource-title", title)
     teacher.click("#push-resource-button")
 
@@ -93,10 +97,10 @@ def answer_with_keyboard(page, choice: int) -> None:
     page.keyboard.press("Enter")
 
 
-def find_video(page) -> str:
+def find_video(page) -> dict:
     found = page.request.get("/api/library?kind=video").json()["items"]
     assert found, "the e2e pack's video is in the library"
-    return found[0]["id"]
+    return found[0]
 
 
 def test_a_lesson_with_three_pupils_a_video_a_quiz_and_a_wifi_drop(contexts, box, report):
@@ -129,8 +133,8 @@ def test_a_lesson_with_three_pupils_a_video_a_quiz_and_a_wifi_drop(contexts, box
     accessible_everywhere(tom, report, "eleve-attente", sizes=("phone", "tablet"))
 
     # A resource first: the video of the library opens on every screen, plays and seeks.
-    video_id = find_video(teacher)
-    push_resource(teacher, video_id, "Regardez la mire")
+    video = find_video(teacher)
+    push_resource(teacher, video, "Regardez la mire")
     for pupil in (lea, tom, ines):
         pupil.wait_for_selector("#open-resource")
     accessible_everywhere(tom, report, "eleve-ressource", sizes=("phone", "tablet"))
