@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--pupils", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3, help="rounds (a new quiz each); the best is kept")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="pstats sort key of the profile")
+    parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="classbox-micro-") as tmp:
         config = load_config(path=os.devnull, env={}, overrides={"data_dir": Path(tmp) / "data"})
@@ -71,7 +73,7 @@ def main() -> None:
             print(f"{mode:8} CPU {cpu * 1000 / len(pupils):.3f} ms per answer ({len(pupils)} answers, best of "
                   f"{args.repeat}, commit excluded)")
         if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
 
 
 def one_round(cap, teacher, pupils, answers, mode, profiler) -> float:

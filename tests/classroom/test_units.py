@@ -80,3 +80,20 @@ def test_without_a_spawn_the_feed_sends_each_answer_at_once():
     feed = SubmissionFeed(lambda session_id, records: sent.append((session_id, records)), None)
     feed.add(7, {"submission_id": "x"})
     assert sent == [(7, [{"submission_id": "x"}])]
+
+
+def test_the_cached_session_serializer_follows_a_key_change(app):
+    from itsdangerous import BadSignature
+
+    from classbox.classroom.session_cookie import CachedSerializerSessionInterface
+
+    interface = app.session_interface
+    assert isinstance(interface, CachedSerializerSessionInterface)
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    signed = first.dumps({"user": 1})
+    app.secret_key = "another key for this test"
+    other = interface.get_signing_serializer(app)
+    assert other is not first and other.loads(other.dumps({"user": 2})) == {"user": 2}
+    with pytest.raises(BadSignature):
+        other.loads(signed)  # a cookie signed with the old key no longer opens
