@@ -18,6 +18,7 @@ import os
 import pstats
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -81,7 +82,12 @@ def one_round(cap, teacher, pupils, answers, mode, profiler) -> float:
     db = open_database(cap.data_dir, durable=True)
     db.conn.isolation_level = None
     run = cap.writer.run
-    cap.writer.run = lambda fn: fn(db)
+    here = threading.current_thread()  # other threads (the health state writer) keep the real writer
+    cap.writer.run = lambda fn: fn(db) if threading.current_thread() is here else run(fn)
+    feed = getattr(cap, "feed", None)  # the teachers' feed: one flush for the round, like one group commit
+    flushes: list = []
+    if feed is not None:
+        feed._spawn = lambda fn, *a: flushes.append((fn, a))
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         cpu0 = time.process_time()
@@ -93,12 +99,16 @@ def one_round(cap, teacher, pupils, answers, mode, profiler) -> float:
                 assert sio.emit("submit", answer, namespace=NS, callback=True)["ok"]
             else:
                 assert cap.submit(session_id, pupil_id, answer)["ok"]
+        for fn, fn_args in flushes:
+            fn(*fn_args)
         if profiler:
             profiler.disable()
         cpu = time.process_time() - cpu0
         db.conn.execute("COMMIT")
     finally:
         cap.writer.run = run
+        if feed is not None:
+            feed._spawn = None
         db.conn.close()
     teacher.get_received(NS)
     return cpu
