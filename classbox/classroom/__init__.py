@@ -13,13 +13,23 @@ __all__ = ["migrations", "init_app", "privacy_export", "privacy_erase", "agent_s
 def init_app(app: Flask) -> None:
     """Register the pages, the /classroom Socket.IO handlers, the admin panel and the service."""
     from classbox.classroom import admin, events
+    from classbox.classroom.feed import SubmissionFeed
     from classbox.classroom.service import Classroom
+    from classbox.classroom.session_cookie import CachedSerializerSessionInterface
     from classbox.classroom.views import bp
     from classbox.extensions import socketio
 
     config = app.config["CLASSBOX"]
+    # every Socket.IO event opens the session cookie: build its serializer once, not per answer
+    app.session_interface = CachedSerializerSessionInterface()
     app.extensions["classroom"] = Classroom(config.data_dir, app.config["SECRET_KEY"], config["classroom"],
                                             socketio.async_mode, socketio.start_background_task)
+
+    def emit_submissions(session_id: int, records: list[dict]) -> None:
+        socketio.emit("submission", records, to=events.teacher_room(session_id), namespace=events.NS)
+
+    app.extensions["classroom"].feed = SubmissionFeed(
+        emit_submissions, socketio.start_background_task if socketio.async_mode == "gevent" else None)
     app.register_blueprint(bp)
     admin.init_app(app)
     events.register(socketio)

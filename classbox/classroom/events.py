@@ -146,7 +146,7 @@ def register(socketio: SocketIO) -> None:
             raise ClassroomError("rate_limited")
         ack = svc().submit(conn.session_id, conn.pupil_id, data)
         if not ack["duplicate"]:
-            emit("submission", ack["record"], teacher_room(conn.session_id))
+            svc().feed.add(conn.session_id, ack["record"])
         return {"ok": True, "submission_id": ack["submission_id"], "duplicate": ack["duplicate"]}
 
     @socketio.on("open_session", namespace=NS)

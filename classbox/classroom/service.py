@@ -74,6 +74,7 @@ class Classroom:
         self.open_ids: set[int] = set()  # sessions known open (closing goes through this object)
         self.clock = clock
         self.spawn = spawn
+        self.feed: Any = None  # a SubmissionFeed, set by init_app (it needs the Socket.IO server)
         self._state_written = float("-inf")
         self._state_pending = False
 

@@ -13,9 +13,9 @@ from classbox.auth import current_user, login_required
 from classbox.classroom import store
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.events import NS, join_url, teacher_room
+from classbox.classroom.events import join_url
 from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
-from classbox.extensions import csrf, socketio
+from classbox.extensions import csrf
 from classbox.storage import get_db
 
 bp = Blueprint("classroom", __name__)
@@ -170,7 +170,7 @@ def handin_upload():
                   "file_type": 415, "closed": 410, "unknown_activity": 404}.get(err.code, 400)
         return jsonify(err.as_ack()), status
     if not ack["duplicate"]:
-        socketio.emit("submission", ack["record"], to=teacher_room(session_id), namespace=NS)
+        svc().feed.add(session_id, ack["record"])
     return jsonify({"ok": True, "submission_id": ack["submission_id"], "duplicate": ack["duplicate"]})
 
 

@@ -36,7 +36,8 @@
   });
   socket.on("renamed", function (d) { if (state.pupils[d.pupil_id]) { state.pupils[d.pupil_id].name = d.name; draw(); } });
   socket.on("pushed", function (a) { state.activities[a.id] = a; state.current = a.id; draw(); });
-  socket.on("submission", function (s) { state.submissions.push(s); draw(); });
+  // one event per group commit: a list of the answers stored together
+  socket.on("submission", function (list) { list.forEach(function (s) { state.submissions.push(s); }); draw(); });
   socket.on("closed", function () { say("Séance terminée."); });
 
   function latest(activityId) {

@@ -40,7 +40,7 @@ def test_photo_is_stored_durably_and_queued(app, client, handin, db):
     assert kinds["webdav"]["path"] == row["file_path"] and kinds["webdav"]["mime"] == "image/png"
     assert kinds["webdav"]["size"] == len(PNG) and len(kinds["webdav"]["sha256"]) == 64
     assert kinds["xapi"]["event"] == "handed_in"
-    [shown] = received(teacher, "submission")
+    [[shown]] = received(teacher, "submission")
     assert shown["file"]["mime"] == "image/png" and shown["pupil_name"] == "Léa"
     with client.get(f"/teacher/handins/{sid}") as served:
         assert served.data == PNG and served.headers["X-Content-Type-Options"] == "nosniff"

@@ -2,6 +2,7 @@
 
 import pytest
 
+from classbox.classroom.feed import SubmissionFeed
 from classbox.classroom.handins import clean_filename, sniff
 from classbox.classroom.live import Conn, Presence
 from classbox.classroom.ratelimit import RateLimiter
@@ -55,3 +56,44 @@ def test_tokens_are_bound_and_signed():
         read_token("secret", token, max_age_s=-1)
     with pytest.raises(TokenError):
         read_token("secret", {"s": 3})
+
+
+def test_the_submission_feed_sends_answers_stored_together_as_one_event_per_session():
+    sent, later = [], []
+    feed = SubmissionFeed(lambda session_id, records: sent.append((session_id, records)),
+                          lambda fn, *args: later.append((fn, args)))
+    for i in range(3):
+        feed.add(1, {"submission_id": f"a{i}"})
+    feed.add(2, {"submission_id": "b0"})
+    assert sent == [] and len(later) == 2  # one flush scheduled per session
+    for fn, args in later:
+        fn(*args)
+    assert sent == [(1, [{"submission_id": "a0"}, {"submission_id": "a1"}, {"submission_id": "a2"}]),
+                    (2, [{"submission_id": "b0"}])]
+    feed.add(1, {"submission_id": "a3"})  # after a flush, the next answer starts a new event
+    later[-1][0](*later[-1][1])
+    assert sent[-1] == (1, [{"submission_id": "a3"}])
+
+
+def test_without_a_spawn_the_feed_sends_each_answer_at_once():
+    sent = []
+    feed = SubmissionFeed(lambda session_id, records: sent.append((session_id, records)), None)
+    feed.add(7, {"submission_id": "x"})
+    assert sent == [(7, [{"submission_id": "x"}])]
+
+
+def test_the_cached_session_serializer_follows_a_key_change(app):
+    from itsdangerous import BadSignature
+
+    from classbox.classroom.session_cookie import CachedSerializerSessionInterface
+
+    interface = app.session_interface
+    assert isinstance(interface, CachedSerializerSessionInterface)
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    signed = first.dumps({"user": 1})
+    app.secret_key = "another key for this test"
+    other = interface.get_signing_serializer(app)
+    assert other is not first and other.loads(other.dumps({"user": 2})) == {"user": 2}
+    with pytest.raises(BadSignature):
+        other.loads(signed)  # a cookie signed with the old key no longer opens
