@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from classbox.errors import register_error_handlers
     from classbox.extensions import csrf, socketio
     from classbox.i18n import init_i18n
+    from classbox.session_cookie import CachedSerializerSessionInterface
     from classbox.setup import box_id, prepare_data_dir, read_secret
     from classbox.storage.db import close_db
 
@@ -43,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         STARTED_AT=time.monotonic(),
     )
+    # every Socket.IO event opens the session cookie: build its serializer once, not per event
+    app.session_interface = CachedSerializerSessionInterface()
     app.teardown_appcontext(close_db)
     csrf.init_app(app)
     init_i18n(app)

@@ -15,13 +15,10 @@ def init_app(app: Flask) -> None:
     from classbox.classroom import admin, events
     from classbox.classroom.feed import SubmissionFeed
     from classbox.classroom.service import Classroom
-    from classbox.classroom.session_cookie import CachedSerializerSessionInterface
     from classbox.classroom.views import bp
     from classbox.extensions import socketio
 
     config = app.config["CLASSBOX"]
-    # every Socket.IO event opens the session cookie: build its serializer once, not per answer
-    app.session_interface = CachedSerializerSessionInterface()
     app.extensions["classroom"] = Classroom(config.data_dir, app.config["SECRET_KEY"], config["classroom"],
                                             socketio.async_mode, socketio.start_background_task)
 

@@ -85,7 +85,7 @@ def test_without_a_spawn_the_feed_sends_each_answer_at_once():
 def test_the_cached_session_serializer_follows_a_key_change(app):
     from itsdangerous import BadSignature
 
-    from classbox.classroom.session_cookie import CachedSerializerSessionInterface
+    from classbox.session_cookie import CachedSerializerSessionInterface
 
     interface = app.session_interface
     assert isinstance(interface, CachedSerializerSessionInterface)
