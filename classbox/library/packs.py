@@ -19,7 +19,7 @@ from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, open_pack
 from classbox.library.staging import check_free_space, staging
-from classbox.library.store import CHUNK, BlobStore, fsync_dir
+from classbox.library.store import CHUNK, BlobStore, fsync_path
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
 
@@ -131,7 +131,7 @@ def _commit(db: sqlite_utils.Database, store: BlobStore, manifest: Manifest, can
             written += size
         folders.add(store.adopt(tmp, sha, sync_dir=False).parent)
     for folder in folders:  # the renames are durable before the catalogue points at them
-        fsync_dir(folder)
+        fsync_path(folder)
     now = time.time()
     try:
         with db.atomic():

@@ -9,7 +9,6 @@ have placed that no catalogue row references.
 from __future__ import annotations
 
 import fcntl
-import os
 import shutil
 import uuid
 from contextlib import contextmanager
@@ -100,11 +99,3 @@ def cleanup(config: Config) -> list[str]:
         pass  # an import is running right now: its staging folder is not an orphan
     return removed
 
-
-def fsync_file(path: Path) -> None:
-    """fsync one file's content."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -36,8 +36,8 @@ def shard(root: Path, sha: str) -> Path:
     return root / sha[:2] / sha[2:4] / sha
 
 
-def fsync_dir(path: Path) -> None:
-    """fsync a directory so a rename inside it is durable."""
+def fsync_path(path: Path) -> None:
+    """fsync a file's content, or a directory so that a rename inside it is durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -133,7 +133,7 @@ class BlobStore:
         os.chmod(tmp, 0o644)
         os.replace(tmp, final)
         if sync_dir:
-            fsync_dir(final.parent)
+            fsync_path(final.parent)
         return final
 
     def write_bytes(self, data: bytes) -> str:

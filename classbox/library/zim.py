@@ -16,8 +16,8 @@ from classbox.config import Config
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
 from classbox.library.packs import ImportResult, resource_id
-from classbox.library.staging import check_free_space, fsync_file, staging
-from classbox.library.store import fsync_dir
+from classbox.library.staging import check_free_space, staging
+from classbox.library.store import fsync_path
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
 
@@ -71,9 +71,9 @@ def import_zim(config: Config, path: Path, source_label: str | None = None) -> I
         with staging(config) as folder:
             tmp = folder / filename
             shutil.copyfile(path, tmp)
-            fsync_file(tmp)
+            fsync_path(tmp)
             shutil.move(tmp, zim_dir / filename)
-            fsync_dir(zim_dir)
+            fsync_path(zim_dir)
             try:
                 _register(db, config, archive, name, uuid, filename, size, pack_id, source_label or str(path))
             except Exception:
