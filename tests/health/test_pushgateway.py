@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import threading
@@ -17,7 +15,7 @@ from classbox.health.heartbeat import HeartbeatService, push_once
 from classbox.health.report import HEARTBEAT_KEY
 from classbox.storage.core import get_state
 
-from tests.helpers import free_port, require_apt, wait_http
+from tests.helpers import free_port, require_apt, stop_process_group, wait_http
 
 
 @pytest.fixture
@@ -33,12 +31,7 @@ def pushgateway(tmp_path):
         wait_http(url + "/-/ready", proc=proc)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process_group(proc)
         log.close()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import select
-import signal
 import socket
 import struct
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import free_port, require_apt
+from tests.helpers import free_port, require_apt, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ["classbox-web.service", "classbox-agent.service", "classbox-backup.service",
@@ -134,13 +133,7 @@ def _start(tmp_path: Path, args: list[str], notify: NotifyListener) -> subproces
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    stop_process_group(proc, timeout=15)
 
 
 def test_web_ready_comes_from_the_worker_once_the_app_is_built(tmp_path):
