@@ -39,19 +39,7 @@ class JsonLines:
 
     def wait_for(self, match: Callable[[dict], bool], timeout: float, what: str) -> dict:
         """The first line (already seen or coming) that matches, or AssertionError after timeout."""
-        for item in self.seen:
-            if match(item):
-                return item
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                item = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            self.seen.append(item)
-            if match(item):
-                return item
-        raise AssertionError(f"not seen within {timeout} s: {what}; seen: {self.seen[-20:]}")
+        return self.wait_after(0, match, timeout, what)
 
     def close(self) -> None:
         """Stop the process and close its pipe."""
