@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from classbox.auth.users import ROLES, UserError, add_user, list_users, set_disabled, set_password
@@ -16,6 +18,15 @@ def _read_password(password_file: str | None) -> str:
         except OSError as err:
             raise click.ClickException(f"cannot read {password_file}: {err.strerror}") from None
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _run(action: Callable[[], object], done: str) -> None:
+    """Run one account change; a UserError becomes a one-line CLI error, success prints DONE."""
+    try:
+        action()
+    except UserError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(done)
 
 
 @click.group()
@@ -33,11 +44,7 @@ def add(ctx: click.Context, role: str, password_file: str | None, display_name: 
     """Create an account LOGIN with a role (the password is asked, never echoed)."""
     password = _read_password(password_file)
     db = open_db_for_cli(ctx)
-    try:
-        add_user(db, login, role, password, display_name)
-    except UserError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"{role} {login} created")
+    _run(lambda: add_user(db, login, role, password, display_name), f"{role} {login} created")
 
 
 @user.command("passwd")
@@ -47,11 +54,7 @@ def add(ctx: click.Context, role: str, password_file: str | None, display_name: 
 def passwd(ctx: click.Context, password_file: str | None, login: str) -> None:
     """Set a new password for LOGIN."""
     password = _read_password(password_file)
-    try:
-        set_password(open_db_for_cli(ctx), login, password)
-    except UserError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"password of {login} changed")
+    _run(lambda: set_password(open_db_for_cli(ctx), login, password), f"password of {login} changed")
 
 
 @user.command("disable")
@@ -59,11 +62,7 @@ def passwd(ctx: click.Context, password_file: str | None, login: str) -> None:
 @click.pass_context
 def disable(ctx: click.Context, login: str) -> None:
     """Disable LOGIN: it can no longer log in; its sessions end."""
-    try:
-        set_disabled(open_db_for_cli(ctx), login, True)
-    except UserError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"{login} disabled")
+    _run(lambda: set_disabled(open_db_for_cli(ctx), login, True), f"{login} disabled")
 
 
 @user.command("enable")
@@ -71,11 +70,7 @@ def disable(ctx: click.Context, login: str) -> None:
 @click.pass_context
 def enable(ctx: click.Context, login: str) -> None:
     """Re-enable a disabled LOGIN."""
-    try:
-        set_disabled(open_db_for_cli(ctx), login, False)
-    except UserError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"{login} enabled")
+    _run(lambda: set_disabled(open_db_for_cli(ctx), login, False), f"{login} enabled")
 
 
 @user.command("list")
