@@ -223,3 +223,22 @@ def test_admin_dates_numbers_and_sizes_follow_the_language(app):
         assert when(1764115200) == "26/11/2025, 01:00"
         assert size_filter(1536 * 1024) == "1.5 MB" and duration(5400) == "1.5 h" and duration(3 * 86400) == "3.0 d"
         assert when(None) == "never"
+
+
+def test_stored_health_alerts_are_shown_in_the_page_language(app):
+    from classbox.health import alerts
+    from classbox.health.admin import alert_text_filter, alert_title_filter
+    from classbox.i18n import N_
+
+    disk = alerts.alert("disk", "Disque", "warn", (N_("Disque des données rempli à %(percent)s %% "
+                                                              "(%(free)s Go libres)"), {"percent": 93, "free": 1.5}), 93, 0)
+    assert disk["message"] == "Disque des données rempli à 93 % (1.5 Go libres)"  # as stored, for the API
+    stored = json.loads(json.dumps(disk))
+    older = {"id": "x", "title": "Horloge", "message": "Horloge synchronisée"}
+    with app.test_request_context("/"):
+        assert alert_text_filter(stored) == "Disque des données rempli à 93 % (1,5 Go libres)"
+    with app.test_request_context("/", headers=ENGLISH):
+        assert alert_text_filter(stored) == "Data disk 93% full (1.5 GB free)"
+        assert alert_title_filter(stored) == "Disk"
+        assert alert_text_filter(older) == "Clock synchronised" and alert_title_filter(older) == "Clock"
+        assert alert_text_filter(dict(stored, message_args={"oops": 1})) == stored["message"]
