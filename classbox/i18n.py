@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from babel import Locale
-from flask import Blueprint, Flask, redirect, request
-from flask_babel import Babel, format_decimal, get_locale
+from babel.messages.extract import extract_javascript
+from flask import Blueprint, Flask, has_request_context, redirect, request
+from flask_babel import Babel, format_datetime, format_decimal, get_locale, gettext
 from werkzeug.wrappers import Response
 
 # Locale ids handed to Babel: translations are looked up by language ("en"), formats use the
@@ -19,8 +23,15 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 bp = Blueprint("i18n", __name__)
 
 
+def N_(message: str) -> str:
+    """Mark a French string for the catalog without translating it (translated where shown)."""
+    return message
+
+
 def select_locale() -> str:
     """The pupil's or teacher's choice (cookie), else the browser's Accept-Language, else French."""
+    if not has_request_context():  # CLI and agent work in an app context: French
+        return LOCALES[DEFAULT_LANGUAGE]
     chosen = request.cookies.get(COOKIE, "")
     if chosen in LOCALES:
         return LOCALES[chosen]
@@ -32,6 +43,45 @@ def current_language() -> str:
     """The two-letter language of this request ("fr" or "en"), for <html lang>."""
     locale = get_locale()
     return locale.language if isinstance(locale, Locale) else DEFAULT_LANGUAGE
+
+
+@functools.lru_cache(maxsize=4)
+def js_messages(static_dir: str) -> tuple[str, ...]:
+    """Every `_("…")` string of the box's own scripts (vendor/ excepted), found like pybabel does."""
+    found: set[str] = set()
+    for script in sorted(Path(static_dir).rglob("*.js")):
+        if "vendor" in script.parts:
+            continue
+        with script.open("rb") as handle:
+            for _line, _func, message, _comments in extract_javascript(handle, ["_"], [], {}):
+                found.add(message if isinstance(message, str) else message[0])
+    return tuple(sorted(found))
+
+
+def js_catalog(static_dir: str) -> dict[str, str]:
+    """The translations the page's scripts need: {French source: text}, only where they differ."""
+    translated = ((message, gettext(message)) for message in js_messages(static_dir))
+    return {message: text for message, text in translated if text != message}
+
+
+def when(epoch: float | None) -> str:
+    """A Unix time as a short date and time in the page's language ("jamais" when unknown)."""
+    if not isinstance(epoch, (int, float)) or isinstance(epoch, bool) or epoch <= 0:
+        return gettext("jamais")
+    return format_datetime(datetime.fromtimestamp(epoch, timezone.utc), "short")
+
+
+def duration(seconds: float | None, fine: bool = False) -> str:
+    """A duration in words (min, h, j) in the page's language; `fine`: seconds under 2 min, minutes under 2 h."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        return gettext("inconnue")
+    if fine and seconds < 120:
+        return gettext("%(n)s s", n=format_decimal(round(seconds)))
+    if seconds < (7200 if fine else 3600):
+        return gettext("%(n)s min", n=format_decimal(round(seconds / 60)))
+    if seconds < 86400 * 2:
+        return gettext("%(n)s h", n=format_decimal(seconds / 3600, format="0.0"))
+    return gettext("%(n)s j", n=format_decimal(seconds / 86400, format="0.0"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -58,9 +108,11 @@ def init_i18n(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(bp)
     app.jinja_env.filters["number"] = lambda value, fmt=None: format_decimal(value, format=fmt)
+    app.jinja_env.filters["translated"] = lambda value: gettext(str(value))  # a label marked with N_()
 
     @app.context_processor
     def _language() -> dict:
         other = "en" if current_language() == "fr" else "fr"
         return {"lang": current_language(), "other_lang": other,
-                "languages": {"fr": "Français", "en": "English"}}
+                "languages": {"fr": "Français", "en": "English"},
+                "js_strings": lambda: js_catalog(str(app.static_folder))}

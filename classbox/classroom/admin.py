@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from classbox.admin_panels import AdminPanel, register_panel
 from classbox.auth import current_user, login_required
 from classbox.auth.users import ROLES, UserError, add_user, generate_password, list_users, set_disabled
+from classbox.i18n import N_
 from classbox.storage import get_db
 
 bp = Blueprint("classroom_admin", __name__)
@@ -27,11 +29,11 @@ def teachers():
         try:
             add_user(get_db(), login, role, password, request.form.get("display_name", "").strip()[:80])
         except UserError as err:
-            flash(f"Compte non créé : {err}", "error")
+            flash(_("Compte non créé : %(error)s", error=err), "error")
             status = 400
         else:
             created = {"login": login, "password": password if generated else None}
-            flash(f"Compte {login} créé.", "info")
+            flash(_("Compte %(login)s créé.", login=login), "info")
     return render_template("classroom/admin_teachers.html", users=list_users(get_db()), roles=ROLES,
                            created=created), status
 
@@ -43,13 +45,14 @@ def set_state(login: str, action: str):
     if action not in ("disable", "enable"):
         abort(404)
     if action == "disable" and login == current_user()["login"]:
-        flash("Vous ne pouvez pas désactiver votre propre compte.", "error")
+        flash(_("Vous ne pouvez pas désactiver votre propre compte."), "error")
         return redirect(url_for("classroom_admin.teachers")), 303
     try:
         set_disabled(get_db(), login, action == "disable")
     except UserError:
         abort(404)
-    flash(f"Compte {login} {'désactivé' if action == 'disable' else 'réactivé'}.", "info")
+    flash(_("Compte %(login)s désactivé.", login=login) if action == "disable"
+          else _("Compte %(login)s réactivé.", login=login), "info")
     return redirect(url_for("classroom_admin.teachers"), 303)
 
 
@@ -62,5 +65,5 @@ def _panel_context() -> dict:
 def init_app(app: Flask) -> None:
     """Register the pages and the /admin panel."""
     app.register_blueprint(bp)
-    register_panel(app, AdminPanel("teachers", "Comptes enseignants", "classroom/admin_panel.html",
+    register_panel(app, AdminPanel("teachers", N_("Comptes enseignants"), "classroom/admin_panel.html",
                                    _panel_context, order=20))

@@ -1,30 +1,34 @@
-"""The one error type of the classroom: a machine code and a French message for people."""
+"""The one error type of the classroom: a machine code and a message for people (French, translated)."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from classbox.i18n import N_
+
 MESSAGES = {
-    "unknown_code": "Ce code ne correspond à aucune séance. Vérifiez-le auprès de l'enseignant.",
-    "closed": "Cette séance est terminée.",
-    "invalid_name": "Choisissez un prénom ou un pseudo de 1 à 30 lettres, sans < ni >.",
-    "full": "La séance est complète.",
-    "rate_limited": "Trop d'essais d'un coup. Patientez quelques secondes.",
-    "bad_token": "Votre appareil n'est plus reconnu. Rejoignez la séance avec votre prénom.",
-    "removed": "L'enseignant vous a retiré de la séance.",
-    "not_joined": "Rejoignez d'abord une séance.",
-    "forbidden": "Action réservée à l'enseignant de la séance.",
-    "malformed": "Message incompréhensible.",
-    "too_large": "Envoi trop gros.",
-    "invalid_activity": "Activité incorrecte.",
-    "unknown_activity": "Cette activité n'existe pas ou n'est pas pour vous.",
-    "not_answerable": "Cette activité n'attend pas de réponse.",
-    "invalid_answer": "Réponse incorrecte : vérifiez-la et renvoyez-la.",
-    "time_up": "Le temps est écoulé.",
-    "duplicate_id": "Cet identifiant d'envoi est déjà utilisé.",
-    "file_too_large": "Le fichier est trop gros.",
-    "file_type": "Ce type de fichier n'est pas accepté (photo JPEG/PNG/WebP, PDF, texte, OpenDocument).",
-    "no_session": "Aucune séance ouverte sur cette connexion.",
-    "unknown_pupil": "Cet élève n'est pas dans la séance.",
-    "storage": "La classbox n'a pas pu enregistrer. Réessayez.",
+    "unknown_code": N_("Ce code ne correspond à aucune séance. Vérifiez-le auprès de l'enseignant."),
+    "closed": N_("Cette séance est terminée."),
+    "invalid_name": N_("Choisissez un prénom ou un pseudo de 1 à 30 lettres, sans < ni >."),
+    "full": N_("La séance est complète."),
+    "rate_limited": N_("Trop d'essais d'un coup. Patientez quelques secondes."),
+    "bad_token": N_("Votre appareil n'est plus reconnu. Rejoignez la séance avec votre prénom."),
+    "removed": N_("L'enseignant vous a retiré de la séance."),
+    "not_joined": N_("Rejoignez d'abord une séance."),
+    "forbidden": N_("Action réservée à l'enseignant de la séance."),
+    "malformed": N_("Message incompréhensible."),
+    "too_large": N_("Envoi trop gros."),
+    "invalid_activity": N_("Activité incorrecte."),
+    "unknown_activity": N_("Cette activité n'existe pas ou n'est pas pour vous."),
+    "not_answerable": N_("Cette activité n'attend pas de réponse."),
+    "invalid_answer": N_("Réponse incorrecte : vérifiez-la et renvoyez-la."),
+    "time_up": N_("Le temps est écoulé."),
+    "duplicate_id": N_("Cet identifiant d'envoi est déjà utilisé."),
+    "file_too_large": N_("Le fichier est trop gros."),
+    "file_type": N_("Ce type de fichier n'est pas accepté (photo JPEG/PNG/WebP, PDF, texte, OpenDocument)."),
+    "no_session": N_("Aucune séance ouverte sur cette connexion."),
+    "unknown_pupil": N_("Cet élève n'est pas dans la séance."),
+    "storage": N_("La classbox n'a pas pu enregistrer. Réessayez."),
 }
 
 
@@ -38,7 +42,8 @@ class ClassroomError(Exception):
 
     @property
     def message(self) -> str:
-        return MESSAGES.get(self.code, "Erreur.")
+        """The message in the language of the request (French outside a request)."""
+        return gettext(MESSAGES.get(self.code, N_("Erreur.")))
 
     def as_ack(self) -> dict:
         """The ack or JSON body sent back for this error."""

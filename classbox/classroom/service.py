@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
+from flask_babel import gettext
+
 from classbox.classroom import activities, handins, store, tokens
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
@@ -37,7 +39,7 @@ def clean_name(raw: Any) -> str:
 def clean_title(raw: Any) -> str:
     """A session title chosen by the teacher (default: the date)."""
     if raw is None or raw == "":
-        return time.strftime("Séance du %d/%m/%Y %H:%M")
+        return gettext("Séance du %(date)s", date=time.strftime("%d/%m/%Y %H:%M"))
     if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > TITLE_MAX:
         raise ClassroomError("malformed", f"title: 1 to {TITLE_MAX} characters")
     return " ".join(raw.split())

@@ -2,55 +2,60 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Union
+
+from classbox.i18n import N_
 
 LEVELS = ("ok", "warn", "critical")
 RANK = {level: i for i, level in enumerate(LEVELS)}
-Check = tuple[str, str, Any]  # (level, French message, value)
+# A French message, or a French template with its values (translated where shown, see alert_text).
+Message = Union[str, tuple[str, dict[str, Any]]]
+Check = tuple[str, Message, Any]  # (level, message, value)
 
 
 def _disk(s: dict, cfg: dict) -> Check:
     disk = (s.get("system") or {}).get("disk")
     if not disk:
-        return "warn", "Espace disque illisible", None
+        return "warn", N_("Espace disque illisible"), None
     pct = disk["percent"]
     level = ("critical" if pct >= cfg["disk_critical_percent"] else
              "warn" if pct >= cfg["disk_warn_percent"] else "ok")
     free_gb = disk["free_bytes"] / 1e9
-    return level, f"Disque des données rempli à {pct:.0f} % ({free_gb:.1f} Go libres)", pct
+    return level, (N_("Disque des données rempli à %(percent)s %% (%(free)s Go libres)"),
+                   {"percent": round(pct), "free": round(free_gb, 1)}), pct
 
 
 def _temperature(s: dict, cfg: dict) -> Check:
     temp = (s.get("system") or {}).get("temperature_celsius")
     if temp is None:
-        return "ok", "Température non mesurée sur cette machine", None
+        return "ok", N_("Température non mesurée sur cette machine"), None
     level = ("critical" if temp >= cfg["temp_critical_celsius"] else
              "warn" if temp >= cfg["temp_warn_celsius"] else "ok")
-    return level, f"Température du processeur : {temp:.1f} °C", temp
+    return level, (N_("Température du processeur : %(temp)s °C"), {"temp": round(temp, 1)}), temp
 
 
 def _power(s: dict, cfg: dict) -> Check:
     flags = (s.get("system") or {}).get("throttling")
     if flags is None:
-        return "ok", "Alimentation non surveillée sur cette machine", None
+        return "ok", N_("Alimentation non surveillée sur cette machine"), None
     now, past = flags["now"], flags["since_boot"]
     if now.get("under_voltage"):
-        return "critical", "Sous-tension en ce moment : alimentation trop faible", "under_voltage"
+        return "critical", N_("Sous-tension en ce moment : alimentation trop faible"), "under_voltage"
     if now.get("throttled") or now.get("freq_capped") or now.get("soft_temp_limit"):
-        return "warn", "Processeur bridé en ce moment (chaleur ou alimentation)", "throttled"
+        return "warn", N_("Processeur bridé en ce moment (chaleur ou alimentation)"), "throttled"
     if past.get("under_voltage"):
-        return "warn", "Sous-tension survenue depuis le démarrage : vérifier l'alimentation", "under_voltage_past"
+        return "warn", N_("Sous-tension survenue depuis le démarrage : vérifier l'alimentation"), "under_voltage_past"
     if past.get("throttled") or past.get("freq_capped"):
-        return "warn", "Processeur bridé depuis le démarrage", "throttled_past"
-    return "ok", "Alimentation correcte", None
+        return "warn", N_("Processeur bridé depuis le démarrage"), "throttled_past"
+    return "ok", N_("Alimentation correcte"), None
 
 
 def _memory(s: dict, cfg: dict) -> Check:
     mem = (s.get("system") or {}).get("memory")
     if not mem:
-        return "ok", "Mémoire non mesurée", None
+        return "ok", N_("Mémoire non mesurée"), None
     level = "warn" if mem["percent"] >= cfg["memory_warn_percent"] else "ok"
-    return level, f"Mémoire utilisée à {mem['percent']:.0f} %", mem["percent"]
+    return level, (N_("Mémoire utilisée à %(percent)s %%"), {"percent": round(mem["percent"])}), mem["percent"]
 
 
 def _outbox(s: dict, cfg: dict) -> Check:
@@ -58,63 +63,71 @@ def _outbox(s: dict, cfg: dict) -> Check:
     ages = {t: v["oldest_pending_age_seconds"] for t, v in targets.items()
             if v.get("oldest_pending_age_seconds") is not None}
     if not ages:
-        return "ok", "Aucun envoi en attente", 0
+        return "ok", N_("Aucun envoi en attente"), 0
     target, age = max(ages.items(), key=lambda item: item[1])
     hours = age / 3600
     level = ("critical" if hours >= cfg["pending_critical_hours"] else
              "warn" if hours >= cfg["pending_warn_hours"] else "ok")
-    return level, f"Plus ancien envoi en attente vers {target} : {hours:.1f} h", age
+    return level, (N_("Plus ancien envoi en attente vers %(target)s : %(hours)s h"),
+                   {"target": target, "hours": round(hours, 1)}), age
 
 
 def _dead(s: dict, cfg: dict) -> Check:
     dead = ((s.get("app") or {}).get("outbox") or {}).get("dead") or 0
     level = "warn" if dead >= max(1, cfg["dead_warn_count"]) else "ok"
-    return level, f"{dead} envoi(s) refusé(s) par l'ENT (à rejouer)" if dead else "Aucun envoi refusé", dead
+    return level, (N_("%(count)s envoi(s) refusé(s) par l'ENT (à rejouer)"), {"count": dead}) if dead else \
+        N_("Aucun envoi refusé"), dead
 
 
 def _integrity(s: dict, cfg: dict) -> Check:
     check = (s.get("app") or {}).get("db_integrity")
     if check is None:
-        return "ok", "Intégrité de la base pas encore vérifiée", None
+        return "ok", N_("Intégrité de la base pas encore vérifiée"), None
     if check["ok"]:
-        return "ok", "Base de données intègre", True
-    return "critical", "Base de données endommagée : " + "; ".join(check["problems"])[:300], False
+        return "ok", N_("Base de données intègre"), True
+    return "critical", (N_("Base de données endommagée : %(problems)s"),
+                        {"problems": "; ".join(check["problems"])[:300]}), False
 
 
 def _clock(s: dict, cfg: dict) -> Check:
     synced = (s.get("system") or {}).get("clock_synced")
     if synced:
-        return "ok", "Horloge synchronisée", True
+        return "ok", N_("Horloge synchronisée"), True
     if ((s.get("app") or {}).get("sync") or {}).get("clock_known"):
-        return "ok", "Horloge non synchronisée par NTP, mais corrigée d'après l'heure de l'ENT", False
-    return "warn", "Horloge jamais synchronisée (NTP) : les dates peuvent être fausses", False
+        return "ok", N_("Horloge non synchronisée par NTP, mais corrigée d'après l'heure de l'ENT"), False
+    return "warn", N_("Horloge jamais synchronisée (NTP) : les dates peuvent être fausses"), False
 
 
 def _backup(s: dict, cfg: dict) -> Check:
     last = ((s.get("app") or {}).get("backup") or {}).get("wall_time")
     if last is None:
-        return "warn", "Aucune sauvegarde de la base", None
+        return "warn", N_("Aucune sauvegarde de la base"), None
     days = max(0.0, (s["wall"] - last) / 86400)
     level = "warn" if days >= cfg["backup_warn_days"] else "ok"
-    return level, f"Dernière sauvegarde il y a {days:.1f} jour(s)", last
+    return level, (N_("Dernière sauvegarde il y a %(days)s jour(s)"), {"days": round(days, 1)}), last
 
 
 CHECKS: dict[str, tuple[str, Callable[[dict, dict], Check]]] = {
-    "disk": ("Disque", _disk),
-    "temperature": ("Température", _temperature),
-    "power": ("Alimentation", _power),
-    "memory": ("Mémoire", _memory),
-    "outbox": ("Envois en attente", _outbox),
-    "dead_records": ("Envois refusés", _dead),
-    "db_integrity": ("Base de données", _integrity),
-    "clock": ("Horloge", _clock),
-    "backup": ("Sauvegarde", _backup),
+    "disk": (N_("Disque"), _disk),
+    "temperature": (N_("Température"), _temperature),
+    "power": (N_("Alimentation"), _power),
+    "memory": (N_("Mémoire"), _memory),
+    "outbox": (N_("Envois en attente"), _outbox),
+    "dead_records": (N_("Envois refusés"), _dead),
+    "db_integrity": (N_("Base de données"), _integrity),
+    "clock": (N_("Horloge"), _clock),
+    "backup": (N_("Sauvegarde"), _backup),
 }
 
 
-def alert(id: str, title: str, level: str, message: str, value: Any, since: float) -> dict[str, Any]:
-    """One alert as stored and shown."""
-    return {"id": id, "title": title, "level": level, "message": message, "value": value, "since": since}
+def alert(id: str, title: str, level: str, message: Message, value: Any, since: float) -> dict[str, Any]:
+    """One alert as stored and shown: `message` in French, and its template and values when it has some."""
+    template, args = (message, None) if isinstance(message, str) else message
+    body = {"id": id, "title": title, "level": level, "message": template % args if args else template,
+            "value": value, "since": since}
+    if args:
+        body.update(message_id=template, message_args=args)
+    return body
 
 
 def transition(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +146,7 @@ def evaluate(sample: dict[str, Any], cfg: dict[str, Any],
         try:
             level, message, value = check(sample, cfg)
         except Exception as err:  # a malformed sample is a warning, not a crash
-            level, message, value = "warn", f"Contrôle impossible ({type(err).__name__})", None
+            level, message, value = "warn", (N_("Contrôle impossible (%(error)s)"), {"error": type(err).__name__}), None
         result[id] = transition(previous.get(id), alert(id, title, level, message, value, sample["wall"]))
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
+from flask_babel import format_decimal, gettext
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 150
@@ -14,7 +15,7 @@ MAX_POINTS = 320
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
+    return format_decimal(value, format="0" if abs(value) >= 10 or value == int(value) else "0.0")
 
 
 def nice_ceiling(value: float) -> float:
@@ -74,10 +75,10 @@ def line_chart(chart_id: str, title: str, unit: str, points: Sequence[tuple[floa
         return f"{x:.1f},{y:.1f}"
 
     if values:
-        summary = (f"minimum {_fmt(min(values))} {unit}, maximum {_fmt(max(values))} {unit}, "
-                   f"dernière valeur {_fmt(values[-1])} {unit}")
+        summary = gettext("minimum %(low)s %(unit)s, maximum %(high)s %(unit)s, dernière valeur %(last)s %(unit)s",
+                          low=_fmt(min(values)), high=_fmt(max(values)), last=_fmt(values[-1]), unit=unit)
     else:
-        summary = "aucune donnée sur la période"
+        summary = gettext("aucune donnée sur la période")
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-labelledby="{chart_id}-t {chart_id}-d">',
              f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(summary)}</desc>',

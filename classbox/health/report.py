@@ -11,6 +11,7 @@ from classbox.config import Config
 from classbox.health import alerts, history
 from classbox.health.appstate import states
 from classbox.health.service import ALERTS_KEY, LATEST_KEY
+from classbox.i18n import N_
 from classbox.version import __version__
 
 HEARTBEAT_KEY = "health.heartbeat"
@@ -20,14 +21,14 @@ STALE_INTERVALS = 3
 def _sampler_alert(sample: dict | None, cfg: dict, now: float) -> dict[str, Any]:
     """Warn when the agent has not sampled lately (stopped, stuck, or never started)."""
     if sample is None:
-        return alerts.alert("sampler", "Mesures", "warn",
-                            "Aucune mesure enregistrée : l'agent classbox est-il lancé ?", None, now)
+        return alerts.alert("sampler", N_("Mesures"), "warn",
+                            N_("Aucune mesure enregistrée : l'agent classbox est-il lancé ?"), None, now)
     age = now - sample["wall"]
     if age > STALE_INTERVALS * max(cfg["interval_s"], 1.0) or age < -300:
-        return alerts.alert("sampler", "Mesures", "warn",
-                            f"Dernière mesure il y a {age / 60:.0f} min : l'agent est-il arrêté ?", age,
-                            sample["wall"])
-    return alerts.alert("sampler", "Mesures", "ok", "Mesures à jour", age, sample["wall"])
+        return alerts.alert("sampler", N_("Mesures"), "warn",
+                            (N_("Dernière mesure il y a %(minutes)s min : l'agent est-il arrêté ?"),
+                             {"minutes": round(age / 60)}), age, sample["wall"])
+    return alerts.alert("sampler", N_("Mesures"), "ok", N_("Mesures à jour"), age, sample["wall"])
 
 
 def _heartbeat_alert(beat: Any, now: float) -> dict[str, Any] | None:
@@ -35,11 +36,11 @@ def _heartbeat_alert(beat: Any, now: float) -> dict[str, Any] | None:
     if not isinstance(beat, dict):
         return None
     if beat.get("ok"):
-        return alerts.alert("heartbeat", "Supervision de la flotte", "ok",
-                            "Dernier envoi à la supervision réussi", beat.get("last_ok_wall"),
+        return alerts.alert("heartbeat", N_("Supervision de la flotte"), "ok",
+                            N_("Dernier envoi à la supervision réussi"), beat.get("last_ok_wall"),
                             beat.get("since") or now)
-    return alerts.alert("heartbeat", "Supervision de la flotte", "warn",
-                        f"Envoi à la supervision impossible : {beat.get('error', '?')}"[:300],
+    return alerts.alert("heartbeat", N_("Supervision de la flotte"), "warn",
+                        (N_("Envoi à la supervision impossible : %(error)s"), {"error": str(beat.get("error", "?"))[:260]}),
                         beat.get("last_ok_wall"), beat.get("since") or now)
 
 
@@ -62,8 +63,8 @@ def build_report(db: sqlite_utils.Database, config: Config, box_id: str, now: fl
         counts = history.counts(db)
     except sqlite3.Error as err:
         body.update(status="critical", db={"ok": False, "error": str(err)[:200]}, sample=None,
-                    alerts=[alerts.alert("db", "Base de données", "critical",
-                                         "Base de données inaccessible", None, now)],
+                    alerts=[alerts.alert("db", N_("Base de données"), "critical",
+                                         N_("Base de données inaccessible"), None, now)],
                     heartbeat=None, history=None)
         return body
     found = [a for a in (stored or {}).values() if isinstance(a, dict) and a.get("level") in alerts.RANK] \

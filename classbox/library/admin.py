@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, Flask, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from classbox.admin_panels import AdminPanel, register_panel
 from classbox.auth import login_required
+from classbox.i18n import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
 from classbox.library.staging import check_free_space, import_lock, staging
@@ -40,7 +42,7 @@ def upload():
     cfg = current_app.config["CLASSBOX"]
     upload = request.files.get("pack")
     if upload is None or not upload.filename or not upload.filename.lower().endswith(ALLOWED):
-        flash("Choisissez un paquet .zip ou un fichier .zim.", "error")
+        flash(_("Choisissez un paquet .zip ou un fichier .zim."), "error")
         return redirect(url_for("admin.index"))
     suffix = ".zim" if upload.filename.lower().endswith(".zim") else ".zip"
     try:
@@ -49,11 +51,11 @@ def upload():
             target = folder / f"upload{suffix}"
             upload.save(target)
             result = import_locked(cfg, target, source_label=f"upload:{upload.filename[:100]}")
-        flash(f"Import de {result.pack} (version {result.version}) : "
-              f"{ {'added': 'ajouté', 'updated': 'mis à jour', 'unchanged': 'déjà présent'}[result.status] }, "
-              f"{result.resources} ressource(s).", "ok")
+        outcome = {"added": _("ajouté"), "updated": _("mis à jour"), "unchanged": _("déjà présent")}[result.status]
+        flash(_("Import de %(pack)s (version %(version)s) : %(outcome)s, %(count)s ressource(s).",
+                pack=result.pack, version=result.version, outcome=outcome, count=result.resources), "ok")
     except PackError as err:
-        flash(f"Import refusé, la bibliothèque n'a pas changé : {err}", "error")
+        flash(_("Import refusé, la bibliothèque n'a pas changé : %(error)s", error=err), "error")
     return redirect(url_for("admin.index"))
 
 
@@ -65,7 +67,8 @@ def verify():
     db = get_db()
     with db.atomic():
         set_state(db, VERIFY_KEY, {**report.as_dict(), "wall_time": time.time()})
-    flash(f"Vérification : {report.checked} fichier(s), {len(report.corrupt)} corrompu(s).",
+    flash(_("Vérification : %(checked)s fichier(s), %(corrupt)s corrompu(s).", checked=report.checked,
+            corrupt=len(report.corrupt)),
           "error" if report.corrupt else "ok")
     return redirect(url_for("admin.index"))
 
@@ -73,7 +76,7 @@ def verify():
 def register_admin(app: Flask) -> None:
     """Add the upload/verify endpoints and the /admin panel; uploads may be up to max_pack_mb."""
     app.register_blueprint(bp)
-    register_panel(app, AdminPanel("library", "Bibliothèque", "library/admin_panel.html", panel_context, 20))
+    register_panel(app, AdminPanel("library", N_("Bibliothèque"), "library/admin_panel.html", panel_context, 20))
 
     @app.before_request
     def _allow_big_uploads():

@@ -8,24 +8,27 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
+from classbox.i18n import N_
+
+# Labels are French (the search index holds the subject's); pages show them through gettext.
 KINDS = ["video", "audio", "pdf", "image", "html", "epub", "zim", "text", "other"]
 LEVELS = {
-    "cycle1": "Cycle 1 (maternelle)",
-    "cycle2": "Cycle 2 (CP, CE1, CE2)",
-    "cycle3": "Cycle 3 (CM1, CM2, 6e)",
-    "cycle4": "Cycle 4 (5e, 4e, 3e)",
-    "lycee": "Lycée",
+    "cycle1": N_("Cycle 1 (maternelle)"),
+    "cycle2": N_("Cycle 2 (CP, CE1, CE2)"),
+    "cycle3": N_("Cycle 3 (CM1, CM2, 6e)"),
+    "cycle4": N_("Cycle 4 (5e, 4e, 3e)"),
+    "lycee": N_("Lycée"),
 }
 SUBJECTS = {
-    "francais": "Français", "mathematiques": "Mathématiques", "sciences": "Sciences",
-    "histoire-geographie": "Histoire-géographie", "emc": "Enseignement moral et civique",
-    "langues": "Langues vivantes", "arts": "Arts plastiques", "musique": "Éducation musicale",
-    "eps": "Éducation physique", "technologie": "Technologie", "informatique": "Informatique",
-    "philosophie": "Philosophie", "encyclopedie": "Encyclopédies", "autre": "Autre",
+    "francais": N_("Français"), "mathematiques": N_("Mathématiques"), "sciences": N_("Sciences"),
+    "histoire-geographie": N_("Histoire-géographie"), "emc": N_("Enseignement moral et civique"),
+    "langues": N_("Langues vivantes"), "arts": N_("Arts plastiques"), "musique": N_("Éducation musicale"),
+    "eps": N_("Éducation physique"), "technologie": N_("Technologie"), "informatique": N_("Informatique"),
+    "philosophie": N_("Philosophie"), "encyclopedie": N_("Encyclopédies"), "autre": N_("Autre"),
 }
 KIND_LABELS = {
-    "video": "Vidéo", "audio": "Audio", "pdf": "PDF", "image": "Image", "html": "Leçon",
-    "epub": "Livre numérique", "zim": "Encyclopédie", "text": "Texte", "other": "Fichier",
+    "video": N_("Vidéo"), "audio": N_("Audio"), "pdf": N_("PDF"), "image": N_("Image"), "html": N_("Leçon"),
+    "epub": N_("Livre numérique"), "zim": N_("Encyclopédie"), "text": N_("Texte"), "other": N_("Fichier"),
 }
 RESOURCE_FIELDS = ["id", "pack", "path", "title", "description", "kind", "mime", "subject", "level",
                    "language", "license", "attribution", "size", "sha256", "tags", "added_at", "seq"]
@@ -38,12 +41,12 @@ RANK_CANDIDATES = 2000
 
 def subject_label(slug: str) -> str:
     """The French label of a subject slug."""
-    return SUBJECTS.get(slug, slug.replace("-", " ").capitalize() if slug else "Sans matière")
+    return SUBJECTS.get(slug, slug.replace("-", " ").capitalize() if slug else N_("Sans matière"))
 
 
 def level_label(slug: str) -> str:
     """The French label of a level slug."""
-    return LEVELS.get(slug, "Tous niveaux")
+    return LEVELS.get(slug, N_("Tous niveaux"))
 
 
 def fts_query(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext
 
 from classbox.library import catalogue
 from classbox.library.serving import send_blob
@@ -39,12 +40,32 @@ def _filters() -> dict:
             "kind": kind, "language": args.get("language", "")[:20]}
 
 
+def kind_label(kind: str) -> str:
+    """A resource kind as shown in the page's language."""
+    return gettext(catalogue.KIND_LABELS.get(kind, kind))
+
+
+def subject_label(slug: str) -> str:
+    """A subject as shown in the page's language (a pack's own subject stays as written)."""
+    return gettext(catalogue.subject_label(slug))
+
+
+def level_label(slug: str) -> str:
+    """A school level as shown in the page's language."""
+    return gettext(catalogue.level_label(slug))
+
+
+def shown_facets(facets: dict[str, list[tuple[str, str, int]]]) -> dict[str, list[tuple[str, str, int]]]:
+    """The catalogue's facets with their labels in the page's language."""
+    return {name: [(slug, gettext(label), count) for slug, label, count in rows] for name, rows in facets.items()}
+
+
 def public(row: dict) -> dict:
     """The JSON form of a resource for pupils' browsers."""
     return {"id": row["id"], "title": row["title"], "description": row["description"], "kind": row["kind"],
-            "kind_label": catalogue.KIND_LABELS.get(row["kind"], row["kind"]), "mime": row["mime"],
-            "subject": row["subject"], "subject_label": catalogue.subject_label(row["subject"]),
-            "level": row["level"], "level_label": catalogue.level_label(row["level"]),
+            "kind_label": kind_label(row["kind"]), "mime": row["mime"],
+            "subject": row["subject"], "subject_label": subject_label(row["subject"]),
+            "level": row["level"], "level_label": level_label(row["level"]),
             "language": row["language"], "size": row["size"], "sha256": row["sha256"],
             "url": url_for("library.resource", resource_id=row["id"]),
             "blob_url": url_for("library.blob", name=row["sha256"]) if row["sha256"] else None}
@@ -67,10 +88,13 @@ def home():
     if filters["q"] or filters["subject"] or filters["kind"]:
         result = catalogue.search(db, page=page, per_page=30, **filters)
     sections = [] if result else catalogue.by_subject(db, level=filters["level"])
+    for section in sections:
+        section["label"] = subject_label(section["slug"])
+    kinds = {slug: gettext(label) for slug, label in catalogue.KIND_LABELS.items()}
     return render_template("library/home.html", filters=filters, result=result, sections=sections,
-                           facets=catalogue.facets(db), levels=catalogue.LEVELS, kinds=catalogue.KIND_LABELS,
-                           subject_label=catalogue.subject_label, level_label=catalogue.level_label,
-                           kind_labels=catalogue.KIND_LABELS)
+                           facets=shown_facets(catalogue.facets(db)),
+                           levels={slug: gettext(label) for slug, label in catalogue.LEVELS.items()},
+                           kinds=kinds, subject_label=subject_label, level_label=level_label, kind_labels=kinds)
 
 
 @bp.route("/api/library")

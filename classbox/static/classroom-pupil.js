@@ -28,13 +28,13 @@
           localStorage.removeItem(tokenKey); me.token = null;
         }
         joinPanel.hidden = false;
-        joinError.textContent = ack ? ack.message : "Pas de réponse de la classbox.";
+        joinError.textContent = ack ? ack.message : _("Pas de réponse de la classbox.");
         return;
       }
       me.token = ack.token; localStorage.setItem(tokenKey, ack.token);
       joinPanel.hidden = true; document.getElementById("who").hidden = false;
       document.getElementById("pupil-name-shown").textContent = ack.name;
-      say("Connecté à « " + ack.session.title + " ».");
+      say(_("Connecté à « %(title)s ».", { title: ack.session.title }));
       render(ack.activity);
       ClassboxSubmit.flush(socket);
     });
@@ -45,27 +45,27 @@
     joinError.textContent = "";
     join(document.getElementById("pupil-name").value);
   });
-  socket.on("connect", function () { say("Connecté."); if (me.token) { join(); } });
-  socket.on("disconnect", function () { say("Connexion perdue… reconnexion en cours."); });
+  socket.on("connect", function () { say(_("Connecté.")); if (me.token) { join(); } });
+  socket.on("disconnect", function () { say(_("Connexion perdue… reconnexion en cours.")); });
   socket.on("activity", render);
   socket.on("renamed", function (d) { document.getElementById("pupil-name-shown").textContent = d.name; });
   socket.on("closed", function () {
     localStorage.removeItem(tokenKey);
-    render(null); say("La séance est terminée. Merci !");
+    render(null); say(_("La séance est terminée. Merci !"));
   });
   socket.on("removed", function () {
     localStorage.removeItem(tokenKey); me.token = null;
-    render(null); say("L'enseignant vous a retiré de la séance.");
+    render(null); say(_("L'enseignant vous a retiré de la séance."));
   });
 
   function feedback(ack, node) {
-    node.textContent = ack.ok ? "Réponse envoyée ✔" :
-      (ack.error === "offline" ? "Hors connexion : la réponse partira dès le retour du Wi-Fi." : ack.message);
+    node.textContent = ack.ok ? _("Réponse envoyée ✔") :
+      (ack.error === "offline" ? _("Hors connexion : la réponse partira dès le retour du Wi-Fi.") : ack.message);
     /* pages (#9): an answer kept offline says "envoyée" once the outbox delivers it on reconnect. */
     if (!ack.ok && ack.queued && window.ClassboxOutbox) {
       var off = ClassboxOutbox.on(function (d) {
         if (d.submission_id !== ack.submission_id || (d.state !== "sent" && d.state !== "rejected")) { return; }
-        node.textContent = d.state === "sent" ? "Réponse envoyée ✔" : "Réponse refusée par la classbox.";
+        node.textContent = d.state === "sent" ? _("Réponse envoyée ✔") : _("Réponse refusée par la classbox.");
         off();
       });
     }
@@ -85,16 +85,16 @@
     if (timer) { clearInterval(timer); timer = null; }
     panel.textContent = "";
     document.body.classList.toggle("paused", !!activity && activity.type === "pause");
-    if (!activity) { panel.appendChild(el("p", { "class": "muted" }, "En attente de l'enseignant…")); return; }
+    if (!activity) { panel.appendChild(el("p", { "class": "muted" }, _("En attente de l'enseignant…"))); return; }
     var out = el("p", { id: "answer-status", role: "status", "aria-live": "polite" });
     if (activity.type === "pause") {
       panel.appendChild(el("h2", { id: "pause-text", "class": "pause" }, activity.text));
     } else if (activity.type === "message") {
-      panel.appendChild(el("h2", {}, "Message"));
+      panel.appendChild(el("h2", {}, _("Message")));
       panel.appendChild(el("p", { id: "message-text", "class": "message" }, activity.text));
     } else if (activity.type === "resource") {
       panel.appendChild(el("h2", {}, activity.title));
-      var a = el("a", { href: activity.url, "class": "button", id: "open-resource" }, "Ouvrir la ressource");
+      var a = el("a", { href: activity.url, "class": "button", id: "open-resource" }, _("Ouvrir la ressource"));
       panel.appendChild(a);
     } else if (activity.type === "quiz") {
       renderQuiz(activity, out);
@@ -118,7 +118,7 @@
         fieldset.appendChild(p);
       });
     } else {
-      fieldset.appendChild(el("label", { "for": "quiz-answer" }, q.kind === "number" ? "Ton nombre" : "Ta réponse"));
+      fieldset.appendChild(el("label", { "for": "quiz-answer" }, q.kind === "number" ? _("Ton nombre") : _("Ta réponse")));
       fieldset.appendChild(el("input", q.kind === "number" ? { id: "quiz-answer", inputmode: "decimal", required: "" } :
         { id: "quiz-answer", maxlength: "500", required: "" }));
     }
@@ -128,52 +128,52 @@
       form.appendChild(clock);
       timer = setInterval(function () {
         left = Math.max(0, Math.round(left - 1)); clock.textContent = left + " s";
-        if (left <= 0) { clearInterval(timer); form.querySelector("button").disabled = true; out.textContent = "Temps écoulé."; }
+        if (left <= 0) { clearInterval(timer); form.querySelector("button").disabled = true; out.textContent = _("Temps écoulé."); }
       }, 1000);
     }
-    form.appendChild(el("button", { type: "submit", id: "send-answer" }, "Envoyer"));
+    form.appendChild(el("button", { type: "submit", id: "send-answer" }, _("Envoyer")));
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var answer;
       if (q.kind === "single" || q.kind === "multiple") {
         var picked = Array.prototype.filter.call(form.querySelectorAll("input[name=choice]"), function (x) { return x.checked; })
           .map(function (x) { return parseInt(x.value, 10); });
-        if (!picked.length) { out.textContent = "Choisis une réponse."; return; }
+        if (!picked.length) { out.textContent = _("Choisis une réponse."); return; }
         answer = q.kind === "single" ? picked[0] : picked;
       } else { answer = form.querySelector("#quiz-answer").value; }
-      out.textContent = "Envoi…";
+      out.textContent = _("Envoi…");
       ClassboxSubmit.send(socket, q.id, answer).then(function (ack) { feedback(ack, out); });
     });
     panel.appendChild(form);
   }
 
   function renderHandin(h, out) {
-    panel.appendChild(el("h2", {}, "Rendre un travail"));
+    panel.appendChild(el("h2", {}, _("Rendre un travail")));
     panel.appendChild(el("p", { id: "handin-instructions" }, h.instructions));
     if (h.accept.indexOf("text") >= 0) {
       var form = el("form", { id: "handin-text-form" });
-      form.appendChild(el("label", { "for": "handin-text" }, "Ton texte"));
+      form.appendChild(el("label", { "for": "handin-text" }, _("Ton texte")));
       form.appendChild(el("textarea", { id: "handin-text", rows: "6", required: "" }));
-      form.appendChild(el("button", { type: "submit", id: "send-text" }, "Rendre le texte"));
+      form.appendChild(el("button", { type: "submit", id: "send-text" }, _("Rendre le texte")));
       form.addEventListener("submit", function (e) {
-        e.preventDefault(); out.textContent = "Envoi…";
+        e.preventDefault(); out.textContent = _("Envoi…");
         ClassboxSubmit.send(socket, h.id, { text: form.querySelector("textarea").value }).then(function (a) { feedback(a, out); });
       });
       panel.appendChild(form);
     }
-    [["photo", "Prendre une photo", "image/jpeg,image/png,image/webp"], ["file", "Choisir un fichier", ""]].forEach(function (k) {
+    [["photo", _("Prendre une photo"), "image/jpeg,image/png,image/webp"], ["file", _("Choisir un fichier"), ""]].forEach(function (k) {
       if (h.accept.indexOf(k[0]) < 0) { return; }
       var form = el("form", { id: "handin-" + k[0] + "-form" });
       var attrs = { id: "handin-" + k[0], type: "file", required: "" };
       if (k[2]) { attrs.accept = k[2]; attrs.capture = "environment"; }
-      form.appendChild(el("label", { "for": attrs.id }, k[1] + " (" + root.dataset.maxMb + " Mo au plus)"));
+      form.appendChild(el("label", { "for": attrs.id }, _("%(what)s (%(size)s Mo au plus)", { what: k[1], size: root.dataset.maxMb })));
       form.appendChild(el("input", attrs));
-      form.appendChild(el("button", { type: "submit", id: "send-" + k[0] }, "Envoyer"));
+      form.appendChild(el("button", { type: "submit", id: "send-" + k[0] }, _("Envoyer")));
       form.addEventListener("submit", function (e) {
         e.preventDefault();
         var file = form.querySelector("input").files[0];
         if (!file) { return; }
-        out.textContent = "Envoi…";
+        out.textContent = _("Envoi…");
         ClassboxSubmit.sendFile(me.token, h.id, k[0], file).then(function (a) { feedback(a, out); });
       });
       panel.appendChild(form);

@@ -19,7 +19,7 @@
     results.textContent = "";
     if (!items.length) {
       var none = document.createElement("li");
-      none.textContent = "Aucune ressource trouvée.";
+      none.textContent = _("Aucune ressource trouvée.");
       results.appendChild(none);
       return;
     }

@@ -90,7 +90,7 @@
     form.append("submission_id", uuid()); form.append("kind", kind); form.append("file", file);
     return fetch("/api/classroom/handin", { method: "POST", body: form })
       .then(function (r) { return r.json().catch(function () { return { ok: false, error: "http_" + r.status }; }); })
-      .catch(function () { return { ok: false, error: "offline", message: "Pas de connexion : réessayez." }; });
+      .catch(function () { return { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") }; });
   }
 
   global.ClassboxSubmit = { send: send, flush: flush, sendFile: sendFile, pending: load, uuid: uuid };

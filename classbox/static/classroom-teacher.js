@@ -22,11 +22,11 @@
       ack.activities.forEach(function (a) { state.activities[a.id] = a; });
       state.submissions = ack.submissions; state.current = ack.current;
       if (ack.activities.length) { state.current = ack.activities[ack.activities.length - 1].id; }
-      say(ack.session.state === "open" ? "Séance ouverte." : "Séance terminée.");
+      say(ack.session.state === "open" ? _("Séance ouverte.") : _("Séance terminée."));
       draw();
     });
   });
-  socket.on("disconnect", function () { say("Connexion perdue… reconnexion en cours."); });
+  socket.on("disconnect", function () { say(_("Connexion perdue… reconnexion en cours.")); });
   socket.on("presence", function (d) {
     var p = state.pupils[d.pupil_id];
     if (d.removed) { delete state.pupils[d.pupil_id]; state.order = state.order.filter(function (x) { return x !== d.pupil_id; }); }
@@ -38,7 +38,7 @@
   socket.on("pushed", function (a) { state.activities[a.id] = a; state.current = a.id; draw(); });
   // one event per group commit: a list of the answers stored together
   socket.on("submission", function (list) { list.forEach(function (s) { state.submissions.push(s); }); draw(); });
-  socket.on("closed", function () { say("Séance terminée."); });
+  socket.on("closed", function () { say(_("Séance terminée.")); });
 
   function latest(activityId) {
     var by = {};
@@ -71,14 +71,14 @@
     bars.forEach(function (b) {
       var li = el("li", { "class": b.correct ? "bar correct" : "bar" });
       li.appendChild(el("span", { "class": "bar-label" }, b.label));
-      var track = el("span", { "class": "bar-track", role: "img", "aria-label": b.count + " réponse(s)" });
+      var track = el("span", { "class": "bar-track", role: "img", "aria-label": _("%(count)s réponse(s)", { count: b.count }) });
       var fill = el("span", { "class": "bar-fill" }); fill.style.width = (100 * b.count / top) + "%";
       track.appendChild(fill); li.appendChild(track);
       li.appendChild(el("span", { "class": "bar-count" }, String(b.count)));
       list.appendChild(li);
     });
     container.appendChild(list);
-    container.appendChild(el("p", { "class": "muted" }, total + " réponse(s)"));
+    container.appendChild(el("p", { "class": "muted" }, _("%(count)s réponse(s)", { count: total })));
   }
 
   function draw() {
@@ -98,19 +98,19 @@
       var box = el("input", { type: "checkbox", id: "target-" + id, value: id, "class": "target" });
       li.appendChild(box);
       li.appendChild(el("label", { "for": "target-" + id }, p.name));
-      li.appendChild(el("span", { "class": "badge" }, (p.online ? "connecté" : "hors ligne") + (by[id] ? " · a répondu" : "")));
-      var rename = el("button", { type: "button", "class": "small", "data-action": "rename", "data-pupil": id }, "Renommer");
-      var remove = el("button", { type: "button", "class": "small danger", "data-action": "remove", "data-pupil": id }, "Retirer");
+      li.appendChild(el("span", { "class": "badge" }, (p.online ? _("connecté") : _("hors ligne")) + (by[id] ? " · " + _("a répondu") : "")));
+      var rename = el("button", { type: "button", "class": "small", "data-action": "rename", "data-pupil": id }, _("Renommer"));
+      var remove = el("button", { type: "button", "class": "small danger", "data-action": "remove", "data-pupil": id }, _("Retirer"));
       li.appendChild(rename); li.appendChild(remove);
       list.appendChild(li);
     });
-    $("pupil-count").textContent = online + " connecté(s) sur " + state.order.length;
-    $("current-title").textContent = a ? (a.spec.question || a.spec.title || a.spec.instructions || a.spec.text || a.type) : "Aucune activité";
+    $("pupil-count").textContent = _("%(online)s connecté(s) sur %(total)s", { online: online, total: state.order.length });
+    $("current-title").textContent = a ? (a.spec.question || a.spec.title || a.spec.instructions || a.spec.text || a.type) : _("Aucune activité");
     drawBars($("current-results"), a ? tally(a, by) : [], Object.keys(by).length);
     var answers = $("answers"); answers.textContent = "";
     Object.keys(by).forEach(function (pid) {
       var s = by[pid], li = el("li");
-      li.appendChild(el("strong", {}, s.pupil_name + " : "));
+      li.appendChild(el("strong", {}, _("%(name)s : ", { name: s.pupil_name })));
       if (s.file) {
         li.appendChild(el("a", { href: "/teacher/handins/" + s.submission_id }, s.file.filename));
       } else {
@@ -126,9 +126,9 @@
     var b = e.target.closest("button"); if (!b) { return; }
     var id = b.dataset.pupil;
     if (b.dataset.action === "rename") {
-      var name = window.prompt("Nouveau nom pour " + state.pupils[id].name);
+      var name = window.prompt(_("Nouveau nom pour %(name)s", { name: state.pupils[id].name }));
       if (name) { socket.emit("rename_pupil", { pupil_id: id, name: name }, function (ack) { if (!ack.ok) { say(ack.message); } }); }
-    } else if (window.confirm("Retirer " + state.pupils[id].name + " de la séance ?")) {
+    } else if (window.confirm(_("Retirer %(name)s de la séance ?", { name: state.pupils[id].name }))) {
       socket.emit("remove_pupil", { pupil_id: id }, function (ack) { if (!ack.ok) { say(ack.message); } });
     }
   });
@@ -140,7 +140,7 @@
   }
   function push(payload) {
     var to = targets(); if (to) { payload.to = to; }
-    socket.emit("push", payload, function (ack) { $("push-status").textContent = ack.ok ? "Envoyé." : ack.message; });
+    socket.emit("push", payload, function (ack) { $("push-status").textContent = ack.ok ? _("Envoyé.") : ack.message; });
   }
   function val(id) { return $(id).value.trim(); }
   document.querySelectorAll("form[data-push]").forEach(function (form) {
@@ -171,8 +171,8 @@
     });
   });
   $("close-session").addEventListener("click", function () {
-    if (window.confirm("Terminer la séance ? Les élèves ne pourront plus répondre.")) {
-      socket.emit("close_session", {}, function (ack) { say(ack.ok ? "Séance terminée." : ack.message); });
+    if (window.confirm(_("Terminer la séance ? Les élèves ne pourront plus répondre."))) {
+      socket.emit("close_session", {}, function (ack) { say(ack.ok ? _("Séance terminée.") : ack.message); });
     }
   });
 })();

@@ -39,7 +39,7 @@
         (body.items || []).forEach(function (r) { list.appendChild(item(r)); });
         if (!body.items || !body.items.length) {
           var li = document.createElement("li");
-          li.textContent = "Aucune ressource ne correspond.";
+          li.textContent = _("Aucune ressource ne correspond.");
           list.appendChild(li);
         }
         box.hidden = false;

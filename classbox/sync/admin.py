@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Flask, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from classbox.admin_panels import AdminPanel, register_panel
 from classbox.auth import login_required
+from classbox.i18n import N_, duration, when
 from classbox.storage import get_db
 
 bp = Blueprint("sync", __name__)
 
 
 def _when(epoch: float | None) -> str:
-    if not epoch:
-        return "jamais"
-    return dt.datetime.fromtimestamp(epoch).strftime("%d/%m/%Y %H:%M")
+    return when(epoch)
 
 
 def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} j"
+    return "—" if seconds is None else duration(seconds, fine=True)
 
 
 def panel_context() -> dict:
@@ -50,12 +40,12 @@ def retry_dead():
 
     seq = request.form.get("seq", type=int)
     count = retry(get_db(), seq)
-    flash(f"{count} enregistrement(s) remis dans la file d'envoi.")
+    flash(_("%(count)s enregistrement(s) remis dans la file d'envoi.", count=count))
     return redirect(url_for("admin.index") + "#panel-sync")
 
 
 def init_admin(app: Flask) -> None:
     """Register the panel and the endpoint."""
     app.register_blueprint(bp)
-    register_panel(app, AdminPanel("sync", "Synchronisation avec l'ENT", "sync/admin_panel.html",
+    register_panel(app, AdminPanel("sync", N_("Synchronisation avec l'ENT"), "sync/admin_panel.html",
                                    panel_context, order=30))
