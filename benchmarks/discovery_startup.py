@@ -14,6 +14,7 @@ queriers do not do that: dig draws a new id per query, and mDNS queriers repeat 
 1 s or more (RFC 6762 §5.2). `--identical-queries` measures the old way.
 
     sudo .venv/bin/python benchmarks/discovery_startup.py [--runs 5] [--idle 30] [--identical-queries]
+        [--compare CHECKOUT]   # also time the agent of another checkout, interleaved
 """
 
 from __future__ import annotations
@@ -87,11 +88,11 @@ def make_link() -> tuple[str, str, str, str]:
     return box_ns, peer_ns, f"{subnet}.1", f"{subnet}.2"
 
 
-def start_box(kind: str, box_ns: str, box_ip: str, data_dir: Path) -> subprocess.Popen:
+def start_box(kind: str, box_ns: str, box_ip: str, data_dir: Path, root: Path = ROOT) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLASSBOX_")}
     env.update(CLASSBOX_CONFIG=os.devnull, CLASSBOX_DATA_DIR=str(data_dir), CLASSBOX_BOX_NAME="Bench")
     command = [sys.executable, "-m", "classbox", "agent"] if kind == "classbox" else [sys.executable, "-c", BASELINE, box_ip]
-    return subprocess.Popen(["ip", "netns", "exec", box_ns, *command], env=env, cwd=ROOT, start_new_session=True,
+    return subprocess.Popen(["ip", "netns", "exec", box_ns, *command], env=env, cwd=root, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -105,14 +106,14 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def first_answer(kind: str, link: tuple, data_dir: Path, identical: bool = False) -> float:
+def first_answer(kind: str, link: tuple, data_dir: Path, identical: bool = False, root: Path = ROOT) -> float:
     box_ns, peer_ns, box_ip, _ = link
     querier = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", QUERIER, box_ip, "20",
                                 "1" if identical else "0"],
                                stdout=subprocess.PIPE, text=True, cwd=ROOT)
     time.sleep(0.3)  # the querier is up and asking
     t0 = time.monotonic()
-    box = start_box(kind, box_ns, box_ip, data_dir)
+    box = start_box(kind, box_ns, box_ip, data_dir, root)
     try:
         out, _ = querier.communicate(timeout=30)
     finally:
@@ -138,6 +139,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--idle", type=float, default=30.0)
+    parser.add_argument("--compare", type=Path, metavar="CHECKOUT",
+                        help="also time the agent of another checkout (e.g. `git worktree add /tmp/old main`)")
     parser.add_argument("--identical-queries", action="store_true",
                         help="repeat one byte-identical query (heard every 800 ms only: see above)")
     args = parser.parse_args()
@@ -149,13 +152,18 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([sys.executable, "-m", "classbox", "--config", os.devnull, "--data-dir", tmp, "init"],
                            check=True, capture_output=True, cwd=ROOT)
-            results = {}
-            for kind in ("baseline", "classbox"):
-                times = sorted(first_answer(kind, link, Path(tmp), args.identical_queries)
-                               for _ in range(args.runs))
-                results[kind] = times
+            roots = {"baseline": ROOT, "classbox": ROOT, **({"compare": args.compare} if args.compare else {})}
+            results: dict[str, list[float]] = {kind: [] for kind in roots}
+            for _ in range(args.runs):  # interleaved: each kind sees the same machine load
+                for kind, root in roots.items():
+                    results[kind].append(first_answer("baseline" if kind == "baseline" else "classbox", link,
+                                                      Path(tmp), args.identical_queries, root))
+            for kind, times in results.items():
+                times.sort()
                 print(f"{kind:9s} start → first answer: p50 {statistics.median(times):.3f} s, "
                       f"max {times[-1]:.3f} s over {args.runs} runs ({', '.join(f'{t:.2f}' for t in times)})")
+            if args.compare:
+                print(f"  (compare = the agent of {args.compare})")
             floor = []
             for _ in range(args.runs):
                 t0 = time.monotonic()
