@@ -29,10 +29,10 @@ class FeatureGroup(click.Group):
     def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
         """Every command, the features' included (imported now if not yet)."""
         if not self._features_loaded:
-            self._features_loaded = True
             for make in features.hooks("cli_commands"):
                 for command in make():
                     self._commands[command.name or ""] = command
+            self._features_loaded = True
         return self._commands
 
     @commands.setter
