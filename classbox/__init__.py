@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 import time
-from typing import Any, Mapping
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any, Mapping
 
 from classbox.version import __version__
+
+if TYPE_CHECKING:  # Flask is imported by create_app only: `classbox agent` runs without it
+    from flask import Flask
 
 __all__ = ["create_app", "__version__"]
 
@@ -19,6 +20,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     `config` is either a loaded classbox.config.Config, or a mapping of flat overrides
     ({"data_dir": ..., "web.behind_nginx": True}) applied on top of the usual sources.
     """
+    from flask import Flask
+
     from classbox import features
     from classbox.config import Config, load_config
     from classbox.errors import register_error_handlers

@@ -43,6 +43,30 @@ def collect_services(config: Config) -> list[AgentService]:
     return services
 
 
+def start_services(config: Config, stop: threading.Event) -> tuple[list[AgentService], list[threading.Thread]]:
+    """Start each feature's services in a thread as soon as the feature made them.
+
+    A service thus starts while the next features' modules are still being imported: the
+    advertiser's mDNS probing (≈ 0.9 s, mostly waiting) overlaps the rest of the start-up.
+    If a feature fails to make its services (a ConfigError), those already started are stopped.
+    """
+    services: list[AgentService] = []
+    threads: list[threading.Thread] = []
+    try:
+        for make in features.hooks("agent_services"):
+            for service in make(config):
+                thread = threading.Thread(target=_guarded, args=(service, stop), name=service.name, daemon=True)
+                thread.start()
+                services.append(service)
+                threads.append(thread)
+    except BaseException:
+        stop.set()
+        for thread in threads:
+            thread.join(STOP_GRACE_S)
+        raise
+    return services, threads
+
+
 def _guarded(service: AgentService, stop: threading.Event) -> None:
     """Run a service; a crash is logged and restarted after a pause, never fatal to the agent."""
     while not stop.is_set():
@@ -71,10 +95,7 @@ def run_agent(config: Config, stop: threading.Event | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    services = collect_services(config)
-    threads = [threading.Thread(target=_guarded, args=(s, stop), name=s.name, daemon=True) for s in services]
-    for thread in threads:
-        thread.start()
+    services, threads = start_services(config, stop)
     log.info("agent started with services: %s", ", ".join(s.name for s in services) or "none")
     sd_notify("READY=1\nSTATUS=classbox agent running")
     while not stop.is_set():

@@ -13,7 +13,42 @@ from classbox.storage import SchemaError
 from classbox.version import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FeatureGroup(click.Group):
+    """The `classbox` group: the features' commands are imported on first need, not at start.
+
+    `classbox agent` (a built-in command) thus starts without importing every feature's CLI
+    and, through them, Flask; `classbox --help` and feature commands see every command.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._commands: dict[str, click.Command] = {}
+        self._features_loaded = False
+        super().__init__(*args, **kwargs)
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        """Every command, the features' included (imported now if not yet)."""
+        if not self._features_loaded:
+            for make in features.hooks("cli_commands"):
+                for command in make():
+                    self._commands[command.name or ""] = command
+            self._features_loaded = True
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = dict(value)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register a built-in command without importing the features."""
+        self._commands[name or cmd.name or ""] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A built-in command as is; any other name imports the features' commands."""
+        return self._commands.get(cmd_name) or self.commands.get(cmd_name)
+
+
+@click.group(cls=FeatureGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="classbox")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Config file (default: $CLASSBOX_CONFIG or /etc/classbox/classbox.toml).")
@@ -109,11 +144,6 @@ def db_backup(ctx: click.Context, dest: str) -> None:
 
     size = backup(cli_config(ctx).data_dir, dest)
     click.echo(f"backup written to {dest} ({size} bytes)")
-
-
-for _commands in features.hooks("cli_commands"):
-    for _command in _commands():
-        cli.add_command(_command)
 
 
 def main() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from classbox.classroom.schema import migrations
+
+if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
+    import sqlite_utils
+    from flask import Flask
 
 __all__ = ["migrations", "init_app", "privacy_export", "privacy_erase", "agent_services"]
 

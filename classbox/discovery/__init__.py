@@ -6,11 +6,12 @@ import ipaddress
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any, Callable
 
 from classbox.config import Config
+
+if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
+    from flask import Flask
 
 
 def current_addresses(config: Config) -> Callable[[], list[str]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from classbox.config import Config
 from classbox.health.schema import migrations
+
+if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
+    from flask import Flask
 
 __all__ = ["migrations", "init_app", "cli_commands", "agent_services"]
 

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Flask
-
 from classbox.config import Config
-from classbox.library.manifest import PackError
-from classbox.library.packs import ImportResult
 from classbox.library.schema import migrations
 
+if TYPE_CHECKING:  # imported on use: `classbox agent` needs neither Flask nor the pack reader
+    from flask import Flask
+
+    from classbox.library.manifest import PackError
+    from classbox.library.packs import ImportResult
+
 __all__ = ["migrations", "init_app", "cli_commands", "import_path", "import_source", "PackError"]
+
+
+def __getattr__(name: str) -> Any:
+    """`PackError` and `ImportResult`, imported on first use."""
+    if name == "PackError":
+        from classbox.library.manifest import PackError
+
+        return PackError
+    if name == "ImportResult":
+        from classbox.library.packs import ImportResult
+
+        return ImportResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def import_path(config: Config, path: str | Path, source_label: str | None = None,
@@ -46,6 +62,7 @@ def import_source(config: Config, source: str, sha256: str | None = None) -> Imp
         target.unlink(missing_ok=True)
         return result
     if sha256 is not None:
+        from classbox.library.manifest import PackError
         from classbox.library.store import file_sha256
 
         if Path(source).is_file() and file_sha256(Path(source)) != sha256:

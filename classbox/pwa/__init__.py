@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:

@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
-from flask import current_app, g
 
 DB_FILENAME = "classbox.db"
 BUSY_TIMEOUT_MS = 10_000
@@ -43,6 +42,8 @@ def open_database(data_dir: Path, durable: bool = True) -> sqlite_utils.Database
 
 def get_db() -> sqlite_utils.Database:
     """The request's database handle, opened on first use and closed at teardown."""
+    from flask import current_app, g  # here, so that the agent and the CLI run without Flask
+
     if "classbox_db" not in g:
         g.classbox_db = open_database(current_app.config["CLASSBOX"].data_dir)
     return g.classbox_db
@@ -50,6 +51,8 @@ def get_db() -> sqlite_utils.Database:
 
 def close_db(_exc: BaseException | None = None) -> None:
     """Close the request's handle, if one was opened."""
+    from flask import g
+
     db = g.pop("classbox_db", None)
     if db is not None:
         db.conn.close()
