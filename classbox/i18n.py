@@ -13,6 +13,8 @@ from flask import Blueprint, Flask, has_request_context, redirect, request
 from flask_babel import Babel, format_datetime, format_decimal, get_locale, gettext
 from werkzeug.wrappers import Response
 
+from classbox.i18n_marks import N_  # noqa: F401  (re-exported for the web code)
+
 # Locale ids handed to Babel: translations are looked up by language ("en"), formats use the
 # full locale (fr_FR: "1 234,5", "25 novembre 2026").
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -22,10 +24,6 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 
 bp = Blueprint("i18n", __name__)
 
-
-def N_(message: str) -> str:
-    """Mark a French string for the catalog without translating it (translated where shown)."""
-    return message
 
 
 def select_locale() -> str:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from classbox.admin_panels import AdminPanel, register_panel
 from classbox.auth import current_user, login_required
 from classbox.auth.users import ROLES, UserError, add_user, generate_password, list_users, set_disabled
-from classbox.i18n import N_
+from classbox.i18n_marks import N_
 from classbox.storage import get_db
 
 bp = Blueprint("classroom_admin", __name__)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
-
-from classbox.i18n import N_
+from classbox.i18n_marks import N_
 
 MESSAGES = {
     "unknown_code": N_("Ce code ne correspond à aucune séance. Vérifiez-le auprès de l'enseignant."),
@@ -43,6 +41,8 @@ class ClassroomError(Exception):
     @property
     def message(self) -> str:
         """The message in the language of the request (French outside a request)."""
+        from flask_babel import gettext  # not at import time: `classbox agent` runs without Flask
+
         return gettext(MESSAGES.get(self.code, N_("Erreur.")))
 
     def as_ack(self) -> dict:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from classbox.admin_panels import AdminPanel, register_panel
 from classbox.auth import login_required
-from classbox.i18n import N_
+from classbox.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
 from classbox.library.staging import check_free_space, import_lock, staging
