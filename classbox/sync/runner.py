@@ -162,12 +162,15 @@ class SyncRunner:
         delivered = [r.seq for r, o in zip(records, outcomes) if o.status == "delivered"]
         outbox.mark_delivered(db, delivered, self.now())
         summary["delivered"] += len(delivered)
-        for record, outcome in zip(records, outcomes):
-            if outcome.status == "dead":
-                outbox.mark_dead(db, record.seq, outcome.error)
-                summary["dead"] += 1
-                log.warning("sync %s: record %s dead: %s", target, record.seq, outcome.error)
-                status.record(db, target, error=outcome.error)
+        dead = [(r.seq, o.error) for r, o in zip(records, outcomes) if o.status == "dead"]
+        if dead:
+            outbox.mark_dead_many(db, dead)
+            summary["dead"] += len(dead)
+            for error in dict.fromkeys(e for _, e in dead):  # one line per distinct error
+                seqs = [seq for seq, e in dead if e == error]
+                log.warning("sync %s: %d record(s) dead (seq %s%s): %s", target, len(seqs), seqs[0],
+                            f"..{seqs[-1]}" if len(seqs) > 1 else "", error)
+            status.record(db, target, error=dead[-1][1])
         rest = records[len(outcomes):]
         last = outcomes[-1] if outcomes else None
         if last is not None and last.status == "retry":

@@ -6,6 +6,7 @@ import json
 import uuid
 
 import httpx
+import pytest
 
 from classbox.sync.clock import Dated
 from classbox.sync.connectors.xapi import XapiConnector
@@ -58,9 +59,34 @@ def test_429_retry_after_is_honoured_and_nothing_after_is_sent():
     assert len(outcomes) == 1 and outcomes[0].status == "retry" and outcomes[0].retry_after == 120.0
 
 
-def test_bad_credentials_never_kill_records():
-    outcomes = connector(lambda request: httpx.Response(401)).deliver(records(2))
-    assert [o.status for o in outcomes] == ["retry"]
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 407])
+def test_a_refused_endpoint_kills_the_whole_batch_in_one_post(status):
+    posts = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        posts.append(request)
+        return httpx.Response(status, json={"detail": "no"})
+    outcomes = connector(handler).deliver(records(6))
+    assert [o.status for o in outcomes] == ["dead"] * 6  # the issue: other 4xx -> dead
+    assert all(f"HTTP {status}" in o.error and "[sync.xapi]" in o.error for o in outcomes)
+    assert len(posts) == 1  # not bisected: the batch is not at fault, the endpoint is
+
+
+def test_a_413_batch_is_split_and_later_batches_are_smaller():
+    sizes: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        batch = json.loads(request.content)
+        sizes.append(len(batch))
+        if len(batch) > 3:
+            return httpx.Response(413)
+        return httpx.Response(200, json=[s["id"] for s in batch])
+    xapi = connector(handler)
+    xapi.batch_size = 8
+    outcomes = xapi.deliver(records(8))
+    assert [o.status for o in outcomes] == ["delivered"] * 8
+    assert sizes == [8, 4, 2, 2, 4, 2, 2]
+    assert xapi.batch_size == 2  # the runner claims what got through from now on
 
 
 def test_a_409_answer_that_is_not_json_is_retried_not_guessed():

@@ -16,8 +16,11 @@ from classbox.sync.outbox import OutboxRecord
 from classbox.sync.statements import StatementBuilder, StatementError, is_ours
 
 XAPI_VERSION = "1.0.3"
-# 4xx about the endpoint or our credentials, not about a record: retried, never dead.
-TARGET_ERRORS = (401, 403, 404, 405, 407)
+# Answers about one statement of a batch: the batch is bisected so only the culprit dies.
+STATEMENT_ERRORS = (400, 413, 422)
+# zlib level for request bodies, per 500 statements (x86_64): 1 -> 51 B/statement in 2 ms,
+# 6 -> 42 B in 5 ms, 9 -> 41 B in 10 ms. 6: most of the bytes saved, for little CPU.
+GZIP_LEVEL = 6
 
 
 class XapiConnector:
@@ -66,7 +69,8 @@ class XapiConnector:
         body = json.dumps(statements, separators=(",", ":"), ensure_ascii=False).encode()
         if self.gzip != "no":
             headers = dict(self.headers, **{"Content-Encoding": "gzip"})
-            response = self.link.request("POST", self.url, gzip.compress(body, 6), headers, self.auth)
+            response = self.link.request("POST", self.url, gzip.compress(body, GZIP_LEVEL), headers,
+                                         self.auth)
             if self.gzip == "yes" or response.status_code < 300 or response.status_code == 409:
                 self.gzip = "yes"
                 return response
@@ -77,27 +81,33 @@ class XapiConnector:
         return self.link.request("POST", self.url, body, self.headers, self.auth)
 
     def _post(self, statements: list[dict[str, Any]]) -> list[Outcome]:
-        """POST a batch; bisect on 400/413 so only the bad statement goes dead; check 409s."""
+        """POST a batch; bisect on 400/413/422 so only the bad statement goes dead; check 409s.
+
+        Any other 4xx (401, 403, 404...: the endpoint or the credentials) is permanent for every
+        statement of the batch: they go dead together, for `classbox sync retry-dead` once fixed.
+        """
         if not statements:
             return []
+        status = 0
         try:
             response = self._send(statements)
             status = response.status_code
             if status == 409:
                 return self._resolve_conflict(statements)
-            if status in (400, 413, 422) and len(statements) > 1:
+            if status in STATEMENT_ERRORS and len(statements) > 1:
+                if status == 413:  # the LRS (or its proxy) caps the body: smaller batches from now
+                    self.batch_size = min(self.batch_size, len(statements) // 2)
                 half = len(statements) // 2
                 left = self._post(statements[:half])
                 if len(left) < half or left[-1].status == "retry":
                     return left
                 return left + self._post(statements[half:])
-            if status in TARGET_ERRORS:
-                raise Transient(f"LRS refused the box: HTTP {status} (check [sync.xapi])")
             check_status(response, "POST statements")
         except Transient as err:
             return [Outcome.retry(str(err), err.retry_after)]
         except Permanent as err:
-            return [Outcome.dead(str(err))]
+            hint = " (check [sync.xapi])" if status in (401, 403, 404, 405, 407) else ""
+            return [Outcome.dead(f"{err}{hint}") for _ in statements]
         return [Outcome.delivered() for _ in statements]
 
     def _resolve_conflict(self, statements: list[dict[str, Any]]) -> list[Outcome]:
