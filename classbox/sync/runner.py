@@ -72,6 +72,7 @@ class SyncRunner:
         self.link = link or Link(config["sync"]["timeout_s"], config["sync"]["max_kbps"])
         self.now = now
         self.last_inbox: float | None = None
+        self.batch_sizes: dict[str, int] = {}  # lowered by a 413, kept from pass to pass
 
     def once(self, stop: threading.Event | None = None, db: sqlite_utils.Database | None = None
              ) -> dict[str, Any]:
@@ -100,6 +101,8 @@ class SyncRunner:
         self.link.deadline_mono = time.monotonic() + self.window.seconds_left(local)
         sent0, received0 = self.link.sent, self.link.received
         connectors = self.connectors(self.config, self.link, db, clock)
+        for name, connector in connectors.items():
+            connector.batch_size = min(connector.batch_size, self.batch_sizes.get(name, connector.batch_size))
         try:
             for target in outbox.pending_targets(db):
                 connector = connectors.get(target)
@@ -112,6 +115,7 @@ class SyncRunner:
             if not summary["stopped"]:
                 self._inbox(db, summary)
         finally:
+            self.batch_sizes.update((name, c.batch_size) for name, c in connectors.items())
             status.record(db, None, sent=self.link.sent - sent0,
                           received=self.link.received - received0)
             purge_if_due(db, self.config)

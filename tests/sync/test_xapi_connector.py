@@ -8,12 +8,14 @@ import uuid
 import httpx
 import pytest
 
+from classbox.storage import open_database
 from classbox.sync.clock import Dated
 from classbox.sync.connectors.xapi import XapiConnector
 from classbox.sync.link import Link
 from classbox.sync.outbox import OutboxRecord
+from classbox.sync.runner import SyncRunner
 from classbox.sync.statements import StatementBuilder
-from tests.sync.conftest import answer_payload
+from tests.sync.conftest import answer_payload, enqueue_answers, make_config, secret
 
 
 def records(count: int, bad: int | None = None) -> list[OutboxRecord]:
@@ -96,3 +98,30 @@ def test_a_409_answer_that_is_not_json_is_retried_not_guessed():
         return httpx.Response(200, content=b"<html>oops</html>")
     outcomes = connector(handler).deliver(records(2))
     assert [o.status for o in outcomes] == ["retry"]
+
+
+def test_a_413_limit_is_kept_from_pass_to_pass(tmp_path):
+    sizes: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()
+        if request.method != "POST":
+            return httpx.Response(200, json={"version": ["1.0.3"]})
+        batch = json.loads(request.content)
+        sizes.append(len(batch))
+        if len(batch) > 3:
+            return httpx.Response(413)
+        return httpx.Response(200, json=[s["id"] for s in batch])
+    config = make_config(tmp_path, **{"sync.xapi.endpoint": "http://lrs.test/xAPI", "sync.xapi.username": "u",
+                                      "sync.xapi.password_file": secret(tmp_path, "lrs", "p"),
+                                      "sync.batch_size": 8, "sync.gzip": False})
+    db = open_database(config.data_dir)
+    runner = SyncRunner(config, link=Link(transport=httpx.MockTransport(handler)))
+    enqueue_answers(db, 8)
+    assert runner.once()["delivered"] == 8
+    assert max(sizes) == 8
+    sizes.clear()
+    enqueue_answers(db, 8, start=8)
+    assert runner.once()["delivered"] == 8
+    assert sizes == [2, 2, 2, 2]  # no 413 again: the next pass claims what got through
+    db.conn.close()
