@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import sys
 import uuid
 
 import httpx
@@ -52,6 +54,54 @@ def test_a_400_batch_is_bisected_so_only_the_bad_statement_dies():
     assert "HTTP 400" in outcomes[5].error
     delivered = [sid for ids in posted for sid in ids]
     assert delivered == [r.idempotency_key for i, r in enumerate(batch) if i != 5]  # in order
+
+
+def refusing(posted: list[list[str]], accepted: list[str], hint):
+    """An LRS refusing every batch holding a REFUSE answer, naming hint(batch, bad) as the culprit."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        batch = json.loads(request.content)
+        bad = [i for i, s in enumerate(batch) if s["result"]["response"] == "REFUSE"]
+        posted.append([s["id"] for s in batch])
+        if bad:
+            return httpx.Response(422, json={"detail": [{"type": "uuid_parsing", "msg": "bad",
+                                                         "loc": ["body", hint(batch, bad), "id"]}]})
+        accepted.extend(s["id"] for s in batch)
+        return httpx.Response(200, json=[s["id"] for s in batch])
+    return handler
+
+
+def test_the_statement_named_by_the_lrs_is_isolated_in_three_more_posts():
+    posted: list[list[str]] = []
+    accepted: list[str] = []
+    batch = records(500, bad=300)
+    outcomes = connector(refusing(posted, accepted, lambda b, bad: bad[0])).deliver(batch)
+    assert [o.status for o in outcomes] == ["delivered"] * 300 + ["dead"] + ["delivered"] * 199
+    assert [len(p) for p in posted] == [500, 300, 1, 199]
+    assert accepted == [r.idempotency_key for i, r in enumerate(batch) if i != 300]  # in order
+
+
+def test_a_wrong_hint_from_the_lrs_still_kills_only_the_bad_statement():
+    posted: list[list[str]] = []
+    accepted: list[str] = []
+    batch = records(600, bad=450)
+    outcomes = connector(refusing(posted, accepted, lambda b, bad: len(b) - 1)).deliver(batch)  # lying
+    assert [o.status for o in outcomes] == ["delivered"] * 450 + ["dead"] + ["delivered"] * 149
+    assert accepted == [r.idempotency_key for i, r in enumerate(batch) if i != 450]
+    assert len(posted) < 40  # bisection after a wrong hint, not a walk one statement at a time
+
+
+def test_a_batch_refused_statement_by_statement_is_walked_without_recursion():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"detail": [{"loc": ["body", 0, "id"], "msg": "bad"}]})
+    xapi, batch = connector(handler), records(300)
+    depth = len(inspect.stack(0))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 200)  # a walk by recursion would need 2 frames per statement
+    try:
+        outcomes = xapi.deliver(batch)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert [o.status for o in outcomes] == ["dead"] * 300
 
 
 def test_429_retry_after_is_honoured_and_nothing_after_is_sent():
