@@ -1,14 +1,15 @@
 """Drain 10,000 queued statements to a local ralph LRS; compare with a bare httpx loop.
 
-Usage: .venv/bin/python benchmarks/sync_drain.py [--count 10000] [--batch N] [--bad]
+Usage: .venv/bin/python benchmarks/sync_drain.py [--count 10000] [--batch N] [--repeat 3] [--bad]
 
 Each scenario gets a fresh ralph (fs backend, launched as in the tests, with request-gzip
 support) behind a TCP relay in its own process that counts the bytes on the wire (TCP payload,
 both directions) and the connections opened. Every scenario uses the same batch size (default:
 the config's `[sync] batch_size`). Scenarios: the baseline (statements pre-built, POSTed by a
-bare httpx loop), plain and gzip; then classbox's sync runner (claim -> build -> POST -> mark,
-durable commits), gzip off and on. --bad adds a classbox run with one statement the LRS refuses
-(422) in the middle of the queue: the batch holding it is bisected.
+bare httpx loop) and classbox's sync runner (claim -> build -> POST -> mark, durable commits),
+run back to back per gzip setting, for --repeat rounds: medians and per-round ratios printed.
+--bad adds a classbox run with one statement the LRS refuses (422) in the middle of the queue:
+the batch holding it is split around it.
 Goals (issue #5): >= 500 statements/s; <= 400 bytes/statement with gzip.
 """
 
@@ -20,6 +21,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -105,8 +107,10 @@ def fresh_lrs(work: Path, name: str) -> tuple[Ralph, CountingRelay]:
 
 
 def stop(server: Ralph, relay: CountingRelay) -> None:
+    """Stop both, and drop the LRS's store (tens of MB per run)."""
     server.stop()
     relay.stop()
+    shutil.rmtree(server.workdir, ignore_errors=True)
 
 
 def payload(n: int, sid: str) -> dict:
@@ -150,6 +154,7 @@ def baseline(work: Path, count: int, batch: int, use_gzip: bool) -> dict:
 def classbox_drain(work: Path, count: int, batch: int, use_gzip: bool, bad: bool = False) -> dict:
     """classbox's SyncRunner draining the outbox (durable claim and mark commits)."""
     name = f"classbox-{'gzip' if use_gzip else 'plain'}{'-bad' if bad else ''}"
+    work.mkdir(parents=True, exist_ok=True)
     server, relay = fresh_lrs(work, name)
     secret = work / f"{name}.pw"
     secret.write_text(server.password)
@@ -192,10 +197,18 @@ def classbox_drain(work: Path, count: int, batch: int, use_gzip: bool, bad: bool
     check = open_database(config.data_dir)
     left = check.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
     check.conn.close()
+    shutil.rmtree(config.data_dir, ignore_errors=True)
     label = f"classbox sync, gzip {'on' if use_gzip else 'off'}" + (", 1 refused" if bad else "")
     return {"name": label, "elapsed": elapsed, "stored": stored, "up": relay.up, "down": relay.down,
             "conns": relay.connections, "count": count, "expected": count - dead, "left": left,
             "latencies": latencies, "dead": dead}
+
+
+def summarize(runs: list[dict]) -> dict:
+    """The median run of a scenario by rate, with every rate of it."""
+    rates = sorted(run["count"] / run["elapsed"] for run in runs)
+    median = sorted(runs, key=lambda run: run["count"] / run["elapsed"])[len(runs) // 2]
+    return dict(median, rates=rates)
 
 
 def main() -> None:
@@ -203,37 +216,49 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=SCHEMA["sync"]["batch_size"][1],
                         help="statements per POST, for every scenario (default: [sync] batch_size)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds; each round runs baseline and classbox back to back (medians)")
     parser.add_argument("--bad", action="store_true", help="add a run with one refused statement")
     args = parser.parse_args()
     load_before = os.getloadavg()
+    rounds: dict[str, list[dict]] = {}
+    pairs: dict[str, list[float]] = {"off": [], "on": []}
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
         work = Path(tmp)
-        runs = [baseline(work, args.count, args.batch, use_gzip=False),
-                baseline(work, args.count, args.batch, use_gzip=True),
-                classbox_drain(work, args.count, args.batch, use_gzip=False),
-                classbox_drain(work, args.count, args.batch, use_gzip=True)]
-        if args.bad:
-            runs.append(classbox_drain(work, args.count, args.batch, use_gzip=True, bad=True))
+        for n in range(args.repeat):
+            for use_gzip in (False, True):  # a pair runs back to back: the same load for both
+                pair = [baseline(work / str(n), args.count, args.batch, use_gzip),
+                        classbox_drain(work / str(n), args.count, args.batch, use_gzip)]
+                for run in pair:
+                    rounds.setdefault(run["name"], []).append(run)
+                rate = [run["count"] / run["elapsed"] for run in pair]
+                pairs["on" if use_gzip else "off"].append(rate[1] / rate[0])
+            if args.bad:
+                run = classbox_drain(work / str(n), args.count, args.batch, use_gzip=True, bad=True)
+                rounds.setdefault(run["name"], []).append(run)
     load_after = os.getloadavg()
+    runs = [summarize(group) for group in rounds.values()]
     rates = {run["name"]: run["count"] / run["elapsed"] for run in runs}
-    bases = {"off": rates[runs[0]["name"]], "on": rates[runs[1]["name"]]}
-    print(f"{args.count} statements, batches of {args.batch}; ralph (fs backend) on loopback behind a "
-          f"byte-counting relay; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
-          f"(1-min), {os.cpu_count()} CPUs")
-    print(f"{'scenario':36} {'stmt/s':>7} {'ratio':>6} {'B/stmt up':>10} {'down':>5} {'conns':>5} "
+    print(f"{args.count} statements, batches of {args.batch}, {args.repeat} round(s) (medians); ralph (fs "
+          f"backend) on loopback behind a byte-counting relay; load average {load_before[0]:.2f} before, "
+          f"{load_after[0]:.2f} after (1-min), {os.cpu_count()} CPUs")
+    print(f"{'scenario':36} {'stmt/s':>7} {'all runs':>16} {'B/stmt up':>10} {'down':>5} {'conns':>5} "
           f"{'POSTs':>5} {'p50 ms':>7} {'p99 ms':>7} {'stored':>7} {'lost/dup':>8} {'dead':>4}")
     for run in runs:
-        rate = rates[run["name"]]
-        base = bases["on" if "gzip on" in run["name"] else "off"]
         lat = sorted(run["latencies"])
         p50, p99 = lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
-        print(f"{run['name']:36} {rate:7.0f} {rate / base:6.2f} {run['up'] / run['count']:10.0f} "
+        every = "/".join(f"{r:.0f}" for r in run["rates"])
+        print(f"{run['name']:36} {rates[run['name']]:7.0f} {every:>16} {run['up'] / run['count']:10.0f} "
               f"{run['down'] / run['count']:5.0f} {run['conns']:5d} {len(lat):5d} {p50:7.1f} {p99:7.1f} "
               f"{run['stored']:7d} {run['stored'] - run['expected']:8d} {run['dead']:4d}")
-    print("ratio: to the bare loop with the same gzip setting and batch size")
-    plain, gz = rates[runs[2]["name"]], rates[runs[3]["name"]]
-    print(f"goals: >= 500 stmt/s -> {plain:.0f} (plain), {gz:.0f} (gzip); "
-          f"<= 400 B/stmt with gzip -> {runs[3]['up'] / runs[3]['count']:.0f}")
+    for key in ("off", "on"):
+        ratios = sorted(pairs[key])
+        print(f"ratio classbox / bare loop, gzip {key}: median {ratios[len(ratios) // 2]:.2f} "
+              f"(each round: {', '.join(f'{r:.2f}' for r in pairs[key])})")
+    plain = rates["classbox sync, gzip off"]
+    gz = next(run for run in runs if run["name"] == "classbox sync, gzip on")
+    print(f"goals: >= 500 stmt/s -> {plain:.0f} (plain), {gz['count'] / gz['elapsed']:.0f} (gzip); "
+          f"<= 400 B/stmt with gzip -> {gz['up'] / gz['count']:.0f}")
 
 
 if __name__ == "__main__":
