@@ -53,7 +53,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "enabled": (bool, True),
         "window": (str, ""),  # empty: always; e.g. "17:30-07:30" on weekdays, always on weekends
         "max_kbps": (int, 0),  # 0: no cap
-        "batch_size": (int, 50),
+        "batch_size": (int, 500),  # statements per POST (docs/sync.md: why 500)
         "interval_s": (float, 30.0),
         "timeout_s": (float, 30.0),
         "gzip": (bool, True),

@@ -121,8 +121,16 @@ def mark_delivered(db: sqlite_utils.Database, seqs: list[int], now: float | None
 
 def mark_dead(db: sqlite_utils.Database, seq: int, error: str) -> None:
     """A permanent failure: the record waits for a human (`classbox sync retry-dead`)."""
+    mark_dead_many(db, [(seq, error)])
+
+
+def mark_dead_many(db: sqlite_utils.Database, dead: list[tuple[int, str]]) -> None:
+    """Several permanent failures (seq, error) in one commit (a refused batch)."""
+    if not dead:
+        return
     with db.conn:
-        db.execute("UPDATE outbox SET state = 'dead', last_error = ? WHERE seq = ?", [error[:1000], seq])
+        db.conn.executemany("UPDATE outbox SET state = 'dead', last_error = ? WHERE seq = ?",
+                            [(error[:1000], seq) for seq, error in dead])
 
 
 def mark_retry(db: sqlite_utils.Database, seqs: list[int], error: str, delay_s: float,

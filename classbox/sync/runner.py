@@ -72,6 +72,7 @@ class SyncRunner:
         self.link = link or Link(config["sync"]["timeout_s"], config["sync"]["max_kbps"])
         self.now = now
         self.last_inbox: float | None = None
+        self.batch_sizes: dict[str, int] = {}  # lowered by a 413, kept from pass to pass
 
     def once(self, stop: threading.Event | None = None, db: sqlite_utils.Database | None = None
              ) -> dict[str, Any]:
@@ -100,6 +101,8 @@ class SyncRunner:
         self.link.deadline_mono = time.monotonic() + self.window.seconds_left(local)
         sent0, received0 = self.link.sent, self.link.received
         connectors = self.connectors(self.config, self.link, db, clock)
+        for name, connector in connectors.items():
+            connector.batch_size = min(connector.batch_size, self.batch_sizes.get(name, connector.batch_size))
         try:
             for target in outbox.pending_targets(db):
                 connector = connectors.get(target)
@@ -112,6 +115,7 @@ class SyncRunner:
             if not summary["stopped"]:
                 self._inbox(db, summary)
         finally:
+            self.batch_sizes.update((name, c.batch_size) for name, c in connectors.items())
             status.record(db, None, sent=self.link.sent - sent0,
                           received=self.link.received - received0)
             purge_if_due(db, self.config)
@@ -162,12 +166,15 @@ class SyncRunner:
         delivered = [r.seq for r, o in zip(records, outcomes) if o.status == "delivered"]
         outbox.mark_delivered(db, delivered, self.now())
         summary["delivered"] += len(delivered)
-        for record, outcome in zip(records, outcomes):
-            if outcome.status == "dead":
-                outbox.mark_dead(db, record.seq, outcome.error)
-                summary["dead"] += 1
-                log.warning("sync %s: record %s dead: %s", target, record.seq, outcome.error)
-                status.record(db, target, error=outcome.error)
+        dead = [(r.seq, o.error) for r, o in zip(records, outcomes) if o.status == "dead"]
+        if dead:
+            outbox.mark_dead_many(db, dead)
+            summary["dead"] += len(dead)
+            for error in dict.fromkeys(e for _, e in dead):  # one line per distinct error
+                seqs = [seq for seq, e in dead if e == error]
+                log.warning("sync %s: %d record(s) dead (seq %s%s): %s", target, len(seqs), seqs[0],
+                            f"..{seqs[-1]}" if len(seqs) > 1 else "", error)
+            status.record(db, target, error=dead[-1][1])
         rest = records[len(outcomes):]
         last = outcomes[-1] if outcomes else None
         if last is not None and last.status == "retry":

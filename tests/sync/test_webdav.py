@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 
@@ -116,3 +117,28 @@ def test_hostile_names_stay_inside_the_pupil_folder(tmp_path, dav):
     names = list(dav.files())
     assert all(n.startswith("classbox/0330001A/CM2-sciences/") for n in names)
     assert all(".." not in n.split("/") for n in names)
+
+
+def test_refused_credentials_go_dead_then_retry_dead_delivers_in_seq_order(tmp_path, dav):
+    """A 401 is permanent (issue #5): dead with the error; fixed, `retry-dead` replays in order."""
+    from classbox.sync.outbox import retry_dead
+
+    config = dav_config(tmp_path, dav, **{"sync.webdav.password_file": secret(tmp_path, "bad", "wrong")})
+    keys = [hand_in(config, name=f"devoir {n}.pdf") for n in range(3)]
+    summary = one_pass(config)
+    assert (summary["delivered"], summary["dead"], summary["retry"]) == (0, 3, 0)
+    assert dav.files() == {}
+    db = open_database(config.data_dir)
+    rows = db.execute("SELECT state, last_error FROM outbox ORDER BY seq").fetchall()
+    assert all(state == "dead" and "HTTP 401" in error and "[sync.webdav]" in error
+               for state, error in rows)
+    (tmp_path / "bad.secret").write_text(dav.password + "\n")
+    assert retry_dead(db) == 3
+    db.conn.close()
+    assert one_pass(config)["delivered"] == 3
+    meta = [json.loads(v) for k, v in sorted(dav.files().items()) if k.endswith(".json")]
+    assert sorted((m["seq"], m["id"]) for m in meta) == list(enumerate(keys, start=1))
+    db = open_database(config.data_dir)
+    walls = [row[0] for row in db.execute("SELECT delivered_wall FROM outbox ORDER BY seq")]
+    db.conn.close()
+    assert walls == sorted(walls) and len(set(walls)) == 3  # uploaded one after the other, by seq

@@ -12,7 +12,7 @@ import pytest
 from classbox.storage import open_database
 from classbox.sync.outbox import enqueue
 from classbox.sync.runner import SyncRunner
-from tests.sync.conftest import answer_payload, enqueue_answers, lrs_config, stored_ids
+from tests.sync.conftest import answer_payload, enqueue_answers, lrs_config, secret, stored_ids
 from tests.sync.peers import Ralph, wait_until
 
 pytestmark = pytest.mark.peer
@@ -214,3 +214,31 @@ def test_sync_stops_at_the_window_end_and_resumes_where_it_stopped(tmp_path, ral
     finally:
         evening.link.close()
     assert stored_ids(ralph, box(config)) == ids
+
+
+def test_refused_credentials_go_dead_then_retry_dead_delivers_in_seq_order(tmp_path, ralph, runner):
+    """A 401 is permanent (issue #5): dead, shown by `sync status`; fixed, then replayed in order."""
+    from classbox.cli import cli
+
+    config = lrs_config(tmp_path, ralph, **{"sync.batch_size": 4,
+                                            "sync.xapi.password_file": secret(tmp_path, "bad", "wrong-pw")})
+    db = open_database(config.data_dir)
+    ids = enqueue_answers(db, 10)
+    first = SyncRunner(config)
+    try:
+        summary = first.once()
+    finally:
+        first.link.close()
+    assert (summary["delivered"], summary["dead"], summary["retry"]) == (0, 10, 0)
+    assert stored_ids(ralph, box(config)) == []
+    result = runner.invoke(cli, ["--data-dir", str(config.data_dir), "sync", "status"])
+    assert result.exit_code == 0, result.output
+    assert "dead 10" in result.output
+    assert "dead #1 xapi->lrs: POST statements: HTTP 401" in result.output
+    assert "[sync.xapi]" in result.output
+    # the technician fixes the password file, then replays the dead records
+    (tmp_path / "bad.secret").write_text(ralph.password + "\n")
+    result = runner.invoke(cli, ["--data-dir", str(config.data_dir), "sync", "retry-dead"])
+    assert result.exit_code == 0, result.output
+    assert drain(config) == {"delivered": 10, "dead": 0}
+    assert stored_ids(ralph, box(config)) == ids  # the original seq order

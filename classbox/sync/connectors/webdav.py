@@ -24,6 +24,7 @@ from classbox.sync.link import Link, check_status
 from classbox.sync.outbox import OutboxRecord
 from classbox.sync.statements import iso
 
+# 4xx about the workspace or our credentials: dead like any 4xx, with a hint for the technician.
 TARGET_ERRORS = (401, 403, 404, 405, 407)
 
 
@@ -150,8 +151,13 @@ class WebdavConnector:
             self._fail(response, what)
 
     def _fail(self, response: httpx.Response, what: str) -> None:
-        if response.status_code in TARGET_ERRORS or response.status_code == 409:
-            self.known_dirs.clear()
-            raise Transient(f"WebDAV {what}: HTTP {response.status_code} (check [sync.webdav])")
-        check_status(response, f"WebDAV {what}")
+        """Raise for a failed answer: 409 (a parent folder vanished) and 5xx retry, other 4xx die."""
+        self.known_dirs.clear()  # the folders we created may be gone: MKCOL them again next time
+        if response.status_code == 409:
+            raise Transient(f"WebDAV {what}: HTTP 409 (a parent folder is missing; created again next try)")
+        try:
+            check_status(response, f"WebDAV {what}")
+        except Permanent as err:
+            hint = " (check [sync.webdav])" if response.status_code in TARGET_ERRORS else ""
+            raise Permanent(f"{err}{hint}") from None
         raise Transient(f"WebDAV {what}: unexpected HTTP {response.status_code}")
