@@ -230,3 +230,30 @@ def test_failure_while_swapping_rows_keeps_the_old_version(lib_config, tmp_path,
     with pytest.raises(RuntimeError):
         import_path(lib_config, write_folder(tmp_path / "v2", manifest(version="2"), files))
     assert library_state(lib_config.data_dir) == before  # old rows back, the new blob removed
+
+
+def test_declared_blob_already_stored_is_checked_not_copied_again(lib_config, tmp_path, monkeypatch):
+    from classbox.library import packs
+
+    import_path(lib_config, write_folder(tmp_path / "a", manifest()))
+    fable = FILES["textes/fable.txt"]
+    declared = manifest(id="autre-pack", resources=[
+        {"path": "textes/fable.txt", "title": "Fable", "sha256": hashlib.sha256(fable).hexdigest()}])
+    targets = []
+    real_stage = packs._stage
+    monkeypatch.setattr(packs, "_stage", lambda source, spec, target: targets.append(target) or
+                        real_stage(source, spec, target))
+    result = import_path(lib_config, write_folder(tmp_path / "b", declared, {"textes/fable.txt": fable}))
+    assert (result.status, result.bytes_written, targets) == ("added", 0, [None])
+    db = open_database(lib_config.data_dir)
+    try:
+        rows = list(db["resource"].rows_where("pack = ?", ["autre-pack"]))
+    finally:
+        db.conn.close()
+    assert [(r["path"], r["sha256"]) for r in rows] == [("textes/fable.txt", hashlib.sha256(fable).hexdigest())]
+    # the declared hash is still checked against the pack's bytes
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError, match="sha256 mismatch"):
+        import_path(lib_config, write_folder(tmp_path / "c", {**declared, "id": "troisieme"},
+                                             {"textes/fable.txt": b"autre chose"}))
+    assert library_state(lib_config.data_dir) == before
