@@ -130,11 +130,13 @@ def _fill(read: Reader, view: memoryview) -> int:
     return got
 
 
-def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bool = True) -> tuple[str, int]:
+def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bool = True,
+                observe: Callable[[memoryview], None] | None = None) -> tuple[str, int]:
     """Copy everything `read` yields to the open file `fd` (None: only hash), then fsync it.
 
     With sync=False the disk writes are started but not waited for: the caller fsyncs the file
     later (several files copied back to back, then all fsynced, keep the disk busy throughout).
+    `observe` sees every chunk in the writing thread (a zip member's CRC-32, off the reader's back).
     Returns (sha256 hex, size). OverLimit when more than `limit` bytes come; an error of the
     reader (a truncated zip, an I/O error) is raised in the calling thread.
     """
@@ -145,13 +147,15 @@ def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bo
     digest = hashlib.sha256(head[:n])
     size = n
     if n < CHUNK:  # small file: one buffer, no thread
+        if observe is not None:
+            observe(head[:n])
         if fd is not None:
             _write_all(fd, head[:n])
             start_writeback(fd, 0, 0)
     else:
         ring = _Ring(read, digest, None if limit is None else limit - n)
         try:
-            _write_chunks(fd, _chain(head, ring.chunks()))
+            _write_chunks(fd, _chain(head, ring.chunks()), observe)
         finally:
             ring.close()
         size += ring.size
@@ -160,10 +164,13 @@ def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bo
     return digest.hexdigest(), size
 
 
-def _write_chunks(fd: int | None, chunks: Iterator[memoryview]) -> None:
+def _write_chunks(fd: int | None, chunks: Iterator[memoryview],
+                  observe: Callable[[memoryview], None] | None) -> None:
     """Write the chunks, starting the disk writes every KICK bytes."""
     written = kicked = 0
     for data in chunks:
+        if observe is not None:
+            observe(data)
         if fd is None:
             continue
         _write_all(fd, data)
@@ -190,5 +197,21 @@ def stream_reader(stream: BinaryIO) -> Reader:
         data = stream.read(len(buf))
         buf[:len(data)] = data
         return len(data)
+
+    return read
+
+
+def file_reader(fd: int, offset: int, length: int) -> Reader:
+    """A Reader over `length` bytes of an open file from `offset` (positional reads)."""
+    position, end = offset, offset + length
+
+    def read(buf: memoryview) -> int:
+        nonlocal position
+        want = min(len(buf), end - position)
+        if want <= 0:
+            return 0
+        n = os.preadv(fd, [buf[:want]], position)
+        position += n
+        return n
 
     return read

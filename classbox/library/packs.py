@@ -19,7 +19,7 @@ from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, open_pack
 from classbox.library.staging import check_free_space, staging
-from classbox.library.copier import OverLimit, copy_hashed, stream_reader
+from classbox.library.copier import OverLimit, copy_hashed, file_reader, stream_reader
 from classbox.library.store import BlobStore, fsync_path
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
@@ -62,20 +62,27 @@ def _installed(db: sqlite_utils.Database, pack_id: str) -> dict | None:
 def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple[str, int, Path | None]:
     """Copy one member to a staging file (target None: only hash it), checking its size and sha256."""
     expected = source.size(spec.path)
+    fd = None
     try:
-        with source.open(spec.path) as src:
-            if target is None:
-                sha, size = copy_hashed(stream_reader(src), None, expected)
-            else:
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                try:
-                    sha, size = copy_hashed(stream_reader(src), fd, expected, sync=False)
-                finally:
-                    os.close(fd)
+        if target is not None:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        span = source.stored_range(spec.path)
+        if span is not None:  # a stored zip member: read its bytes directly, check its CRC-32
+            crc = [0]
+            sha, size = copy_hashed(file_reader(*span[:3]), fd, expected, sync=False,
+                                    observe=lambda chunk: crc.__setitem__(0, zlib.crc32(chunk, crc[0])))
+            if crc[0] != span[3]:
+                raise PackError(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?")
+        else:
+            with source.open(spec.path) as src:
+                sha, size = copy_hashed(stream_reader(src), fd, expected, sync=False)
     except OverLimit:
         raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)") from None
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
         raise PackError(f"cannot read {spec.path!r} ({err}); truncated or damaged pack?") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
     if size != expected:
         raise PackError(f"{spec.path!r}: {size} bytes read, {expected} announced; truncated pack?")
     if spec.sha256 and spec.sha256 != sha:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 import warnings
 import zipfile
@@ -256,4 +257,25 @@ def test_declared_blob_already_stored_is_checked_not_copied_again(lib_config, tm
     with pytest.raises(PackError, match="sha256 mismatch"):
         import_path(lib_config, write_folder(tmp_path / "c", {**declared, "id": "troisieme"},
                                              {"textes/fable.txt": b"autre chose"}))
+    assert library_state(lib_config.data_dir) == before
+
+
+def test_stored_zip_members_are_read_directly_and_crc_checked(lib_config, tmp_path):
+    big = os.urandom(3 * 1024 * 1024 + 5)  # more than one copy buffer
+    files = {**FILES, "videos/film.mp4": big}
+    spec = manifest(resources=[*manifest()["resources"], {"path": "videos/film.mp4", "title": "Film"}])
+    pack = write_zip(tmp_path / "stored.zip", spec, files, compression=zipfile.ZIP_STORED)
+    assert import_path(lib_config, pack).status == "added"
+    stored = {r["path"]: r["sha256"] for r in resources(lib_config).values()}
+    assert stored["videos/film.mp4"] == hashlib.sha256(big).hexdigest()
+    assert BlobStore(lib_config.data_dir).path(stored["videos/film.mp4"]).read_bytes() == big
+
+    other = write_zip(tmp_path / "other.zip", {**spec, "id": "autre-pack"}, files, compression=zipfile.ZIP_STORED)
+    damaged = bytearray(other.read_bytes())  # one byte flipped inside the film's data
+    damaged[damaged.index(big[1000:1040]) + 7] ^= 0xFF
+    bad = tmp_path / "damaged.zip"
+    bad.write_bytes(bytes(damaged))
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError, match="CRC-32 mismatch"):
+        import_path(lib_config, bad)
     assert library_state(lib_config.data_dir) == before
