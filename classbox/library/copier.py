@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zlib
 from typing import BinaryIO, Callable, Iterator
 
 CHUNK = 4 * 1024 * 1024      # bytes per read / write
 SLOTS = 4                    # buffers in flight (16 MiB)
 KICK = 16 * 1024 * 1024      # start the disk writes every KICK bytes
+INFLATE_IN = 1024 * 1024     # compressed bytes read at once
 
 Reader = Callable[[memoryview], int]
 
@@ -213,5 +215,33 @@ def file_reader(fd: int, offset: int, length: int) -> Reader:
         n = os.preadv(fd, [buf[:want]], position)
         position += n
         return n
+
+    return read
+
+
+def inflate_reader(fd: int, offset: int, length: int) -> Reader:
+    """A Reader of the inflated bytes of `length` bytes of raw deflate data at `offset` of a file.
+
+    Output per call is bounded by the buffer, so a zip bomb cannot blow up memory; the caller's
+    limit stops it. zlib releases the GIL while inflating.
+    """
+    position, end = offset, offset + length
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    pending = b""
+
+    def read(buf: memoryview) -> int:
+        nonlocal position, pending
+        while not inflater.eof:
+            if not pending:
+                pending = os.pread(fd, min(INFLATE_IN, end - position), position) if position < end else b""
+                if not pending:
+                    return 0  # out of input: a short member is caught by the size check
+                position += len(pending)
+            out = inflater.decompress(pending, len(buf))
+            pending = inflater.unconsumed_tail
+            if out:
+                buf[:len(out)] = out
+                return len(out)
+        return 0
 
     return read

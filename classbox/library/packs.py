@@ -19,7 +19,7 @@ from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, open_pack
 from classbox.library.staging import check_free_space, staging
-from classbox.library.copier import OverLimit, copy_hashed, file_reader, stream_reader
+from classbox.library.copier import OverLimit, copy_hashed, file_reader, inflate_reader, stream_reader
 from classbox.library.store import BlobStore, fsync_path
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
@@ -66,12 +66,13 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
     try:
         if target is not None:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        span = source.stored_range(spec.path)
-        if span is not None:  # a stored zip member: read its bytes directly, check its CRC-32
+        raw = source.raw_member(spec.path)
+        if raw is not None:  # a zip member: read (and inflate) its bytes directly, check its CRC-32
             crc = [0]
-            sha, size = copy_hashed(file_reader(*span[:3]), fd, expected, sync=False,
+            reader = (inflate_reader if raw.deflated else file_reader)(raw.fd, raw.offset, raw.length)
+            sha, size = copy_hashed(reader, fd, expected, sync=False,
                                     observe=lambda chunk: crc.__setitem__(0, zlib.crc32(chunk, crc[0])))
-            if crc[0] != span[3]:
+            if crc[0] != raw.crc:
                 raise PackError(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?")
         else:
             with source.open(spec.path) as src:

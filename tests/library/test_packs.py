@@ -260,17 +260,18 @@ def test_declared_blob_already_stored_is_checked_not_copied_again(lib_config, tm
     assert library_state(lib_config.data_dir) == before
 
 
-def test_stored_zip_members_are_read_directly_and_crc_checked(lib_config, tmp_path):
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_zip_members_are_read_directly_and_crc_checked(lib_config, tmp_path, compression):
     big = os.urandom(3 * 1024 * 1024 + 5)  # more than one copy buffer
     files = {**FILES, "videos/film.mp4": big}
     spec = manifest(resources=[*manifest()["resources"], {"path": "videos/film.mp4", "title": "Film"}])
-    pack = write_zip(tmp_path / "stored.zip", spec, files, compression=zipfile.ZIP_STORED)
+    pack = write_zip(tmp_path / "stored.zip", spec, files, compression=compression)
     assert import_path(lib_config, pack).status == "added"
     stored = {r["path"]: r["sha256"] for r in resources(lib_config).values()}
     assert stored["videos/film.mp4"] == hashlib.sha256(big).hexdigest()
     assert BlobStore(lib_config.data_dir).path(stored["videos/film.mp4"]).read_bytes() == big
 
-    other = write_zip(tmp_path / "other.zip", {**spec, "id": "autre-pack"}, files, compression=zipfile.ZIP_STORED)
+    other = write_zip(tmp_path / "other.zip", {**spec, "id": "autre-pack"}, files, compression=compression)
     damaged = bytearray(other.read_bytes())  # one byte flipped inside the film's data
     damaged[damaged.index(big[1000:1040]) + 7] ^= 0xFF
     bad = tmp_path / "damaged.zip"
@@ -278,4 +279,24 @@ def test_stored_zip_members_are_read_directly_and_crc_checked(lib_config, tmp_pa
     before = library_state(lib_config.data_dir)
     with pytest.raises(PackError, match="CRC-32 mismatch"):
         import_path(lib_config, bad)
+    assert library_state(lib_config.data_dir) == before
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_damaged_deflate_stream_is_refused(lib_config, tmp_path, damage):
+    text = ("Le cycle de l'eau : évaporation, condensation, précipitations. " * 40000).encode()
+    spec = manifest(resources=[{"path": "lecons/eau.html", "title": "Eau"}])
+    path = write_zip(tmp_path / "p.zip", spec, {"lecons/eau.html": text})
+    data = bytearray(path.read_bytes())
+    start = data.index(b"lecons/eau.html") + len("lecons/eau.html") + 200  # inside the compressed data
+    if damage == "flip":
+        data[start] ^= 0x55
+    else:
+        info = zipfile.ZipFile(path).getinfo("lecons/eau.html")
+        data[start:start + info.compress_size // 2] = b""  # the central directory still claims it all
+    path.write_bytes(bytes(data))
+    import_path(lib_config, write_folder(tmp_path / "good", manifest(id="deja-la")))
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError):
+        import_path(lib_config, path)
     assert library_state(lib_config.data_dir) == before
