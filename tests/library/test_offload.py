@@ -41,3 +41,31 @@ def test_off_loop_without_gevent_runs_in_place_and_passes_errors():
     assert off_loop(lambda a, b: a + b, 2, 3) == 5
     with pytest.raises(ValueError):
         off_loop(int, "pas un nombre")
+
+
+COPY_UNDER_GEVENT = textwrap.dedent("""
+    from gevent import monkey
+    monkey.patch_all()
+    import hashlib, io, os, sys
+    from classbox.library.copier import copy_hashed, stream_reader
+    from classbox.library.offload import off_loop
+
+    data = os.urandom(20 * 1024 * 1024 + 3)  # several buffers through the ring
+
+    def copy():
+        fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            return copy_hashed(stream_reader(io.BytesIO(data)), fd)
+        finally:
+            os.close(fd)
+
+    sha, size = off_loop(copy)
+    same = sha == hashlib.sha256(data).hexdigest() and open(sys.argv[1], "rb").read() == data
+    print("copied" if same and size == len(data) else "wrong copy")
+""")
+
+
+def test_the_copy_engine_works_inside_gevents_threadpool(tmp_path):
+    out = subprocess.run([sys.executable, "-c", COPY_UNDER_GEVENT, str(tmp_path / "copie.part")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "copied", out.stderr
