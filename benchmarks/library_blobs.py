@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from library_common import check, classbox_web, nginx, now, rss_mb, stop, wrk  # noqa: E402
+from library_common import (PING, blob_locations, check, classbox_web, nginx, now, proxy_location,  # noqa: E402
+                            rss_mb, stop, wrk)
 
 
 def main() -> None:
@@ -48,12 +49,7 @@ def main() -> None:
         procs.append(accel_app)
         plain_app, plain_url = classbox_web(data, work / "web-plain.log", behind_nginx=False)
         procs.append(plain_app)
-        server = f"""
-        location = / {{ return 200 "ok"; }}
-        location /direct/ {{ alias {data}/blobs/; }}
-        location /_blobs/ {{ internal; alias {data}/blobs/; }}
-        location / {{ proxy_pass {accel_url}; proxy_http_version 1.1; proxy_set_header Connection ""; }}
-        """
+        server = "\n".join([PING, blob_locations(data), proxy_location("/", accel_url)])
         ngx, ngx_url = nginx(work / "nginx", server)
         procs.append(ngx)
         direct = f"{ngx_url}/direct/{sha[:2]}/{sha[2:4]}/{sha}"

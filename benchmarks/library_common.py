@@ -85,6 +85,59 @@ http {{
     return proc, url
 
 
+# Server blocks shared by the library benchmarks; they follow docs/library-nginx.md.
+PING = 'location = / { return 200 "ok"; }'
+
+
+def proxy_location(prefix: str, upstream: str, extra: str = "") -> str:
+    """A location proxying `prefix` to classbox (HTTP/1.1 to the upstream)."""
+    return (f"location {prefix} {{ proxy_pass {upstream}; proxy_http_version 1.1; "
+            f'proxy_set_header Connection ""; {extra} }}')
+
+
+def blob_locations(data_dir: Path) -> str:
+    """/_blobs/ for X-Accel-Redirect (internal) and /direct/ (the baseline: nginx alone)."""
+    return (f"location /direct/ {{ alias {data_dir}/blobs/; }}\n"
+            f"location /_blobs/ {{ internal; alias {data_dir}/blobs/; }}")
+
+
+def zim_cache_zone(cache_dir: Path, upstream: str) -> str:
+    """http-level parts of the /zim/ cache (as in docs/library-nginx.md): the cache path (on tmpfs
+    there), and an upstream with idle keepalive connections, so misses do not open a connection each."""
+    host_port = upstream.removeprefix("http://")
+    return (f"proxy_cache_path {cache_dir} levels=1:2 keys_zone=zim:16m max_size=128m "
+            "inactive=7d use_temp_path=off;\n"
+            f"upstream classbox_zim {{ server {host_port}; keepalive 16; }}")
+
+
+def zim_cache_location() -> str:
+    """/zim/ proxied to classbox through nginx's cache (as in docs/library-nginx.md)."""
+    return proxy_location("/zim/", "http://classbox_zim", "proxy_cache zim; proxy_cache_valid 200 301 302 1d; "
+                          "proxy_cache_lock on; proxy_cache_use_stale updating error timeout; "
+                          "add_header X-Cache $upstream_cache_status always;")
+
+
+def curl_pass(base: str, paths: list[str], parallel: int) -> dict:
+    """Fetch every path once with `parallel` connections (curl --parallel); requests/s and failures."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".curl", delete=False) as handle:
+        for path in paths:
+            handle.write(f'url = "{base}{path}"\noutput = "/dev/null"\n')
+        listing = handle.name
+    try:
+        t0 = time.perf_counter()
+        out = subprocess.run(["curl", "--silent", "--parallel", "--parallel-max", str(parallel),
+                              "--write-out", "%{http_code}\n", "--config", listing],
+                             capture_output=True, text=True, timeout=600).stdout
+        seconds = time.perf_counter() - t0
+    finally:
+        os.unlink(listing)
+    codes = out.split()
+    return {"rps": len(paths) / seconds, "seconds": seconds, "failed": sum(c != "200" for c in codes)
+            + len(paths) - len(codes)}
+
+
 UNITS = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
 
 

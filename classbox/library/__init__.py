@@ -75,12 +75,14 @@ def init_app(app: Flask) -> None:
     from classbox.library.admin import register_admin
     from classbox.library.staging import cleanup
     from classbox.library.views import bp
+    from classbox.library.zimfast import install
     from classbox.library.zimviews import bp as zim_bp
 
     cleanup(app.config["CLASSBOX"])
     app.register_blueprint(bp)
     app.register_blueprint(zim_bp)
     register_admin(app)
+    install(app)
 
 
 def cli_commands() -> list:

@@ -12,6 +12,7 @@ from classbox.auth import login_required
 from classbox.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
+from classbox.library.offload import off_loop
 from classbox.library.staging import check_free_space, import_lock, staging
 from classbox.library.store import BlobStore
 from classbox.storage import get_db
@@ -45,12 +46,17 @@ def upload():
         flash(_("Choisissez un paquet .zip ou un fichier .zim."), "error")
         return redirect(url_for("admin.index"))
     suffix = ".zim" if upload.filename.lower().endswith(".zim") else ".zip"
-    try:
-        check_free_space(cfg, request.content_length or 0)
+    label = f"upload:{upload.filename[:100]}"
+
+    def save_and_import():  # in a real thread under gevent: copying, hashing, fsync block
         with import_lock(cfg), staging(cfg) as folder:
             target = folder / f"upload{suffix}"
             upload.save(target)
-            result = import_locked(cfg, target, source_label=f"upload:{upload.filename[:100]}")
+            return import_locked(cfg, target, source_label=label)
+
+    try:
+        check_free_space(cfg, request.content_length or 0)
+        result = off_loop(save_and_import)
         outcome = {"added": _("ajouté"), "updated": _("mis à jour"), "unchanged": _("déjà présent")}[result.status]
         flash(_("Import de %(pack)s (version %(version)s) : %(outcome)s, %(count)s ressource(s).",
                 pack=result.pack, version=result.version, outcome=outcome, count=result.resources), "ok")
@@ -63,7 +69,7 @@ def upload():
 @login_required("admin")
 def verify():
     """Rehash every blob; corrupt ones are quarantined and listed."""
-    report = BlobStore(current_app.config["CLASSBOX"].data_dir).verify()
+    report = off_loop(BlobStore(current_app.config["CLASSBOX"].data_dir).verify)
     db = get_db()
     with db.atomic():
         set_state(db, VERIFY_KEY, {**report.as_dict(), "wall_time": time.time()})

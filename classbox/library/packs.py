@@ -19,7 +19,8 @@ from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, open_pack
 from classbox.library.staging import check_free_space, staging
-from classbox.library.store import CHUNK, BlobStore, fsync_path
+from classbox.library.copier import OverLimit, copy_hashed, file_reader, inflate_reader, stream_reader
+from classbox.library.store import BlobStore, fsync_path
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
 
@@ -58,30 +59,51 @@ def _installed(db: sqlite_utils.Database, pack_id: str) -> dict | None:
     return {"version": row[0], "manifest": row[1]} if row else None
 
 
-def _stage(source: PackSource, spec: ResourceSpec, folder: Path) -> tuple[str, int, Path]:
-    """Copy one member to a staging file, hashing it; check size and declared sha256."""
+def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple[str, int, Path | None]:
+    """Copy one member to a staging file (target None: only hash it), checking its size and sha256."""
     expected = source.size(spec.path)
-    digest = hashlib.sha256()
-    size = 0
-    target = folder / f"{len(os.listdir(folder))}.part"
+    fd = None
     try:
-        with source.open(spec.path) as src, open(target, "wb") as dst:
-            while chunk := src.read(CHUNK):
-                size += len(chunk)
-                if size > expected:
-                    raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)")
-                digest.update(chunk)
-                dst.write(chunk)
-            dst.flush()
-            os.fsync(dst.fileno())
+        if target is not None:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        raw = source.raw_member(spec.path)
+        if raw is not None:  # a zip member: read (and inflate) its bytes directly, check its CRC-32
+            crc = [0]
+            reader = (inflate_reader if raw.deflated else file_reader)(raw.fd, raw.offset, raw.length)
+            sha, size = copy_hashed(reader, fd, expected, sync=False,
+                                    observe=lambda chunk: crc.__setitem__(0, zlib.crc32(chunk, crc[0])))
+            if crc[0] != raw.crc:
+                raise PackError(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?")
+        else:
+            with source.open(spec.path) as src:
+                sha, size = copy_hashed(stream_reader(src), fd, expected, sync=False)
+    except OverLimit:
+        raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)") from None
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
         raise PackError(f"cannot read {spec.path!r} ({err}); truncated or damaged pack?") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
     if size != expected:
         raise PackError(f"{spec.path!r}: {size} bytes read, {expected} announced; truncated pack?")
-    sha = digest.hexdigest()
     if spec.sha256 and spec.sha256 != sha:
         raise PackError(f"sha256 mismatch for {spec.path!r}: manifest says {spec.sha256}, file is {sha}")
     return sha, size, target
+
+
+def _stage_all(source: PackSource, manifest: Manifest, store: BlobStore, folder: Path) -> list:
+    """Stage every resource, then fsync the staged files (their disk writes started while copying).
+
+    A resource whose declared sha256 is already in the store is only hashed, to check it.
+    """
+    staged = []
+    for index, spec in enumerate(manifest.resources):
+        present = spec.sha256 is not None and store.has(spec.sha256)
+        staged.append((spec, *_stage(source, spec, None if present else folder / f"{index}.part")))
+    for _spec, _sha, _size, tmp in staged:
+        if tmp is not None:
+            fsync_path(tmp)
+    return staged
 
 
 def _row(manifest: Manifest, spec: ResourceSpec, sha: str, size: int, now: float, seq: int) -> dict:
@@ -111,7 +133,7 @@ def import_pack(config: Config, path: Path, source_label: str | None = None) -> 
             needed = sum(sizes[s.path] for s in manifest.resources if not (s.sha256 and store.has(s.sha256)))
             check_free_space(config, needed)
             with staging(config) as folder:
-                staged = [(spec, *_stage(source, spec, folder)) for spec in manifest.resources]
+                staged = _stage_all(source, manifest, store, folder)
                 return _commit(db, store, manifest, canonical, staged, source_label or str(path),
                                "updated" if installed else "added")
         finally:
@@ -127,6 +149,8 @@ def _commit(db: sqlite_utils.Database, store: BlobStore, manifest: Manifest, can
     written = 0
     folders = set()
     for _spec, sha, size, tmp in staged:
+        if tmp is None:  # already in the store (checked by its hash)
+            continue
         if store.find(sha) is None:
             written += size
         folders.add(store.adopt(tmp, sha, sync_dir=False).parent)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import struct
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from classbox.library.manifest import MANIFEST_NAME, PackError, safe_member_path
 
@@ -13,6 +15,17 @@ MAX_RATIO = 200          # uncompressed / compressed, for members above RATIO_FL
 RATIO_FLOOR = 1024 * 1024
 MAX_MEMBERS = 200_000
 UTF8_FLAG = 0x800
+LOCAL_HEADER = 30  # bytes of a zip local file header before its name
+
+
+class RawMember(NamedTuple):
+    """A zip member's data: `length` bytes at `offset` of the open file `fd`, raw deflate or stored."""
+
+    fd: int
+    offset: int
+    length: int
+    crc: int
+    deflated: bool
 
 
 class PackSource:
@@ -32,6 +45,10 @@ class PackSource:
 
     def close(self) -> None:
         """Release the underlying file."""
+
+    def raw_member(self, path: str) -> RawMember | None:
+        """Where a member's bytes lie in an open file, when it can be read directly (zip packs)."""
+        return None
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:
@@ -103,6 +120,24 @@ class ZipPack(PackSource):
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
             raise PackError(f"cannot read {path!r} from the zip ({err})") from None
 
+    def raw_member(self, path: str) -> RawMember | None:
+        """A stored or deflated, unencrypted member is a byte range of the zip: read (and inflate) it
+        directly with big positional reads, CRC-32 checked by the caller, instead of through
+        zipfile's reader (several times the CPU per byte)."""
+        info = self.members[path]
+        deflated = info.compress_type == zipfile.ZIP_DEFLATED
+        if not (deflated or info.compress_type == zipfile.ZIP_STORED) or info.flag_bits & 0x1 \
+                or (not deflated and info.file_size != info.compress_size):
+            return None
+        fd = self.zip.fp.fileno()
+        name = info.orig_filename.encode("utf-8" if info.flag_bits & UTF8_FLAG else "cp437")
+        header = os.pread(fd, LOCAL_HEADER + len(name), info.header_offset)
+        if len(header) < LOCAL_HEADER or header[:4] != b"PK\x03\x04" or header[LOCAL_HEADER:] != name:
+            return None  # zipfile will say what is wrong with it
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        return RawMember(fd, info.header_offset + LOCAL_HEADER + name_len + extra_len, info.compress_size,
+                         info.CRC, deflated)
+
     def close(self) -> None:
         self.zip.close()
 
@@ -140,7 +175,10 @@ class FolderPack(PackSource):
         return self._file(path).stat().st_size
 
     def open(self, path: str) -> BinaryIO:
-        return open(self._file(path), "rb")
+        handle = open(self._file(path), "rb", buffering=0)  # big reads go straight to the caller
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        return handle
 
 
 def open_pack(path: Path, max_total: int) -> PackSource:

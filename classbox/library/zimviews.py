@@ -6,8 +6,12 @@ import hashlib
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, url_for
 
-from classbox.library.zim import BookRegistry
-from classbox.library.zimread import BoundedRunner, EntryCache, SearchBusy, fulltext, main_path, read_entry, suggest
+from werkzeug.http import parse_etags
+from werkzeug.utils import get_content_type
+
+from classbox.library.zim import Book, BookRegistry
+from classbox.library.zimread import (BoundedRunner, Entry, EntryCache, SearchBusy, fulltext, main_path,
+                                      read_entry, suggest)
 
 bp = Blueprint("zim", __name__)
 EXTENSION_KEY = "classbox_zim"
@@ -26,12 +30,17 @@ class ZimState:
         self.runner = BoundedRunner()
 
 
-def state() -> ZimState:
-    """The app's ZIM state (created on first use)."""
-    ext = current_app.extensions
+def state_for(app) -> ZimState:
+    """An app's ZIM state (created on first use)."""
+    ext = app.extensions
     if EXTENSION_KEY not in ext:
-        ext[EXTENSION_KEY] = ZimState(current_app)
+        ext[EXTENSION_KEY] = ZimState(app)
     return ext[EXTENSION_KEY]
+
+
+def state() -> ZimState:
+    """The current app's ZIM state."""
+    return state_for(current_app)
 
 
 def _book(name: str):
@@ -41,39 +50,45 @@ def _book(name: str):
     return book
 
 
-def _check_path(path: str) -> str:
+def path_ok(path: str) -> bool:
     """ZIM paths are keys, not files; still refuse traversal-looking and oversized paths."""
-    if len(path) > MAX_PATH or "\x00" in path or "\\" in path or any(p == ".." for p in path.split("/")):
-        abort(404)
-    return path
+    return not (len(path) > MAX_PATH or "\x00" in path or "\\" in path or any(p == ".." for p in path.split("/")))
+
+
+def entry_response(book: Book, path: str, found: Entry, if_none_match: str | None) -> tuple[int, list, bytes]:
+    """Status, headers and body of a found (non-redirect) entry: 200, or 304 for a matching ETag."""
+    etag = hashlib.sha1(f"{book.uuid}/{path}".encode()).hexdigest()
+    headers = [("ETag", f'"{etag}"'), ("Cache-Control", ZIM_CACHE), ("X-Content-Type-Options", "nosniff")]
+    if found.mimetype.startswith("text/html"):
+        headers.append(("Content-Security-Policy", ZIM_CSP))
+    if if_none_match and parse_etags(if_none_match).contains(etag):
+        return 304, headers, b""
+    content_type = get_content_type(found.mimetype or "application/octet-stream", "utf-8")
+    return 200, [("Content-Type", content_type), ("Content-Length", str(len(found.content))), *headers], found.content
 
 
 @bp.route("/zim/<book>/", defaults={"path": ""})
 @bp.route("/zim/<book>/<path:path>")
 def entry(book: str, path: str):
-    """An entry of a book with its mime type (redirects followed by HTTP redirect)."""
+    """An entry of a book with its mime type (redirects followed by HTTP redirect).
+
+    Found entries are usually answered before Flask by classbox.library.zimfast (same bytes).
+    """
     zbook = _book(book)
     if not path:
         main = main_path(zbook)
         if main is None:
             abort(404)
         return redirect(url_for("zim.entry", book=book, path=main))
-    found = read_entry(zbook, _check_path(path), state().cache)
+    if not path_ok(path):
+        abort(404)
+    found = read_entry(zbook, path, state().cache)
     if found is None:
         abort(404)
     if found.redirect is not None:
         return redirect(url_for("zim.entry", book=book, path=found.redirect))
-    etag = hashlib.sha1(f"{zbook.uuid}/{path}".encode()).hexdigest()
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        response = Response(found.content, mimetype=found.mimetype or "application/octet-stream")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = ZIM_CACHE
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if found.mimetype.startswith("text/html"):
-        response.headers["Content-Security-Policy"] = ZIM_CSP
-    return response
+    status, headers, body = entry_response(zbook, path, found, request.headers.get("If-None-Match"))
+    return Response(body, status, headers)
 
 
 def _limit() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 import warnings
 import zipfile
@@ -230,3 +231,72 @@ def test_failure_while_swapping_rows_keeps_the_old_version(lib_config, tmp_path,
     with pytest.raises(RuntimeError):
         import_path(lib_config, write_folder(tmp_path / "v2", manifest(version="2"), files))
     assert library_state(lib_config.data_dir) == before  # old rows back, the new blob removed
+
+
+def test_declared_blob_already_stored_is_checked_not_copied_again(lib_config, tmp_path, monkeypatch):
+    from classbox.library import packs
+
+    import_path(lib_config, write_folder(tmp_path / "a", manifest()))
+    fable = FILES["textes/fable.txt"]
+    declared = manifest(id="autre-pack", resources=[
+        {"path": "textes/fable.txt", "title": "Fable", "sha256": hashlib.sha256(fable).hexdigest()}])
+    targets = []
+    real_stage = packs._stage
+    monkeypatch.setattr(packs, "_stage", lambda source, spec, target: targets.append(target) or
+                        real_stage(source, spec, target))
+    result = import_path(lib_config, write_folder(tmp_path / "b", declared, {"textes/fable.txt": fable}))
+    assert (result.status, result.bytes_written, targets) == ("added", 0, [None])
+    db = open_database(lib_config.data_dir)
+    try:
+        rows = list(db["resource"].rows_where("pack = ?", ["autre-pack"]))
+    finally:
+        db.conn.close()
+    assert [(r["path"], r["sha256"]) for r in rows] == [("textes/fable.txt", hashlib.sha256(fable).hexdigest())]
+    # the declared hash is still checked against the pack's bytes
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError, match="sha256 mismatch"):
+        import_path(lib_config, write_folder(tmp_path / "c", {**declared, "id": "troisieme"},
+                                             {"textes/fable.txt": b"autre chose"}))
+    assert library_state(lib_config.data_dir) == before
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_zip_members_are_read_directly_and_crc_checked(lib_config, tmp_path, compression):
+    big = os.urandom(3 * 1024 * 1024 + 5)  # more than one copy buffer
+    files = {**FILES, "videos/film.mp4": big}
+    spec = manifest(resources=[*manifest()["resources"], {"path": "videos/film.mp4", "title": "Film"}])
+    pack = write_zip(tmp_path / "stored.zip", spec, files, compression=compression)
+    assert import_path(lib_config, pack).status == "added"
+    stored = {r["path"]: r["sha256"] for r in resources(lib_config).values()}
+    assert stored["videos/film.mp4"] == hashlib.sha256(big).hexdigest()
+    assert BlobStore(lib_config.data_dir).path(stored["videos/film.mp4"]).read_bytes() == big
+
+    other = write_zip(tmp_path / "other.zip", {**spec, "id": "autre-pack"}, files, compression=compression)
+    damaged = bytearray(other.read_bytes())  # one byte flipped inside the film's data
+    damaged[damaged.index(big[1000:1040]) + 7] ^= 0xFF
+    bad = tmp_path / "damaged.zip"
+    bad.write_bytes(bytes(damaged))
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError, match="CRC-32 mismatch"):
+        import_path(lib_config, bad)
+    assert library_state(lib_config.data_dir) == before
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_damaged_deflate_stream_is_refused(lib_config, tmp_path, damage):
+    text = ("Le cycle de l'eau : évaporation, condensation, précipitations. " * 40000).encode()
+    spec = manifest(resources=[{"path": "lecons/eau.html", "title": "Eau"}])
+    path = write_zip(tmp_path / "p.zip", spec, {"lecons/eau.html": text})
+    data = bytearray(path.read_bytes())
+    start = data.index(b"lecons/eau.html") + len("lecons/eau.html") + 200  # inside the compressed data
+    if damage == "flip":
+        data[start] ^= 0x55
+    else:
+        info = zipfile.ZipFile(path).getinfo("lecons/eau.html")
+        data[start:start + info.compress_size // 2] = b""  # the central directory still claims it all
+    path.write_bytes(bytes(data))
+    import_path(lib_config, write_folder(tmp_path / "good", manifest(id="deja-la")))
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError):
+        import_path(lib_config, path)
+    assert library_state(lib_config.data_dir) == before
