@@ -184,6 +184,10 @@ def test_nginx_accepts_the_site(applied):
     site = (chroot.path / "etc/nginx/sites-available/classbox").read_text()
     assert "location /_blobs/" in site and "alias /var/lib/classbox/blobs/;" in site
     assert not (chroot.path / "etc/nginx/sites-enabled/default").exists()
+    zim_cache = [line.split() for line in (chroot.path / "etc/fstab").read_text().splitlines()
+                 if "/var/cache/nginx/classbox-zim" in line]
+    assert [fields[:3] for fields in zim_cache] == [["tmpfs", "/var/cache/nginx/classbox-zim", "tmpfs"]]
+    assert "size=160m" in zim_cache[0][3]  # the ZIM page cache is on a RAM disk, not the SD card
     checked = chroot.run("nginx", "-t")
     assert checked.returncode == 0, checked.stderr
 

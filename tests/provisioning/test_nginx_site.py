@@ -1,8 +1,8 @@
 """The classbox_nginx site served by a real nginx in front of a stand-in web app.
 
 Checks what the role promises: blobs through X-Accel-Redirect from the internal /_blobs/
-location with a long cache, /_blobs/ unreachable directly, WebSocket upgrade for /socket.io,
-gzip for text.
+location with a long cache, /_blobs/ unreachable directly, ZIM pages cached (one request per
+entry reaches the app), WebSocket upgrade for /socket.io, gzip for text.
 """
 
 from __future__ import annotations
@@ -31,8 +31,20 @@ PAGE = ("<!doctype html><html lang=fr><body>" + "Bonjour la classe ! " * 400 + "
 class StandIn(http.server.BaseHTTPRequestHandler):
     """What classbox web answers behind nginx, reduced to the headers nginx acts on."""
 
+    zim_requests: list[str] = []
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        if self.path.startswith("/blobs/"):
+        if self.path.startswith("/zim/"):
+            self.zim_requests.append(self.path)
+            body = f"<p>article {self.path}</p>".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Cache-Control", "public, max-age=86400")  # classbox/library/zimviews.py
+            self.send_header("ETag", '"e1"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path.startswith("/blobs/"):
             sha = self.path.rsplit("/", 1)[1]
             self.send_response(200)
             self.send_header("Content-Type", "application/pdf")
@@ -60,12 +72,13 @@ class StandIn(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def render_site(upstream_port: int, listen_port: int, blobs: Path) -> str:
+def render_site(upstream_port: int, listen_port: int, blobs: Path, zim_cache: Path) -> str:
     """The role's template with its defaults, listening on a free port."""
     values = dict(re.findall(r"^(classbox_nginx_\w+): ([^\s\"{\[]+)$", (ROLE / "defaults/main.yml").read_text(), re.M))
     assert {"classbox_nginx_blobs_internal", "classbox_nginx_blobs_max_age"} <= set(values)
     values.update(classbox_nginx_upstream_port=upstream_port, classbox_nginx_server_names=["ecole-test"],
-                  classbox_nginx_blobs_dir=f"{blobs}/", ansible_managed="test")
+                  classbox_nginx_blobs_dir=f"{blobs}/", classbox_nginx_zim_cache_dir=str(zim_cache),
+                  ansible_managed="test")
     text = jinja2.Template((ROLE / "templates" / "classbox.conf.j2").read_text()).render(**values)
     assert "listen 80 default_server;" in text
     text = text.replace("listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;")
@@ -78,6 +91,7 @@ def site(tmp_path):
     blobs = tmp_path / "blobs"
     (blobs / SHA[:2] / SHA[2:4]).mkdir(parents=True)
     (blobs / SHA[:2] / SHA[2:4] / SHA).write_bytes(BLOB)
+    StandIn.zim_requests = []
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), StandIn)
     thread = threading.Thread(target=upstream.serve_forever, daemon=True)
     thread.start()
@@ -98,7 +112,7 @@ http {{
     fastcgi_temp_path {tmp_path}/fastcgi;
     uwsgi_temp_path {tmp_path}/uwsgi;
     scgi_temp_path {tmp_path}/scgi;
-    {render_site(upstream.server_address[1], port, blobs)}
+    {render_site(upstream.server_address[1], port, blobs, tmp_path / "zim-cache")}
 }}
 """)
     checked = subprocess.run([nginx, "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
@@ -127,6 +141,18 @@ def test_blob_is_sent_by_nginx_from_the_internal_location(site):
 @pytest.mark.peer
 def test_internal_blob_location_is_not_reachable_directly(site):
     assert httpx.get(f"{site}/_blobs/{SHA[:2]}/{SHA[2:4]}/{SHA}").status_code == 404
+
+
+@pytest.mark.peer
+def test_zim_pages_are_cached_by_nginx(site):
+    first = httpx.get(f"{site}/zim/vikidia/A/Volcan")
+    again = [httpx.get(f"{site}/zim/vikidia/A/Volcan") for _ in range(3)]
+    other = httpx.get(f"{site}/zim/vikidia/A/Lune")
+    assert first.status_code == 200 and first.headers["X-Cache"] == "MISS"
+    assert [r.headers["X-Cache"] for r in again] == ["HIT"] * 3
+    assert all(r.text == first.text == "<p>article /zim/vikidia/A/Volcan</p>" for r in again)
+    assert other.text == "<p>article /zim/vikidia/A/Lune</p>"
+    assert StandIn.zim_requests == ["/zim/vikidia/A/Volcan", "/zim/vikidia/A/Lune"]
 
 
 @pytest.mark.peer
