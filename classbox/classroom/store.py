@@ -21,6 +21,9 @@ from classbox.storage.core import next_seq, next_seqs
 from classbox.sync.outbox import enqueue, enqueue_many
 
 
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps with options builds one per call
+
+
 def _one(db: sqlite_utils.Database, sql: str, params: list) -> dict | None:
     rows = list(db.query(sql, params))
     return rows[0] if rows else None
@@ -198,7 +201,7 @@ def record_submissions(db: sqlite_utils.Database, submissions: list[dict[str, An
     for sub, seq in zip(fresh, next_seqs(db, len(fresh))):
         pupil, session, activity, file = sub["pupil"], sub["session"], sub["activity"], sub["file"] or {}
         correct = sub["correct"]
-        rows.append((sub["id"], session["id"], activity["id"], pupil["id"], json.dumps(sub["answer"], ensure_ascii=False),
+        rows.append((sub["id"], session["id"], activity["id"], pupil["id"], _to_json(sub["answer"]),
                      None if correct is None else int(correct), file.get("path"), file.get("mime"), file.get("size"),
                      file.get("sha256"), now, seq))
         event = "answered" if activity["type"] == "quiz" else "handed_in"

@@ -46,6 +46,7 @@ def enqueue_many(db: sqlite_utils.Database,
         db.conn.executemany(_INSERT, [_row(*record) for record in records])
 
 
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per record
 _INSERT = ("INSERT OR IGNORE INTO outbox (kind, target, payload, idempotency_key, pupil_id, "
            "created_wall, created_monotonic, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -53,7 +54,7 @@ _INSERT = ("INSERT OR IGNORE INTO outbox (kind, target, payload, idempotency_key
 def _row(kind: str, target: str, payload: dict[str, Any], idempotency_key: str, pupil_id: str | None) -> list:
     if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
-    return [kind, target, json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+    return [kind, target, _to_json(payload),
             idempotency_key, pupil_id, time.time(), time.monotonic(), _boot_id()]
 
 
