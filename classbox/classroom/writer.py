@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import sqlite_utils
 
+from classbox.classroom.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage import open_database
 from classbox.storage.db import BUSY_TIMEOUT_MS
 
@@ -61,6 +62,7 @@ class GroupWriter:
         self._started = False
         self._start_lock = threading.Lock()
         self.batches = 0
+        self.checkpointer: Checkpointer | None = None  # made when the writer starts
         if async_mode == "gevent":
             import gevent.event
             import gevent.queue
@@ -78,11 +80,14 @@ class GroupWriter:
             self._db = open_database(self.data_dir, durable=True)
             self._db.conn.isolation_level = None  # transactions are ours: BEGIN IMMEDIATE … COMMIT
             self._db.conn.execute("PRAGMA busy_timeout = 0")  # never wait for a lock on the loop
+            self._db.conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
             if self.async_mode == "gevent":
                 import gevent
 
+                self.checkpointer = Checkpointer(self.data_dir, gevent.spawn, self._offload)
                 gevent.spawn(self._loop)
             else:
+                self.checkpointer = Checkpointer(self.data_dir, _spawn_thread, self._offload)
                 threading.Thread(target=self._loop, name="classroom-writer", daemon=True).start()
             self._started = True
 
@@ -129,6 +134,7 @@ class GroupWriter:
             self.batches += 1
             for job in batch:
                 job.done.set()
+            self.checkpointer.poke()
 
     def _offload(self, fn: Callable, *args: Any) -> Any:
         """Run blocking I/O (lock waits, fsync) off the event loop under gevent."""
@@ -219,6 +225,10 @@ class GroupWriter:
         self._db.conn.execute("COMMIT")
         if self.emulate_commit_s:
             _real_sleep(self.emulate_commit_s)
+
+
+def _spawn_thread(fn: Callable[[], Any]) -> None:
+    threading.Thread(target=fn, name="classroom-checkpoint", daemon=True).start()
 
 
 def _real_sleep(seconds: float) -> None:

@@ -213,3 +213,37 @@ def test_outbox_records_queued_together_skip_keys_already_queued_and_take_consec
     assert rows == [("k1", "xapi", '{"n":1}'), ("k2", "webdav", '{"n":2}')]
     with pytest.raises(ValueError):
         enqueue_many(db, [("mail", "x", {}, "k3", None)])
+
+
+def test_wal_checkpoints_run_in_the_background_not_in_the_writers_commits(app):
+    writer = GroupWriter(Path(app.config["CLASSBOX"].data_dir))
+    writer.run(lambda db: db.execute("INSERT INTO box_state (key, value) VALUES ('c', '1')"))
+    assert writer.run(lambda db: db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == 10_000
+    writer.checkpointer.every_s = 0  # one after every commit: a busy moment must not decide the test
+    deadline, result = time.monotonic() + 20, None
+    while time.monotonic() < deadline:
+        writer.run(lambda db: db.execute("UPDATE box_state SET value = value + 1 WHERE key = 'c'"))
+        time.sleep(0.05)
+        result = writer.checkpointer.last_result
+        if result is not None and result[0] == 0 and result[2] == result[1] > 0:
+            break
+    assert result is not None and result[0] == 0 and result[2] == result[1] > 0, \
+        f"the committed WAL was copied into the database file: {result}"
+
+
+def test_background_checkpoints_run_one_at_a_time_at_most_once_a_second(tmp_path):
+    from classbox.classroom.checkpoint import Checkpointer
+
+    now, started = [100.0], []
+    checkpointer = Checkpointer(tmp_path, started.append, lambda fn: (0, 3, 3), clock=lambda: now[0])
+    checkpointer.poke()
+    checkpointer.poke()  # one is running
+    assert len(started) == 1
+    started[0]()
+    assert checkpointer.runs == 1 and checkpointer.last_result == (0, 3, 3)
+    now[0] += 0.5
+    checkpointer.poke()
+    assert len(started) == 1
+    now[0] += 0.6
+    checkpointer.poke()
+    assert len(started) == 2
