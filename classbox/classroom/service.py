@@ -41,7 +41,8 @@ class Classroom:
     """Config, the group writer, presence, rate limits and countdowns of one app."""
 
     def __init__(self, data_dir: Path, secret_key: str, settings: dict, async_mode: str,
-                 spawn: Callable[..., Any], clock: Callable[[], float] = time.monotonic) -> None:
+                 spawn: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
         self.data_dir = Path(data_dir)
         self.secret_key = secret_key
         self.max_answer_chars = settings["max_answer_chars"]
@@ -57,6 +58,7 @@ class Classroom:
         self._cache: dict[tuple[str, Any], dict] = {}
         self.open_ids: set[int] = set()  # sessions known open (closing goes through this object)
         self.clock = clock
+        self.wall = wall  # only to rebuild countdowns after a restart
         self.spawn = spawn
         self.feed: Any = None  # a SubmissionFeed, set by init_app (it needs the Socket.IO server)
         self._state_written = float("-inf")
@@ -114,7 +116,7 @@ class Classroom:
         activity_id = data.get("activity_id")
         if not isinstance(activity_id, str) or len(activity_id) > 64:
             raise ClassroomError("malformed", "activity_id")
-        deadline = self.deadlines.get(activity_id)
+        deadline = self.deadlines.get(activity_id)  # known here since the push; after a restart: _answerable
         if deadline is not None and self.clock() > deadline + DEADLINE_GRACE_S:
             raise ClassroomError("time_up")
         item = Answer(session_id, pupil_id, submission_id, activity_id, data.get("answer"), nonce)
@@ -137,6 +139,9 @@ class Classroom:
         if activity is None or activity["session_id"] != item.session_id \
                 or not activities.for_pupil(activity["targets"], item.pupil_id):
             raise ClassroomError("unknown_activity")
+        deadline = self._deadline(activity)
+        if deadline is not None and self.clock() > deadline + DEADLINE_GRACE_S:
+            raise ClassroomError("time_up")
         return pupil, session, activity
 
     def _store_answers(self, db, items: list[Answer]) -> list:
@@ -230,9 +235,21 @@ class Classroom:
         """The pupils' view of an activity, with the countdown's remaining time."""
         if activity is None:
             return None
-        deadline = self.deadlines.get(activity["id"])
+        deadline = self._deadline(activity)
         remaining = None if deadline is None else deadline - self.clock()
         return activities.public_view(activity["id"], activity["type"], activity["spec"], remaining)
+
+    def _deadline(self, activity: dict) -> float | None:
+        """When an activity's countdown ends (on self.clock), or None; kept across restarts.
+
+        The end is stored with the activity (its creation time and duration_s): a server that
+        restarted mid-quiz rebuilds it from the wall clock, once, and keeps counting on its own.
+        """
+        deadline = self.deadlines.get(activity["id"])
+        if deadline is None and "duration_s" in activity["spec"] and activity.get("created_wall"):
+            ends_wall = activity["created_wall"] + activity["spec"]["duration_s"]
+            deadline = self.deadlines[activity["id"]] = self.clock() + ends_wall - self.wall()
+        return deadline
 
     def close(self, session_id: int) -> None:
         self.open_ids.discard(session_id)
