@@ -30,7 +30,7 @@ def worker_cpu_s(server: Server) -> float:
     return sum(sum(k.cpu_times()[:2]) for k in kids)
 
 
-async def measure(kind: str, rounds: int, spy: str | None) -> dict:
+async def measure(kind: str, rounds: int, spy: str | None, spy_rate: int = 200) -> dict:
     server = Server(kind)
     try:
         classes = [await setup_class(server, i, 30) for i in range(10)]
@@ -39,7 +39,8 @@ async def measure(kind: str, rounds: int, spy: str | None) -> dict:
         if spy:
             worker = psutil.Process(server.proc.pid).children()[0].pid
             profiler = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(worker),
-                                         "-o", f"{kind}-{spy}", "-r", "200", "--nonblocking", "--format", "raw"])
+                                         "-o", f"{kind}-{spy}", "-r", str(spy_rate), "--nonblocking", "--format", "raw",
+                                         "--gil"])
             await asyncio.sleep(1.0)
         cpu0, lat, acked, failed = worker_cpu_s(server), [], 0, 0
         for r in range(1, rounds + 1):  # each round's 10 quiz pushes are counted too (small)
@@ -59,9 +60,12 @@ async def measure(kind: str, rounds: int, spy: str | None) -> dict:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of 300 simultaneous answers")
-    parser.add_argument("--py-spy", default=None, help="also record a py-spy flame graph (file suffix)")
+    parser.add_argument("--py-spy", default=None,
+                        help="also record a py-spy profile (raw format, GIL holder only: ~CPU) to <kind>-<suffix>")
+    parser.add_argument("--py-spy-rate", type=int, default=200, help="py-spy samples per second")
     args = parser.parse_args()
-    runs = {kind: await measure(kind, args.rounds, args.py_spy) for kind in ("baseline", "classbox")}
+    runs = {kind: await measure(kind, args.rounds, args.py_spy, args.py_spy_rate)
+            for kind in ("baseline", "classbox")}
     print(json.dumps(runs, indent=2))
     base, box = runs["baseline"], runs["classbox"]
     print(f"CPU per answer: baseline {base['cpu_ms_per_answer']:.2f} ms, classbox {box['cpu_ms_per_answer']:.2f} ms "

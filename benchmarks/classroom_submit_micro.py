@@ -3,8 +3,10 @@
 A teacher and N pupils on Flask-SocketIO test clients (threading mode); each pupil submits one
 answer to the current quiz. The group writer is replaced by one open transaction on this thread
 (committed once at the end, like one big group commit), so only the per-answer work is timed:
-"handler" = the whole Socket.IO event (Flask context, checks, SQL, outbox, the teacher's event),
-"service" = `Classroom.submit` alone (checks, SQL, outbox). Prints CPU ms per answer
+"handler" = the whole Socket.IO event (checks, SQL, outbox, the teacher's event), each answer
+stored alone; "service" = `Classroom.submit` alone (checks, SQL, outbox), each answer alone;
+"group" = the writer's call for all the round's answers at once, as when a class answers
+together (checks, one duplicate check, multi-row inserts, outbox). Prints CPU ms per answer
 (`time.process_time()`, best of --repeat) and, with --profile, the top functions by own time.
 
     .venv/bin/python benchmarks/classroom_submit_micro.py [--pupils 300] [--profile]
@@ -26,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from classbox import create_app  # noqa: E402
 from classbox.auth.users import add_user  # noqa: E402
+from classbox.classroom.service import Answer  # noqa: E402
 from classbox.config import load_config  # noqa: E402
 from classbox.storage import open_database  # noqa: E402
 
@@ -37,6 +40,7 @@ def main() -> None:
     parser.add_argument("--pupils", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3, help="rounds (a new quiz each); the best is kept")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--modes", default="handler,service,group", help="which of handler,service,group to run")
     parser.add_argument("--sort", default="tottime", help="pstats sort key of the profile")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
@@ -60,10 +64,10 @@ def main() -> None:
             sio = socketio.test_client(app, namespace=NS)
             joined = sio.emit("join", {"code": code, "name": f"Eleve{k}"}, namespace=NS, callback=True)
             pupils.append((sio, joined["pupil_id"]))
-        best = {"handler": float("inf"), "service": float("inf")}
+        best = {mode: float("inf") for mode in args.modes.split(",")}
         profiler = cProfile.Profile() if args.profile else None
         for round_no in range(args.repeat):
-            for mode in ("handler", "service"):
+            for mode in best:
                 quiz = {"type": "quiz", "kind": "number", "question": f"{mode} {round_no}", "code": code}
                 activity_id = teacher.emit("push", quiz, namespace=NS, callback=True)["activity"]["id"]
                 teacher.get_received(NS)
@@ -81,9 +85,10 @@ def one_round(cap, teacher, pupils, answers, mode, profiler) -> float:
     """CPU seconds for every pupil's answer, all in one transaction on this thread."""
     db = open_database(cap.data_dir, durable=True)
     db.conn.isolation_level = None
-    run = cap.writer.run
+    run, run_item = cap.writer.run, cap.writer.run_item
     here = threading.current_thread()  # other threads (the health state writer) keep the real writer
     cap.writer.run = lambda fn: fn(db) if threading.current_thread() is here else run(fn)
+    cap.writer.run_item = lambda many, item: _alone(many(db, [item])[0])
     feed = getattr(cap, "feed", None)  # the teachers' feed: one flush for the round, like one group commit
     flushes: list = []
     if feed is not None:
@@ -94,7 +99,11 @@ def one_round(cap, teacher, pupils, answers, mode, profiler) -> float:
         if profiler:
             profiler.enable()
         session_id = next(iter(cap.presence.pupils))
-        for (sio, pupil_id), answer in zip(pupils, answers):
+        if mode == "group":
+            items = [Answer(session_id, pupil_id, a["submission_id"], a["activity_id"], a["answer"], None)
+                     for (_, pupil_id), a in zip(pupils, answers)]
+            assert not any(isinstance(o, Exception) for o in cap._store_answers(db, items))
+        for (sio, pupil_id), answer in zip(pupils, answers) if mode != "group" else ():
             if mode == "handler":
                 assert sio.emit("submit", answer, namespace=NS, callback=True)["ok"]
             else:
@@ -106,12 +115,18 @@ def one_round(cap, teacher, pupils, answers, mode, profiler) -> float:
         cpu = time.process_time() - cpu0
         db.conn.execute("COMMIT")
     finally:
-        cap.writer.run = run
+        cap.writer.run, cap.writer.run_item = run, run_item
         if feed is not None:
             feed._spawn = None
         db.conn.close()
     teacher.get_received(NS)
     return cpu
+
+
+def _alone(outcome):
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 if __name__ == "__main__":

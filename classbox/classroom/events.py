@@ -45,19 +45,25 @@ def _size(data: Any) -> int:
         raise ClassroomError("malformed") from None
 
 
+def _checked(classroom, sid: str, data: Any, extra: tuple) -> Conn:
+    """The sender's connection once size, shape and flood limits are checked (any event)."""
+    conn = classroom.presence.get(sid)
+    if conn is None:
+        raise ClassroomError("not_joined")
+    if extra or _size(data) > MAX_EVENT_BYTES:
+        raise ClassroomError("too_large" if not extra else "malformed")
+    if not classroom.event_limit.allow(sid):
+        raise ClassroomError("rate_limited")
+    return conn
+
+
 def event(role: str | None = None) -> Callable:
     """Wrap a handler: size and flood limits, the sender's role, errors turned into acks."""
     def decorator(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapped(data: Any = None, *extra: Any) -> dict:
             try:
-                conn = svc().presence.get(request.sid)
-                if conn is None:
-                    raise ClassroomError("not_joined")
-                if extra or _size(data) > MAX_EVENT_BYTES:
-                    raise ClassroomError("too_large" if not extra else "malformed")
-                if not svc().event_limit.allow(request.sid):
-                    raise ClassroomError("rate_limited")
+                conn = _checked(svc(), request.sid, data, extra)
                 if role == "teacher" and (conn.role != "teacher" or current_user() is None):
                     # current_user() re-reads the account: a disabled teacher loses a live dashboard too
                     log.warning("refused teacher event %s from connection %s", fn.__name__, request.sid)
@@ -72,6 +78,35 @@ def event(role: str | None = None) -> Callable:
                 return ClassroomError("storage").as_ack()
         return wrapped
     return decorator
+
+
+def submit_handler(classroom) -> Callable:
+    """The `submit` handler, called by python-socketio itself as handler(sid, data).
+
+    A class answers at once: this path skips the Flask request context Flask-SocketIO pushes for
+    every event (a Request built from the WSGI environ, URL matching, the session cookie), which
+    it does not use. The checks are the same as every other event's (`_checked`), and the pupil
+    is the one bound to this connection by `join`: never anything the message claims.
+    """
+    def on_submit(sid: str, data: Any = None, *extra: Any) -> dict:
+        try:
+            conn = _checked(classroom, sid, data, extra)
+            if not isinstance(data, dict):
+                raise ClassroomError("malformed")
+            if conn.role != "pupil" or conn.pupil_id is None:
+                raise ClassroomError("not_joined")
+            if not classroom.submit_limit.allow(conn.pupil_id):
+                raise ClassroomError("rate_limited")
+            ack = classroom.submit(conn.session_id, conn.pupil_id, data)
+            if not ack["duplicate"]:
+                classroom.feed.add(conn.session_id, ack["record"])
+            return {"ok": True, "submission_id": ack["submission_id"], "duplicate": ack["duplicate"]}
+        except ClassroomError as err:
+            return err.as_ack()
+        except Exception:
+            log.exception("classroom event submit failed")
+            return ClassroomError("storage").as_ack()
+    return on_submit
 
 
 def _teacher_session(conn: Conn) -> dict:
@@ -92,7 +127,7 @@ def session_summary(session: dict) -> dict:
     return {"code": session["code"], "title": session["title"], "state": session["state"]}
 
 
-def register(socketio: SocketIO) -> None:
+def register(socketio: SocketIO, classroom) -> None:
     """Declare every /classroom handler on the app's Socket.IO server."""
 
     def emit(name: str, payload: Any, room: str) -> None:
@@ -137,17 +172,8 @@ def register(socketio: SocketIO) -> None:
         return {"ok": True, "pupil_id": pupil["id"], "name": pupil["name"], "token": joined["token"],
                 "session": session_summary(session), "activity": svc().view(joined["activity"])}
 
-    @socketio.on("submit", namespace=NS)
-    @event()
-    def on_submit(conn: Conn, data: dict) -> dict:
-        if conn.role != "pupil" or conn.pupil_id is None:
-            raise ClassroomError("not_joined")
-        if not svc().submit_limit.allow(conn.pupil_id):
-            raise ClassroomError("rate_limited")
-        ack = svc().submit(conn.session_id, conn.pupil_id, data)
-        if not ack["duplicate"]:
-            svc().feed.add(conn.session_id, ack["record"])
-        return {"ok": True, "submission_id": ack["submission_id"], "duplicate": ack["duplicate"]}
+    # registered on python-socketio directly: no Flask request context per answer (see submit_handler)
+    socketio.server.on("submit", submit_handler(classroom), namespace=NS)
 
     @socketio.on("open_session", namespace=NS)
     @event("teacher")

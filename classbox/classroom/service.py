@@ -2,64 +2,47 @@
 
 from __future__ import annotations
 
-import re
 import time
-import unicodedata
-import uuid
 from pathlib import Path
-from typing import Any, Callable
-
-from flask_babel import gettext
+from typing import Any, Callable, NamedTuple
 
 from classbox.classroom import activities, handins, store, tokens
+from classbox.classroom.checks import check_uuid, clean_name, clean_title
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.writer import GroupWriter
 
-NAME_MAX = 30
-TITLE_MAX = 120
 DEADLINE_GRACE_S = 2.0
 STATE_KEY = "classroom.live"
 STATE_EVERY_S = 5.0
 
 
-def clean_name(raw: Any) -> str:
-    """A pupil's first name or pseudonym: 1–30 printable characters, no markup."""
-    if not isinstance(raw, str) or len(raw) > 200:
-        raise ClassroomError("invalid_name")
-    name = " ".join(unicodedata.normalize("NFC", raw).split())
-    if not 0 < len(name) <= NAME_MAX or re.search(r"[<>&\"'`{}\\]", name) \
-            or any(unicodedata.category(c)[0] == "C" for c in name):
-        raise ClassroomError("invalid_name")
-    return name
+class Answer(NamedTuple):
+    """One answer on its way to the writer."""
+
+    session_id: int
+    pupil_id: str
+    submission_id: str
+    activity_id: str
+    answer: Any
+    nonce: str | None
 
 
-def clean_title(raw: Any) -> str:
-    """A session title chosen by the teacher (default: the date)."""
-    if raw is None or raw == "":
-        return gettext("Séance du %(date)s", date=time.strftime("%d/%m/%Y %H:%M"))
-    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > TITLE_MAX:
-        raise ClassroomError("malformed", f"title: 1 to {TITLE_MAX} characters")
-    return " ".join(raw.split())
-
-
-def check_uuid(raw: Any) -> str:
-    """A device-made submission id, canonical form."""
-    try:
-        if not isinstance(raw, str) or len(raw) > 64:
-            raise ValueError
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise ClassroomError("malformed", "submission_id: a UUID") from None
+def _record(sub: dict, stored: dict | None) -> dict:
+    """The `submission` record the teachers' dashboard receives."""
+    return {"submission_id": sub["id"], "activity_id": sub["activity"]["id"], "pupil_id": sub["pupil"]["id"],
+            "pupil_name": sub["pupil"]["name"], "answer": sub["answer"], "correct": sub["correct"],
+            "file": stored and {k: stored[k] for k in ("mime", "size", "filename")}}
 
 
 class Classroom:
     """Config, the group writer, presence, rate limits and countdowns of one app."""
 
     def __init__(self, data_dir: Path, secret_key: str, settings: dict, async_mode: str,
-                 spawn: Callable[..., Any], clock: Callable[[], float] = time.monotonic) -> None:
+                 spawn: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
         self.data_dir = Path(data_dir)
         self.secret_key = secret_key
         self.max_answer_chars = settings["max_answer_chars"]
@@ -75,6 +58,7 @@ class Classroom:
         self._cache: dict[tuple[str, Any], dict] = {}
         self.open_ids: set[int] = set()  # sessions known open (closing goes through this object)
         self.clock = clock
+        self.wall = wall  # only to rebuild countdowns after a restart
         self.spawn = spawn
         self.feed: Any = None  # a SubmissionFeed, set by init_app (it needs the Socket.IO server)
         self._state_written = float("-inf")
@@ -132,43 +116,69 @@ class Classroom:
         activity_id = data.get("activity_id")
         if not isinstance(activity_id, str) or len(activity_id) > 64:
             raise ClassroomError("malformed", "activity_id")
-        deadline = self.deadlines.get(activity_id)
+        deadline = self.deadlines.get(activity_id)  # known here since the push; after a restart: _answerable
         if deadline is not None and self.clock() > deadline + DEADLINE_GRACE_S:
             raise ClassroomError("time_up")
-        answer = data.get("answer")
-
-        def job(db):
-            pupil = self._cached(db, "pupil", pupil_id, store.get_pupil)
-            session = self._cached(db, "session", session_id, store.get_session)
-            if pupil is None or pupil["removed"] or pupil["session_id"] != session_id \
-                    or (nonce is not None and pupil["nonce"] != nonce):
-                raise ClassroomError("bad_token")
-            if session["state"] != "open":
-                raise ClassroomError("closed")
-            activity = self._cached(db, "activity", activity_id, store.get_activity)
-            if activity is None or activity["session_id"] != session_id \
-                    or not activities.for_pupil(activity["targets"], pupil_id):
-                raise ClassroomError("unknown_activity")
-            if file is not None:
-                mime = handins.check_file(file["data"], file["kind"], activity["spec"].get("accept", []),
-                                          self.max_handin_bytes) if activity["type"] == "handin" else None
-                if mime is None:
-                    raise ClassroomError("not_answerable")
-                stored = handins.store_file(self.data_dir, session_id, pupil_id, submission_id, file["data"], mime)
-                stored["filename"] = handins.clean_filename(file.get("filename"), mime)
-                value, response, correct = {"file": stored["filename"], "kind": file["kind"]}, stored["filename"], None
-            else:
-                value, response, correct = activities.check_answer(activity["type"], activity["spec"], answer,
-                                                                   self.max_answer_chars)
-                stored = None
-            new = store.record_submission(db, {"id": submission_id, "answer": value}, pupil, session, activity,
-                                          response, correct, stored)
-            return {"submission_id": submission_id, "activity_id": activity_id, "pupil_id": pupil_id,
-                    "pupil_name": pupil["name"], "answer": value, "correct": correct,
-                    "file": stored and {k: stored[k] for k in ("mime", "size", "filename")}}, new
-
-        record, new = self.writer.run(job)
+        item = Answer(session_id, pupil_id, submission_id, activity_id, data.get("answer"), nonce)
+        if file is None:  # answers of a class arriving together share a few statements
+            record, new = self.writer.run_item(self._store_answers, item)
+        else:
+            record, new = self.writer.run(lambda db: self._store_file(db, item, file))
         return {"ok": True, "submission_id": submission_id, "duplicate": not new, "record": record}
+
+    def _answerable(self, db, item: Answer) -> tuple[dict, dict, dict]:
+        """(pupil, session, activity) if this pupil may answer this activity now, else ClassroomError."""
+        pupil = self._cached(db, "pupil", item.pupil_id, store.get_pupil)
+        session = self._cached(db, "session", item.session_id, store.get_session)
+        if pupil is None or pupil["removed"] or pupil["session_id"] != item.session_id \
+                or (item.nonce is not None and pupil["nonce"] != item.nonce):
+            raise ClassroomError("bad_token")
+        if session["state"] != "open":
+            raise ClassroomError("closed")
+        activity = self._cached(db, "activity", item.activity_id, store.get_activity)
+        if activity is None or activity["session_id"] != item.session_id \
+                or not activities.for_pupil(activity["targets"], item.pupil_id):
+            raise ClassroomError("unknown_activity")
+        deadline = self._deadline(activity)
+        if deadline is not None and self.clock() > deadline + DEADLINE_GRACE_S:
+            raise ClassroomError("time_up")
+        return pupil, session, activity
+
+    def _store_answers(self, db, items: list[Answer]) -> list:
+        """Writer group: check and store answers; per item (record, new) or the ClassroomError refusing it."""
+        outcomes: list = []
+        checked: list[tuple[int, dict]] = []
+        for item in items:
+            try:
+                pupil, session, activity = self._answerable(db, item)
+                value, response, correct = activities.check_answer(activity["type"], activity["spec"], item.answer,
+                                                                   self.max_answer_chars)
+            except ClassroomError as err:
+                outcomes.append(err)
+                continue
+            checked.append((len(outcomes), {"id": item.submission_id, "answer": value, "pupil": pupil,
+                                            "session": session, "activity": activity, "response": response,
+                                            "correct": correct, "file": None}))
+            outcomes.append(None)
+        stored = store.record_submissions(db, [sub for _, sub in checked]) if checked else []
+        for (index, sub), new in zip(checked, stored):
+            outcomes[index] = new if isinstance(new, ClassroomError) else (_record(sub, None), new)
+        return outcomes
+
+    def _store_file(self, db, item: Answer, file: dict) -> tuple[dict, bool]:
+        """Writer job: check and store one hand-in file; (record, new)."""
+        pupil, session, activity = self._answerable(db, item)
+        mime = handins.check_file(file["data"], file["kind"], activity["spec"].get("accept", []),
+                                  self.max_handin_bytes) if activity["type"] == "handin" else None
+        if mime is None:
+            raise ClassroomError("not_answerable")
+        stored = handins.store_file(self.data_dir, item.session_id, item.pupil_id, item.submission_id, file["data"],
+                                    mime)
+        stored["filename"] = handins.clean_filename(file.get("filename"), mime)
+        sub = {"id": item.submission_id, "answer": {"file": stored["filename"], "kind": file["kind"]}, "pupil": pupil,
+               "activity": activity, "correct": None}
+        new = store.record_submission(db, sub, pupil, session, activity, stored["filename"], None, stored)
+        return _record(sub, stored), new
 
     def _cached(self, db, kind: str, key: Any, load: Callable) -> dict | None:
         """A row read inside a writer job, kept in memory (changes go through this object)."""
@@ -225,9 +235,21 @@ class Classroom:
         """The pupils' view of an activity, with the countdown's remaining time."""
         if activity is None:
             return None
-        deadline = self.deadlines.get(activity["id"])
+        deadline = self._deadline(activity)
         remaining = None if deadline is None else deadline - self.clock()
         return activities.public_view(activity["id"], activity["type"], activity["spec"], remaining)
+
+    def _deadline(self, activity: dict) -> float | None:
+        """When an activity's countdown ends (on self.clock), or None; kept across restarts.
+
+        The end is stored with the activity (its creation time and duration_s): a server that
+        restarted mid-quiz rebuilds it from the wall clock, once, and keeps counting on its own.
+        """
+        deadline = self.deadlines.get(activity["id"])
+        if deadline is None and "duration_s" in activity["spec"] and activity.get("created_wall"):
+            ends_wall = activity["created_wall"] + activity["spec"]["duration_s"]
+            deadline = self.deadlines[activity["id"]] = self.clock() + ends_wall - self.wall()
+        return deadline
 
     def close(self, session_id: int) -> None:
         self.open_ids.discard(session_id)

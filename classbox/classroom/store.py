@@ -17,8 +17,11 @@ import sqlite_utils
 from classbox.classroom import payloads
 from classbox.classroom.codes import new_code
 from classbox.classroom.errors import ClassroomError
-from classbox.storage.core import next_seq
-from classbox.sync.outbox import enqueue
+from classbox.storage.core import next_seq, next_seqs
+from classbox.sync.outbox import enqueue, enqueue_many
+
+
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps with options builds one per call
 
 
 def _one(db: sqlite_utils.Database, sql: str, params: list) -> dict | None:
@@ -163,34 +166,58 @@ def current_activity_for(db: sqlite_utils.Database, session_id: int, pupil_id: s
 
 def record_submission(db: sqlite_utils.Database, submission: dict[str, Any], pupil: dict, session: dict,
                       activity: dict, response: str, correct: bool | None, file: dict | None = None) -> bool:
-    """Write: store one answer or hand-in and queue it for the ENT; False if it was already stored.
+    """Write: store one answer or hand-in and queue it for the ENT; False if it was already stored."""
+    outcome = record_submissions(db, [{**submission, "pupil": pupil, "session": session, "activity": activity,
+                                       "response": response, "correct": correct, "file": file}])[0]
+    if isinstance(outcome, ClassroomError):
+        raise outcome
+    return outcome
 
-    A re-sent submission id from the same pupil for the same activity is the same submission
-    (idempotent); the same id from anyone else is refused.
+
+def record_submissions(db: sqlite_utils.Database, submissions: list[dict[str, Any]]) -> list[bool | ClassroomError]:
+    """Write: store checked answers and hand-ins and queue them for the ENT, a few statements for all.
+
+    Each submission is {id, answer, pupil, session, activity, response, correct, file}; its outcome
+    is True (stored), False (already stored: a re-sent submission id from the same pupil for the
+    same activity is the same submission) or ClassroomError("duplicate_id") (someone else's id).
     """
-    existing = _one(db, "SELECT pupil_id, activity_id FROM classroom_submissions WHERE id = ?", [submission["id"]])
-    if existing is not None:
-        if existing["pupil_id"] == pupil["id"] and existing["activity_id"] == activity["id"]:
-            return False
-        raise ClassroomError("duplicate_id")
-    seq = next_seq(db)
-    file = file or {}
-    db.execute(
+    if not submissions:
+        return []
+    ids = list({s["id"] for s in submissions})
+    owners = {row[0]: (row[1], row[2]) for row in db.conn.execute(
+        f"SELECT id, pupil_id, activity_id FROM classroom_submissions WHERE id IN ({','.join('?' * len(ids))})", ids)}
+    outcomes: list[bool | ClassroomError] = []
+    fresh = []
+    for sub in submissions:
+        owner = (sub["pupil"]["id"], sub["activity"]["id"])
+        known = owners.get(sub["id"])
+        if known is None:
+            owners[sub["id"]] = owner
+            fresh.append(sub)
+            outcomes.append(True)
+        else:
+            outcomes.append(False if known == owner else ClassroomError("duplicate_id"))
+    rows, outbox, now = [], [], time.time()
+    for sub, seq in zip(fresh, next_seqs(db, len(fresh))):
+        pupil, session, activity, file = sub["pupil"], sub["session"], sub["activity"], sub["file"] or {}
+        correct = sub["correct"]
+        rows.append((sub["id"], session["id"], activity["id"], pupil["id"], _to_json(sub["answer"]),
+                     None if correct is None else int(correct), file.get("path"), file.get("mime"), file.get("size"),
+                     file.get("sha256"), now, seq))
+        event = "answered" if activity["type"] == "quiz" else "handed_in"
+        sid = payloads.statement_id(event, sub["id"])
+        outbox.append(("xapi", "lrs", payloads.xapi_payload(event, sid, pupil, session, activity, sub["response"],
+                                                            correct, seq), sid, pupil["id"]))
+        if file:
+            outbox.append(("webdav", "workspace",
+                           payloads.webdav_payload(file["path"], file["filename"], file["mime"], file["size"],
+                                                   file["sha256"], pupil, session, activity, seq),
+                           f"webdav:{sub['id']}", pupil["id"]))
+    db.conn.executemany(
         "INSERT INTO classroom_submissions (id, session_id, activity_id, pupil_id, answer, correct, file_path, "
-        "file_mime, file_size, file_sha256, created_wall, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [submission["id"], session["id"], activity["id"], pupil["id"],
-         json.dumps(submission["answer"], ensure_ascii=False), None if correct is None else int(correct),
-         file.get("path"), file.get("mime"), file.get("size"), file.get("sha256"), time.time(), seq])
-    event = "answered" if activity["type"] == "quiz" else "handed_in"
-    sid = payloads.statement_id(event, submission["id"])
-    enqueue(db, "xapi", "lrs", payloads.xapi_payload(event, sid, pupil, session, activity, response, correct, seq),
-            sid, pupil["id"])
-    if file:
-        enqueue(db, "webdav", "workspace",
-                payloads.webdav_payload(file["path"], file["filename"], file["mime"], file["size"], file["sha256"],
-                                        pupil, session, activity, seq),
-                f"webdav:{submission['id']}", pupil["id"])
-    return True
+        "file_mime, file_size, file_sha256, created_wall, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    enqueue_many(db, outbox)
+    return outcomes
 
 
 def get_submission(db: sqlite_utils.Database, submission_id: str) -> dict | None:

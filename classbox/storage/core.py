@@ -32,6 +32,19 @@ def next_seq(db: sqlite_utils.Database, name: str = "records") -> int:
     return db.execute("SELECT value FROM sequence WHERE name = ?", [name]).fetchone()[0]
 
 
+def next_seqs(db: sqlite_utils.Database, count: int, name: str = "records") -> range:
+    """`count` consecutive numbers of the sequence at once (like `count` calls of next_seq)."""
+    if count <= 0:
+        return range(0)
+    db.execute(
+        "INSERT INTO sequence (name, value) VALUES (?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+        [name, count],
+    )
+    last = db.execute("SELECT value FROM sequence WHERE name = ?", [name]).fetchone()[0]
+    return range(last - count + 1, last + 1)
+
+
 def set_state(db: sqlite_utils.Database, key: str, value: Any) -> None:
     """Store a JSON value under a key: part of an open transaction, else committed at once."""
     db.execute(

@@ -32,15 +32,30 @@ def enqueue(db: sqlite_utils.Database, kind: str, target: str, payload: dict[str
     Runs inside the caller's transaction (no commit here), so a submission and its outbox
     row become durable together.
     """
+    cursor = db.conn.execute(_INSERT, _row(kind, target, payload, idempotency_key, pupil_id))
+    return cursor.rowcount == 1
+
+
+def enqueue_many(db: sqlite_utils.Database,
+                 records: list[tuple[str, str, dict[str, Any], str, str | None]]) -> None:
+    """Queue several (kind, target, payload, idempotency_key, pupil_id) records in one statement.
+
+    Same rules as enqueue (keys already queued are skipped; the caller's transaction).
+    """
+    if records:
+        db.conn.executemany(_INSERT, [_row(*record) for record in records])
+
+
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per record
+_INSERT = ("INSERT OR IGNORE INTO outbox (kind, target, payload, idempotency_key, pupil_id, "
+           "created_wall, created_monotonic, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _row(kind: str, target: str, payload: dict[str, Any], idempotency_key: str, pupil_id: str | None) -> list:
     if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
-    cursor = db.conn.execute(
-        "INSERT OR IGNORE INTO outbox (kind, target, payload, idempotency_key, pupil_id, "
-        "created_wall, created_monotonic, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [kind, target, json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-         idempotency_key, pupil_id, time.time(), time.monotonic(), _boot_id()],
-    )
-    return cursor.rowcount == 1
+    return [kind, target, _to_json(payload),
+            idempotency_key, pupil_id, time.time(), time.monotonic(), _boot_id()]
 
 
 # --- delivery side: claim -> deliver -> mark (the sync agent) ---------------------------------

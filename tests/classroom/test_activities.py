@@ -1,6 +1,7 @@
 """Pushing activities and answering them: quiz kinds, hand-ins, targets, replay, idempotency."""
 
 import json
+import time
 
 import pytest
 
@@ -169,6 +170,22 @@ def test_countdown_closes_the_question(app, teacher_sio, pupil):
     activity = ack(teacher, "push", {**QUIZ, "duration_s": 10})["activity"]
     service = app.extensions["classroom"]
     service.deadlines[activity["id"]] -= 60  # the countdown ended a minute ago
+    late = ack(lea, "submit", {"activity_id": activity["id"], "submission_id": new_id(), "answer": 1})
+    assert late["error"] == "time_up"
+
+
+def test_a_countdown_survives_a_restart_and_is_replayed_on_join(app, teacher_sio, pupil):
+    teacher, code = teacher_sio
+    activity = ack(teacher, "push", {**QUIZ, "duration_s": 30})["activity"]
+    service = app.extensions["classroom"]
+    service.deadlines.clear()  # a restart loses what the process kept in memory
+    service._cache.clear()
+    lea, joined = pupil(code, "Léa")
+    assert joined["activity"]["id"] == activity["id"]
+    assert 20 <= joined["activity"]["remaining_s"] <= 30, "the countdown went on from the stored end"
+    service.deadlines.clear()
+    service.wall = lambda: time.time() + 60  # back a minute later: the question is over
+    assert ack(lea, "join", {"code": code, "token": joined["token"]})["activity"]["remaining_s"] == 0
     late = ack(lea, "submit", {"activity_id": activity["id"], "submission_id": new_id(), "answer": 1})
     assert late["error"] == "time_up"
 

@@ -97,3 +97,18 @@ def test_the_cached_session_serializer_follows_a_key_change(app):
     assert other is not first and other.loads(other.dumps({"user": 2})) == {"user": 2}
     with pytest.raises(BadSignature):
         other.loads(signed)  # a cookie signed with the old key no longer opens
+
+
+def test_the_web_worker_hides_the_built_app_from_the_collector():
+    import gc
+
+    from classbox import server
+
+    before = gc.get_threshold()
+    try:
+        server.tune_gc()
+        assert gc.get_freeze_count() > 0, "objects existing once the app is built are frozen"
+        assert gc.get_threshold() == server.GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
