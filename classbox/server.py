@@ -60,6 +60,10 @@ def _post_worker_init(worker) -> None:
     from classbox.systemd_notify import sd_notify
 
     tune_gc()
+    if "gevent" in type(worker).__module__:
+        from classbox import gevent_sendfile
+
+        gevent_sendfile.install()
     if _notify_socket:
         os.environ["NOTIFY_SOCKET"] = _notify_socket
     sd_notify("READY=1\nSTATUS=classbox web serving")
