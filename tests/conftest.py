@@ -45,6 +45,9 @@ def app(config):
     application = create_app(config)
     application.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     yield application
+    pool = application.extensions.get("classbox_db_pool")
+    if pool is not None:
+        pool.close()
 
 
 @pytest.fixture

