@@ -42,6 +42,15 @@ def test_dashboard_lists_sessions_and_shows_the_qr_code(client, teacher_sio):
     assert 'data-mode="projector"' in projector and "projector-results" in projector
 
 
+def test_projector_offers_a_labelled_question_picker_and_the_dashboard_links_to_it(client, teacher_sio):
+    _, code = teacher_sio
+    projector = client.get(f"/teacher/sessions/{code}/projector").get_data(as_text=True)
+    assert '<label for="projector-activity">Question projetée</label>' in projector
+    assert '<select id="projector-activity"><option value="">' in projector and "activité en cours</option>" in projector
+    dashboard = client.get(f"/teacher/sessions/{code}").get_data(as_text=True)
+    assert f'data-base="/teacher/sessions/{code}/projector"' in dashboard and "Projeter cette question" in dashboard
+
+
 def test_results_export_json_and_csv(client, teacher_sio, pupil):
     teacher, code = teacher_sio
     lea, _ = pupil(code, "Léa")
