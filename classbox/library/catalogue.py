@@ -66,14 +66,17 @@ def facet_tokens(subject: str, level: str, kind: str, language: str) -> str:
 
 
 def index_resource(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
-    """Insert a resource and its full-text entry (inside the caller's transaction)."""
+    """Insert a resource and its full-text entry, keyed by the resource's `seq` (inside the
+    caller's transaction)."""
+    if not isinstance(row.get("seq"), int):
+        raise ValueError(f"resource {row.get('id')!r} has no seq to key its index entry")
     db.execute(
         f"INSERT INTO resource ({', '.join(RESOURCE_FIELDS)}) VALUES ({', '.join('?' for _ in RESOURCE_FIELDS)})",
         [row.get(k) for k in RESOURCE_FIELDS],
     )
     db.execute(
-        "INSERT INTO resource_fts (rid, title, description, tags, subject, facets) VALUES (?, ?, ?, ?, ?, ?)",
-        [row["id"], row["title"], row.get("description", ""), row.get("tags", ""),
+        "INSERT INTO resource_fts (rowid, title, description, tags, subject, facets) VALUES (?, ?, ?, ?, ?, ?)",
+        [row["seq"], row["title"], row.get("description", ""), row.get("tags", ""),
          subject_label(row.get("subject", "")),
          facet_tokens(row.get("subject", ""), row.get("level", ""), row.get("kind", ""), row.get("language", ""))],
     )
@@ -83,7 +86,7 @@ def delete_pack_rows(db: sqlite_utils.Database, pack_id: str) -> list[str]:
     """Delete a pack, its resources and their index entries; return the blobs they used."""
     shas = [r[0] for r in db.execute("SELECT sha256 FROM resource WHERE pack = ? AND sha256 IS NOT NULL",
                                       [pack_id])]
-    db.execute("DELETE FROM resource_fts WHERE rid IN (SELECT id FROM resource WHERE pack = ?)", [pack_id])
+    db.execute("DELETE FROM resource_fts WHERE rowid IN (SELECT seq FROM resource WHERE pack = ?)", [pack_id])
     db.execute("DELETE FROM zim_book WHERE pack = ?", [pack_id])
     db.execute("DELETE FROM resource WHERE pack = ?", [pack_id])
     db.execute("DELETE FROM pack WHERE id = ?", [pack_id])
@@ -118,9 +121,9 @@ def search(db: sqlite_utils.Database, q: str = "", subject: str = "", level: str
         prefixes = {"subject": "subj", "level": "lvl", "kind": "kind", "language": "lang"}
         facets = " ".join(f'"{prefixes[k]}{_token(v)}"' for k, v in filters.items() if v)
         full = "{title description tags subject} : (" + match + ")" + (f" AND facets : ({facets})" if facets else "")
-        sql = (f"SELECT {columns} FROM (SELECT rid, rank FROM (SELECT rid, rank FROM resource_fts "
+        sql = (f"SELECT {columns} FROM (SELECT seq, rank FROM (SELECT rowid AS seq, rank FROM resource_fts "
                f"WHERE resource_fts MATCH ? ORDER BY rowid DESC LIMIT {RANK_CANDIDATES}) "
-               "ORDER BY rank LIMIT ? OFFSET ?) f JOIN resource r ON r.id = f.rid ORDER BY f.rank, r.title")
+               "ORDER BY rank LIMIT ? OFFSET ?) f JOIN resource r ON r.seq = f.seq ORDER BY f.rank, r.title")
         params = [full]
     elif q.strip():
         return SearchResult([], page, per_page, False)

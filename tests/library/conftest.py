@@ -109,7 +109,7 @@ def library_state(data_dir: Path) -> dict:
     try:
         tables = {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
                   for t in ("pack", "resource", "zim_book")}
-        tables["fts"] = db.execute("SELECT rid FROM resource_fts ORDER BY 1").fetchall()
+        tables["fts"] = db.execute("SELECT rowid, title FROM resource_fts ORDER BY 1").fetchall()
     finally:
         db.conn.close()
     files = sorted(str(p.relative_to(data_dir)) for sub in ("blobs", "zim", "tmp")

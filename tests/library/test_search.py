@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classbox.library import import_path
+from classbox.library import catalogue, import_path
 from tests.library.conftest import manifest, write_folder
 
 RESOURCES = [
@@ -82,3 +82,37 @@ def test_fts_syntax_in_queries_is_harmless(search_client, q):
 def test_bad_parameters_are_400_json(search_client, query):
     response = search_client.get(f"/api/library?{query}")
     assert response.status_code == 400 and response.is_json
+
+
+def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_config):
+    """A catalogue from a version whose index carried a `rid` column (m002) is still searchable after
+    the upgrade, a resource without seq gets one, and removing its pack empties its index entries."""
+    from classbox.library.packs import remove_pack
+    from classbox.setup import prepare_data_dir
+    from classbox.storage import migrate, open_database
+    from classbox.storage.migrations import migration_sets
+
+    lib_config.data_dir.mkdir(parents=True)
+    db = open_database(lib_config.data_dir)
+    for migrations in migration_sets():
+        migrations.apply(db, stop_before="m003_fts_rowid_is_seq" if migrations.name == "classbox.library" else None)
+    db.execute("INSERT INTO pack (id, version, title, seq) VALUES ('vieux', '1', 'Vieux pack', 1)")
+    for rid, title, seq in (("vieux-1", "Le cycle de l'eau", 2), ("vieux-2", "Les volcans d'Auvergne", None)):
+        db.execute("INSERT INTO resource (id, pack, path, title, kind, mime, subject, level, seq) "
+                   "VALUES (?, 'vieux', ?, ?, 'text', 'text/plain', 'sciences', 'cycle3', ?)", [rid, rid, title, seq])
+        db.execute("INSERT INTO resource_fts (rid, title, description, tags, subject, facets) "
+                   "VALUES (?, ?, '', '', 'Sciences', 'subjsciences lvlcycle3 kindtext langfr')", [rid, title])
+    db.conn.commit()
+
+    assert migrate(db) == ["classbox.library:m003_fts_rowid_is_seq"]
+    db.conn.close()
+    db = prepare_data_dir(lib_config)
+    assert [r["id"] for r in catalogue.search(db, "volcan").items] == ["vieux-2"]
+    assert [r["id"] for r in catalogue.search(db, "eau", level="cycle3").items] == ["vieux-1"]
+    assert db.execute("SELECT seq FROM resource WHERE id = 'vieux-2'").fetchone()[0] is not None
+    db.conn.close()
+
+    remove_pack(lib_config, "vieux")
+    db = open_database(lib_config.data_dir)
+    assert db.execute("SELECT count(*) FROM resource_fts").fetchone()[0] == 0
+    db.conn.close()
