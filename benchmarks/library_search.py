@@ -120,7 +120,7 @@ def main() -> None:
         for f in qs:
             match = catalogue.fts_query(f["q"])
             t0 = time.perf_counter()
-            db.execute("SELECT rid FROM resource_fts WHERE resource_fts MATCH ? LIMIT 21",
+            db.execute("SELECT rowid FROM resource_fts WHERE resource_fts MATCH ? LIMIT 21",
                        ["{title description tags subject} : (" + match + ")"]).fetchall()
             t1 = time.perf_counter()
             result = catalogue.search(db, per_page=20, **f)

@@ -116,3 +116,18 @@ def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_conf
     db = open_database(lib_config.data_dir)
     assert db.execute("SELECT count(*) FROM resource_fts").fetchone()[0] == 0
     db.conn.close()
+
+
+def test_the_search_benchmark_runs_against_the_current_schema():
+    """benchmarks/library_search.py queries the index directly for its baseline: a schema change must
+    not leave it broken (small catalogue; the figures themselves are not checked here)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "library_search.py"
+    done = subprocess.run([sys.executable, str(script), "--resources", "200", "--queries", "10"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("|")[1].strip() for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert rows[1:] == ["bare FTS5 MATCH (baseline)", "catalogue.search", "GET /api/library"]
