@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -17,7 +18,8 @@ FILE_TYPES = {**IMAGE_TYPES, "application/pdf": "pdf", "text/plain": "txt",
               "application/vnd.oasis.opendocument.presentation": "odp",
               "application/vnd.oasis.opendocument.graphics": "odg"}
 HANDIN_DIR = "handins"
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+# Letters and digits of any script (a French pupil's "schéma"), dot, hyphen, space; nothing else.
+SAFE_NAME = re.compile(r"[^\w. -]+")
 
 
 def sniff(data: bytes) -> str | None:
@@ -59,7 +61,8 @@ def check_file(data: bytes, kind: str, accept: list[str], max_bytes: int) -> str
 
 def clean_filename(name: str | None, mime: str) -> str:
     """A harmless display name for the file, with the extension of its real type."""
-    stem = SAFE_NAME.sub("_", Path(name or "travail").stem).strip(" ._")[:60] or "travail"
+    stem = SAFE_NAME.sub("_", unicodedata.normalize("NFC", Path(name or "travail").stem)).strip(" ._")[:60]
+    stem = stem or "travail"
     return f"{stem}.{FILE_TYPES[mime]}"
 
 

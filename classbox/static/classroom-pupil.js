@@ -174,7 +174,7 @@
         var file = form.querySelector("input").files[0];
         if (!file) { return; }
         out.textContent = _("Envoi…");
-        ClassboxSubmit.sendFile(me.token, h.id, k[0], file).then(function (a) { feedback(a, out); });
+        ClassboxSubmit.sendFile(socket, me.token, h.id, k[0], file).then(function (a) { feedback(a, out); });
       });
       panel.appendChild(form);
     });

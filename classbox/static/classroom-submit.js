@@ -36,19 +36,38 @@
   var outbox = global.ClassboxOutbox;
   var TRANSIENT = ["storage", "rate_limited", "not_joined", "offline"];
 
+  /* A photo or file: multipart POST with the uuid made on the device, so a resend is the same hand-in. */
+  function postFile(record) {
+    var form = new FormData();
+    form.append("token", record.token); form.append("activity_id", record.activity_id);
+    form.append("submission_id", record.submission_id); form.append("kind", record.kind);
+    form.append("file", record.file, record.filename);
+    return fetch("/api/classroom/handin", { method: "POST", body: form })
+      .then(function (r) {
+        return r.json().catch(function () { return { ok: false, error: r.status >= 500 ? "storage" : "http_" + r.status }; });
+      }, function () { return { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") }; });
+  }
+
   function outboxSender(socket) {
     return function (record) {
-      var item = { activity_id: record.activity_id, submission_id: record.submission_id, answer: record.answer };
-      if (!socket.connected) { return Promise.reject({ error: "offline" }); }
-      return emitOne(socket, item).then(function (ack) {
+      var sending;
+      if (record.file) {
+        sending = postFile(record);
+      } else {
+        if (!socket.connected) { return Promise.reject({ error: "offline" }); }
+        sending = emitOne(socket, { activity_id: record.activity_id, submission_id: record.submission_id, answer: record.answer });
+      }
+      return sending.then(function (ack) {
         if (ack && ack.ok) { return ack; }
         throw { permanent: !!ack && TRANSIENT.indexOf(ack.error) < 0, ack: ack };
       });
     };
   }
 
-  function sendQueued(socket, activityId, answer) {
-    return outbox.enqueue({ activity_id: activityId, answer: answer }).then(function (record) {
+  /* Queue a record on the device, then try to deliver everything queued; resolves with this
+     record's ack, or {ok: false, error: "offline", queued: true} while it waits for the Wi-Fi. */
+  function sendQueued(socket, submission) {
+    return outbox.enqueue(submission).then(function (record) {
       var id = record.submission_id, outcome = null;
       var off = outbox.on(function (d) {
         if (d.submission_id === id && (d.state === "sent" || d.state === "rejected" || d.state === "waiting")) {
@@ -70,7 +89,7 @@
 
   /* Send an answer: resolves with the box's ack ({ok, submission_id} or {ok:false, error, message}). */
   function send(socket, activityId, answer) {
-    if (outbox) { return sendQueued(socket, activityId, answer); }  /* pages (#9) */
+    if (outbox) { return sendQueued(socket, { activity_id: activityId, answer: answer }); }  /* pages (#9) */
     var item = { activity_id: activityId, submission_id: uuid(), answer: answer };
     var list = load(); list.push(item); save(list);
     if (!socket.connected) { return Promise.resolve({ ok: false, error: "offline", queued: true }); }
@@ -83,14 +102,14 @@
     return Promise.all(load().map(function (item) { return emitOne(socket, item); }));
   }
 
-  /* Hand in a photo or a file over HTTP (multipart), acked once durable. */
-  function sendFile(token, activityId, kind, file) {
-    var form = new FormData();
-    form.append("token", token); form.append("activity_id", activityId);
-    form.append("submission_id", uuid()); form.append("kind", kind); form.append("file", file);
-    return fetch("/api/classroom/handin", { method: "POST", body: form })
-      .then(function (r) { return r.json().catch(function () { return { ok: false, error: "http_" + r.status }; }); })
-      .catch(function () { return { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") }; });
+  /* Hand in a photo or a file over HTTP (multipart), acked once durable. With the outbox, the file
+     waits in IndexedDB like an answer (a Wi-Fi drop or a reload loses nothing) and is sent, with the
+     same uuid, when the box is reachable again (socket or page (re)join, ClassboxSubmit.flush). */
+  function sendFile(socket, token, activityId, kind, file) {
+    var record = { activity_id: activityId, kind: kind, file: file, filename: file.name || kind, token: token };
+    if (outbox) { return sendQueued(socket, record); }
+    record.submission_id = uuid();
+    return postFile(record);
   }
 
   global.ClassboxSubmit = { send: send, flush: flush, sendFile: sendFile, pending: load, uuid: uuid };

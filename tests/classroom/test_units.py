@@ -32,6 +32,9 @@ def test_file_types_are_read_from_the_content(data, mime):
 def test_filenames_are_made_harmless():
     assert clean_filename("../../etc/passwd.png", "image/png") == "passwd.png"
     assert clean_filename("<script>.exe", "application/pdf") == "script.pdf"
+    assert clean_filename("schéma de l'eau.png", "image/png") == "schéma de l_eau.png"
+    assert clean_filename("sche\u0301ma.jpg", "image/jpeg") == "schéma.jpg"  # decomposed accents (macOS, iOS)
+    assert clean_filename("photo\u202egnp.exe", "image/png") == "photo_gnp.png"  # no right-to-left override
 
 
 def test_presence_tracks_pupils_across_reconnects():

@@ -1,0 +1,75 @@
+"""A photo handed in without Wi-Fi, in a real browser: it waits on the tablet (IndexedDB), outlives
+the page, and reaches the teacher once, with the uuid made on the tablet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_classroom_flow import join_by_code, open_session
+
+pytestmark = pytest.mark.peer
+
+PHOTO = (Path(__file__).resolve().parents[2] / "classbox" / "static" / "pwa" / "icon-512.png").read_bytes()
+
+
+def push_handin(teacher, instructions: str) -> None:
+    teacher.click("summary:has-text('Rendre un travail')")
+    teacher.fill("#handin-instructions", instructions)
+    teacher.click("#push-handin-button")
+
+
+def test_a_photo_taken_offline_reaches_the_teacher_once_after_the_page_was_closed(contexts):
+    teacher = contexts("tablet", role="teacher").new_page()
+    code = open_session(teacher)
+    lea_context = contexts("phone")
+    lea = lea_context.new_page()
+    join_by_code(lea, code, "Léa")
+    push_handin(teacher, "Photographie ton schéma du cycle de l'eau.")
+    lea.wait_for_selector("#handin-photo-form")
+
+    # The Wi-Fi drops; Léa takes the photo and sends it: it stays on the tablet.
+    lea_context.set_offline(True)
+    lea.wait_for_function("() => document.querySelector('#connection-status').textContent.includes('perdue')")
+    lea.set_input_files("#handin-photo", files=[{"name": "schéma.png", "mimeType": "image/png", "buffer": PHOTO}])
+    lea.click("#send-photo")
+    lea.wait_for_function("() => document.querySelector('#answer-status').textContent.includes('Hors connexion')")
+    queued = lea.evaluate("""async () => (await ClassboxOutbox.pending()).map(r =>
+        ({id: r.submission_id, kind: r.kind, name: r.filename, size: r.file.size}))""")
+    assert len(queued) == 1 and queued[0]["kind"] == "photo" and queued[0]["name"] == "schéma.png", queued
+    assert queued[0]["size"] == len(PHOTO)
+
+    # She closes the page before the Wi-Fi comes back; later she opens the session again.
+    lea.close()
+    lea_context.set_offline(False)
+    lea = lea_context.new_page()
+    lea.goto(f"/join/{code}")
+    lea.wait_for_selector("#join-panel", state="hidden")
+    lea.wait_for_function("async () => (await ClassboxOutbox.pending()).length === 0", polling=200)
+
+    # The teacher sees the photo once, under the id made on the tablet, with the same bytes.
+    link = f"#answers a[href='/teacher/handins/{queued[0]['id']}']"
+    teacher.wait_for_selector(link)
+    assert teacher.inner_text(link) == "schéma.png"
+    photo = teacher.request.get(f"/teacher/handins/{queued[0]['id']}")
+    assert photo.status == 200 and photo.body() == PHOTO
+    results = teacher.request.get(f"/api/sessions/{code}/results").json()
+    handed = [row for row in results["submissions"] if row["pupil_name"] == "Léa"]
+    assert [row["id"] for row in handed] == [queued[0]["id"]], handed
+
+
+def test_a_photo_the_box_refuses_is_not_kept_on_the_tablet(contexts):
+    teacher = contexts("tablet", role="teacher").new_page()
+    code = open_session(teacher)
+    tom = contexts("phone").new_page()
+    join_by_code(tom, code, "Tom")
+    push_handin(teacher, "Une photo de ton cahier.")
+    tom.wait_for_selector("#handin-photo-form")
+    tom.set_input_files("#handin-photo", files=[{"name": "cahier.png", "mimeType": "image/png",
+                                                 "buffer": b"not a picture at all"}])
+    tom.click("#send-photo")
+    tom.wait_for_function("() => document.querySelector('#answer-status').textContent.length > 10"
+                          " && !document.querySelector('#answer-status').textContent.includes('Envoi')")
+    assert "✔" not in tom.inner_text("#answer-status")
+    assert tom.evaluate("async () => (await ClassboxOutbox.pending()).length") == 0
