@@ -10,6 +10,8 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from classbox.i18n_marks import N_
+
 ROLES = ("teacher", "admin")
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8
@@ -18,13 +20,19 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 
 
 class UserError(ValueError):
-    """A user-facing problem with an account operation."""
+    """A user-facing problem with an account operation: `str(err)` is the English line the CLI
+    prints; `shown` (French source, marked for translation) and `params` are for the pages."""
+
+    def __init__(self, text: str, shown: str, **params):
+        super().__init__(text)
+        self.shown, self.params = shown, params
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of a password."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters",
+                        N_("mot de passe trop court : %(min)s caractères au moins"), min=MIN_PASSWORD_LENGTH)
     return _hasher.hash(password)
 
 
@@ -38,11 +46,13 @@ def add_user(db: sqlite_utils.Database, login: str, role: str, password: str,
              display_name: str = "") -> int:
     """Create an account; raises UserError if the login is taken or invalid."""
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}: choose teacher or admin")
+        raise UserError(f"unknown role {role!r}: choose teacher or admin",
+                        N_("rôle inconnu : choisissez enseignant ou administrateur"))
     if not LOGIN_PATTERN.match(login):
-        raise UserError("login: 2-64 characters, lowercase letters, digits, '.', '_' or '-'")
+        raise UserError("login: 2-64 characters, lowercase letters, digits, '.', '_' or '-'",
+                        N_("identifiant : 2 à 64 caractères, lettres minuscules sans accent, chiffres, « . », « _ » ou « - »"))
     if find_user(db, login) is not None:
-        raise UserError(f"login {login!r} already exists")
+        raise UserError(f"login {login!r} already exists", N_("l'identifiant %(login)s existe déjà"), login=login)
     with db.conn:
         cursor = db.conn.execute(
             "INSERT INTO users (login, role, password_hash, display_name, disabled, created_at) "
@@ -56,7 +66,7 @@ def add_user(db: sqlite_utils.Database, login: str, role: str, password: str,
 def set_password(db: sqlite_utils.Database, login: str, password: str) -> None:
     """Replace an account's password."""
     if find_user(db, login) is None:
-        raise UserError(f"no account named {login!r}")
+        raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
     with db.conn:
         db.conn.execute("UPDATE users SET password_hash = ? WHERE login = ?",
                         [hash_password(password), login])
@@ -65,7 +75,7 @@ def set_password(db: sqlite_utils.Database, login: str, password: str) -> None:
 def set_disabled(db: sqlite_utils.Database, login: str, disabled: bool) -> None:
     """Disable or re-enable an account (a disabled account cannot log in)."""
     if find_user(db, login) is None:
-        raise UserError(f"no account named {login!r}")
+        raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
     with db.conn:
         db.conn.execute("UPDATE users SET disabled = ? WHERE login = ?", [int(disabled), login])
 

@@ -198,8 +198,16 @@ def test_flash_messages_and_pupil_errors_follow_the_language(app, client, admin,
     login(admin)
     bad = {"login": "Bad Login!", "role": "teacher"}
     english = client.post("/admin/teachers", data=bad, headers=ENGLISH).get_data(as_text=True)
-    assert "Account not created:" in english
-    assert "Compte non créé :" in client.post("/admin/teachers", data=bad).get_data(as_text=True)
+    assert "Account not created: login: 2 to 64 characters" in english
+    french = client.post("/admin/teachers", data=bad).get_data(as_text=True)
+    assert "Compte non créé : identifiant : 2 à 64 caractères" in french
+    taken = {"login": admin[0], "role": "teacher", "password": "x" * 12}
+    assert f"the login {admin[0]} already exists" in \
+        client.post("/admin/teachers", data=taken, headers=ENGLISH).get_data(as_text=True)
+    assert f"l&#39;identifiant {admin[0]} existe déjà" in \
+        client.post("/admin/teachers", data=taken).get_data(as_text=True)
+    short = client.post("/admin/teachers", data={"login": "m.durand", "role": "teacher", "password": "court"})
+    assert "mot de passe trop court : 8 caractères au moins" in short.get_data(as_text=True)
     _, code = teacher_sio
     answers = {}
     for language in ("fr", "en"):
