@@ -50,7 +50,8 @@ def add_user(db: sqlite_utils.Database, login: str, role: str, password: str,
                         N_("rôle inconnu : choisissez enseignant ou administrateur"))
     if not LOGIN_PATTERN.match(login):
         raise UserError("login: 2-64 characters, lowercase letters, digits, '.', '_' or '-'",
-                        N_("identifiant : 2 à 64 caractères, lettres minuscules sans accent, chiffres, « . », « _ » ou « - »"))
+                        N_("identifiant : 2 à 64 caractères, lettres minuscules sans accent, chiffres, "
+                           "« . », « _ » ou « - »"))
     if find_user(db, login) is not None:
         raise UserError(f"login {login!r} already exists", N_("l'identifiant %(login)s existe déjà"), login=login)
     with db.conn:
