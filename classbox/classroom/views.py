@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import segno
@@ -140,10 +141,17 @@ def handin_file(submission_id: str):
         abort(403)
     path = Path(current_app.config["CLASSBOX"].data_dir) / row["file_path"]
     response = send_file(path, mimetype=row["file_mime"], as_attachment=not row["file_mime"].startswith("image/"),
-                         download_name=Path(row["file_path"]).name)
+                         download_name=handin_download_name(row))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
+
+
+def handin_download_name(row: dict) -> str:
+    """"<pupil> - <name handed in>.<ext>": a teacher's downloads folder tells whose work is whose."""
+    pupil = store.get_pupil(get_db(), row["pupil_id"])
+    shown = (json.loads(row["answer"]) or {}).get("file") or Path(row["file_path"]).name
+    return f"{pupil['name']} - {shown}" if pupil else shown
 
 
 @bp.route("/api/classroom/handin", methods=["POST"])

@@ -44,6 +44,9 @@ def test_photo_is_stored_durably_and_queued(app, client, handin, db):
     assert shown["file"]["mime"] == "image/png" and shown["pupil_name"] == "Léa"
     with client.get(f"/teacher/handins/{sid}") as served:
         assert served.data == PNG and served.headers["X-Content-Type-Options"] == "nosniff"
+        # Saved from the browser, the file says whose it is: "Léa - photo.png" (UTF-8 form too).
+        disposition = served.headers["Content-Disposition"]
+        assert disposition.startswith("inline;") and "filename*=UTF-8''L%C3%A9a%20-%20photo.png" in disposition
     again = upload(app.test_client(), joined, activity, PNG, submission_id=sid)
     assert again.get_json()["duplicate"] is True and db["classroom_submissions"].count == 1
 
