@@ -1,13 +1,19 @@
-"""Hand-in files: type checked by content (not by name), size limit, durable storage on disk."""
+"""Hand-in files: type checked by content (not by name), size limit, durable storage on disk, one
+activity's hand-ins as a ZIP for the teacher."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import shutil
+import time
 import unicodedata
 import uuid
+import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from classbox.classroom.errors import ClassroomError
 
@@ -88,3 +94,45 @@ def store_file(data_dir: Path, session_id: int, pupil_id: str, submission_id: st
         os.close(dir_fd)
     return {"path": str(relative), "mime": mime, "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _archive_name(pupil: str, name: str) -> str:
+    """"<pupil> - <name>" as a flat, harmless member name of the archive."""
+    return re.sub(r"[\x00-\x1f\x7f/\\:]+", "_", unicodedata.normalize("NFC", f"{pupil} - {name}")).strip(" .")
+
+
+def write_zip(out: BinaryIO, data_dir: Path, submissions: list[dict]) -> int:
+    """Every hand-in of an activity into a ZIP written to `out`: files as "<pupil> - <name>",
+    text hand-ins as "<pupil> - texte.txt", in arrival order, names made unique. Returns the count."""
+    taken: set[str] = set()
+    count = 0
+    with zipfile.ZipFile(out, "w") as archive:
+        for row in submissions:
+            answer = json.loads(row["answer"]) if isinstance(row["answer"], str) else row["answer"]
+            if row["file_path"]:
+                name, data = answer.get("file") or Path(row["file_path"]).name, None
+                path, compress = Path(data_dir) / row["file_path"], zipfile.ZIP_DEFLATED
+                if row["file_mime"] in IMAGE_TYPES:
+                    compress = zipfile.ZIP_STORED  # photos are compressed already
+            elif isinstance(answer, dict) and isinstance(answer.get("text"), str):
+                name, data, path, compress = "texte.txt", answer["text"].encode(), None, zipfile.ZIP_DEFLATED
+            else:
+                continue
+            base = _archive_name(row["pupil_name"], name)
+            stem, dot, ext = base.rpartition(".") if "." in base else (base, "", "")
+            member, n = f"{stem}{dot}{ext}", 1
+            while member in taken:
+                n += 1
+                member = f"{stem} ({n}){dot}{ext}"
+            taken.add(member)
+            when = time.localtime(max(row["created_wall"] or 0, 315532800))[:6]  # ZIP dates start in 1980
+            info = zipfile.ZipInfo(member, date_time=when)
+            info.compress_type = compress
+            with archive.open(info, "w") as target:
+                if path is None:
+                    target.write(data)
+                else:
+                    with open(path, "rb") as source:
+                        shutil.copyfileobj(source, target, 1 << 20)
+            count += 1
+    return count

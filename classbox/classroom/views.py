@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import segno
@@ -11,12 +12,13 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, r
                    send_file, url_for)
 
 from classbox.auth import current_user, login_required
-from classbox.classroom import store
+from classbox.classroom import handins, store
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.events import join_url
 from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
 from classbox.extensions import csrf
+from classbox.offload import off_loop
 from classbox.storage import get_db
 
 bp = Blueprint("classroom", __name__)
@@ -112,6 +114,28 @@ def chart(code: str, activity_id: str):
     rows = [s for s in store.session_submissions(db, session["id"]) if s["activity_id"] == activity_id]
     return Response(bar_chart_svg(activity["spec"]["question"], tally(activity, rows).get("bars", [])),
                     mimetype="image/svg+xml")
+
+
+@bp.route("/teacher/sessions/<code>/activities/<activity_id>/handins.zip")
+@login_required("teacher", "admin")
+def handins_zip(code: str, activity_id: str):
+    """Every hand-in of one activity in a ZIP ("<pupil> - <file>"), built off the event loop in an
+    anonymous temp file (gone when sent, even after a crash)."""
+    session = _own_session(code)
+    db = get_db()
+    activity = store.get_activity(db, activity_id)
+    if activity is None or activity["session_id"] != session["id"] or activity["type"] != "handin":
+        abort(404)
+    rows = [s for s in store.session_submissions(db, session["id"]) if s["activity_id"] == activity_id]
+    data_dir = Path(current_app.config["CLASSBOX"].data_dir)
+    (data_dir / "tmp").mkdir(exist_ok=True)
+    out = tempfile.TemporaryFile(dir=data_dir / "tmp")
+    off_loop(handins.write_zip, out, data_dir, rows)
+    out.seek(0)
+    pushed = [a["id"] for a in store.session_activities(db, session["id"])]
+    number = pushed.index(activity_id) + 1
+    return send_file(out, mimetype="application/zip", as_attachment=True,
+                     download_name=f"travaux-{session['code']}-{number}.zip")
 
 
 @bp.route("/api/sessions/<code>/results")

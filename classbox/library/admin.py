@@ -12,7 +12,7 @@ from classbox.auth import login_required
 from classbox.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
-from classbox.library.offload import off_loop
+from classbox.offload import off_loop
 from classbox.library.staging import check_free_space, import_lock, staging
 from classbox.library.store import BlobStore
 from classbox.storage import get_db

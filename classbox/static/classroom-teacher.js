@@ -196,6 +196,9 @@
     var project = $("project-current"), quiz = !!a && a.type === "quiz";
     project.parentNode.hidden = !quiz;
     if (quiz) { project.href = project.dataset.base + "?activity=" + encodeURIComponent(a.id); }
+    var zip = $("handins-zip"), handin = !!a && a.type === "handin";
+    zip.parentNode.hidden = !handin;
+    if (handin) { zip.href = zip.dataset.base + encodeURIComponent(a.id) + "/handins.zip"; }
     var answers = $("answers"); answers.textContent = "";
     Object.keys(by).forEach(function (pid) {
       var s = by[pid], li = el("li");

@@ -88,3 +88,45 @@ def test_removed_pupil_cannot_hand_in(app, teacher_sio, handin):
     teacher, joined, activity = handin
     ack(teacher, "remove_pupil", {"pupil_id": joined["pupil_id"]})
     assert upload(app.test_client(), joined, activity, PNG).status_code == 401
+
+
+def test_teacher_downloads_an_activitys_hand_ins_as_one_zip(app, client, db, teacher_sio, pupil):
+    """Files named "<pupil> - <file>", text hand-ins as text files, two same names kept apart;
+    only the session's teacher gets it, and only for a hand-in activity of that session."""
+    import zipfile
+
+    from classbox.auth.users import add_user
+
+    teacher, code = teacher_sio
+    activity = ack(teacher, "push", {"type": "handin", "instructions": "Votre schéma",
+                                     "accept": ["text", "photo", "file"]})["activity"]
+    lea, lea_joined = pupil(code, "Léa")
+    tom, tom_joined = pupil(code, "Tom/../x")
+    assert upload(app.test_client(), lea_joined, activity, PNG, filename="schéma.png").status_code == 200
+    assert upload(app.test_client(), lea_joined, activity, PNG, filename="schéma.png").status_code == 200
+    assert upload(app.test_client(), tom_joined, activity, PDF, "file", "exposé.pdf").status_code == 200
+    assert ack(tom, "submit", {"activity_id": activity["id"], "submission_id": new_id(),
+                               "answer": {"text": "La pluie tombe."}})["ok"]
+
+    with client.get(f"/teacher/sessions/{code}/activities/{activity['id']}/handins.zip") as response:
+        assert response.status_code == 200 and response.mimetype == "application/zip"
+        assert "travaux-" in response.headers["Content-Disposition"]
+        body = response.data
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        assert names == ["Léa - schéma.png", "Léa - schéma (2).png", "Tom_.._x - exposé.pdf", "Tom_.._x - texte.txt"]
+        assert archive.read("Léa - schéma (2).png") == PNG and archive.read("Tom_.._x - exposé.pdf") == PDF
+        assert archive.read("Tom_.._x - texte.txt").decode() == "La pluie tombe."
+    left = [p for p in (Path(app.config["CLASSBOX"].data_dir) / "tmp").iterdir() if p.suffix != ".lock"]
+    assert left == [], "no archive left on disk"
+
+    quiz = ack(teacher, "push", {"type": "quiz", "kind": "text", "question": "?"})["activity"]
+    assert client.get(f"/teacher/sessions/{code}/activities/{quiz['id']}/handins.zip").status_code == 404
+    assert client.get(f"/teacher/sessions/{code}/activities/nope/handins.zip").status_code == 404
+    add_user(db, "m.durand", "teacher", "another-pass-1")
+    other = app.test_client()
+    other.post("/login", data={"login": "m.durand", "password": "another-pass-1"})
+    assert other.get(f"/teacher/sessions/{code}/activities/{activity['id']}/handins.zip").status_code == 403
+    pupil_device = app.test_client()
+    assert pupil_device.get(f"/teacher/sessions/{code}/activities/{activity['id']}/handins.zip").status_code in (302, 401)

@@ -3,6 +3,7 @@ the page, and reaches the teacher once, with the uuid made on the tablet."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,13 @@ def test_a_photo_taken_offline_reaches_the_teacher_once_after_the_page_was_close
     results = teacher.request.get(f"/api/sessions/{code}/results").json()
     handed = [row for row in results["submissions"] if row["pupil_name"] == "Léa"]
     assert [row["id"] for row in handed] == [queued[0]["id"]], handed
+
+    # Every hand-in of the activity in one ZIP, from the dashboard's link.
+    teacher.wait_for_selector("#handins-zip", state="visible")
+    with teacher.expect_download() as download:
+        teacher.click("#handins-zip")
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert archive.namelist() == ["Léa - schéma.png"] and archive.read("Léa - schéma.png") == PHOTO
 
 
 def test_a_photo_the_box_refuses_is_not_kept_on_the_tablet(contexts):

@@ -1,4 +1,4 @@
-"""Running blocking library work (copying, hashing, fsync) off gevent's event loop."""
+"""Running blocking work (copying, hashing, fsync, building archives) off gevent's event loop."""
 
 from __future__ import annotations
 
