@@ -102,16 +102,23 @@ def qr_code(code: str):
     return Response(out.getvalue(), mimetype="image/svg+xml")
 
 
+def _own_activity(code: str, activity_id: str, kind: str) -> tuple[dict, dict, list[dict]]:
+    """(session, activity, its answers in arrival order) for the session's teacher; 404 unless the
+    activity is of this session and of this type."""
+    session = _own_session(code)
+    db = get_db()
+    activity = store.get_activity(db, activity_id)
+    if activity is None or activity["session_id"] != session["id"] or activity["type"] != kind:
+        abort(404)
+    rows = [s for s in store.session_submissions(db, session["id"]) if s["activity_id"] == activity_id]
+    return session, activity, rows
+
+
 @bp.route("/teacher/sessions/<code>/activities/<activity_id>/chart.svg")
 @login_required("teacher", "admin")
 def chart(code: str, activity_id: str):
     """One question's results as a bar chart drawn on the box (no names)."""
-    session = _own_session(code)
-    db = get_db()
-    activity = store.get_activity(db, activity_id)
-    if activity is None or activity["session_id"] != session["id"] or activity["type"] != "quiz":
-        abort(404)
-    rows = [s for s in store.session_submissions(db, session["id"]) if s["activity_id"] == activity_id]
+    _, activity, rows = _own_activity(code, activity_id, "quiz")
     return Response(bar_chart_svg(activity["spec"]["question"], tally(activity, rows).get("bars", [])),
                     mimetype="image/svg+xml")
 
@@ -121,18 +128,13 @@ def chart(code: str, activity_id: str):
 def handins_zip(code: str, activity_id: str):
     """Every hand-in of one activity in a ZIP ("<pupil> - <file>"), built off the event loop in an
     anonymous temp file (gone when sent, even after a crash)."""
-    session = _own_session(code)
-    db = get_db()
-    activity = store.get_activity(db, activity_id)
-    if activity is None or activity["session_id"] != session["id"] or activity["type"] != "handin":
-        abort(404)
-    rows = [s for s in store.session_submissions(db, session["id"]) if s["activity_id"] == activity_id]
+    session, _, rows = _own_activity(code, activity_id, "handin")
     data_dir = Path(current_app.config["CLASSBOX"].data_dir)
     (data_dir / "tmp").mkdir(exist_ok=True)
     out = tempfile.TemporaryFile(dir=data_dir / "tmp")
     off_loop(handins.write_zip, out, data_dir, rows)
     out.seek(0)
-    pushed = [a["id"] for a in store.session_activities(db, session["id"])]
+    pushed = [a["id"] for a in store.session_activities(get_db(), session["id"])]
     number = pushed.index(activity_id) + 1
     return send_file(out, mimetype="application/zip", as_attachment=True,
                      download_name=f"travaux-{session['code']}-{number}.zip")
