@@ -84,6 +84,12 @@
         if (outcome === "rejected" && ack) { return ack; }
         return { ok: false, error: "offline", queued: true, submission_id: id };
       });
+    }, function () {
+      /* The device would not keep it (storage full, private browsing): send it now, unqueued. */
+      submission.submission_id = submission.submission_id || uuid();
+      return outboxSender(socket)(submission).catch(function (e) {
+        return (e && e.ack) || { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") };
+      });
     });
   }
 

@@ -81,3 +81,18 @@ def test_a_photo_the_box_refuses_is_not_kept_on_the_tablet(contexts):
                           " && !document.querySelector('#answer-status').textContent.includes('Envoi')")
     assert "✔" not in tom.inner_text("#answer-status")
     assert tom.evaluate("async () => (await ClassboxOutbox.pending()).length") == 0
+
+
+def test_a_photo_the_tablet_cannot_keep_is_sent_at_once(contexts):
+    """Storage full or private browsing: the outbox refuses the photo, it goes straight to the box."""
+    teacher = contexts("tablet", role="teacher").new_page()
+    code = open_session(teacher)
+    zoe = contexts("phone").new_page()
+    join_by_code(zoe, code, "Zoé")
+    push_handin(teacher, "Une photo de ton cahier.")
+    zoe.wait_for_selector("#handin-photo-form")
+    zoe.evaluate("() => { ClassboxOutbox.enqueue = () => Promise.reject(new DOMException('full', 'QuotaExceededError')); }")
+    zoe.set_input_files("#handin-photo", files=[{"name": "cahier.png", "mimeType": "image/png", "buffer": PHOTO}])
+    zoe.click("#send-photo")
+    zoe.wait_for_function("() => document.querySelector('#answer-status').textContent.includes('✔')")
+    teacher.wait_for_selector("#answers a:has-text('cahier.png')")
