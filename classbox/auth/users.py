@@ -10,7 +10,7 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from classbox.i18n_marks import N_
+from classbox.i18n_marks import N_, ShownError
 
 ROLES = ("teacher", "admin")
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -19,13 +19,8 @@ MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
-class UserError(ValueError):
-    """A user-facing problem with an account operation: `str(err)` is the English line the CLI
-    prints; `shown` (French source, marked for translation) and `params` are for the pages."""
-
-    def __init__(self, text: str, shown: str, **params):
-        super().__init__(text)
-        self.shown, self.params = shown, params
+class UserError(ShownError, ValueError):
+    """A user-facing problem with an account operation (English for the CLI, French for pages)."""
 
 
 def hash_password(password: str) -> str:

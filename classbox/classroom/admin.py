@@ -29,7 +29,7 @@ def teachers():
         try:
             add_user(get_db(), login, role, password, request.form.get("display_name", "").strip()[:80])
         except UserError as err:
-            flash(_("Compte non créé : %(error)s", error=_(err.shown, **err.params)), "error")
+            flash(_("Compte non créé : %(error)s", error=err.shown_in(_)), "error")
             status = 400
         else:
             created = {"login": login, "password": password if generated else None}

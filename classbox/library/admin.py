@@ -61,7 +61,7 @@ def upload():
         flash(_("Import de %(pack)s (version %(version)s) : %(outcome)s, %(count)s ressource(s).",
                 pack=result.pack, version=result.version, outcome=outcome, count=result.resources), "ok")
     except PackError as err:
-        flash(_("Import refusé, la bibliothèque n'a pas changé : %(error)s", error=err), "error")
+        flash(_("Import refusé, la bibliothèque n'a pas changé : %(error)s", error=err.shown_in(_)), "error")
     return redirect(url_for("admin.index"))
 
 

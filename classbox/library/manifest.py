@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from classbox.i18n_marks import N_, ShownError
 from classbox.library.catalogue import KINDS, LEVELS
 from classbox.library.store import valid_sha
 
@@ -25,8 +26,9 @@ EXTRA_TYPES = {".webm": "video/webm", ".mp4": "video/mp4", ".ogv": "video/ogg", 
                ".svg": "image/svg+xml", ".webp": "image/webp", ".md": "text/markdown", ".txt": "text/plain"}
 
 
-class PackError(Exception):
-    """A pack that cannot be imported, described in one line."""
+class PackError(ShownError):
+    """A pack that cannot be imported, described in one line (the errors an admin page is likely to
+    show also carry a French sentence; the rest stay technical English)."""
 
 
 @dataclass
@@ -151,7 +153,8 @@ def parse_manifest(data: bytes) -> Manifest:
         raise PackError(f"{MANIFEST_NAME} must hold a JSON object")
     fmt = raw.get("format")
     if fmt != FORMAT:
-        raise PackError(f"unknown pack format {str(fmt)[:40]!r}: this classbox reads {FORMAT!r}")
+        raise PackError(f"unknown pack format {str(fmt)[:40]!r}: this classbox reads {FORMAT!r}",
+                        N_("format de paquet inconnu : cette classbox lit les paquets %(format)s"), format=FORMAT)
     where = MANIFEST_NAME
     pack_id = _text(raw, "id", where, required=True, limit=64)
     if not PACK_ID_RE.match(pack_id):

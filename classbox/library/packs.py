@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 from packaging.version import InvalidVersion, Version
 
+from classbox.i18n_marks import N_
 from classbox.config import Config
 from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
@@ -59,6 +60,11 @@ def _installed(db: sqlite_utils.Database, pack_id: str) -> dict | None:
     return {"version": row[0], "manifest": row[1]} if row else None
 
 
+def _damaged(text: str, path: str) -> PackError:
+    """A member that does not read back whole: the English detail, and one sentence for pages."""
+    return PackError(text, N_("le paquet est incomplet ou abîmé : %(path)s ne se lit pas en entier"), path=path)
+
+
 def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple[str, int, Path | None]:
     """Copy one member to a staging file (target None: only hash it), checking its size and sha256."""
     expected = source.size(spec.path)
@@ -73,21 +79,23 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
             sha, size = copy_hashed(reader, fd, expected, sync=False,
                                     observe=lambda chunk: crc.__setitem__(0, zlib.crc32(chunk, crc[0])))
             if crc[0] != raw.crc:
-                raise PackError(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?")
+                raise _damaged(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?", spec.path)
         else:
             with source.open(spec.path) as src:
                 sha, size = copy_hashed(stream_reader(src), fd, expected, sync=False)
     except OverLimit:
         raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)") from None
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
-        raise PackError(f"cannot read {spec.path!r} ({err}); truncated or damaged pack?") from None
+        raise _damaged(f"cannot read {spec.path!r} ({err}); truncated or damaged pack?", spec.path) from None
     finally:
         if fd is not None:
             os.close(fd)
     if size != expected:
-        raise PackError(f"{spec.path!r}: {size} bytes read, {expected} announced; truncated pack?")
+        raise _damaged(f"{spec.path!r}: {size} bytes read, {expected} announced; truncated pack?", spec.path)
     if spec.sha256 and spec.sha256 != sha:
-        raise PackError(f"sha256 mismatch for {spec.path!r}: manifest says {spec.sha256}, file is {sha}")
+        raise PackError(f"sha256 mismatch for {spec.path!r}: manifest says {spec.sha256}, file is {sha}",
+                        N_("%(path)s n'est pas le fichier annoncé par le paquet (empreinte sha256 différente)"),
+                        path=spec.path)
     return sha, size, target
 
 
@@ -128,7 +136,10 @@ def import_pack(config: Config, path: Path, source_label: str | None = None) -> 
                 return ImportResult(manifest.id, manifest.version, "unchanged", len(manifest.resources))
             if installed and version_key(installed["version"]) > version_key(manifest.version):
                 raise PackError(f"pack {manifest.id} version {installed['version']} is installed, "
-                                f"newer than {manifest.version}: nothing changed")
+                                f"newer than {manifest.version}: nothing changed",
+                                N_("la version %(installed)s du paquet %(pack)s, plus récente que la %(version)s, "
+                                   "est déjà installée"),
+                                installed=installed["version"], pack=manifest.id, version=manifest.version)
             sizes = {spec.path: source.size(spec.path) for spec in manifest.resources}
             needed = sum(sizes[s.path] for s in manifest.resources if not (s.sha256 and store.has(s.sha256)))
             check_free_space(config, needed)

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from classbox.i18n_marks import N_
 from classbox.library.manifest import MANIFEST_NAME, PackError, safe_member_path
 
 MAX_RATIO = 200          # uncompressed / compressed, for members above RATIO_FLOOR
@@ -16,6 +17,12 @@ RATIO_FLOOR = 1024 * 1024
 MAX_MEMBERS = 200_000
 UTF8_FLAG = 0x800
 LOCAL_HEADER = 30  # bytes of a zip local file header before its name
+
+
+def no_manifest() -> PackError:
+    """The pack has no manifest at its root."""
+    return PackError(f"no {MANIFEST_NAME} at the root of the pack",
+                     N_("ce n'est pas un paquet classbox : pas de %(manifest)s à sa racine"), manifest=MANIFEST_NAME)
 
 
 class RawMember(NamedTuple):
@@ -69,7 +76,8 @@ class ZipPack(PackSource):
         try:
             self.zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-            raise PackError(f"{path.name}: not a readable zip file ({err})") from None
+            raise PackError(f"{path.name}: not a readable zip file ({err})",
+                            N_("ce fichier n'est pas un zip lisible")) from None
         self.members: dict[str, zipfile.ZipInfo] = {}
         try:
             self._check(max_total)
@@ -104,7 +112,7 @@ class ZipPack(PackSource):
 
     def read_manifest(self) -> bytes:
         if MANIFEST_NAME not in self.members:
-            raise PackError(f"no {MANIFEST_NAME} at the root of the pack")
+            raise no_manifest()
         with self.open(MANIFEST_NAME) as handle:
             return handle.read()
 
@@ -168,7 +176,7 @@ class FolderPack(PackSource):
             return self._file(MANIFEST_NAME).read_bytes()
         except PackError as err:
             if "missing" in str(err):
-                raise PackError(f"no {MANIFEST_NAME} at the root of the pack") from None
+                raise no_manifest() from None
             raise
 
     def size(self, path: str) -> int:

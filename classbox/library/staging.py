@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from classbox.i18n_marks import N_
 from classbox.config import Config
 from classbox.library.manifest import PackError
 
@@ -38,7 +39,8 @@ def import_lock(config: Config, wait: bool = False) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise PackError("another import is running; try again when it is done") from None
+            raise PackError("another import is running; try again when it is done",
+                            N_("un autre import est en cours : réessayez quand il sera terminé")) from None
         yield
     finally:
         handle.close()
@@ -62,7 +64,9 @@ def check_free_space(config: Config, needed: int, where: Path | None = None) -> 
     if free - needed < keep:
         raise PackError(
             f"not enough disk space: the import needs {needed / MB:.1f} MB, {free / MB:.1f} MB are free "
-            f"and {keep / MB:.0f} MB must stay free ([library] min_free_mb)")
+            f"and {keep / MB:.0f} MB must stay free ([library] min_free_mb)",
+            N_("pas assez de place : l'import demande %(needed)s Mo, %(free)s Mo sont libres et %(keep)s Mo "
+               "doivent le rester"), needed=f"{needed / MB:.1f}", free=f"{free / MB:.1f}", keep=f"{keep / MB:.0f}")
 
 
 def cleanup(config: Config) -> list[str]:

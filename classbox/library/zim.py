@@ -12,6 +12,7 @@ from pathlib import Path
 
 from libzim.reader import Archive
 
+from classbox.i18n_marks import N_
 from classbox.config import Config
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
@@ -46,9 +47,11 @@ def open_checked(path: Path) -> Archive:
     try:
         archive = Archive(path)
         if archive.has_checksum and not archive.check():
-            raise PackError(f"{path.name}: ZIM checksum mismatch (corrupt file)")
+            raise PackError(f"{path.name}: ZIM checksum mismatch (corrupt file)",
+                            N_("ce fichier ZIM est abîmé (somme de contrôle fausse)"))
     except RuntimeError as err:
-        raise PackError(f"{path.name}: not a valid ZIM file ({err})") from None
+        raise PackError(f"{path.name}: not a valid ZIM file ({err})",
+                        N_("ce fichier n'est pas un fichier ZIM valide (incomplet ou abîmé ?)")) from None
     return archive
 
 
