@@ -65,7 +65,14 @@ def m003_fts_rowid_is_seq(db: sqlite_utils.Database) -> None:
     by key instead of scanning the whole index."""
     from classbox.storage.core import next_seq
 
-    for (resource_id,) in db.execute("SELECT id FROM resource WHERE seq IS NULL ORDER BY rowid").fetchall():
+    # A resource without a seq, or sharing one with an earlier row, gets a fresh one (the key is
+    # unique), above every seq in use even if the sequence itself lagged behind.
+    db.execute("INSERT INTO sequence (name, value) SELECT 'library', MAX(COALESCE(MAX(r.seq), 0), "
+               "(SELECT COALESCE(MAX(seq), 0) FROM pack)) FROM resource r WHERE true "
+               "ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)")
+    for (resource_id,) in db.execute(
+            "SELECT id FROM resource WHERE rowid NOT IN "
+            "(SELECT MIN(rowid) FROM resource WHERE seq IS NOT NULL GROUP BY seq) ORDER BY rowid").fetchall():
         db.execute("UPDATE resource SET seq = ? WHERE id = ?", [next_seq(db, "library"), resource_id])
     db.execute("CREATE UNIQUE INDEX resource_seq ON resource(seq)")
     db.execute("""

@@ -86,7 +86,8 @@ def test_bad_parameters_are_400_json(search_client, query):
 
 def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_config):
     """A catalogue from a version whose index carried a `rid` column (m002) is still searchable after
-    the upgrade, a resource without seq gets one, and removing its pack empties its index entries."""
+    the upgrade, a resource without seq (or sharing one) gets its own, and removing its pack empties
+    its index entries."""
     from classbox.library.packs import remove_pack
     from classbox.setup import prepare_data_dir
     from classbox.storage import migrate, open_database
@@ -97,7 +98,8 @@ def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_conf
     for migrations in migration_sets():
         migrations.apply(db, stop_before="m003_fts_rowid_is_seq" if migrations.name == "classbox.library" else None)
     db.execute("INSERT INTO pack (id, version, title, seq) VALUES ('vieux', '1', 'Vieux pack', 1)")
-    for rid, title, seq in (("vieux-1", "Le cycle de l'eau", 2), ("vieux-2", "Les volcans d'Auvergne", None)):
+    for rid, title, seq in (("vieux-1", "Le cycle de l'eau", 2), ("vieux-2", "Les volcans d'Auvergne", None),
+                            ("vieux-3", "La forêt en hiver", 2)):
         db.execute("INSERT INTO resource (id, pack, path, title, kind, mime, subject, level, seq) "
                    "VALUES (?, 'vieux', ?, ?, 'text', 'text/plain', 'sciences', 'cycle3', ?)", [rid, rid, title, seq])
         db.execute("INSERT INTO resource_fts (rid, title, description, tags, subject, facets) "
@@ -109,7 +111,9 @@ def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_conf
     db = prepare_data_dir(lib_config)
     assert [r["id"] for r in catalogue.search(db, "volcan").items] == ["vieux-2"]
     assert [r["id"] for r in catalogue.search(db, "eau", level="cycle3").items] == ["vieux-1"]
-    assert db.execute("SELECT seq FROM resource WHERE id = 'vieux-2'").fetchone()[0] is not None
+    assert [r["id"] for r in catalogue.search(db, "foret").items] == ["vieux-3"]
+    seqs = [row[0] for row in db.execute("SELECT seq FROM resource ORDER BY id")]
+    assert None not in seqs and len(set(seqs)) == 3 and seqs[0] == 2, "missing or shared seqs renumbered"
     db.conn.close()
 
     remove_pack(lib_config, "vieux")
