@@ -101,6 +101,17 @@ def _archive_name(pupil: str, name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f/\\:]+", "_", unicodedata.normalize("NFC", f"{pupil} - {name}")).strip(" .")
 
 
+def _unique_name(taken: set[str], base: str) -> str:
+    """`base`, or "stem (2).ext", "stem (3).ext"… if taken; remembered in `taken`."""
+    stem, dot, ext = base.rpartition(".") if "." in base else (base, "", "")
+    member, n = base, 1
+    while member in taken:
+        n += 1
+        member = f"{stem} ({n}){dot}{ext}"
+    taken.add(member)
+    return member
+
+
 def write_zip(out: BinaryIO, data_dir: Path, submissions: list[dict]) -> int:
     """Every hand-in of an activity into a ZIP written to `out`: files as "<pupil> - <name>",
     text hand-ins as "<pupil> - texte.txt", in arrival order, names made unique. Returns the count."""
@@ -118,13 +129,9 @@ def write_zip(out: BinaryIO, data_dir: Path, submissions: list[dict]) -> int:
                 name, data, path, compress = "texte.txt", answer["text"].encode(), None, zipfile.ZIP_DEFLATED
             else:
                 continue
-            base = _archive_name(row["pupil_name"], name)
-            stem, dot, ext = base.rpartition(".") if "." in base else (base, "", "")
-            member, n = f"{stem}{dot}{ext}", 1
-            while member in taken:
-                n += 1
-                member = f"{stem} ({n}){dot}{ext}"
-            taken.add(member)
+            if path is not None and not path.is_file():  # erased meanwhile (pupil erased, retention)
+                continue
+            member = _unique_name(taken, _archive_name(row["pupil_name"], name))
             when = time.localtime(max(row["created_wall"] or 0, 315532800))[:6]  # ZIP dates start in 1980
             info = zipfile.ZipInfo(member, date_time=when)
             info.compress_type = compress

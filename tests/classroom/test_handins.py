@@ -120,6 +120,11 @@ def test_teacher_downloads_an_activitys_hand_ins_as_one_zip(app, client, db, tea
         assert archive.read("Tom_.._x - texte.txt").decode() == "La pluie tombe."
     left = [p for p in (Path(app.config["CLASSBOX"].data_dir) / "tmp").iterdir() if p.suffix != ".lock"]
     assert left == [], "no archive left on disk"
+    pdf = next(Path(app.config["CLASSBOX"].data_dir).glob("handins/**/*.pdf"))
+    pdf.unlink()  # erased meanwhile: the others still come
+    with client.get(f"/teacher/sessions/{code}/activities/{activity['id']}/handins.zip") as response:
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            assert "Tom_.._x - exposé.pdf" not in archive.namelist() and len(archive.namelist()) == 3
 
     quiz = ack(teacher, "push", {"type": "quiz", "kind": "text", "question": "?"})["activity"]
     assert client.get(f"/teacher/sessions/{code}/activities/{quiz['id']}/handins.zip").status_code == 404
