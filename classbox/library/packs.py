@@ -14,8 +14,8 @@ from pathlib import Path
 import sqlite_utils
 from packaging.version import InvalidVersion, Version
 
-from classbox.i18n_marks import N_
 from classbox.config import Config
+from classbox.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, open_pack

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from classbox.i18n_marks import N_
 from classbox.config import Config
+from classbox.i18n_marks import N_
 from classbox.library.manifest import PackError
 
 LOCK_NAME = "library-import.lock"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from libzim.reader import Archive
 
-from classbox.i18n_marks import N_
 from classbox.config import Config
+from classbox.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
 from classbox.library.packs import ImportResult, resource_id
