@@ -21,6 +21,17 @@ def push_handin(teacher, instructions: str) -> None:
     teacher.click("#push-handin-button")
 
 
+def asked_for_a_photo(contexts, name: str):
+    """A teacher's session asking for a photo, and a pupil's phone showing the form: (teacher, pupil)."""
+    teacher = contexts("tablet", role="teacher").new_page()
+    code = open_session(teacher)
+    pupil = contexts("phone").new_page()
+    join_by_code(pupil, code, name)
+    push_handin(teacher, "Une photo de ton cahier.")
+    pupil.wait_for_selector("#handin-photo-form")
+    return teacher, pupil
+
+
 def test_a_photo_taken_offline_reaches_the_teacher_once_after_the_page_was_closed(contexts):
     teacher = contexts("tablet", role="teacher").new_page()
     code = open_session(teacher)
@@ -68,12 +79,7 @@ def test_a_photo_taken_offline_reaches_the_teacher_once_after_the_page_was_close
 
 
 def test_a_photo_the_box_refuses_is_not_kept_on_the_tablet(contexts):
-    teacher = contexts("tablet", role="teacher").new_page()
-    code = open_session(teacher)
-    tom = contexts("phone").new_page()
-    join_by_code(tom, code, "Tom")
-    push_handin(teacher, "Une photo de ton cahier.")
-    tom.wait_for_selector("#handin-photo-form")
+    _, tom = asked_for_a_photo(contexts, "Tom")
     tom.set_input_files("#handin-photo", files=[{"name": "cahier.png", "mimeType": "image/png",
                                                  "buffer": b"not a picture at all"}])
     tom.click("#send-photo")
@@ -85,12 +91,7 @@ def test_a_photo_the_box_refuses_is_not_kept_on_the_tablet(contexts):
 
 def test_a_photo_the_tablet_cannot_keep_is_sent_at_once(contexts):
     """Storage full or private browsing: the outbox refuses the photo, it goes straight to the box."""
-    teacher = contexts("tablet", role="teacher").new_page()
-    code = open_session(teacher)
-    zoe = contexts("phone").new_page()
-    join_by_code(zoe, code, "Zoé")
-    push_handin(teacher, "Une photo de ton cahier.")
-    zoe.wait_for_selector("#handin-photo-form")
+    teacher, zoe = asked_for_a_photo(contexts, "Zoé")
     zoe.evaluate("() => { ClassboxOutbox.enqueue = () => Promise.reject(new DOMException('full', 'QuotaExceededError')); }")
     zoe.set_input_files("#handin-photo", files=[{"name": "cahier.png", "mimeType": "image/png", "buffer": PHOTO}])
     zoe.click("#send-photo")
