@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
         emit_submissions, socketio.start_background_task if socketio.async_mode == "gevent" else None)
     app.register_blueprint(bp)
     admin.init_app(app)
-    events.register(socketio, app.extensions["classroom"])
+    events.register(socketio, app.extensions["classroom"], app)
 
 
 def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:

@@ -15,6 +15,7 @@ from classbox.classroom import store
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Conn
 from classbox.classroom.results import session_results
+from classbox.i18n import select_locale
 from classbox.storage import get_db
 
 NS = "/classroom"
@@ -80,7 +81,16 @@ def event(role: str | None = None) -> Callable:
     return decorator
 
 
-def submit_handler(classroom) -> Callable:
+def _ack_in(app, classroom, sid: str, err: ClassroomError) -> dict:
+    """The error's ack in the language of the connection's page (submit runs outside Flask)."""
+    from flask_babel import force_locale
+
+    conn = classroom.presence.conns.get(sid)
+    with app.app_context(), force_locale(conn.locale if conn else "fr_FR"):
+        return err.as_ack()
+
+
+def submit_handler(app, classroom) -> Callable:
     """The `submit` handler, called by python-socketio itself as handler(sid, data).
 
     A class answers at once: this path skips the Flask request context Flask-SocketIO pushes for
@@ -102,10 +112,10 @@ def submit_handler(classroom) -> Callable:
                 classroom.feed.add(conn.session_id, ack["record"])
             return {"ok": True, "submission_id": ack["submission_id"], "duplicate": ack["duplicate"]}
         except ClassroomError as err:
-            return err.as_ack()
+            return _ack_in(app, classroom, sid, err)
         except Exception:
             log.exception("classroom event submit failed")
-            return ClassroomError("storage").as_ack()
+            return _ack_in(app, classroom, sid, ClassroomError("storage"))
     return on_submit
 
 
@@ -127,7 +137,7 @@ def session_summary(session: dict) -> dict:
     return {"code": session["code"], "title": session["title"], "state": session["state"]}
 
 
-def register(socketio: SocketIO, classroom) -> None:
+def register(socketio: SocketIO, classroom, app) -> None:
     """Declare every /classroom handler on the app's Socket.IO server."""
 
     def emit(name: str, payload: Any, room: str) -> None:
@@ -137,7 +147,7 @@ def register(socketio: SocketIO, classroom) -> None:
     def on_connect(auth: Any = None) -> bool:
         user = current_user()
         role = "teacher" if user is not None and user["role"] in ("teacher", "admin") else "pupil"
-        svc().presence.connect(Conn(request.sid, role, user))
+        svc().presence.connect(Conn(request.sid, role, user, locale=select_locale()))
         return True
 
     @socketio.on("disconnect", namespace=NS)
@@ -173,7 +183,7 @@ def register(socketio: SocketIO, classroom) -> None:
                 "session": session_summary(session), "activity": svc().view(joined["activity"])}
 
     # registered on python-socketio directly: no Flask request context per answer (see submit_handler)
-    socketio.server.on("submit", submit_handler(classroom), namespace=NS)
+    socketio.server.on("submit", submit_handler(app, classroom), namespace=NS)
 
     @socketio.on("open_session", namespace=NS)
     @event("teacher")

@@ -15,6 +15,7 @@ class Conn:
     user: dict | None = None
     session_id: int | None = None
     pupil_id: str | None = None
+    locale: str = "fr_FR"  # the page's language when it connected (for acks sent outside a request)
 
 
 @dataclass

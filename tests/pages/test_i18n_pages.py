@@ -124,7 +124,9 @@ def test_the_scripts_get_their_english_strings_from_the_page(app, client):
     french = visible(client.get("/").get_data(as_text=True))
     assert french.dictionary == {}, "French pages carry no dictionary: the scripts' text is French"
     english = visible(client.get("/", headers=ENGLISH).get_data(as_text=True))
-    assert set(english.dictionary) == {m for m in scripts if english.dictionary.get(m, m) != m}
+    catalog = {message.id: message.string for message in _catalog() if message.id}
+    assert set(scripts) <= set(catalog), "every script string is in the English catalog"
+    assert set(english.dictionary) == {m for m in scripts if catalog[m] != m}, "each translated one reaches the page"
     assert english.dictionary["Choisis une réponse."] == "Choose an answer."
     assert english.dictionary["%(online)s connecté(s) sur %(total)s"] == "%(online)s online out of %(total)s"
 
@@ -217,6 +219,16 @@ def test_flash_messages_and_pupil_errors_follow_the_language(app, client, admin,
     assert answers["fr"]["error"] == answers["en"]["error"] == "invalid_name"
     assert answers["fr"]["message"].startswith("Choisissez un prénom ou un pseudo")
     assert answers["en"]["message"].startswith("Choose a first name or a nickname")
+    # `submit` runs outside Flask's request context: its refusals still follow the device's language.
+    refused = {}
+    for language in ("fr", "en"):
+        device = app.test_client()
+        device.set_cookie("classbox_lang", language)
+        refused[language] = ack(socketio_client(flask_client=device), "submit",
+                                {"activity_id": "x", "submission_id": "y", "answer": 1})
+    assert refused["fr"]["error"] == refused["en"]["error"] == "not_joined"
+    assert refused["fr"]["message"] == "Rejoignez d'abord une séance."
+    assert refused["en"]["message"] == "Join a session first."
 
 
 def test_admin_dates_numbers_and_sizes_follow_the_language(app):
