@@ -4,6 +4,7 @@ activity's hand-ins as a ZIP for the teacher."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -96,9 +97,17 @@ def store_file(data_dir: Path, session_id: int, pupil_id: str, submission_id: st
             "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def _archive_name(pupil: str, name: str) -> str:
-    """"<pupil> - <name>" as a flat, harmless member name of the archive."""
-    return re.sub(r"[\x00-\x1f\x7f/\\:]+", "_", unicodedata.normalize("NFC", f"{pupil} - {name}")).strip(" .")
+def teacher_file_name(pupil: str, row: dict) -> str:
+    """"<pupil> - <name handed in>" for a stored hand-in file, flat and harmless: the name a teacher
+    downloads it under, alone or in an activity's ZIP."""
+    answer = json.loads(row["answer"]) if isinstance(row["answer"], str) else row["answer"]
+    name = (answer or {}).get("file") or Path(row["file_path"]).name
+    return _flat(f"{pupil} - {name}")
+
+
+def _flat(name: str) -> str:
+    """A file name without control characters, slashes or colons (NFC, no leading or trailing dots)."""
+    return re.sub(r"[\x00-\x1f\x7f/\\:]+", "_", unicodedata.normalize("NFC", name)).strip(" .")
 
 
 def _unique_name(taken: set[str], base: str) -> str:
@@ -114,32 +123,29 @@ def _unique_name(taken: set[str], base: str) -> str:
 
 def write_zip(out: BinaryIO, data_dir: Path, submissions: list[dict]) -> int:
     """Every hand-in of an activity into a ZIP written to `out`: files as "<pupil> - <name>",
-    text hand-ins as "<pupil> - texte.txt", in arrival order, names made unique. Returns the count."""
+    text hand-ins as "<pupil> - texte.txt", in arrival order, names made unique; a file erased
+    meanwhile (pupil erased, retention) is left out. Returns the count."""
     taken: set[str] = set()
     count = 0
     with zipfile.ZipFile(out, "w") as archive:
         for row in submissions:
             answer = json.loads(row["answer"]) if isinstance(row["answer"], str) else row["answer"]
             if row["file_path"]:
-                name, data = answer.get("file") or Path(row["file_path"]).name, None
-                path, compress = Path(data_dir) / row["file_path"], zipfile.ZIP_DEFLATED
-                if row["file_mime"] in IMAGE_TYPES:
-                    compress = zipfile.ZIP_STORED  # photos are compressed already
+                try:
+                    source: BinaryIO = open(Path(data_dir) / row["file_path"], "rb")
+                except FileNotFoundError:
+                    continue
+                name = teacher_file_name(row["pupil_name"], row)
+                compress = zipfile.ZIP_STORED if row["file_mime"] in IMAGE_TYPES else zipfile.ZIP_DEFLATED
             elif isinstance(answer, dict) and isinstance(answer.get("text"), str):
-                name, data, path, compress = "texte.txt", answer["text"].encode(), None, zipfile.ZIP_DEFLATED
+                source = io.BytesIO(answer["text"].encode())
+                name, compress = _flat(f"{row['pupil_name']} - texte.txt"), zipfile.ZIP_DEFLATED
             else:
                 continue
-            if path is not None and not path.is_file():  # erased meanwhile (pupil erased, retention)
-                continue
-            member = _unique_name(taken, _archive_name(row["pupil_name"], name))
             when = time.localtime(max(row["created_wall"] or 0, 315532800))[:6]  # ZIP dates start in 1980
-            info = zipfile.ZipInfo(member, date_time=when)
-            info.compress_type = compress
-            with archive.open(info, "w") as target:
-                if path is None:
-                    target.write(data)
-                else:
-                    with open(path, "rb") as source:
-                        shutil.copyfileobj(source, target, 1 << 20)
+            info = zipfile.ZipInfo(_unique_name(taken, name), date_time=when)
+            info.compress_type = compress  # photos are compressed already: stored
+            with source, archive.open(info, "w") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
             count += 1
     return count

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 from pathlib import Path
 
@@ -130,9 +129,12 @@ def handins_zip(code: str, activity_id: str):
     anonymous temp file (gone when sent, even after a crash)."""
     session, _, rows = _own_activity(code, activity_id, "handin")
     data_dir = Path(current_app.config["CLASSBOX"].data_dir)
-    (data_dir / "tmp").mkdir(exist_ok=True)
-    out = tempfile.TemporaryFile(dir=data_dir / "tmp")
-    off_loop(handins.write_zip, out, data_dir, rows)
+    out = tempfile.TemporaryFile(dir=data_dir / "tmp")  # the data dir's tmp/ is made at start
+    try:
+        off_loop(handins.write_zip, out, data_dir, rows)
+    except BaseException:
+        out.close()
+        raise
     out.seek(0)
     pushed = [a["id"] for a in store.session_activities(get_db(), session["id"])]
     number = pushed.index(activity_id) + 1
@@ -176,8 +178,7 @@ def handin_file(submission_id: str):
 def handin_download_name(row: dict) -> str:
     """"<pupil> - <name handed in>.<ext>": a teacher's downloads folder tells whose work is whose."""
     pupil = store.get_pupil(get_db(), row["pupil_id"])
-    shown = (json.loads(row["answer"]) or {}).get("file") or Path(row["file_path"]).name
-    return f"{pupil['name']} - {shown}" if pupil else shown
+    return handins.teacher_file_name(pupil["name"] if pupil else "", row).lstrip(" -")
 
 
 @bp.route("/api/classroom/handin", methods=["POST"])

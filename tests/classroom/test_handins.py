@@ -110,7 +110,7 @@ def test_teacher_downloads_an_activitys_hand_ins_as_one_zip(app, client, db, tea
 
     with client.get(f"/teacher/sessions/{code}/activities/{activity['id']}/handins.zip") as response:
         assert response.status_code == 200 and response.mimetype == "application/zip"
-        assert "travaux-" in response.headers["Content-Disposition"]
+        assert f"travaux-{code}-1.zip" in response.headers["Content-Disposition"]
         body = response.data
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         assert archive.testzip() is None
@@ -133,5 +133,5 @@ def test_teacher_downloads_an_activitys_hand_ins_as_one_zip(app, client, db, tea
     other = app.test_client()
     other.post("/login", data={"login": "m.durand", "password": "another-pass-1"})
     assert other.get(f"/teacher/sessions/{code}/activities/{activity['id']}/handins.zip").status_code == 403
-    pupil_device = app.test_client()
-    assert pupil_device.get(f"/teacher/sessions/{code}/activities/{activity['id']}/handins.zip").status_code in (302, 401)
+    refused = app.test_client().get(f"/teacher/sessions/{code}/activities/{activity['id']}/handins.zip")
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"], "a pupil's device is sent to login"
