@@ -36,7 +36,10 @@
   var outbox = global.ClassboxOutbox;
   var TRANSIENT = ["storage", "rate_limited", "not_joined", "offline"];
 
-  /* A photo or file: multipart POST with the uuid made on the device, so a resend is the same hand-in. */
+  function offline() { return { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") }; }
+
+  /* A photo or file: multipart POST with the uuid made on the device, so a resend is the same hand-in.
+     A 5xx or 429 is the box's trouble, not the file's: kept and tried again ("storage"). */
   function postFile(record) {
     var form = new FormData();
     form.append("token", record.token); form.append("activity_id", record.activity_id);
@@ -44,8 +47,11 @@
     form.append("file", record.file, record.filename);
     return fetch("/api/classroom/handin", { method: "POST", body: form })
       .then(function (r) {
-        return r.json().catch(function () { return { ok: false, error: r.status >= 500 ? "storage" : "http_" + r.status }; });
-      }, function () { return { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") }; });
+        return r.json().catch(function () { return { ok: false, error: "http_" + r.status }; }).then(function (ack) {
+          if (r.status >= 500 || r.status === 429) { ack.ok = false; ack.error = "storage"; }
+          return ack;
+        });
+      }, offline);
   }
 
   function outboxSender(socket) {
@@ -78,18 +84,19 @@
       return outbox.flush(function (r) {
         return send(r).then(function (a) { if (r.submission_id === id) { ack = a; } return a; },
           function (e) { if (r.submission_id === id && e && e.ack) { ack = e.ack; } throw e; });
-      }).then(function () {
+      }).then(done, done);
+      function done() {  /* the flush may be another one's, already running: its outcome still counts */
         off();
         if (outcome === "sent") { return ack || { ok: true, submission_id: id }; }
-        if (outcome === "rejected" && ack) { return ack; }
+        if (outcome === "rejected") {
+          return ack || { ok: false, error: "rejected", message: _("Réponse refusée par la classbox.") };
+        }
         return { ok: false, error: "offline", queued: true, submission_id: id };
-      });
+      }
     }, function () {
       /* The device would not keep it (storage full, private browsing): send it now, unqueued. */
       submission.submission_id = submission.submission_id || uuid();
-      return outboxSender(socket)(submission).catch(function (e) {
-        return (e && e.ack) || { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") };
-      });
+      return outboxSender(socket)(submission).catch(function (e) { return (e && e.ack) || offline(); });
     });
   }
 
@@ -102,9 +109,10 @@
     return emitOne(socket, item);
   }
 
-  /* Re-send every answer not yet acked (call after each (re)join). */
+  /* Re-send every answer not yet acked (call after each (re)join). With the outbox: now, when the
+     browser says it is online again, and every 5 s while something waits (a 5xx, a 429). */
   function flush(socket) {
-    if (outbox) { return outbox.flush(outboxSender(socket)); }  /* pages (#9) */
+    if (outbox) { return outbox.start(outboxSender(socket), { retryMs: 5000 }); }  /* pages (#9) */
     return Promise.all(load().map(function (item) { return emitOne(socket, item); }));
   }
 

@@ -166,9 +166,10 @@
     var input = $("rename-input-" + id);
     editing.busy = true; editing.value = input.value;
     $("rename-error-" + id).textContent = ""; input.removeAttribute("aria-invalid");
-    socket.emit("rename_pupil", { pupil_id: id, name: input.value }, function (ack) {
+    socket.timeout(10000).emit("rename_pupil", { pupil_id: id, name: input.value }, function (err, ack) {
       editing.busy = false;
       if (state.editing !== editing) { return; }
+      if (err) { ack = { ok: false, message: _("Pas de réponse de la classbox.") }; }
       if (ack.ok) {
         if (state.pupils[id]) { state.pupils[id].name = ack.name; }
         say(_("Élève renommé : %(name)s", { name: ack.name }));

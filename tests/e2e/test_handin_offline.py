@@ -21,25 +21,21 @@ def push_handin(teacher, instructions: str) -> None:
     teacher.click("#push-handin-button")
 
 
-def asked_for_a_photo(contexts, name: str):
-    """A teacher's session asking for a photo, and a pupil's phone showing the form: (teacher, pupil)."""
+def asked_for_a_photo(contexts, name: str, instructions: str = "Une photo de ton cahier."):
+    """A teacher's session asking for a photo, and a pupil's phone showing the form:
+    (teacher page, pupil page, the pupil's browser context, join code)."""
     teacher = contexts("tablet", role="teacher").new_page()
     code = open_session(teacher)
-    pupil = contexts("phone").new_page()
+    pupil_context = contexts("phone")
+    pupil = pupil_context.new_page()
     join_by_code(pupil, code, name)
-    push_handin(teacher, "Une photo de ton cahier.")
+    push_handin(teacher, instructions)
     pupil.wait_for_selector("#handin-photo-form")
-    return teacher, pupil
+    return teacher, pupil, pupil_context, code
 
 
 def test_a_photo_taken_offline_reaches_the_teacher_once_after_the_page_was_closed(contexts):
-    teacher = contexts("tablet", role="teacher").new_page()
-    code = open_session(teacher)
-    lea_context = contexts("phone")
-    lea = lea_context.new_page()
-    join_by_code(lea, code, "Léa")
-    push_handin(teacher, "Photographie ton schéma du cycle de l'eau.")
-    lea.wait_for_selector("#handin-photo-form")
+    teacher, lea, lea_context, code = asked_for_a_photo(contexts, "Léa", "Photographie ton schéma du cycle de l'eau.")
 
     # The Wi-Fi drops; Léa takes the photo and sends it: it stays on the tablet.
     lea_context.set_offline(True)
@@ -79,21 +75,42 @@ def test_a_photo_taken_offline_reaches_the_teacher_once_after_the_page_was_close
 
 
 def test_a_photo_the_box_refuses_is_not_kept_on_the_tablet(contexts):
-    _, tom = asked_for_a_photo(contexts, "Tom")
+    _, tom, _, _ = asked_for_a_photo(contexts, "Tom")
     tom.set_input_files("#handin-photo", files=[{"name": "cahier.png", "mimeType": "image/png",
                                                  "buffer": b"not a picture at all"}])
     tom.click("#send-photo")
-    tom.wait_for_function("() => document.querySelector('#answer-status').textContent.length > 10"
-                          " && !document.querySelector('#answer-status').textContent.includes('Envoi')")
-    assert "✔" not in tom.inner_text("#answer-status")
+    tom.wait_for_function("() => document.querySelector('#answer-status').textContent.startsWith('Ce type')")
+    assert tom.inner_text("#answer-status").startswith("Ce type de fichier n'est pas accepté")
     assert tom.evaluate("async () => (await ClassboxOutbox.pending()).length") == 0
 
 
 def test_a_photo_the_tablet_cannot_keep_is_sent_at_once(contexts):
     """Storage full or private browsing: the outbox refuses the photo, it goes straight to the box."""
-    teacher, zoe = asked_for_a_photo(contexts, "Zoé")
-    zoe.evaluate("() => { ClassboxOutbox.enqueue = () => Promise.reject(new DOMException('full', 'QuotaExceededError')); }")
+    teacher, zoe, _, _ = asked_for_a_photo(contexts, "Zoé")
+    zoe.evaluate("() => { ClassboxOutbox.enqueue = () =>"
+                 " Promise.reject(new DOMException('full', 'QuotaExceededError')); }")
     zoe.set_input_files("#handin-photo", files=[{"name": "cahier.png", "mimeType": "image/png", "buffer": PHOTO}])
     zoe.click("#send-photo")
     zoe.wait_for_function("() => document.querySelector('#answer-status').textContent.includes('✔')")
     teacher.wait_for_selector("#answers a:has-text('cahier.png')")
+
+
+def test_a_photo_the_box_fails_to_store_is_kept_and_sent_again(contexts):
+    """A 500 from the box (disk trouble) is the box's fault, not the photo's: the tablet keeps it
+    and tries again on its own while the page stays open."""
+    teacher, noe, _, _ = asked_for_a_photo(contexts, "Noé")
+    failures = []
+
+    def box_in_trouble(route):
+        failures.append(route.request.url)
+        route.fulfill(status=500, json={"ok": False, "error": "internal_server_error", "message": "Erreur."})
+
+    noe.route("**/api/classroom/handin", box_in_trouble)
+    noe.set_input_files("#handin-photo", files=[{"name": "cahier.png", "mimeType": "image/png", "buffer": PHOTO}])
+    with noe.expect_request("**/api/classroom/handin"):
+        noe.click("#send-photo")
+    noe.wait_for_function("() => document.querySelector('#envoi').dataset.state === 'waiting'")
+    assert failures and noe.evaluate("async () => (await ClassboxOutbox.pending()).length") == 1, "kept after a 500"
+    noe.unroute("**/api/classroom/handin")  # the box is fine again
+    teacher.wait_for_selector("#answers a:has-text('cahier.png')", timeout=20_000)
+    noe.wait_for_function("async () => (await ClassboxOutbox.pending()).length === 0")
