@@ -25,7 +25,6 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 bp = Blueprint("i18n", __name__)
 
 
-
 def select_locale() -> str:
     """The pupil's or teacher's choice (cookie), else the browser's Accept-Language, else French."""
     if not has_request_context():  # CLI and agent work in an app context: French

@@ -108,6 +108,8 @@ def test_the_web_worker_hides_the_built_app_from_the_collector():
     from classbox import server
 
     before = gc.get_threshold()
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
     try:
         server.tune_gc()
         assert gc.get_freeze_count() > 0, "objects existing once the app is built are frozen"
