@@ -32,10 +32,10 @@ def worker_cpu_s(server: Server) -> float:
 
 async def measure(kind: str, rounds: int, spy: str | None, spy_rate: int = 200) -> dict:
     server = Server(kind)
+    profiler = None
     try:
         classes = [await setup_class(server, i, 30) for i in range(10)]
         await simultaneous_submits(server, classes, 0)  # warm-up round, not counted
-        profiler = None
         if spy:
             worker = psutil.Process(server.proc.pid).children()[0].pid
             profiler = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(worker),
@@ -48,12 +48,12 @@ async def measure(kind: str, rounds: int, spy: str | None, spy_rate: int = 200) 
             lat += got["lat"]
             acked, failed = acked + got["acked"], failed + got["failed"]
         cpu = worker_cpu_s(server) - cpu0
-        if profiler is not None:
-            profiler.send_signal(2)
-            profiler.wait(60)
         return {"acked": acked, "failed": failed, "cpu_ms_per_answer": round(cpu * 1000 / max(acked, 1), 3),
                 "p50_ms": round(pct(lat, 50), 1), "p99_ms": round(pct(lat, 99), 1)}
     finally:
+        if profiler is not None:  # py-spy writes its profile on SIGINT
+            profiler.send_signal(2)
+            profiler.wait(60)
         server.stop()
 
 

@@ -120,12 +120,12 @@ def payload(n: int, sid: str) -> dict:
 def baseline(work: Path, count: int, batch: int, use_gzip: bool) -> dict:
     """The floor: pre-built statements POSTed by a bare httpx loop (one client, keep-alive)."""
     name = f"baseline-{'gzip' if use_gzip else 'plain'}"
-    server, relay = fresh_lrs(work, name)
     builder = StatementBuilder("http://cb-bench.classbox.invalid", "cb-bench")
     statements = []
     for n in range(count):
         sid = str(uuid.uuid4())
         statements.append(builder.build(payload(n, sid), sid, n + 1, Dated(time.time(), True)))
+    server, relay = fresh_lrs(work, name)  # after building the statements: nothing fails before `try`
     url = f"http://127.0.0.1:{relay.port}/xAPI/statements"
     headers = {"Content-Type": "application/json", **({"Content-Encoding": "gzip"} if use_gzip else {})}
     latencies: list[float] = []
@@ -156,31 +156,32 @@ def classbox_drain(work: Path, count: int, batch: int, use_gzip: bool, bad: bool
     name = f"classbox-{'gzip' if use_gzip else 'plain'}{'-bad' if bad else ''}"
     work.mkdir(parents=True, exist_ok=True)
     server, relay = fresh_lrs(work, name)
-    secret = work / f"{name}.pw"
-    secret.write_text(server.password)
-    config = load_config(path=os.devnull, env={}, overrides={
-        "data_dir": work / f"{name}-data", "box.id": "cb-bench", "discovery.enabled": False,
-        "sync.xapi.endpoint": f"http://127.0.0.1:{relay.port}/xAPI", "sync.xapi.username": server.username,
-        "sync.xapi.password_file": str(secret), "sync.batch_size": batch, "sync.gzip": use_gzip})
-    db = prepare_data_dir(config)
-    with db.conn:
-        for n in range(count):
-            sid = "not-a-uuid" if bad and n == count // 2 + 7 else str(uuid.uuid4())
-            enqueue(db, "xapi", "lrs", payload(n, sid), sid, f"p-{n % 30}")
-    db.conn.close()
-    runner = SyncRunner(config)
-    latencies: list[float] = []
-    request = runner.link.request
+    runner = None
+    try:  # from here on the LRS is stopped whatever fails
+        secret = work / f"{name}.pw"
+        secret.write_text(server.password)
+        config = load_config(path=os.devnull, env={}, overrides={
+            "data_dir": work / f"{name}-data", "box.id": "cb-bench", "discovery.enabled": False,
+            "sync.xapi.endpoint": f"http://127.0.0.1:{relay.port}/xAPI", "sync.xapi.username": server.username,
+            "sync.xapi.password_file": str(secret), "sync.batch_size": batch, "sync.gzip": use_gzip})
+        db = prepare_data_dir(config)
+        with db.conn:
+            for n in range(count):
+                sid = "not-a-uuid" if bad and n == count // 2 + 7 else str(uuid.uuid4())
+                enqueue(db, "xapi", "lrs", payload(n, sid), sid, f"p-{n % 30}")
+        db.conn.close()
+        runner = SyncRunner(config)
+        latencies: list[float] = []
+        request = runner.link.request
 
-    def timed(method, url, *args, **kwargs):
-        sent = time.perf_counter()
-        try:
-            return request(method, url, *args, **kwargs)
-        finally:
-            if method == "POST":
-                latencies.append(time.perf_counter() - sent)
-    runner.link.request = timed
-    try:
+        def timed(method, url, *args, **kwargs):
+            sent = time.perf_counter()
+            try:
+                return request(method, url, *args, **kwargs)
+            finally:
+                if method == "POST":
+                    latencies.append(time.perf_counter() - sent)
+        runner.link.request = timed
         started = time.perf_counter()
         done = dead = 0
         while done < count:
@@ -192,7 +193,8 @@ def classbox_drain(work: Path, count: int, batch: int, use_gzip: bool, bad: bool
         elapsed = time.perf_counter() - started
         stored = len(server.stored())
     finally:
-        runner.link.close()
+        if runner is not None:
+            runner.link.close()
         stop(server, relay)
     check = open_database(config.data_dir)
     left = check.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
