@@ -141,8 +141,13 @@ class _Stale(Exception):
     """A pooled connection was closed by the peer before our request got through."""
 
 
-def check_status(response: httpx.Response, what: str) -> None:
-    """Raise Transient or Permanent for a failed answer; return quietly on 2xx."""
+# 4xx about the target itself or our credentials: dead like any 4xx, with a hint for the technician.
+TARGET_ERRORS = (401, 403, 404, 405, 407)
+
+
+def check_status(response: httpx.Response, what: str, section: str | None = None) -> None:
+    """Raise Transient or Permanent for a failed answer; return quietly on 2xx. With `section`
+    ("sync.xapi"), an answer in TARGET_ERRORS says which config section to check."""
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -150,6 +155,8 @@ def check_status(response: httpx.Response, what: str) -> None:
     message = f"{what}: HTTP {status} {detail}".strip()
     if is_transient_status(status):
         raise Transient(message, retry_after_s(response.headers.get("Retry-After")))
+    if section and status in TARGET_ERRORS:
+        message += f" (check [{section}])"
     raise Permanent(message)
 
 

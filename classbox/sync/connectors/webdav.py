@@ -24,9 +24,6 @@ from classbox.sync.link import Link, check_status
 from classbox.sync.outbox import OutboxRecord
 from classbox.sync.statements import iso
 
-# 4xx about the workspace or our credentials: dead like any 4xx, with a hint for the technician.
-TARGET_ERRORS = (401, 403, 404, 405, 407)
-
 
 def slug(text: Any, fallback: str = "x", limit: int = 60) -> str:
     """A safe path segment: ASCII letters, digits, dot, dash, underscore; never '.' or '..'."""
@@ -155,9 +152,5 @@ class WebdavConnector:
         self.known_dirs.clear()  # the folders we created may be gone: MKCOL them again next time
         if response.status_code == 409:
             raise Transient(f"WebDAV {what}: HTTP 409 (a parent folder is missing; created again next try)")
-        try:
-            check_status(response, f"WebDAV {what}")
-        except Permanent as err:
-            hint = " (check [sync.webdav])" if response.status_code in TARGET_ERRORS else ""
-            raise Permanent(f"{err}{hint}") from None
+        check_status(response, f"WebDAV {what}", "sync.webdav")
         raise Transient(f"WebDAV {what}: unexpected HTTP {response.status_code}")

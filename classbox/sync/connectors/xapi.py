@@ -108,12 +108,11 @@ class XapiConnector:
                         return outcomes
                     statements = statements[culprit + 1:]  # a loop, not a recursion: any length
                     continue
-                check_status(response, "POST statements")
+                check_status(response, "POST statements", "sync.xapi")
             except Transient as err:
                 return outcomes + [Outcome.retry(str(err), err.retry_after)]
             except Permanent as err:
-                hint = " (check [sync.xapi])" if status in (401, 403, 404, 405, 407) else ""
-                return outcomes + [Outcome.dead(f"{err}{hint}") for _ in statements]
+                return outcomes + [Outcome.dead(str(err)) for _ in statements]
             return outcomes + [Outcome.delivered() for _ in statements]
         return outcomes
 
