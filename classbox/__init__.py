@@ -24,12 +24,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from classbox import features
     from classbox.config import Config, load_config
-    from classbox.errors import register_error_handlers
     from classbox.extensions import csrf, socketio
-    from classbox.i18n import init_i18n
-    from classbox.session_cookie import CachedSerializerSessionInterface
-    from classbox.setup import box_id, prepare_data_dir, read_secret
     from classbox.storage.db import close_db
+    from classbox.web import pwa
+    from classbox.web.datadir import box_id, prepare_data_dir, read_secret
+    from classbox.web.errors import register_error_handlers
+    from classbox.web.i18n import init_i18n
+    from classbox.web.session_cookie import CachedSerializerSessionInterface
 
     cfg = config if isinstance(config, Config) else load_config(overrides=config)
     prepare_data_dir(cfg).conn.close()
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for init in features.hooks("init_app"):
         init(app)
+    app.register_blueprint(pwa.bp)
     return app
 
 

@@ -4,7 +4,7 @@ A feature package (classbox/<feature>/__init__.py) may define:
 - `migrations`: a sqlite-utils Migrations set named "classbox.<feature>";
 - `init_app(app)`: register blueprints, Socket.IO handlers, admin sections;
 - `cli_commands()`: click commands or groups added to `classbox`;
-- `agent_services(config)`: long-running services for `classbox agent` (see classbox.agent);
+- `agent_services(config)`: long-running services for `classbox agent` (see classbox.runtime.agent);
 - `privacy_export(db, pupil_id) -> dict` and `privacy_erase(db, pupil_id) -> int`: what the
   feature keeps about one pupil, and erasing it (see classbox.privacy).
 """
@@ -24,7 +24,6 @@ FEATURES = [
     "classbox.sync",
     "classbox.health",
     "classbox.privacy",
-    "classbox.pwa",
 ]
 
 

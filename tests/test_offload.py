@@ -8,13 +8,13 @@ import textwrap
 
 import pytest
 
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 
 UNDER_GEVENT = textwrap.dedent("""
     from gevent import monkey
     monkey.patch_all()
     import gevent
-    from classbox.offload import off_loop
+    from classbox.runtime.offload import off_loop
 
     native_lock = monkey.get_original("_thread", "allocate_lock")()
     native_lock.acquire()
@@ -48,7 +48,7 @@ COPY_UNDER_GEVENT = textwrap.dedent("""
     monkey.patch_all()
     import hashlib, io, os, sys
     from classbox.library.copier import copy_hashed, stream_reader
-    from classbox.offload import off_loop
+    from classbox.runtime.offload import off_loop
 
     data = os.urandom(20 * 1024 * 1024 + 3)  # several buffers through the ring
 

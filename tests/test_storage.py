@@ -8,11 +8,11 @@ import threading
 import pytest
 from sqlite_utils.migrations import Migrations
 
-from classbox.setup import prepare_data_dir
 from classbox.storage import SchemaError, connect, get_db, migrate, open_database
 from classbox.storage.db import db_path
 from classbox.storage.maintenance import backup, integrity_check
 from classbox.storage.migrations import migration_sets
+from classbox.web.datadir import prepare_data_dir
 
 
 def test_fresh_database_has_every_feature_table(config):

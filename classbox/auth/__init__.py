@@ -24,12 +24,14 @@ def __getattr__(name: str) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Register the login views and make `current_user` available to templates."""
+    """Register the login views, the teacher accounts' admin page; `current_user` in templates."""
+    from classbox.auth import admin
     from classbox.auth.views import bp
 
     from classbox.auth.decorators import current_user
 
     app.register_blueprint(bp)
+    admin.init_app(app)
     app.context_processor(lambda: {"current_user": current_user()})
 
 

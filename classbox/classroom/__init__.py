@@ -14,8 +14,8 @@ __all__ = ["migrations", "init_app", "privacy_export", "privacy_erase", "agent_s
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages, the /classroom Socket.IO handlers, the admin panel and the service."""
-    from classbox.classroom import admin, events
+    """Register the pages, the /classroom Socket.IO handlers and the service."""
+    from classbox.classroom import events
     from classbox.classroom.feed import SubmissionFeed
     from classbox.classroom.service import Classroom
     from classbox.classroom.views import bp
@@ -31,7 +31,6 @@ def init_app(app: Flask) -> None:
     app.extensions["classroom"].feed = SubmissionFeed(
         emit_submissions, socketio.start_background_task if socketio.async_mode == "gevent" else None)
     app.register_blueprint(bp)
-    admin.init_app(app)
     events.register(socketio, app.extensions["classroom"], app)
 
 

@@ -15,8 +15,8 @@ from classbox.classroom import store
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Conn
 from classbox.classroom.results import session_results
-from classbox.i18n import select_locale
 from classbox.storage import get_db
+from classbox.web.i18n import select_locale
 
 NS = "/classroom"
 MAX_EVENT_BYTES = 64 * 1024

@@ -17,7 +17,7 @@ from classbox.classroom.errors import ClassroomError
 from classbox.classroom.events import join_url
 from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
 from classbox.extensions import csrf
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 from classbox.storage import get_db
 
 bp = Blueprint("classroom", __name__)

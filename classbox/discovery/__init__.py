@@ -50,8 +50,8 @@ def agent_services(config: Config) -> list:
     """The advertiser (or, in defer_to_avahi mode, a watcher of avahi's announcement)."""
     from classbox.discovery.advertiser import Advertiser, service_spec, state_recorder
     from classbox.discovery.responder import ZeroconfResponder
-    from classbox.setup import box_id
     from classbox.version import __version__
+    from classbox.web.datadir import box_id
 
     record = state_recorder(config.data_dir)
     section = config["discovery"]

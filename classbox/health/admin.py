@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from flask_babel import format_decimal, gettext
 
-from classbox.admin_panels import panels
 from classbox.auth import login_required
 from classbox.health import history
 from classbox.health.charts import line_chart
 from classbox.health.views import current_report
-from classbox.i18n import N_, duration, when
 from classbox.storage import get_db
+from classbox.web.admin_panels import panels
+from classbox.web.i18n import N_, duration, when
 
 bp = Blueprint("admin", __name__)
 

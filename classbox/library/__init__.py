@@ -35,7 +35,7 @@ def import_path(config: Config, path: str | Path, source_label: str | None = Non
                 wait: bool = True) -> ImportResult:
     """Import a pack (zip or folder) or a ZIM file from the local disk."""
     from classbox.library.staging import import_lock
-    from classbox.setup import prepare_data_dir
+    from classbox.web.datadir import prepare_data_dir
 
     prepare_data_dir(config).conn.close()
     with import_lock(config, wait=wait):

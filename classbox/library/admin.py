@@ -7,12 +7,12 @@ import time
 from flask import Blueprint, Flask, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from classbox.admin_panels import AdminPanel, register_panel
+from classbox.web.admin_panels import AdminPanel, register_panel
 from classbox.auth import login_required
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 from classbox.library.staging import check_free_space, import_lock, staging
 from classbox.library.store import BlobStore
 from classbox.storage import get_db

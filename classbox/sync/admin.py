@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from classbox.admin_panels import AdminPanel, register_panel
 from classbox.auth import login_required
-from classbox.i18n import N_, duration, when
 from classbox.storage import get_db
+from classbox.web.admin_panels import AdminPanel, register_panel
+from classbox.web.i18n import N_, duration, when
 
 bp = Blueprint("sync", __name__)
 

@@ -10,16 +10,17 @@ import threading
 
 import pytest
 
-from classbox import agent, features
+from classbox import features
 from classbox.config import ConfigError
+from classbox.runtime import agent
 
 AGENT_IMPORTS = r"""
 import json, sys
 import click
 from classbox.cli import cli
 from classbox.config import load_config
-from classbox.setup import prepare_data_dir
-from classbox import agent
+from classbox.web.datadir import prepare_data_dir
+from classbox.runtime import agent
 
 assert cli.get_command(click.Context(cli), "agent") is not None
 config = load_config(None, env={}, overrides={"data_dir": sys.argv[1], "web.host": "0.0.0.0"})

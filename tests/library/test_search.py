@@ -89,9 +89,9 @@ def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_conf
     the upgrade, a resource without seq (or sharing one) gets its own, and removing its pack empties
     its index entries."""
     from classbox.library.packs import remove_pack
-    from classbox.setup import prepare_data_dir
     from classbox.storage import migrate, open_database
     from classbox.storage.migrations import migration_sets
+    from classbox.web.datadir import prepare_data_dir
 
     lib_config.data_dir.mkdir(parents=True)
     db = open_database(lib_config.data_dir)

@@ -25,11 +25,11 @@ from typing import Any, Callable
 
 import sqlite_utils
 
-from classbox.classroom.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage import open_database
+from classbox.storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
 
-log = logging.getLogger("classbox.classroom.writer")
+log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
 
 

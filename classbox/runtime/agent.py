@@ -16,14 +16,14 @@ from typing import Protocol
 
 from classbox import features
 from classbox.config import Config
+from classbox.runtime.systemd_notify import sd_notify
 from classbox.storage import open_database
 from classbox.storage.core import set_state
-from classbox.systemd_notify import sd_notify
 
 STOP_GRACE_S = 4.0
 HEARTBEAT_S = 10.0
 
-log = logging.getLogger("classbox.agent")
+log = logging.getLogger("classbox.runtime.agent")
 
 
 class AgentService(Protocol):

@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, has_request_context, redirect, request
 from flask_babel import Babel, format_datetime, format_decimal, get_locale, gettext
 from werkzeug.wrappers import Response
 
-from classbox.i18n_marks import N_  # noqa: F401  (re-exported for the web code)
+from classbox.web.i18n_marks import N_  # noqa: F401  (re-exported for the web code)
 
 # Locale ids handed to Babel: translations are looked up by language ("en"), formats use the
 # full locale (fr_FR: "1 234,5", "25 novembre 2026").
