@@ -63,7 +63,6 @@ def _panel_context() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages and the /admin panel."""
-    app.register_blueprint(bp)
+    """Register the /admin panel."""
     register_panel(app, AdminPanel("teachers", N_("Comptes enseignants"), "classroom/admin_panel.html",
                                    _panel_context, order=20))

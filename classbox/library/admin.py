@@ -80,8 +80,7 @@ def verify():
 
 
 def register_admin(app: Flask) -> None:
-    """Add the upload/verify endpoints and the /admin panel; uploads may be up to max_pack_mb."""
-    app.register_blueprint(bp)
+    """Add the /admin panel; uploads to its endpoint may be up to max_pack_mb."""
     register_panel(app, AdminPanel("library", N_("Bibliothèque"), "library/admin_panel.html", panel_context, 20))
 
     @app.before_request

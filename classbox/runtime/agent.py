@@ -35,14 +35,6 @@ class AgentService(Protocol):
         """Work until `stop` is set, then return promptly."""
 
 
-def collect_services(config: Config) -> list[AgentService]:
-    """Every feature's services for this config."""
-    services: list[AgentService] = []
-    for make in features.hooks("agent_services"):
-        services.extend(make(config))
-    return services
-
-
 def start_services(config: Config, stop: threading.Event) -> tuple[list[AgentService], list[threading.Thread]]:
     """Start each feature's services in a thread as soon as the feature made them.
 

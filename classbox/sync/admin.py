@@ -45,7 +45,6 @@ def retry_dead():
 
 
 def init_admin(app: Flask) -> None:
-    """Register the panel and the endpoint."""
-    app.register_blueprint(bp)
+    """Register the panel."""
     register_panel(app, AdminPanel("sync", N_("Synchronisation avec l'ENT"), "sync/admin_panel.html",
                                    panel_context, order=30))

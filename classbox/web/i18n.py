@@ -103,7 +103,6 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LOCALES[DEFAULT_LANGUAGE])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
     Babel(app, locale_selector=select_locale)
-    app.register_blueprint(bp)
     app.jinja_env.filters["number"] = lambda value, fmt=None: format_decimal(value, format=fmt)
     app.jinja_env.filters["translated"] = lambda value: gettext(str(value))  # a label marked with N_()
 
