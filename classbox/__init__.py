@@ -69,11 +69,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _async_mode(cfg) -> str:
     """gevent when running under gunicorn's gevent worker, threading otherwise (tests, tools)."""
-    try:
-        from gevent import monkey
+    from classbox.runtime.offload import gevent_active
 
-        if monkey.is_module_patched("socket"):
-            return "gevent"
-    except ImportError:
-        pass
-    return "threading"
+    return "gevent" if gevent_active() else "threading"
