@@ -13,10 +13,6 @@ from classbox.web.i18n import N_, duration, when
 bp = Blueprint("sync", __name__)
 
 
-def _when(epoch: float | None) -> str:
-    return when(epoch)
-
-
 def _age(seconds: float | None) -> str:
     return "—" if seconds is None else duration(seconds, fine=True)
 
@@ -29,7 +25,7 @@ def panel_context() -> dict:
     current = status.refresh(db)
     targets = {k: v for k, v in current.get("targets", {}).items() if not k.startswith("_")}
     return {"status": current, "targets": targets, "dead": status.dead_records(db, 50),
-            "when": _when, "age": _age}
+            "when": when, "age": _age}
 
 
 @bp.route("/admin/sync/retry-dead", methods=["POST"])

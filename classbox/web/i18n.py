@@ -105,6 +105,8 @@ def init_i18n(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["number"] = lambda value, fmt=None: format_decimal(value, format=fmt)
     app.jinja_env.filters["translated"] = lambda value: gettext(str(value))  # a label marked with N_()
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["duration"] = duration
 
     @app.context_processor
     def _language() -> dict:
