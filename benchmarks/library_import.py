@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/library_import.py [--mb 1024] [--files 8] [--forms folder,stored,deflated]
                                                   [--rounds 1]
-Goal (issue #3): import ≥ 0.5 × the speed of cp. The import reads, hashes (sha256), writes,
+Goal: import ≥ 0.5 × the speed of cp. The import reads, hashes (sha256), writes,
 fsyncs and renames every file, then commits the catalogue; cp only copies (into the page
 cache: the disk writes happen after it returns), so `cp + sync` is printed too.
 Forms: a folder pack, a zip with stored members, a zip with deflated members (level 1; the
