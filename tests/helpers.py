@@ -9,14 +9,42 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import httpx
 import pytest
 
+from classbox.config import Config, load_config
+
 T = TypeVar("T")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+NS = "/classroom"
+QUIZ_SPEC = {"type": "quiz", "kind": "single", "question": "2 + 2 ?", "choices": ["3", "4", "5"], "correct": 1}
+
+
+def make_config(data_dir: Path, **overrides: Any) -> Config:
+    """The one way tests build a config: on `data_dir`, isolated from the machine's env and /etc."""
+    return load_config(path=os.devnull, env={}, overrides={"data_dir": Path(data_dir), **overrides})
+
+
+def ack(sio, event: str, data: Any = None) -> Any:
+    """Emit a /classroom event and return the server's ack."""
+    return sio.emit(event, data, namespace=NS, callback=True)
+
+
+def received(sio, name: str | None = None) -> list:
+    """/classroom events received since the last call (optionally only those called `name`)."""
+    events = sio.get_received(NS)
+    return [e["args"][0] if e["args"] else None for e in events if name is None or e["name"] == name]
+
+
+def new_id() -> str:
+    """A submission id as a device makes it."""
+    return str(uuid.uuid4())
 
 
 def free_port() -> int:

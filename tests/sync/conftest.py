@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import pytest
 
-from classbox.config import load_config
 from classbox.sync.outbox import enqueue
 from classbox.web.datadir import prepare_data_dir
+from tests import helpers
 from tests.sync.peers import DavServer, Ralph
 
 
@@ -19,7 +18,7 @@ def make_config(tmp_path: Path, name: str = "box", **overrides):
     values = {"data_dir": tmp_path / name, "sync.interval_s": 0.2, "sync.timeout_s": 5.0,
               "discovery.enabled": False, "box.id": f"cb-{uuid.uuid4().hex[:10]}"}
     values.update(overrides)
-    config = load_config(path=os.devnull, env={}, overrides=values)
+    config = helpers.make_config(**values)
     prepare_data_dir(config).conn.close()
     return config
 
