@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from classbox import features
     from classbox.config import Config, load_config
     from classbox.errors import register_error_handlers
-    from classbox.extensions import csrf, socketio
+    from classbox.extensions import csrf, refuse_reserved_events, socketio
     from classbox.i18n import init_i18n
     from classbox.session_cookie import CachedSerializerSessionInterface
     from classbox.setup import box_id, prepare_data_dir, read_secret
@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_i18n(app)
     socketio.init_app(app, async_mode=_async_mode(cfg),
                       max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
+    refuse_reserved_events(socketio.server)
     register_error_handlers(app)
 
     @app.context_processor

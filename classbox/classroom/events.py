@@ -259,7 +259,8 @@ def register(socketio: SocketIO, classroom, app) -> None:
         pupil_id = data.get("pupil_id")
         svc().remove(session["id"], pupil_id)
         emit("removed", {"pupil_id": pupil_id}, pupil_room(pupil_id))
-        for sid in svc().presence.pupil_sids(session["id"], pupil_id):
+        in_room = [sid for sid, _ in socketio.server.manager.get_participants(NS, pupil_room(pupil_id))]
+        for sid in set(in_room) | set(svc().presence.pupil_sids(session["id"], pupil_id)):
             socketio.server.disconnect(sid, namespace=NS)
         emit("presence", {"pupil_id": pupil_id, "online": False, "removed": True}, teacher_room(session["id"]))
         return {"ok": True}
