@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from classbox import features
     from classbox.config import Config, load_config
     from classbox.errors import register_error_handlers
-    from classbox.extensions import csrf, refuse_reserved_events, socketio
+    from classbox.extensions import MAX_FRAME_BYTES, cap_websocket_messages, csrf, refuse_reserved_events, socketio
     from classbox.i18n import init_i18n
     from classbox.session_cookie import CachedSerializerSessionInterface
     from classbox.setup import box_id, prepare_data_dir, read_secret
@@ -53,7 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     init_i18n(app)
     socketio.init_app(app, async_mode=_async_mode(cfg),
-                      max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
+                      max_http_buffer_size=MAX_FRAME_BYTES)  # refused before decoding, polling or websocket
+    cap_websocket_messages(socketio.server, MAX_FRAME_BYTES)
     refuse_reserved_events(socketio.server)
     register_error_handlers(app)
 
