@@ -45,6 +45,8 @@ def join_form():
 @bp.route("/join/<code>")
 def join(code: str):
     """The pupil page of one session (join with a first name, then follow the teacher)."""
+    if not svc().join_page_limit.allow(str(request.remote_addr)):  # codes are not to be guessed
+        return render_template("classroom/home.html", error=ClassroomError("rate_limited").message), 429
     canonical = normalize_code(code)
     session = store.find_session(get_db(), canonical) if canonical else None
     if session is None:

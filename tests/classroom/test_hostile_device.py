@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from classbox.classroom.ratelimit import RateLimiter
+
 from tests.classroom.conftest import ack, received
+
+
+def freeze_limits(app, now: float) -> None:
+    """Stop the clock of every rate limit of the classroom at `now`."""
+    for limiter in vars(app.extensions["classroom"]).values():
+        if isinstance(limiter, RateLimiter):
+            limiter.clock = lambda: now
 
 
 @pytest.mark.parametrize("reserved", ["connect", "disconnect", "connect_error"])
@@ -38,3 +47,15 @@ def test_fake_lifecycle_events_do_not_reset_the_join_limit(teacher_sio, pupil, d
         ack(sio, "disconnect")
         ack(sio, "connect")
     assert db["classroom_pupils"].count <= 6
+
+
+def test_join_pages_are_rate_limited_per_address(app, teacher_sio):
+    """Guessing codes through GET /join/<code> meets the same per-address limit as the Socket.IO join."""
+    _, code = teacher_sio
+    tablet = app.test_client()
+    freeze_limits(app, 1000.0)  # the flood takes no time
+    burst = app.config["CLASSBOX"]["classroom"]["joins_per_ip_burst"]
+    statuses = [tablet.get("/join/ZZZZZZ").status_code for _ in range(burst + 10)]
+    assert statuses[:burst] == [404] * burst and statuses[burst:] == [429] * 10
+    refused = tablet.get(f"/join/{code}")
+    assert refused.status_code == 429 and "Patientez" in refused.get_data(as_text=True)
