@@ -27,6 +27,8 @@ MESSAGES = {
     "no_session": N_("Aucune séance ouverte sur cette connexion."),
     "unknown_pupil": N_("Cet élève n'est pas dans la séance."),
     "storage": N_("La classbox n'a pas pu enregistrer. Réessayez."),
+    "storage_full": N_("La classbox est presque pleine : elle ne prend plus de photos ni de fichiers. "
+                       "Votre travail est gardé sur l'appareil ; prévenez l'enseignant."),
 }
 
 

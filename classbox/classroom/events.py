@@ -11,7 +11,7 @@ from flask import current_app, request
 from flask_socketio import SocketIO, join_room, leave_room
 
 from classbox.auth import current_user
-from classbox.classroom import store
+from classbox.classroom import handin_disk, store
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Conn
 from classbox.classroom.results import session_results
@@ -137,6 +137,20 @@ def session_summary(session: dict) -> dict:
     return {"code": session["code"], "title": session["title"], "state": session["state"]}
 
 
+def storage_state(classroom) -> dict:
+    """Whether hand-ins are taken ({"handins", "free_mb", "floor_mb"}): the dashboard's disk banner."""
+    free = handin_disk.free_mb(classroom.data_dir)
+    return {"handins": free >= classroom.handin_min_free_mb, "free_mb": free, "floor_mb": classroom.handin_min_free_mb}
+
+
+def tell_teachers_about_storage(session_id: int | None) -> None:
+    """A hand-in was refused for lack of disk space: the session's dashboards get `storage`."""
+    from classbox.extensions import socketio
+
+    if session_id is not None:
+        socketio.emit("storage", storage_state(svc()), to=teacher_room(session_id), namespace=NS)
+
+
 def register(socketio: SocketIO, classroom, app) -> None:
     """Declare every /classroom handler on the app's Socket.IO server."""
 
@@ -213,7 +227,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
             pupil["online"] = pupil["id"] in online
         current = store.get_activity(db, session["current_activity_id"]) if session["current_activity_id"] else None
         return {"ok": True, **document, "session": {**document["session"], "join_url": join_url(session["code"])},
-                "current": current and current["id"]}
+                "current": current and current["id"], "storage": storage_state(svc())}
 
     @socketio.on("push", namespace=NS)
     @event("teacher")

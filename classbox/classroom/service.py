@@ -6,10 +6,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
-from classbox.classroom import activities, handins, store, tokens
+from classbox.classroom import activities, store, tokens
 from classbox.classroom.checks import check_uuid, clean_name, clean_title
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
+from classbox.classroom.handin_flow import submit_file
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.writer import GroupWriter
@@ -30,7 +31,7 @@ class Answer(NamedTuple):
     nonce: str | None
 
 
-def _record(sub: dict, stored: dict | None) -> dict:
+def submission_record(sub: dict, stored: dict | None) -> dict:
     """The `submission` record the teachers' dashboard receives."""
     return {"submission_id": sub["id"], "activity_id": sub["activity"]["id"], "pupil_id": sub["pupil"]["id"],
             "pupil_name": sub["pupil"]["name"], "answer": sub["answer"], "correct": sub["correct"],
@@ -48,6 +49,7 @@ class Classroom:
         self.max_answer_chars = settings["max_answer_chars"]
         self.max_pupils = settings["max_pupils_per_session"]
         self.max_handin_bytes = settings["max_handin_mb"] * 1024 * 1024
+        self.settings = settings
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"])
         self.presence = Presence()
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s
@@ -64,6 +66,11 @@ class Classroom:
         self.feed: Any = None  # a SubmissionFeed, set by init_app (it needs the Socket.IO server)
         self._state_written = float("-inf")
         self._state_pending = False
+
+    @property
+    def handin_min_free_mb(self) -> int:
+        """[classroom] handin_min_free_mb: below this free space, hand-ins are refused."""
+        return self.settings["handin_min_free_mb"]
 
     # pupils -----------------------------------------------------------------------------
 
@@ -117,17 +124,17 @@ class Classroom:
         activity_id = data.get("activity_id")
         if not isinstance(activity_id, str) or len(activity_id) > 64:
             raise ClassroomError("malformed", "activity_id")
-        deadline = self.deadlines.get(activity_id)  # known here since the push; after a restart: _answerable
+        deadline = self.deadlines.get(activity_id)  # known here since the push; after a restart: answerable
         if deadline is not None and self.clock() > deadline + DEADLINE_GRACE_S:
             raise ClassroomError("time_up")
         item = Answer(session_id, pupil_id, submission_id, activity_id, data.get("answer"), nonce)
         if file is None:  # answers of a class arriving together share a few statements
             record, new = self.writer.run_item(self._store_answers, item)
         else:
-            record, new = self.writer.run(lambda db: self._store_file(db, item, file))
+            record, new = submit_file(self, item, file)
         return {"ok": True, "submission_id": submission_id, "duplicate": not new, "record": record}
 
-    def _answerable(self, db, item: Answer) -> tuple[dict, dict, dict]:
+    def answerable(self, db, item: Answer) -> tuple[dict, dict, dict]:
         """(pupil, session, activity) if this pupil may answer this activity now, else ClassroomError."""
         pupil = self._cached(db, "pupil", item.pupil_id, store.get_pupil)
         session = self._cached(db, "session", item.session_id, store.get_session)
@@ -151,7 +158,7 @@ class Classroom:
         checked: list[tuple[int, dict]] = []
         for item in items:
             try:
-                pupil, session, activity = self._answerable(db, item)
+                pupil, session, activity = self.answerable(db, item)
                 value, response, correct = activities.check_answer(activity["type"], activity["spec"], item.answer,
                                                                    self.max_answer_chars)
             except ClassroomError as err:
@@ -163,23 +170,8 @@ class Classroom:
             outcomes.append(None)
         stored = store.record_submissions(db, [sub for _, sub in checked]) if checked else []
         for (index, sub), new in zip(checked, stored):
-            outcomes[index] = new if isinstance(new, ClassroomError) else (_record(sub, None), new)
+            outcomes[index] = new if isinstance(new, ClassroomError) else (submission_record(sub, None), new)
         return outcomes
-
-    def _store_file(self, db, item: Answer, file: dict) -> tuple[dict, bool]:
-        """Writer job: check and store one hand-in file; (record, new)."""
-        pupil, session, activity = self._answerable(db, item)
-        mime = handins.check_file(file["data"], file["kind"], activity["spec"].get("accept", []),
-                                  self.max_handin_bytes) if activity["type"] == "handin" else None
-        if mime is None:
-            raise ClassroomError("not_answerable")
-        stored = handins.store_file(self.data_dir, item.session_id, item.pupil_id, item.submission_id, file["data"],
-                                    mime)
-        stored["filename"] = handins.clean_filename(file.get("filename"), mime)
-        sub = {"id": item.submission_id, "answer": {"file": stored["filename"], "kind": file["kind"]}, "pupil": pupil,
-               "activity": activity, "correct": None}
-        new = store.record_submission(db, sub, pupil, session, activity, stored["filename"], None, stored)
-        return _record(sub, stored), new
 
     def _cached(self, db, kind: str, key: Any, load: Callable) -> dict | None:
         """A row read inside a writer job, kept in memory (changes go through this object)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import tempfile
 from pathlib import Path
 
@@ -14,13 +15,14 @@ from classbox.auth import current_user, login_required
 from classbox.classroom import handins, store
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.events import join_url
+from classbox.classroom.events import join_url, tell_teachers_about_storage
 from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
 from classbox.extensions import csrf
 from classbox.offload import off_loop
 from classbox.storage import get_db
 
 bp = Blueprint("classroom", __name__)
+log = logging.getLogger("classbox.classroom")
 
 
 def svc():
@@ -187,6 +189,7 @@ def handin_download_name(row: dict) -> str:
 @csrf.exempt  # no cookie here: the signed device token in the form is the credential
 def handin_upload():
     """A photo or file handed in by a pupil; 200 only once it is durable on disk and in the database."""
+    session_id = None
     try:
         session_id, pupil_id = svc().pupil_from_token(request.form.get("token"))
         if not svc().submit_limit.allow(pupil_id):
@@ -204,7 +207,11 @@ def handin_upload():
                            file={"data": data, "kind": kind, "filename": upload.filename}, nonce=nonce)
     except ClassroomError as err:
         status = {"bad_token": 401, "removed": 401, "rate_limited": 429, "file_too_large": 413,
-                  "file_type": 415, "closed": 410, "unknown_activity": 404}.get(err.code, 400)
+                  "file_type": 415, "closed": 410, "unknown_activity": 404, "storage": 507,
+                  "storage_full": 507}.get(err.code, 400)
+        if err.code in ("storage", "storage_full"):
+            log.warning("hand-in refused, the box's disk: %s %s", err.code, err.detail)
+            tell_teachers_about_storage(session_id)
         return jsonify(err.as_ack()), status
     if not ack["duplicate"]:
         svc().feed.add(session_id, ack["record"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from typing import Any
 
@@ -44,6 +45,20 @@ def _heartbeat_alert(beat: Any, now: float) -> dict[str, Any] | None:
                         beat.get("last_ok_wall"), beat.get("since") or now)
 
 
+def _handins_alert(config: Config, now: float) -> dict[str, Any] | None:
+    """Warn while free space is below [classroom] handin_min_free_mb (hand-ins are refused then)."""
+    floor = config["classroom"]["handin_min_free_mb"]
+    try:
+        free = shutil.disk_usage(config.data_dir).free // (1024 * 1024)
+    except OSError:
+        return None  # the disk check says so already
+    if free < floor:
+        return alerts.alert("handins", N_("Dépôts de travaux"), "warn",
+                            (N_("Photos et fichiers des élèves refusés : %(free)s Mo libres, seuil %(floor)s Mo"),
+                             {"free": free, "floor": floor}), free, now)
+    return None
+
+
 def _valid_sample(sample: Any) -> dict[str, Any] | None:
     """The stored sample if it looks like one."""
     return sample if isinstance(sample, dict) and isinstance(sample.get("wall"), (int, float)) else None
@@ -70,6 +85,9 @@ def build_report(db: sqlite_utils.Database, config: Config, box_id: str, now: fl
     found = [a for a in (stored or {}).values() if isinstance(a, dict) and a.get("level") in alerts.RANK] \
         if isinstance(stored, dict) else []
     found.append(_sampler_alert(sample, config["health"], now))
+    handins_alert = _handins_alert(config, now)
+    if handins_alert:
+        found.append(handins_alert)
     beat_alert = _heartbeat_alert(beat, now) if config["fleet"]["pushgateway"] else None
     if beat_alert:
         found.append(beat_alert)
