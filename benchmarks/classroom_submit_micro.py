@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from classbox import create_app  # noqa: E402
 from classbox.auth.users import add_user  # noqa: E402
-from classbox.classroom.service import Answer  # noqa: E402
+from classbox.classroom.records import Answer  # noqa: E402
 from classbox.config import load_config  # noqa: E402
 from classbox.storage import open_database  # noqa: E402
 

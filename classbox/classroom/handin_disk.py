@@ -33,9 +33,10 @@ def check_floor(data_dir: Path, size: int, floor_mb: int) -> None:
         raise ClassroomError("storage_full")
 
 
-def free_mb(data_dir: Path) -> int:
-    """Free space on the data dir's disk, in MB."""
-    return shutil.disk_usage(data_dir).free // (1024 * 1024)
+def state(data_dir: Path, floor_mb: int) -> dict:
+    """Whether hand-ins are taken ({"handins", "free_mb", "floor_mb"}): the dashboard's disk banner."""
+    free = shutil.disk_usage(data_dir).free // (1024 * 1024)
+    return {"handins": free >= floor_mb, "free_mb": free, "floor_mb": floor_mb}
 
 
 def place(data_dir: Path, relative: Path, data: bytes) -> bool:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from classbox.classroom import handin_disk, handins, store
 from classbox.classroom.errors import ClassroomError
+from classbox.classroom.records import Answer, submission_record
 from classbox.offload import off_loop
 
 if TYPE_CHECKING:
-    from classbox.classroom.service import Answer, Classroom
+    from classbox.classroom.service import Classroom
 
 
 def submit_file(classroom: Classroom, item: Answer, file: dict[str, Any]) -> tuple[dict, bool]:
@@ -20,7 +21,7 @@ def submit_file(classroom: Classroom, item: Answer, file: dict[str, Any]) -> tup
     data = file["data"]
     mime = handins.check_file(data, file["kind"], ["photo", "file"], classroom.max_handin_bytes)
     relative = handin_disk.handin_path(item.session_id, item.pupil_id, item.submission_id, handins.FILE_TYPES[mime])
-    handin_disk.check_floor(classroom.data_dir, len(data), classroom.handin_min_free_mb)
+    handin_disk.check_floor(classroom.data_dir, len(data), classroom.settings["handin_min_free_mb"])
     stored = {"path": str(relative), "mime": mime, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
               "filename": handins.clean_filename(file.get("filename"), mime)}
     placed = off_loop(handin_disk.place, classroom.data_dir, relative, data)
@@ -41,8 +42,6 @@ def submit_file(classroom: Classroom, item: Answer, file: dict[str, Any]) -> tup
 
 def _record(classroom: Classroom, db, item: Answer, file: dict[str, Any], stored: dict) -> tuple[dict, bool, str]:
     """Writer job (no file I/O here): check and record the hand-in; (record, new, path the row holds)."""
-    from classbox.classroom.service import submission_record
-
     pupil, session, activity = classroom.answerable(db, item)
     if activity["type"] != "handin":
         raise ClassroomError("not_answerable")

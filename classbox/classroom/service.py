@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 from classbox.classroom import activities, store, tokens
 from classbox.classroom.checks import check_uuid, clean_name, clean_title
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.handin_flow import submit_file
+from classbox.classroom.records import Answer, submission_record
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.writer import GroupWriter
@@ -18,24 +19,7 @@ from classbox.classroom.writer import GroupWriter
 DEADLINE_GRACE_S = 2.0
 STATE_KEY = "classroom.live"
 STATE_EVERY_S = 5.0
-
-
-class Answer(NamedTuple):
-    """One answer on its way to the writer."""
-
-    session_id: int
-    pupil_id: str
-    submission_id: str
-    activity_id: str
-    answer: Any
-    nonce: str | None
-
-
-def submission_record(sub: dict, stored: dict | None) -> dict:
-    """The `submission` record the teachers' dashboard receives."""
-    return {"submission_id": sub["id"], "activity_id": sub["activity"]["id"], "pupil_id": sub["pupil"]["id"],
-            "pupil_name": sub["pupil"]["name"], "answer": sub["answer"], "correct": sub["correct"],
-            "file": stored and {k: stored[k] for k in ("mime", "size", "filename")}}
+NEW_PUPILS_PER_S = 1 / 15  # after the first burst: a latecomer every 15 s
 
 
 class Classroom:
@@ -49,10 +33,14 @@ class Classroom:
         self.max_answer_chars = settings["max_answer_chars"]
         self.max_pupils = settings["max_pupils_per_session"]
         self.max_handin_bytes = settings["max_handin_mb"] * 1024 * 1024
-        self.settings = settings
+        self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"])
         self.presence = Presence()
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s
+        # new pupils per (address, session) and per session: a class at once, then 4 a minute
+        self.new_pupil_limit = RateLimiter(settings["new_pupils_burst"], NEW_PUPILS_PER_S, clock)
+        self.session_new_limit = RateLimiter(settings["max_pupils_per_session"], NEW_PUPILS_PER_S, clock)
+        self.rejoin_limit = RateLimiter(10, 1 / 6, clock)  # per device token: 10 at once, then 1 per 6 s
         self.join_ip_limit = RateLimiter(settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60, clock)
         self.join_page_limit = RateLimiter(settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60, clock)
         self.submit_limit = RateLimiter(20, 2.0, clock)  # per pupil: 20 at once, then 2 per second
@@ -67,14 +55,9 @@ class Classroom:
         self._state_written = float("-inf")
         self._state_pending = False
 
-    @property
-    def handin_min_free_mb(self) -> int:
-        """[classroom] handin_min_free_mb: below this free space, hand-ins are refused."""
-        return self.settings["handin_min_free_mb"]
-
     # pupils -----------------------------------------------------------------------------
 
-    def join(self, code_raw: Any, name_raw: Any, token_raw: Any) -> dict:
+    def join(self, code_raw: Any, name_raw: Any, token_raw: Any, address: str = "") -> dict:
         """A pupil joins (or comes back with its device token): pupil, token, session, activity."""
         code = normalize_code(code_raw)
         if code is None:
@@ -85,6 +68,8 @@ class Classroom:
                 claims = tokens.read_token(self.secret_key, token_raw)
             except tokens.TokenError as err:
                 raise ClassroomError("bad_token", str(err)) from None
+            if not self.rejoin_limit.allow(claims["p"]):
+                raise ClassroomError("rate_limited", "device token")
         name = clean_name(name_raw) if claims is None else None
 
         def job(db):
@@ -100,6 +85,11 @@ class Classroom:
                 if pupil["removed"] or pupil["nonce"] != claims["n"]:
                     raise ClassroomError("removed" if pupil["removed"] else "bad_token", "revoked")
             else:
+                if not session["joining"]:
+                    raise ClassroomError("joining_closed")
+                if not self.new_pupil_limit.allow(f"{session['id']}|{address}") \
+                        or not self.session_new_limit.allow(str(session["id"])):
+                    raise ClassroomError("rate_limited", "new pupils")
                 pupil = store.add_pupil(db, session, name, self.max_pupils)
             return session, pupil, store.current_activity_for(db, session["id"], pupil["id"])
 
@@ -256,6 +246,26 @@ class Classroom:
         self.writer.run(lambda db: store.rename_pupil(db, session_id, pupil_id, name))
         self._forget("pupil", pupil_id)
         return name
+
+    def remove_many(self, session_id: int, pupil_ids: Any) -> list[str]:
+        """Remove several pupils at once (unknown ids are skipped); the ids removed."""
+        if not isinstance(pupil_ids, list) or len(pupil_ids) > 1000 or not all(isinstance(p, str) for p in pupil_ids):
+            raise ClassroomError("malformed")
+        removed = self.writer.run(lambda db: store.remove_pupils(db, session_id, pupil_ids))
+        for pupil_id in removed:
+            self._forget("pupil", pupil_id)
+        return removed
+
+    def set_joining(self, session_id: int, open_: Any) -> bool:
+        """The teacher's switch: open or close joining with a new name; reopening resets new-pupil limits."""
+        if not isinstance(open_, bool):
+            raise ClassroomError("malformed")
+        self.writer.run(lambda db: store.set_joining(db, session_id, open_))
+        self._forget("session", session_id)
+        if open_:  # the teacher is there and vouches for who comes next
+            self.session_new_limit.forget(str(session_id))
+            self.new_pupil_limit.forget_prefix(f"{session_id}|")
+        return open_
 
     def remove(self, session_id: int, pupil_id: Any) -> None:
         if not isinstance(pupil_id, str):

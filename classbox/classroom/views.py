@@ -12,12 +12,12 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, r
                    send_file, url_for)
 
 from classbox.auth import current_user, login_required
-from classbox.classroom import handins, store
+from classbox.classroom import handin_disk, handins, store
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.events import join_url, tell_teachers_about_storage
+from classbox.classroom.events import NS, join_url, teacher_room
 from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
-from classbox.extensions import csrf
+from classbox.extensions import csrf, socketio
 from classbox.offload import off_loop
 from classbox.storage import get_db
 
@@ -216,6 +216,13 @@ def handin_upload():
     if not ack["duplicate"]:
         svc().feed.add(session_id, ack["record"])
     return jsonify({"ok": True, "submission_id": ack["submission_id"], "duplicate": ack["duplicate"]})
+
+
+def tell_teachers_about_storage(session_id: int | None) -> None:
+    """A hand-in was refused for lack of disk space: the session's dashboards get `storage`."""
+    if session_id is not None:
+        socketio.emit("storage", handin_disk.state(svc().data_dir, svc().settings["handin_min_free_mb"]),
+                      to=teacher_room(session_id), namespace=NS)
 
 
 def _token_nonce(token: str | None) -> str:
