@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from classbox.classroom import handin_disk, handins, store
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.records import Answer, submission_record
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 
 if TYPE_CHECKING:
     from classbox.classroom.service import Classroom

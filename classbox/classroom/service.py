@@ -14,7 +14,7 @@ from classbox.classroom.handin_flow import submit_file
 from classbox.classroom.records import Answer, submission_record
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
-from classbox.classroom.writer import GroupWriter
+from classbox.storage.writer import GroupWriter
 
 DEADLINE_GRACE_S = 2.0
 STATE_KEY = "classroom.live"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import tempfile
 from pathlib import Path
 
-import segno
 from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request,
                    send_file, url_for)
 
@@ -15,11 +13,12 @@ from classbox.auth import current_user, login_required
 from classbox.classroom import handin_disk, handins, store
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.events import NS, join_url, teacher_room
+from classbox.classroom.events import NS, teacher_room
 from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
 from classbox.extensions import csrf, socketio
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 from classbox.storage import get_db
+from classbox.web.links import join_url, qr_svg
 
 bp = Blueprint("classroom", __name__)
 log = logging.getLogger("classbox.classroom")
@@ -99,10 +98,7 @@ def projector(code: str):
 def qr_code(code: str):
     """The join URL as a QR code (SVG)."""
     session = _own_session(code)
-    out = io.BytesIO()
-    segno.make(join_url(session["code"]), error="m").save(out, kind="svg", scale=8, border=2,
-                                                          title=f"Code {session['code']}")
-    return Response(out.getvalue(), mimetype="image/svg+xml")
+    return Response(qr_svg(join_url(session["code"]), inline=False), mimetype="image/svg+xml")
 
 
 def _own_activity(code: str, activity_id: str, kind: str) -> tuple[dict, dict, list[dict]]:
