@@ -34,7 +34,7 @@
   /* pages (#9): with static/pupil/offline-queue.js loaded, answers wait in IndexedDB (ClassboxOutbox)
      instead of localStorage; same uuid on every resend, same acks for the page. */
   var outbox = global.ClassboxOutbox;
-  var TRANSIENT = ["storage", "rate_limited", "not_joined", "offline"];
+  var TRANSIENT = ["storage", "storage_full", "rate_limited", "not_joined", "offline"];
 
   function offline() { return { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") }; }
 
@@ -48,7 +48,11 @@
     return fetch("/api/classroom/handin", { method: "POST", body: form })
       .then(function (r) {
         return r.json().catch(function () { return { ok: false, error: "http_" + r.status }; }).then(function (ack) {
-          if (r.status >= 500 || r.status === 429) { ack.ok = false; ack.error = "storage"; }
+          if (r.status >= 500 || r.status === 429) {
+            ack.ok = false;
+            if (TRANSIENT.indexOf(ack.error) < 0) { ack.error = "storage"; }
+            ack.message = ack.message || _("La classbox n'a pas pu enregistrer : le travail est gardé et sera renvoyé.");
+          }
           return ack;
         });
       }, offline);
@@ -90,6 +94,9 @@
         if (outcome === "sent") { return ack || { ok: true, submission_id: id }; }
         if (outcome === "rejected") {
           return ack || { ok: false, error: "rejected", message: _("Réponse refusée par la classbox.") };
+        }
+        if (ack && ack.error && ack.error !== "offline") {  /* the box answered: its words, not a Wi-Fi message */
+          return { ok: false, error: ack.error, message: ack.message, queued: true, submission_id: id };
         }
         return { ok: false, error: "offline", queued: true, submission_id: id };
       }
