@@ -46,7 +46,9 @@
     join(document.getElementById("pupil-name").value);
   });
   socket.on("connect", function () { say(_("Connecté.")); if (me.token) { join(); } });
-  socket.on("disconnect", function () { say(_("Connexion perdue… reconnexion en cours.")); });
+  socket.on("disconnect", function () {
+    if (!me.removed) { say(_("Connexion perdue… reconnexion en cours.")); }  /* removed: the box closed it */
+  });
   socket.on("activity", render);
   socket.on("renamed", function (d) { document.getElementById("pupil-name-shown").textContent = d.name; });
   socket.on("closed", function () {
@@ -54,7 +56,7 @@
     render(null); say(_("La séance est terminée. Merci !"));
   });
   socket.on("removed", function () {
-    localStorage.removeItem(tokenKey); me.token = null;
+    localStorage.removeItem(tokenKey); me.token = null; me.removed = true;
     render(null); say(_("L'enseignant vous a retiré de la séance."));
   });
 
