@@ -6,7 +6,9 @@ A feature package (classbox/<feature>/__init__.py) may define:
 - `cli_commands()`: click commands or groups added to `classbox`;
 - `agent_services(config)`: long-running services for `classbox agent` (see classbox.agent);
 - `privacy_export(db, pupil_id) -> dict` and `privacy_erase(db, pupil_id) -> int`: what the
-  feature keeps about one pupil, and erasing it (see classbox.privacy).
+  feature keeps about one pupil, and erasing it (see classbox.privacy);
+- `account_revoked(user_id)`: every cookie of a teacher's or admin's account was just revoked
+  (logout, password change, disabled): end what they opened in this process (live sockets).
 """
 
 from __future__ import annotations

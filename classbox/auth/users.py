@@ -60,20 +60,44 @@ def add_user(db: sqlite_utils.Database, login: str, role: str, password: str,
 
 
 def set_password(db: sqlite_utils.Database, login: str, password: str) -> None:
-    """Replace an account's password."""
-    if find_user(db, login) is None:
+    """Replace an account's password; every cookie of the account stops working."""
+    user = find_user(db, login)
+    if user is None:
         raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
     with db.conn:
-        db.conn.execute("UPDATE users SET password_hash = ? WHERE login = ?",
-                        [hash_password(password), login])
+        db.conn.execute("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?",
+                        [hash_password(password), user["id"]])
+    _revoked(user["id"])
 
 
 def set_disabled(db: sqlite_utils.Database, login: str, disabled: bool) -> None:
-    """Disable or re-enable an account (a disabled account cannot log in)."""
-    if find_user(db, login) is None:
+    """Disable (revoking every cookie of the account) or re-enable an account."""
+    user = find_user(db, login)
+    if user is None:
         raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
     with db.conn:
-        db.conn.execute("UPDATE users SET disabled = ? WHERE login = ?", [int(disabled), login])
+        db.conn.execute("UPDATE users SET disabled = ?, session_epoch = session_epoch + ? WHERE id = ?",
+                        [int(disabled), int(disabled), user["id"]])
+    if disabled:
+        _revoked(user["id"])
+
+
+def revoke_sessions(db: sqlite_utils.Database, user_id: int) -> None:
+    """End every session of an account, on every device (its cookies no longer open anything)."""
+    with db.conn:
+        db.conn.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?", [user_id])
+    _revoked(user_id)
+
+
+def _revoked(user_id: int) -> None:
+    """Tell the features of this web process (live connections) that an account's sessions ended."""
+    from flask import has_app_context
+
+    if has_app_context():
+        from classbox.features import hooks
+
+        for hook in hooks("account_revoked"):
+            hook(user_id)
 
 
 def find_user(db: sqlite_utils.Database, login: str) -> dict | None:

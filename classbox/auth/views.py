@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from classbox.auth.throttle import Throttle
-from classbox.auth.users import authenticate
+from classbox.auth.decorators import current_user
+from classbox.auth.users import authenticate, revoke_sessions
 from classbox.storage import get_db
 
 bp = Blueprint("auth", __name__)
@@ -60,7 +61,7 @@ def login():
                 login_throttle.reset(*keys)
                 session.clear()
                 session["user_id"] = user["id"]
-                session["pw"] = user["password_hash"][-16:]
+                session["epoch"] = user["session_epoch"]
                 session.permanent = True
                 default = url_for("admin.index") if user["role"] == "admin" and "admin.index" in current_app.view_functions else "/teacher"
                 return redirect(_safe_next(request.args.get("next"), default))
@@ -69,7 +70,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out and return to the pupil home."""
+    """Log out on every device: every cookie of the account stops working, here and copied elsewhere."""
+    user = current_user()
+    if user is not None:
+        revoke_sessions(get_db(), user["id"])
     session.clear()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("auth.login"))

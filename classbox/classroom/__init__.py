@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classb
     import sqlite_utils
     from flask import Flask
 
-__all__ = ["migrations", "init_app", "privacy_export", "privacy_erase", "agent_services"]
+__all__ = ["migrations", "init_app", "privacy_export", "privacy_erase", "agent_services", "account_revoked"]
 
 
 def init_app(app: Flask) -> None:
@@ -33,6 +33,20 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     admin.init_app(app)
     events.register(socketio, app.extensions["classroom"], app)
+
+
+def account_revoked(user_id: int) -> None:
+    """Cut the live /classroom connections opened with the account's (now revoked) cookies."""
+    from flask import current_app
+
+    from classbox.classroom.events import NS
+    from classbox.extensions import socketio
+
+    classroom = current_app.extensions.get("classroom")
+    if classroom is None:
+        return
+    for sid in classroom.presence.account_sids(user_id):
+        socketio.server.disconnect(sid, namespace=NS)
 
 
 def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
