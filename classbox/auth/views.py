@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from classbox.auth.throttle import Throttle
+from classbox.auth.throttle import LoginGuard
 from classbox.auth.decorators import current_user
 from classbox.auth.users import authenticate, revoke_sessions
 from classbox.storage import get_db
@@ -16,12 +16,11 @@ bp = Blueprint("auth", __name__)
 
 
 
-def throttles() -> tuple[Throttle, Throttle]:
-    """This app's login throttles: per login (5 failures / 5 min) and per address (30 / 5 min)."""
-    found = current_app.extensions.get("classbox_login_throttles")
+def login_guard() -> LoginGuard:
+    """This app's login guard (growing delays per login and device, global brake)."""
+    found = current_app.extensions.get("classbox_login_guard")
     if found is None:
-        found = current_app.extensions["classbox_login_throttles"] = (
-            Throttle(limit=5, window_s=300), Throttle(limit=30, window_s=300))
+        found = current_app.extensions["classbox_login_guard"] = LoginGuard()
     return found
 
 
@@ -37,28 +36,26 @@ def _safe_next(target: str | None, default: str) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log a teacher or admin in (throttled per login and per address)."""
+    """Log a teacher or admin in (a guessing device waits longer after each failure)."""
     status = 200
     if request.method == "POST":
         login_name = request.form.get("login", "").strip().lower()[:64]
         password = request.form.get("password", "")[:1024]
-        login_throttle, address_throttle = throttles()
-        keys = (f"login:{login_name}",)
-        address = (f"ip:{request.remote_addr}",)
-        wait = max(login_throttle.retry_after(*keys), address_throttle.retry_after(*address))
+        guard, address = login_guard(), str(request.remote_addr)
+        wait = guard.retry_after(login_name, address)
         if wait > 0:
             flash(_("Trop d'essais. Réessayez dans %(seconds)d secondes.", seconds=int(wait) + 1), "error")
             status = 429
         else:
+            guard.slow_down()
             user = authenticate(get_db(), login_name, password)
             if user is None:
-                login_throttle.failed(*keys)
-                address_throttle.failed(*address)
-                current_app.logger.info("failed login for %r from %s", login_name, request.remote_addr)
+                guard.failed(login_name, address)
+                current_app.logger.info("failed login for %r from %s", login_name, address)
                 flash(_("Identifiant ou mot de passe incorrect."), "error")
                 status = 401
             else:
-                login_throttle.reset(*keys)
+                guard.succeeded(login_name, address)
                 session.clear()
                 session["user_id"] = user["id"]
                 session["epoch"] = user["session_epoch"]
