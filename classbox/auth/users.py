@@ -5,18 +5,32 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
+import threading
+from typing import Any, Callable, TypeVar
 
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from classbox.i18n_marks import N_, ShownError
+from classbox.offload import off_loop
 
+T = TypeVar("T")
 ROLES = ("teacher", "admin")
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters (64 MiB each)
+ARGON2_SLOTS = 2  # hashes at once: 2 cores busy at most, 128 MiB, whatever the number of logins
+_slots: list[threading.BoundedSemaphore] = []
+
+
+def _argon2(fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args) of the hasher in a thread off gevent's loop, at most ARGON2_SLOTS at once."""
+    if not _slots:  # made on first use, after gevent has patched threading in a gevent worker
+        _slots.append(threading.BoundedSemaphore(ARGON2_SLOTS))
+    with _slots[0]:
+        return off_loop(fn, *args)
 
 
 class UserError(ShownError, ValueError):
@@ -28,7 +42,7 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters",
                         N_("mot de passe trop court : %(min)s caractères au moins"), min=MIN_PASSWORD_LENGTH)
-    return _hasher.hash(password)
+    return _argon2(_hasher.hash, password)
 
 
 def generate_password() -> str:
@@ -117,20 +131,27 @@ def list_users(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("SELECT id, login, role, display_name, disabled, created_at FROM users ORDER BY login"))
 
 
+def _matches(password_hash: str, password: str) -> bool:
+    """Whether the password matches the hash (False, never an exception, for a mismatch)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(db: sqlite_utils.Database, login: str, password: str) -> dict | None:
-    """The account if the password matches and the account is enabled, else None."""
+    """The account if the password matches and the account is enabled, else None.
+
+    argon2 runs in a thread off gevent's loop: other requests go on while a password is checked.
+    """
     user = find_user(db, login)
     if user is None:
-        _hasher.hash(password or "x")  # spend the same time whether or not the login exists
+        _argon2(_hasher.hash, password or "x")  # spend the same time whether or not the login exists
         return None
-    try:
-        _hasher.verify(user["password_hash"], password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if user["disabled"]:
+    if not _argon2(_matches, user["password_hash"], password) or user["disabled"]:
         return None
     if _hasher.check_needs_rehash(user["password_hash"]):
         with db.conn:
             db.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                            [_hasher.hash(password), user["id"]])
+                            [_argon2(_hasher.hash, password), user["id"]])
     return user
