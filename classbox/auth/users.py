@@ -12,13 +12,13 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from classbox.auth.passwords import WeakPasswordError, check_password
 from classbox.i18n_marks import N_, ShownError
 from classbox.offload import off_loop
 
 T = TypeVar("T")
 ROLES = ("teacher", "admin")
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters (64 MiB each)
 ARGON2_SLOTS = 2  # hashes at once: 2 cores busy at most, 128 MiB, whatever the number of logins
@@ -37,11 +37,12 @@ class UserError(ShownError, ValueError):
     """A user-facing problem with an account operation (English for the CLI, French for pages)."""
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of a password."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters",
-                        N_("mot de passe trop court : %(min)s caractères au moins"), min=MIN_PASSWORD_LENGTH)
+def hash_password(password: str, login: str = "", display_name: str = "") -> str:
+    """An argon2id hash of a password, once it is known to be neither short nor guessable."""
+    try:
+        off_loop(check_password, password, login, display_name)  # zxcvbn: pure Python, up to ~0.1 s
+    except WeakPasswordError as err:
+        raise UserError(str(err), err.shown, **err.params) from None
     return _argon2(_hasher.hash, password)
 
 
@@ -67,7 +68,7 @@ def add_user(db: sqlite_utils.Database, login: str, role: str, password: str,
         cursor = db.conn.execute(
             "INSERT INTO users (login, role, password_hash, display_name, disabled, created_at) "
             "VALUES (?, ?, ?, ?, 0, ?)",
-            [login, role, hash_password(password), display_name or login,
+            [login, role, hash_password(password, login, display_name), display_name or login,
              datetime.datetime.now(datetime.timezone.utc).isoformat()],
         )
     return int(cursor.lastrowid)
@@ -80,7 +81,7 @@ def set_password(db: sqlite_utils.Database, login: str, password: str) -> None:
         raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
     with db.conn:
         db.conn.execute("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?",
-                        [hash_password(password), user["id"]])
+                        [hash_password(password, login, user["display_name"] or ""), user["id"]])
     _revoked(user["id"])
 
 

@@ -8,8 +8,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from classbox.auth.throttle import LoginGuard
-from classbox.auth.decorators import current_user
-from classbox.auth.users import authenticate, revoke_sessions
+from classbox.auth.decorators import current_user, login_required
+from classbox.auth.users import UserError, authenticate, get_user, revoke_sessions, set_password
 from classbox.storage import get_db
 
 bp = Blueprint("auth", __name__)
@@ -74,3 +74,35 @@ def logout():
     session.clear()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required()
+def change_password():
+    """A teacher or admin changes their own password; their other devices are logged out."""
+    status = 200
+    if request.method == "POST":
+        user = current_user()
+        current, new = request.form.get("current", "")[:1024], request.form.get("new", "")[:1024]
+        guard, address = login_guard(), str(request.remote_addr)
+        if guard.retry_after(user["login"], address) > 0:
+            flash(_("Trop d'essais. Réessayez plus tard."), "error")
+            return render_template("auth/password.html"), 429
+        if new != request.form.get("confirm", "")[:1024]:
+            flash(_("Les deux nouveaux mots de passe diffèrent."), "error")
+            status = 400
+        elif authenticate(get_db(), user["login"], current) is None:
+            guard.failed(user["login"], address)
+            flash(_("Mot de passe actuel incorrect."), "error")
+            status = 400
+        else:
+            try:
+                set_password(get_db(), user["login"], new)
+            except UserError as err:
+                flash(err.shown_in(_), "error")
+                status = 400
+            else:
+                session["epoch"] = get_user(get_db(), user["id"])["session_epoch"]  # this device stays in
+                flash(_("Mot de passe changé. Vos autres appareils sont déconnectés."), "info")
+                return redirect(url_for("auth.change_password"), 303)
+    return render_template("auth/password.html"), status
