@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zxcvbn import zxcvbn
 
-from classbox.i18n_marks import N_, ShownError
+from classbox.web.i18n_marks import N_, ShownError
 
 MIN_LENGTH = 8
 MIN_SCORE = 3  # zxcvbn: 3 = "safely unguessable", about 10^10 guesses

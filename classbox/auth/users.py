@@ -13,8 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from classbox.auth.passwords import WeakPasswordError, check_password
-from classbox.i18n_marks import N_, ShownError
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
+from classbox.web.i18n_marks import N_, ShownError
 
 T = TypeVar("T")
 ROLES = ("teacher", "admin")
