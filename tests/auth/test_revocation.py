@@ -82,3 +82,15 @@ def test_live_teacher_socket_is_cut_at_logout(app, client, teacher, login, socke
     assert ack(sio, "open_session", {"title": "CM1"})["ok"]
     client.post("/logout")
     assert not sio.is_connected(NS), "the copied cookie's live dashboard keeps receiving answers"
+
+
+def test_disabling_on_the_admin_page_cuts_the_teachers_live_socket(app, client, teacher, admin, login,
+                                                                   socketio_client):
+    tablet = app.test_client()
+    assert tablet.post("/login", data={"login": teacher[0], "password": teacher[1]}).status_code == 302
+    sio = socketio_client(flask_client=tablet)
+    assert ack(sio, "open_session", {"title": "CM1"})["ok"]
+    login(admin)
+    assert client.post(f"/admin/teachers/{teacher[0]}/disable").status_code == 303
+    assert not sio.is_connected(NS)
+    assert tablet.get("/teacher").status_code == 302
