@@ -20,12 +20,13 @@ class LoginGuard:
                  forget_s: float = 900.0, brake_threshold: int = 60, brake_window_s: float = 60.0,
                  brake_s: float = 1.0, max_keys: int = 10_000,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], object] = time.sleep) -> None:
+                 sleep: Callable[[float], object] | None = None) -> None:
         self.free, self.address_free = free, address_free
         self.base_s, self.cap_s, self.forget_s = base_s, cap_s, forget_s
         self.brake_threshold, self.brake_window_s, self.brake_s = brake_threshold, brake_window_s, brake_s
         self.max_keys = max_keys
-        self.clock, self.sleep = clock, sleep
+        self.clock = clock
+        self.sleep = sleep or (lambda seconds: time.sleep(seconds))  # looked up late: gevent patches it
         self._failures: OrderedDict[tuple[str, ...], tuple[int, float]] = OrderedDict()  # (count, last)
         self._recent: deque[float] = deque()  # every failure of the last brake window
         self._lock = threading.Lock()
