@@ -92,9 +92,9 @@ def run_mode(mode: str, seconds: float, logins: int) -> dict:
             for thread in threads:
                 thread.start()
             time.sleep(0.5)  # the guesses are in flight before we measure
-            started = len(checked)
-            loaded = healthz_latencies(base, seconds)
-            rate = (len(checked) - started) / seconds
+            started, since = len(checked), time.monotonic()
+            loaded = healthz_latencies(base, seconds)  # the last probe may end well after `seconds`
+            rate = (len(checked) - started) / (time.monotonic() - since)
             stop.set()
             for thread in threads:
                 thread.join(timeout=120)
