@@ -10,6 +10,7 @@ from werkzeug.http import parse_etags
 from werkzeug.utils import get_content_type
 
 from classbox.library.zim import Book, BookRegistry
+from classbox.query import int_arg
 from classbox.library.zimread import (BoundedRunner, Entry, EntryCache, SearchBusy, fulltext, main_path,
                                       read_entry, suggest)
 
@@ -93,10 +94,7 @@ def entry(book: str, path: str):
 
 def _limit() -> int:
     cap = current_app.config["CLASSBOX"]["library"]["search_limit"]
-    try:
-        return max(1, min(int(request.args.get("limit", cap)), cap))
-    except ValueError:
-        abort(400, "limit must be an integer")
+    return int_arg("limit", cap, 1, cap)
 
 
 def run_search(book_name: str, q: str, limit: int, kind: str = "fulltext") -> dict:
