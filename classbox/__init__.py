@@ -62,6 +62,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for init in features.hooks("init_app"):
         init(app)
+    if cfg["web"]["behind_nginx"]:
+        from classbox import proxied
+
+        proxied.install(app)
     return app
 
 

@@ -59,9 +59,9 @@ def path_ok(path: str) -> bool:
 def entry_response(book: Book, path: str, found: Entry, if_none_match: str | None) -> tuple[int, list, bytes]:
     """Status, headers and body of a found (non-redirect) entry: 200, or 304 for a matching ETag."""
     etag = hashlib.sha1(f"{book.uuid}/{path}".encode()).hexdigest()
-    headers = [("ETag", f'"{etag}"'), ("Cache-Control", ZIM_CACHE), ("X-Content-Type-Options", "nosniff")]
-    if found.mimetype.startswith("text/html"):
-        headers.append(("Content-Security-Policy", ZIM_CSP))
+    # every entry, whatever the type its ZIM claims (SVG, XHTML, XML, TEXT/HTML...): an opaque origin
+    headers = [("ETag", f'"{etag}"'), ("Cache-Control", ZIM_CACHE), ("X-Content-Type-Options", "nosniff"),
+               ("Content-Security-Policy", ZIM_CSP)]
     if if_none_match and parse_etags(if_none_match).contains(etag):
         return 304, headers, b""
     content_type = get_content_type(found.mimetype or "application/octet-stream", "utf-8")
