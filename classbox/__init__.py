@@ -55,6 +55,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     socketio.init_app(app, async_mode=_async_mode(cfg),
                       max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
     register_error_handlers(app)
+    from classbox.page_policy import init_page_policy
+
+    init_page_policy(app)
 
     @app.context_processor
     def _globals() -> dict:

@@ -15,7 +15,7 @@ bp = Blueprint("library", __name__)
 TEXT_PREVIEW_BYTES = 200_000
 MAX_PAGE = 100_000  # far past any catalogue; keeps OFFSET within SQLite's integers
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; frame-src 'self'; object-src 'self'; "
-            "style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'")
+            "style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 def store() -> BlobStore:
