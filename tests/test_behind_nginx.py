@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from classbox.auth.users import add_user
 from classbox.config import load_config
 from classbox.library import import_path
-from classbox.setup import prepare_data_dir
+from classbox.web.datadir import prepare_data_dir
 from tests.helpers import LiveServer, free_port, require_apt, wait_http
 from tests.library.conftest import make_zim, manifest
 from tests.provisioning.test_nginx_site import render_site

@@ -8,7 +8,7 @@ from flask_babel import gettext
 from classbox.library import catalogue
 from classbox.library.serving import send_blob
 from classbox.library.store import BlobStore, valid_sha
-from classbox.query import int_arg
+from classbox.web.query import int_arg
 from classbox.storage import get_db
 
 bp = Blueprint("library", __name__)

@@ -10,7 +10,7 @@ from werkzeug.http import parse_etags
 from werkzeug.utils import get_content_type
 
 from classbox.library.zim import Book, BookRegistry
-from classbox.query import int_arg
+from classbox.web.query import int_arg
 from classbox.library.zimread import (BoundedRunner, Entry, EntryCache, SearchBusy, fulltext, main_path,
                                       read_entry, suggest)
 

@@ -10,7 +10,7 @@ from libzim.writer import Creator
 from classbox.auth.users import add_user
 from classbox.config import load_config
 from classbox.library import import_path
-from classbox.setup import prepare_data_dir
+from classbox.web.datadir import prepare_data_dir
 from tests.e2e.harness import launch_chromium, login
 from tests.helpers import LiveServer, free_port, require_apt
 from tests.library.conftest import Article
