@@ -45,7 +45,7 @@ def make_pack(path: Path, mb: int) -> None:
 def fresh_data(data: Path) -> None:
     from classbox.auth.users import add_user
     from classbox.config import load_config
-    from classbox.setup import prepare_data_dir
+    from classbox.web.datadir import prepare_data_dir
 
     shutil.rmtree(data, ignore_errors=True)
     db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": data}))

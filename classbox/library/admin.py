@@ -13,15 +13,15 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from wtforms import ValidationError
 
-from classbox.admin_panels import AdminPanel, register_panel
+from classbox.web.admin_panels import AdminPanel, register_panel
 from classbox.auth import login_required
 from classbox.config import Config
-from classbox.errors import wants_json
+from classbox.web.errors import wants_json
 from classbox.extensions import csrf
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 from classbox.library.staging import MB, import_lock, staging
 from classbox.library.upload import DiskSink, UploadRefused, no_room, receive_body, too_large, upload_name
 from classbox.library.store import BlobStore
@@ -148,9 +148,8 @@ def verify():
 
 
 def register_admin(app: Flask) -> None:
-    """Add the upload/verify endpoints and the /admin panel; uploads may be up to max_pack_mb."""
+    """Add the /admin panel; uploads to its endpoint may be up to max_pack_mb, CSRF-checked by check_csrf."""
     csrf.exempt(upload)  # checked by check_csrf from a header or the query, before the body is read
-    app.register_blueprint(bp)
     register_panel(app, AdminPanel("library", N_("Bibliothèque"), "library/admin_panel.html", panel_context, 20))
 
     @app.before_request

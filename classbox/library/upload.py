@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import IO, Callable
 
 from classbox.config import Config
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 from classbox.library.manifest import PackError
 from classbox.library.staging import MB, check_free_space
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 
 PIECE = 1024 * 1024        # bytes read from the request, then written, at a time
 RECHECK = 8 * 1024 * 1024  # free disk checked again after this many bytes

@@ -13,7 +13,7 @@ import pytest
 
 from classbox.auth.users import add_user
 from classbox.config import load_config
-from classbox.setup import prepare_data_dir
+from classbox.web.datadir import prepare_data_dir
 from tests.helpers import LiveServer
 from tests.library.test_upload import MB, big_pack
 
