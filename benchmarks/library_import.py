@@ -95,7 +95,13 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--forms", default="folder,stored,deflated")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--no-kernel-copy", action="store_true",
+                        help="copy through Python buffers (copier.py) as before copy_file_range, to compare")
     args = parser.parse_args()
+    if args.no_kernel_copy:
+        from classbox.library import packs
+
+        packs.copy_range_hashed = lambda *unused: None
 
     work = Path(tempfile.mkdtemp(prefix="classbox-bench-import-"))
     try:
@@ -112,7 +118,8 @@ def main() -> None:
         if "folder" not in forms:
             shutil.rmtree(folder)
         print(f"# library_import {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {args.files} files, "
-              f"{args.mb} MiB, same filesystem, 2-core shared machine, load average {os.getloadavg()[0]:.1f}")
+              f"{args.mb} MiB, same filesystem, 2-core shared machine, load average {os.getloadavg()[0]:.1f}"
+              f"{', kernel copy off' if args.no_kernel_copy else ''}")
         print("| pack | cp -r | cp -r + sync (wall / CPU) | import (wall / CPU) | ratio cp / import "
               "| ratio (cp + sync) / import | goal ≥ 0.9 |")
         print("|---|---|---|---|---|---|---|")

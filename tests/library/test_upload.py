@@ -108,3 +108,13 @@ def test_the_panel_offers_progress_to_the_script(admin_client):
     page = admin_client.get("/admin").get_data(as_text=True)
     assert 'id="pack-progress"' in page and 'role="status"' in page
     assert "library-upload.js" in page
+
+
+def test_an_upload_while_another_import_runs_is_refused_before_reading(app, admin_client, tmp_path):
+    from classbox.library.staging import import_lock
+
+    with import_lock(app.config["CLASSBOX"]):
+        response = raw_upload(admin_client, big_pack(tmp_path / "big.zip", MB).read_bytes())
+    assert response.status_code == 409
+    assert "un autre import est en cours" in response.get_json()["message"]
+    assert staged(tmp_path / "data") == []
