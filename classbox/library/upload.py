@@ -81,15 +81,19 @@ class DiskSink:
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
+        """Move in the file (werkzeug rewinds a parsed file part)."""
         return self.handle.seek(offset, whence)
 
     def tell(self) -> int:
+        """The position in the file."""
         return self.handle.tell()
 
     def flush(self) -> None:
+        """Hand the buffered bytes to the kernel."""
         self.handle.flush()
 
     def close(self) -> None:
+        """Close the file (it stays in the staging folder)."""
         self.handle.close()
 
 
