@@ -58,12 +58,14 @@ def build_report(db: sqlite_utils.Database, config: Config, box_id: str, now: fl
 
 
 def _latest(db: sqlite_utils.Database, vol: sqlite_utils.Database | None) -> dict[str, Any]:
-    """The latest sample and alerts, from RAM (volatile.db), else as an older version left them on disk."""
+    """The latest sample, alerts and push outcome from RAM (volatile.db), else from disk."""
     found = states(db, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
     if vol is not None:
-        kept = states(vol, [LATEST_KEY, ALERTS_KEY])
+        kept = states(vol, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
         if kept[LATEST_KEY] is not None:
-            found.update(kept)
+            found.update({LATEST_KEY: kept[LATEST_KEY], ALERTS_KEY: kept[ALERTS_KEY]})
+        if kept[HEARTBEAT_KEY] is not None:
+            found[HEARTBEAT_KEY] = kept[HEARTBEAT_KEY]
     return found
 
 

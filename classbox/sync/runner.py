@@ -108,9 +108,7 @@ class SyncRunner:
                 connector = connectors.get(target)
                 if connector is None:
                     continue
-                if not clock.known():
-                    self._learn_time(connector)
-                if not self._drain(db, target, connector, summary):
+                if not self._drain(db, target, connector, summary, clock):
                     break
             if not summary["stopped"]:
                 self._inbox(db, summary)
@@ -132,24 +130,26 @@ class SyncRunner:
                 pass
 
     def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
-               summary: dict[str, Any]) -> bool:
+               summary: dict[str, Any], clock: Clock) -> bool:
         """Deliver a target's due records in order; False if the pass must stop."""
         before = summary["delivered"]
         try:
-            return self._drain_loop(db, target, connector, summary)
+            return self._drain_loop(db, target, connector, summary, clock)
         finally:
             if summary["delivered"] > before:  # one status write per target and pass
                 status.record(db, target, success=True)
 
     def _drain_loop(self, db: sqlite_utils.Database, target: str, connector: Connector,
-                    summary: dict[str, Any]) -> bool:
+                    summary: dict[str, Any], clock: Clock) -> bool:
         while True:
             if self.link.should_stop():
                 summary["stopped"] = True
                 return False
             records = outbox.claim(db, target, connector.batch_size, self.now())
             if not records:
-                return True
+                return True  # nothing due: no request at all (an unreachable ENT waits for its retry)
+            if not clock.known():
+                self._learn_time(connector)
             try:
                 outcomes = connector.deliver(records)
             except LinkClosed:

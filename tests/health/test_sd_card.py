@@ -126,3 +126,23 @@ def _wait_sample(config, proc, after: float, timeout: float = 30.0) -> float:
                     return sample["monotonic"]
         time.sleep(0.05)
     raise AssertionError("no new sample from the agent")
+
+
+def test_an_hour_of_failed_fleet_pushes_writes_nothing_and_logs_once(config, service, db, clock, client,
+                                                                     caplog):
+    from classbox.health.heartbeat import push_once
+
+    config["fleet"]["pushgateway"] = "http://127.0.0.1:9"
+    service.tick(db)
+    watch = CommitWatch(db_path(config.data_dir))
+
+    def refused(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    with caplog.at_level("INFO", logger="classbox.health"):
+        for i in range(12):  # every 5 minutes
+            push_once(db, config, "box", push=refused, now=clock.wall() + 300 * i, vol=service.vol)
+    assert not watch.committed()
+    assert len([r for r in caplog.records if "fleet heartbeat" in r.getMessage()]) == 1
+    alert = next(a for a in client.get("/api/health").get_json()["alerts"] if a["id"] == "heartbeat")
+    assert alert["level"] == "warn" and "Connection refused" in alert["message"]
