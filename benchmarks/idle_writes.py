@@ -8,7 +8,8 @@ folder and no device figure). The loop device carries only the data dir, so its 
 processes' page writes *and* what no process is charged for (the ext4 journal written by jbd2,
 inode and bitmap updates). /proc/<pid>/io write_bytes of each classbox process says who dirtied
 those pages. The sync target (xAPI) and the Pushgateway are closed ports: the realistic weekend,
-with 20 statements left pending from Friday. Also printed: time from starting `classbox web` to
+with 20 statements left pending from Friday. The runtime folder (CLASSBOX_RUNTIME_DIR) is on
+/dev/shm, as the units' RuntimeDirectory= puts it on /run's tmpfs. Also printed: time from starting `classbox web` to
 its first answered /healthz, and the RSS of web and agent at idle.
 """
 
@@ -68,7 +69,7 @@ def device_written(device: str | None) -> int | None:
     return int(fields[6]) * SECTOR
 
 
-def prepare(data: Path) -> dict[str, str]:
+def prepare(data: Path, runtime: Path) -> dict[str, str]:
     """A box's data dir with a teacher, Friday's pending statements; the env for both processes."""
     from classbox.auth.users import add_user
     from classbox.config import load_config
@@ -86,6 +87,7 @@ def prepare(data: Path) -> dict[str, str]:
     closed = free_port()  # nothing listens: connection refused, as with the uplink down
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLASSBOX_")}
     env.update({"CLASSBOX_CONFIG": os.devnull, "CLASSBOX_DATA_DIR": str(data),
+                "CLASSBOX_RUNTIME_DIR": str(runtime),  # as the units' RuntimeDirectory= (a tmpfs)
                 "CLASSBOX_SYNC_XAPI_ENDPOINT": f"http://127.0.0.1:{closed}/xapi/",
                 "CLASSBOX_SYNC_XAPI_USERNAME": "box", "CLASSBOX_SYNC_XAPI_PASSWORD_FILE": str(secret),
                 "CLASSBOX_FLEET_PUSHGATEWAY": f"http://127.0.0.1:{closed}",
@@ -220,8 +222,9 @@ def main() -> None:
     parser.add_argument("--no-loop", action="store_true", help="no loop device (not root)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="classbox-idle-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="classbox-run-", dir="/dev/shm") as runtime, \
             data_filesystem(Path(tmp), not args.no_loop) as (folder, device):
-        env = prepare(folder / "data")
+        env = prepare(folder / "data", Path(runtime))
         box = Box(env, Path(tmp))
         try:
             box.start()
