@@ -41,3 +41,19 @@ def test_passes_with_an_empty_outbox_commit_nothing(tmp_path):
         runner.once(db=db)
     assert not watch.committed()
     db.conn.close()
+
+
+def test_after_a_failure_one_record_probes_the_ent(tmp_path):
+    """While the ENT is out of reach, a retry rewrites one row, not the whole batch (SD card)."""
+    config = unreachable_lrs(tmp_path)
+    db = open_database(config.data_dir)
+    enqueue_answers(db, 50)
+    now = [1_790_000_000.0]
+    runner = SyncRunner(config, now=lambda: now[0])
+    for _ in range(3):
+        head_due = db.execute("SELECT next_attempt_at FROM outbox ORDER BY seq LIMIT 1").fetchone()[0]
+        now[0] = max(now[0], head_due)
+        assert runner.once(db=db)["retry"] == 1
+    attempts = [row[0] for row in db.execute("SELECT attempts FROM outbox ORDER BY seq")]
+    assert attempts == [3] + [1] * 49  # the first pass tried the batch, then only the head
+    db.conn.close()
