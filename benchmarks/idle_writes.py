@@ -73,7 +73,7 @@ def prepare(data: Path, runtime: Path) -> dict[str, str]:
     """A box's data dir with a teacher, Friday's pending statements; the env for both processes."""
     from classbox.auth.users import add_user
     from classbox.config import load_config
-    from classbox.setup import prepare_data_dir
+    from classbox.web.datadir import prepare_data_dir
     from classbox.sync.outbox import enqueue
 
     db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": data}))
