@@ -51,12 +51,13 @@ def data_filesystem(tmp: Path, use_loop: bool):
     device = subprocess.run(["losetup", "-f", "--show", str(image)], check=True, capture_output=True,
                             text=True).stdout.strip()
     try:
-        subprocess.run(["mkfs.ext4", "-q", device], check=True)
+        subprocess.run(["mkfs.ext4", "-q", "-E", "lazy_itable_init=0,lazy_journal_init=0", device], check=True)
         subprocess.run(["mount", device, str(folder)], check=True)
         try:
             yield folder, Path(device).name
         finally:
-            subprocess.run(["umount", str(folder)], check=False)
+            if subprocess.run(["umount", str(folder)], check=False).returncode:
+                subprocess.run(["umount", "-l", str(folder)], check=False)
     finally:
         subprocess.run(["losetup", "-d", device], check=False)
 
@@ -69,36 +70,62 @@ def device_written(device: str | None) -> int | None:
     return int(fields[6]) * SECTOR
 
 
-def prepare(data: Path, runtime: Path) -> dict[str, str]:
-    """A box's data dir with a teacher, Friday's pending statements; the env for both processes."""
-    from classbox.auth.users import add_user
-    from classbox.config import load_config
-    from classbox.web.datadir import prepare_data_dir
-    from classbox.sync.outbox import enqueue
+# Runs classbox from a given source tree: drops the editable install's finder, puts the tree first.
+BOOT = ("import sys, runpy; tree = sys.argv.pop(1); "
+        "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f)]; "
+        "sys.path.insert(0, tree); sys.path.insert(1, tree + '/benchmarks'); ")
 
-    db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": data}))
+
+def tree_command(tree: Path, code: str, *args: str) -> list[str]:
+    """A python command line running `code` against the classbox of `tree`."""
+    return [sys.executable, "-c", BOOT + code, str(tree), *args]
+
+
+PREPARE = """
+import os, sys
+from classbox.auth.users import add_user
+from classbox.config import load_config
+from classbox.sync.outbox import enqueue
+try:
+    from classbox.web.datadir import prepare_data_dir
+except ImportError:  # a tree from before the package reorganisation (a baseline)
+    from classbox.setup import prepare_data_dir
+db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": sys.argv[1]}))
+try:
     add_user(db, "prof0", "teacher", "bench-password-1")
     with db.conn:
         for i in range(20):
             enqueue(db, "xapi", "lrs", {"verb": "answered", "n": i}, f"friday-{i}", f"pupil-{i}")
+finally:
     db.conn.close()
+from classbox.config import SCHEMA
+print("runtime_dir" in SCHEMA[""])
+"""
+
+
+def prepare(tree: Path, data: Path, runtime: Path) -> dict[str, str]:
+    """A box's data dir with a teacher, Friday's pending statements; the env for both processes."""
+    knows_runtime = subprocess.run(tree_command(tree, PREPARE, str(data)), check=True, capture_output=True,
+                                   text=True).stdout.strip() == "True"
     secret = data.parent / "lrs.secret"
     secret.write_text("secret\n")
     closed = free_port()  # nothing listens: connection refused, as with the uplink down
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLASSBOX_")}
     env.update({"CLASSBOX_CONFIG": os.devnull, "CLASSBOX_DATA_DIR": str(data),
-                "CLASSBOX_RUNTIME_DIR": str(runtime),  # as the units' RuntimeDirectory= (a tmpfs)
                 "CLASSBOX_SYNC_XAPI_ENDPOINT": f"http://127.0.0.1:{closed}/xapi/",
                 "CLASSBOX_SYNC_XAPI_USERNAME": "box", "CLASSBOX_SYNC_XAPI_PASSWORD_FILE": str(secret),
                 "CLASSBOX_FLEET_PUSHGATEWAY": f"http://127.0.0.1:{closed}",
                 "CLASSBOX_DISCOVERY_ENABLED": "false", "PYTHONDONTWRITEBYTECODE": "1"})
+    if knows_runtime:  # as the units' RuntimeDirectory= (a tmpfs); older trees have no such key
+        env["CLASSBOX_RUNTIME_DIR"] = str(runtime)
     return env
 
 
 class Box:
     """`classbox web` and `classbox agent`, as the two units start them."""
 
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
+    def __init__(self, tree: Path, env: dict[str, str], logs: Path) -> None:
+        self.tree = tree
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen] = {}
@@ -120,7 +147,9 @@ class Box:
 
     def _spawn(self, args: list[str]) -> subprocess.Popen:
         log = open(self.logs / f"{args[0]}.log", "ab")
-        return subprocess.Popen([sys.executable, "-m", "classbox", *args], env=self.env, stdout=log,
+        command = tree_command(self.tree, "sys.argv[0] = 'classbox'; runpy.run_module('classbox', "
+                               "run_name='__main__', alter_sys=True)", *args)
+        return subprocess.Popen(command, env=self.env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True, cwd=self.logs)
 
     def processes(self) -> dict[str, psutil.Process]:
@@ -170,8 +199,8 @@ def measure(box: Box, device: str | None, seconds: float, during=None) -> dict:
             "load": os.getloadavg()}
 
 
-def scripted_class(box: Box, pupils: int, every_s: float = 30.0):
-    """A teacher pushes a quiz every `every_s`; each pupil answers within 15 s."""
+def scripted_class(box: Box, pupils: int, every_s: float):
+    """A teacher pushes a quiz every `every_s`; each pupil answers within min(15 s, every_s / 2)."""
     from classroom_push import Client, teacher_cookie
 
     class _Server:
@@ -187,7 +216,7 @@ def scripted_class(box: Box, pupils: int, every_s: float = 30.0):
             assert (await kid.call("join", {"code": code, "name": f"Eleve{k}"})).get("pupil_id")
 
         async def answer(kid, activity: str) -> None:
-            await asyncio.sleep(random.uniform(0, 15))
+            await asyncio.sleep(random.uniform(0, min(15.0, every_s / 2)))
             ack = await kid.call("submit", {"activity_id": activity, "submission_id": str(uuid.uuid4()),
                                             "answer": random.randint(1, 99)})
             assert ack.get("ok"), ack
@@ -218,23 +247,28 @@ def main() -> None:
     parser.add_argument("--idle-min", type=float, default=10.0)
     parser.add_argument("--class-min", type=float, default=6.0)
     parser.add_argument("--pupils", type=int, default=30)
+    parser.add_argument("--quiz-every-s", type=float, nargs="+", default=[30.0, 120.0],
+                        help="one class phase per pace: a question every N s")
     parser.add_argument("--warmup-s", type=float, default=90.0, help="start-up writes left out")
     parser.add_argument("--no-loop", action="store_true", help="no loop device (not root)")
+    parser.add_argument("--tree", type=Path, default=ROOT,
+                        help="run classbox from this source tree (e.g. `git archive` of the baseline commit)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="classbox-idle-") as tmp, \
             tempfile.TemporaryDirectory(prefix="classbox-run-", dir="/dev/shm") as runtime, \
             data_filesystem(Path(tmp), not args.no_loop) as (folder, device):
-        env = prepare(folder / "data", Path(runtime))
-        box = Box(env, Path(tmp))
+        env = prepare(args.tree.resolve(), folder / "data", Path(runtime))
+        box = Box(args.tree.resolve(), env, Path(tmp))
         try:
             box.start()
             print(f"web start -> first /healthz: {box.healthz_s:.2f} s; data dir device: {device}")
             time.sleep(args.warmup_s)
             print("RSS at idle (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in box.rss_mb().items()))
-            show(f"idle, {args.idle_min:g} min", measure(box, device, args.idle_min * 60), 1.0)
-            if args.class_min > 0:
-                result = measure(box, device, args.class_min * 60, scripted_class(box, args.pupils))
-                show(f"class of {args.pupils}, {args.class_min:g} min", result, 5.0)
+            if args.idle_min > 0:
+                show(f"idle, {args.idle_min:g} min", measure(box, device, args.idle_min * 60), 1.0)
+            for every_s in args.quiz_every_s if args.class_min > 0 else []:
+                result = measure(box, device, args.class_min * 60, scripted_class(box, args.pupils, every_s))
+                show(f"class of {args.pupils}, a question every {every_s:g} s, {args.class_min:g} min", result, 5.0)
         finally:
             box.stop()
 
