@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from classbox.storage import open_database
 from classbox.storage.db import db_path
 from classbox.sync.runner import SyncRunner
@@ -21,7 +23,8 @@ def test_passes_with_nothing_due_commit_nothing(tmp_path):
     config = unreachable_lrs(tmp_path)
     db = open_database(config.data_dir)
     enqueue_answers(db, 5)
-    runner = SyncRunner(config)
+    start = time.time()
+    runner = SyncRunner(config, now=lambda: start)  # time stands still: the retry never comes
     first = runner.once(db=db)  # delivery fails: the records wait for their retry
     assert first["retry"] == 1
     watch = CommitWatch(db_path(config.data_dir))
