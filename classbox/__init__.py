@@ -57,6 +57,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cap_websocket_messages(socketio.server, MAX_FRAME_BYTES)
     refuse_reserved_events(socketio.server)
     register_error_handlers(app)
+    from classbox.web.page_policy import init_page_policy
+
+    init_page_policy(app)
 
     @app.context_processor
     def _globals() -> dict:
@@ -66,6 +69,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for init in features.hooks("init_app"):
         init(app)
+    if cfg["web"]["behind_nginx"]:
+        from classbox.web import proxied
+
+        proxied.install(app)
     return app
 
 

@@ -1,11 +1,14 @@
 /* classbox: the dashboard's defences against a flood of fake pupils (close joining, remove the
-   ticked pupils at once) and the banner saying the box's disk refuses hand-ins. */
-(function () {
-  "use strict";
-  var root = document.getElementById("teacher-app");
-  var socket = window.ClassboxDashboard && window.ClassboxDashboard.socket;
-  var toggle = document.getElementById("joining-toggle");
-  if (!socket || !toggle) { return; }
+   ticked pupils at once) and the banner saying the box's disk refuses hand-ins; an ES module
+   loaded after classroom-teacher.js, whose socket it shares. */
+import { _ } from "./toolkit.js";
+
+var root = document.getElementById("teacher-app");
+var socket = window.ClassboxDashboard && window.ClassboxDashboard.socket;
+var toggle = document.getElementById("joining-toggle");
+if (socket && toggle) { guard(); }
+
+function guard() {
   var joiningStatus = document.getElementById("joining-status");
   var removeStatus = document.getElementById("remove-status");
   var banner = document.getElementById("storage-banner");
@@ -42,4 +45,4 @@
       removeStatus.textContent = ack.ok ? _("%(count)s élève(s) retiré(s).", { count: ack.removed }) : ack.message;
     });
   });
-})();
+}
