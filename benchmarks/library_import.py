@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/library_import.py [--mb 1024] [--files 8] [--forms folder,stored,deflated]
                                                   [--rounds 1]
-Goal (issue #3, baseline settled in issue #14): import ≥ 0.9 × the speed of `cp + sync`, the same
+Goal: import ≥ 0.9 × the speed of `cp + sync`, the same
 bytes made as durable (the import fsyncs every file before the catalogue points at it; bare cp
 returns while its bytes sit in the page cache — printed too). The import reads, hashes (sha256),
 writes, fsyncs and renames every file, then commits the catalogue. CPU seconds are printed for

@@ -11,6 +11,7 @@ from classbox.config import Config
 from classbox.health import alerts, history
 from classbox.health.appstate import states
 from classbox.health.service import ALERTS_KEY, LATEST_KEY
+from classbox.storage.volatile import reading_volatile
 from classbox.version import __version__
 from classbox.web.i18n_marks import N_
 
@@ -52,15 +53,33 @@ def _valid_sample(sample: Any) -> dict[str, Any] | None:
 def build_report(db: sqlite_utils.Database, config: Config, box_id: str, now: float,
                  uptime_seconds: float | None = None) -> dict[str, Any]:
     """Everything the box knows about its health, as JSON-ready data (schema in docs/health.md)."""
+    with reading_volatile(config) as vol:
+        return _build_report(db, vol, config, box_id, now, uptime_seconds)
+
+
+def _latest(db: sqlite_utils.Database, vol: sqlite_utils.Database | None) -> dict[str, Any]:
+    """The latest sample, alerts and push outcome from RAM (volatile.db), else from disk."""
+    found = states(db, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
+    if vol is not None:
+        kept = states(vol, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
+        if kept[LATEST_KEY] is not None:
+            found.update({LATEST_KEY: kept[LATEST_KEY], ALERTS_KEY: kept[ALERTS_KEY]})
+        if kept[HEARTBEAT_KEY] is not None:
+            found[HEARTBEAT_KEY] = kept[HEARTBEAT_KEY]
+    return found
+
+
+def _build_report(db: sqlite_utils.Database, vol: sqlite_utils.Database | None, config: Config,
+                  box_id: str, now: float, uptime_seconds: float | None) -> dict[str, Any]:
     box = {"id": box_id, "name": config["box"]["name"], "school_uai": config["box"]["school_uai"],
            "academie": config["box"]["academie"]}
     body: dict[str, Any] = {"status": "ok", "version": __version__, "box": box,
                             "uptime_seconds": uptime_seconds, "generated_wall": now}
     try:
-        found = states(db, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
+        found = _latest(db, vol)
         sample = _valid_sample(found[LATEST_KEY])
         stored, beat = found[ALERTS_KEY], found[HEARTBEAT_KEY]
-        counts = history.counts(db)
+        counts = history.counts(db, vol)
     except sqlite3.Error as err:
         body.update(status="critical", db={"ok": False, "error": str(err)[:200]}, sample=None,
                     alerts=[alerts.alert("db", N_("Base de données"), "critical",

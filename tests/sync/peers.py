@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import free_port, wait_http
+from tests.helpers import wait_until  # noqa: F401  (the one polling helper, also imported from here)
 
 CACHE = Path(os.environ.get("CLASSBOX_TEST_CACHE", Path.home() / ".cache" / "classbox-tests"))
 RALPH_VENV = CACHE / "ralph-venv"
@@ -183,11 +183,3 @@ class DavServer:
         self.stop()
 
 
-def wait_until(predicate, timeout: float = 30.0, step: float = 0.05) -> bool:
-    """Poll until predicate() is true; False on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()

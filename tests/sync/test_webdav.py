@@ -121,7 +121,7 @@ def test_hostile_names_stay_inside_the_pupil_folder(tmp_path, dav):
 
 
 def test_refused_credentials_go_dead_then_retry_dead_delivers_in_seq_order(tmp_path, dav):
-    """A 401 is permanent (issue #5): dead with the error; fixed, `retry-dead` replays in order."""
+    """A 401 is permanent: dead with the error; fixed, `retry-dead` replays in order."""
     from classbox.sync.outbox import retry_dead
 
     config = dav_config(tmp_path, dav, **{"sync.webdav.password_file": secret(tmp_path, "bad", "wrong")})
