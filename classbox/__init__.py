@@ -55,6 +55,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     socketio.init_app(app, async_mode=_async_mode(cfg),
                       max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
     register_error_handlers(app)
+    from classbox.web.page_policy import init_page_policy
+
+    init_page_policy(app)
 
     @app.context_processor
     def _globals() -> dict:
@@ -64,6 +67,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for init in features.hooks("init_app"):
         init(app)
+    if cfg["web"]["behind_nginx"]:
+        from classbox.web import proxied
+
+        proxied.install(app)
     return app
 
 

@@ -99,6 +99,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "dead_warn_count": (int, 1),
         "sizes_interval_s": (float, 900.0),
         "integrity_interval_h": (float, 24.0),
+        "token_file": (str, ""),  # monitoring token (Bearer) for /api/health details and /metrics
     },
     "fleet": {
         "pushgateway": (str, ""),

@@ -11,7 +11,8 @@ if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classb
     import sqlite_utils
     from flask import Blueprint, Flask
 
-__all__ = ["migrations", "blueprints", "init_app", "open_sessions", "privacy_export", "privacy_erase", "agent_services"]
+__all__ = ["migrations", "blueprints", "init_app", "open_sessions", "privacy_export", "privacy_erase", "agent_services",
+           "account_revoked"]
 
 
 @hook
@@ -40,6 +41,21 @@ def init_app(app: Flask) -> None:
     app.extensions["classroom"].feed = SubmissionFeed(
         emit_submissions, socketio.start_background_task if socketio.async_mode == "gevent" else None)
     events.register(socketio, app.extensions["classroom"], app)
+
+
+@hook
+def account_revoked(user_id: int) -> None:
+    """Cut the live /classroom connections opened with the account's (now revoked) cookies."""
+    from flask import current_app
+
+    from classbox.classroom.events import NS
+    from classbox.extensions import socketio
+
+    classroom = current_app.extensions.get("classroom")
+    if classroom is None:
+        return
+    for sid in classroom.presence.account_sids(user_id):
+        socketio.server.disconnect(sid, namespace=NS)
 
 
 @hook

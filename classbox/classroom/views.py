@@ -12,7 +12,7 @@ from classbox.auth import current_user, login_required
 from classbox.classroom import handins, store
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
+from classbox.classroom.results import SEPARATORS, bar_chart_svg, results_csv, session_results, tally
 from classbox.extensions import csrf
 from classbox.runtime.offload import off_loop
 from classbox.storage import get_db
@@ -140,15 +140,19 @@ def handins_zip(code: str, activity_id: str):
 @bp.route("/api/sessions/<code>/results")
 @login_required("teacher", "admin")
 def results(code: str):
-    """A session's results as JSON, or CSV with ?format=csv."""
+    """A session's results as JSON, or CSV with ?format=csv (&sep=semicolon: what a French Excel opens)."""
     session = _own_session(code)
     db = get_db()
     document = session_results(session, store.session_pupils(db, session["id"]),
                                store.session_activities(db, session["id"]),
                                store.session_submissions(db, session["id"]))
     if request.args.get("format") == "csv":
-        return Response("\ufeff" + results_csv(document), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="resultats-{session["code"]}.csv"'})
+        sep = request.args.get("sep", "comma")
+        if sep not in SEPARATORS:
+            abort(400, "sep must be comma or semicolon")
+        name = f"resultats-{session['code']}{'-fr' if sep == 'semicolon' else ''}.csv"
+        return Response("\ufeff" + results_csv(document, SEPARATORS[sep]), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return jsonify(document)
 
 
