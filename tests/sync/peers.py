@@ -149,6 +149,11 @@ class DavServer:
     def pending_faults(self) -> list:
         return json.loads(self.faults.read_text())
 
+    def hangs_served(self) -> int:
+        """How many requests held by a {"hang": S} fault the server has finished serving."""
+        served = self.faults.with_name(self.faults.name + ".served")
+        return int(served.read_text()) if served.exists() else 0
+
     def start(self) -> "DavServer":
         with open(self.workdir / "dav.log", "ab") as log:
             self.proc = subprocess.Popen(
