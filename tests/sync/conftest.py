@@ -13,7 +13,7 @@ from tests import helpers
 from tests.sync.peers import DavServer, Ralph
 
 
-def make_config(tmp_path: Path, name: str = "box", **overrides):
+def synced_config(tmp_path: Path, name: str = "box", **overrides):
     """A config on its own data dir (migrated), isolated from the machine's env."""
     values = {"data_dir": tmp_path / name, "sync.interval_s": 0.2, "sync.timeout_s": 5.0,
               "discovery.enabled": False, "box.id": f"cb-{uuid.uuid4().hex[:10]}"}
@@ -31,7 +31,7 @@ def secret(tmp_path: Path, name: str, value: str) -> str:
 
 def lrs_config(tmp_path: Path, ralph: Ralph, **overrides):
     """A config delivering to this ralph."""
-    return make_config(tmp_path, **{"sync.xapi.endpoint": ralph.endpoint,
+    return synced_config(tmp_path, **{"sync.xapi.endpoint": ralph.endpoint,
                                     "sync.xapi.username": ralph.username,
                                     "sync.xapi.password_file": secret(tmp_path, "lrs", ralph.password),
                                     **overrides})
