@@ -223,6 +223,8 @@ def _numeric(body: str, line: int, fmt: str) -> dict:
         answers = [_Answer("=", None, *_value_and_feedback(parts[0][1], fmt))]
     else:
         answers = [_Answer(mark, *_weighted(piece, line, fmt)) for mark, piece in parts[1:]]
+    if not answers:
+        raise LessonError("numeric answer without a value (write {#3.14} or {#1..2})", line=line)
     parsed = [(_range(a.text, line), a) for a in answers]  # every value checked, even of skipped questions
     if len(parsed) != 1 or parsed[0][1].mark != "=" or parsed[0][1].weight not in (None, 100):
         raise _Skip("numeric questions with several answers or partial credit are not supported")

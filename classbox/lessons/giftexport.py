@@ -31,10 +31,10 @@ def _choice_answers(step: dict) -> str:
     lines = []
     for i, choice in enumerate(step["choices"]):
         if step["kind"] == "single" and i == step.get("correct"):
-            mark = "="
+            mark = "=%100%" if choice.startswith("%") else "="
         else:
             weight = weights[i] if weights else 0
-            mark = f"~%{_num(weight)}%" if weight else "~"
+            mark = f"~%{_num(weight)}%" if weight or choice.startswith("%") else "~"
         lines.append(f"\t{mark}{escape(choice)}{_fb(feedback[i])}")
     return "\n".join(lines)
 
@@ -52,7 +52,8 @@ def _answer(step: dict) -> str | None:
     feedback = step.get("feedback") or []
     if kind == "text":
         correct = step.get("correct") or []
-        return " ".join(f"={escape(a)}{_fb(feedback[i] if feedback else None)}" for i, a in enumerate(correct))
+        return " ".join(f"={'%100%' if a.startswith('%') else ''}{escape(a)}{_fb(feedback[i] if feedback else None)}"
+                        for i, a in enumerate(correct))
     if "min" in step:
         value = f"{_num(step['min'])}..{_num(step['max'])}"
     elif "correct" in step:

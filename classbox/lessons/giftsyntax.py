@@ -62,7 +62,8 @@ def split_blocks(text: str) -> list[Block]:
                 escaped = True
             elif char == "{":
                 if depth:
-                    raise LessonError("'{' inside an answer block (write \\{ for a brace in text)", line=number)
+                    raise LessonError(f"'{{' never closed: another '{{' comes on line {number} "
+                                      "(write \\{ for a brace in text)", line=opened_at)
                 depth, opened_at = 1, number
             elif char == "}":
                 if not depth:

@@ -20,11 +20,11 @@ KEYS = {
     "resource": {"resource_id", "url"},
     "message": {"text"},
     "pause": {"text"},
-    "handin": {"instructions", "accept"},
+    "handin": {"instructions", "accept", "general_feedback"},
     "quiz": {"kind", "question", "choices", "correct", "tolerance", "duration_s", "feedback", "weights",
-             "truefalse", "min", "max"},
+             "truefalse", "min", "max", "general_feedback"},
 }
-COMMON = {"type", "title", "general_feedback"}
+COMMON = {"type", "title"}
 
 
 class LessonError(ShownError):
@@ -76,14 +76,18 @@ def _extras(raw: dict, field: str) -> dict:
     if "title" in raw:
         out["title"] = _short(raw["title"], f"{field}.title", MAX_TITLE).strip()
     if "general_feedback" in raw:
-        out["general_feedback"] = _short(raw["general_feedback"], f"{field}.general_feedback", MAX_FEEDBACK)
+        general = _short(raw["general_feedback"], f"{field}.general_feedback", MAX_FEEDBACK).strip()
+        if general:
+            out["general_feedback"] = general
     quiz = raw.get("type") == "quiz"
     if "feedback" in raw:
         fb = raw["feedback"]
         n = 2 if raw.get("truefalse") else _answers(raw)
         if not quiz or not isinstance(fb, list) or len(fb) != n:
             raise LessonError(f"a list of {n} feedback texts (or null) expected", field=f"{field}.feedback")
-        out["feedback"] = [None if f is None else _short(f, f"{field}.feedback", MAX_FEEDBACK) for f in fb]
+        texts = [None if f is None else _short(f, f"{field}.feedback", MAX_FEEDBACK).strip() or None for f in fb]
+        if any(texts):  # no feedback at all is no key, so that equal steps compare equal
+            out["feedback"] = texts
     if "weights" in raw:
         weights = raw["weights"]
         if raw.get("kind") not in ("single", "multiple") or not isinstance(weights, list) \
