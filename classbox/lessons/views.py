@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import unicodedata
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, jsonify, request
 
@@ -77,7 +79,13 @@ def export(lesson_id: int):
     else:
         body = json.dumps(export_json([found]), ensure_ascii=False, indent=2)
         response = Response(body, mimetype="application/json")
-    name = "".join(c if c.isalnum() or c in " -_." else "_" for c in found["title"]).strip() or "lesson"
-    response.headers.set("Content-Disposition", "attachment", filename=f"{name}.{'gift' if fmt == 'gift' else 'json'}")
+    response.headers["Content-Disposition"] = attachment(found["title"], fmt)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def attachment(title: str, suffix: str) -> str:
+    """A Content-Disposition naming the file after the lesson: ASCII fallback, then UTF-8 (RFC 6266)."""
+    name = "".join(c if c.isalnum() or c in " -_." else "_" for c in title).strip(" .") or "lesson"
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").strip() or "lesson"
+    return f"attachment; filename=\"{plain}.{suffix}\"; filename*=UTF-8''{quote(name)}.{suffix}"
