@@ -12,6 +12,7 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_QUESTION_BYTES = 64 * 1024
 MAX_QUESTIONS = 2000
 SPECIAL = "~=#{}:"
+_FINDERS: dict[str, re.Pattern] = {}
 _UNESCAPE = {**{c: c for c in SPECIAL}, "n": "\n", "\\": "\\"}
 
 
@@ -87,14 +88,12 @@ def _add(blocks: list[Block], lines: list[str], start: int) -> None:
 
 def find(text: str, target: str, start: int = 0) -> int:
     """Index of the first unescaped `target` at or after `start`, or -1."""
-    i = start
-    while i <= len(text) - len(target):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text.startswith(target, i):
-            return i
-        i += 1
+    pattern = _FINDERS.get(target)
+    if pattern is None:
+        pattern = _FINDERS[target] = re.compile(r"\\.|" + re.escape(target), re.S)
+    for match in pattern.finditer(text, start):
+        if match.group() == target:
+            return match.start()
     return -1
 
 
