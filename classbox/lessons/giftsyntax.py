@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from classbox.lessons.steps import LessonError
+from classbox.web.i18n_marks import N_
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_QUESTION_BYTES = 64 * 1024
@@ -27,14 +28,17 @@ class Block:
 def decode(data: bytes) -> str:
     """UTF-8 text (BOM dropped) with LF line ends; a clear error for anything else."""
     if len(data) > MAX_FILE_BYTES:
-        raise LessonError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise LessonError(f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", shown=N_("fichier de plus de %(mb)s Mo"),
+                          mb=MAX_FILE_BYTES // (1024 * 1024))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[:err.start].count(b"\n") + 1
-        raise LessonError("not UTF-8 text (save the file as UTF-8)", line=line) from None
+        raise LessonError("not UTF-8 text (save the file as UTF-8)", line=line,
+                          shown=N_("ce n'est pas du texte UTF-8 (enregistrez le fichier en UTF-8)")) from None
     if "\x00" in text:
-        raise LessonError("binary data, not GIFT text", line=text[:text.index("\x00")].count("\n") + 1)
+        raise LessonError("binary data, not GIFT text", line=text[:text.index("\x00")].count("\n") + 1,
+                          shown=N_("données binaires, pas du texte GIFT"))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -64,14 +68,17 @@ def split_blocks(text: str) -> list[Block]:
             elif char == "{":
                 if depth:
                     raise LessonError(f"'{{' never closed: another '{{' comes on line {number} "
-                                      "(write \\{ for a brace in text)", line=opened_at)
+                                      "(write \\{ for a brace in text)", line=opened_at,
+                                      shown=N_("« { » jamais fermée : une autre « { » arrive ligne %(other)s "
+                                               "(écrivez \\{ pour une accolade dans le texte)"), other=number)
                 depth, opened_at = 1, number
             elif char == "}":
                 if not depth:
-                    raise LessonError("'}' without its '{' (write \\} for a brace in text)", line=number)
+                    raise LessonError("'}' without its '{' (write \\} for a brace in text)", line=number,
+                                      shown=N_("« } » sans sa « { » (écrivez \\} pour une accolade dans le texte)"))
                 depth = 0
     if depth:
-        raise LessonError("'{' never closed by '}'", line=opened_at)
+        raise LessonError("'{' never closed by '}'", line=opened_at, shown=N_("« { » jamais fermée par « } »"))
     if lines:
         _add(blocks, lines, start)
     return blocks
@@ -80,9 +87,11 @@ def split_blocks(text: str) -> list[Block]:
 def _add(blocks: list[Block], lines: list[str], start: int) -> None:
     text = "\n".join(lines)
     if len(text.encode("utf-8")) > MAX_QUESTION_BYTES:
-        raise LessonError(f"question larger than {MAX_QUESTION_BYTES // 1024} KB", line=start)
+        raise LessonError(f"question larger than {MAX_QUESTION_BYTES // 1024} KB", line=start,
+                          shown=N_("question de plus de %(kb)s Ko"), kb=MAX_QUESTION_BYTES // 1024)
     if len(blocks) >= MAX_QUESTIONS:
-        raise LessonError(f"more than {MAX_QUESTIONS} questions in one file (split it)", line=start)
+        raise LessonError(f"more than {MAX_QUESTIONS} questions in one file (split it)", line=start,
+                          shown=N_("plus de %(max)s questions dans un fichier (coupez-le)"), max=MAX_QUESTIONS)
     blocks.append(Block(text, start))
 
 

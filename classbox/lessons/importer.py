@@ -10,6 +10,7 @@ from classbox.lessons.gift import Skipped, parse_gift
 from classbox.lessons.lessonjson import looks_like_json, parse_json
 from classbox.lessons.steps import LessonError
 from classbox.lessons.store import Lesson, save_lessons
+from classbox.web.i18n_marks import N_
 
 DEFAULT_TITLE = "Leçon importée"
 
@@ -31,9 +32,9 @@ def read_lessons(data: bytes, default_title: str = DEFAULT_TITLE) -> ImportResul
     gift = parse_gift(data, default_title or DEFAULT_TITLE)
     result = ImportResult("gift", lessons=[lesson for lesson in gift.lessons if lesson.steps], skipped=gift.skipped)
     if not result.lessons:
-        skipped = f" ({len(gift.skipped)} questions skipped: {gift.skipped[0].reason}, line {gift.skipped[0].line}...)" \
-            if gift.skipped else ""
-        raise LessonError("no question classbox can play in this file" + skipped)
+        raise LessonError(f"no question classbox can play in this file ({len(gift.skipped)} skipped)",
+                          shown=N_("aucune question jouable par la classbox dans ce fichier (%(count)s ignorées)"),
+                          count=len(gift.skipped))
     return result
 
 

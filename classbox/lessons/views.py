@@ -7,6 +7,7 @@ import unicodedata
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, jsonify, request
+from flask_babel import gettext
 
 from classbox.auth.decorators import current_user, login_required
 from classbox.lessons.giftexport import export_gift
@@ -16,6 +17,7 @@ from classbox.lessons.steps import LessonError
 from classbox.lessons.store import get_lesson, list_lessons
 from classbox.runtime.offload import off_loop
 from classbox.storage import get_db
+from classbox.web.i18n_marks import N_
 
 bp = Blueprint("lessons", __name__)
 TEACHERS = ("teacher", "admin")
@@ -48,19 +50,21 @@ def create():
     elif request.is_json:
         data, default_title = request.get_data(), title_from_filename(None)
     else:
-        return jsonify({"error": "invalid_lesson", "message": "send classbox-lesson/1 JSON or a file field",
-                        "line": None, "field": None}), 400
+        return jsonify(LessonError("send classbox-lesson/1 JSON or a multipart `file`",
+                                   shown=N_("envoyez du JSON classbox-lesson/1 ou un fichier (champ file)"))
+                       .as_dict(gettext)), 400
     user = current_user()
     owner = {"id": user["id"], "login": user["login"]}
     try:
         result = off_loop(import_lessons, get_db(), data, owner, default_title)
     except LessonError as err:
-        return jsonify(err.as_dict()), 400
+        return jsonify(err.as_dict(gettext)), 400
     return jsonify({
         "format": result.format,
         "lessons": [{"id": i, "title": lesson.title, "steps": len(lesson.steps)}
                     for i, lesson in zip(result.ids, result.lessons)],
-        "skipped": [{"line": s.line, "title": s.title, "reason": s.reason} for s in result.skipped],
+        "skipped": [{"line": s.line, "title": s.title, "reason": s.reason, "message": s.shown_in(gettext)}
+                    for s in result.skipped],
     }), 201
 
 

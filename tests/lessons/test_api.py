@@ -53,7 +53,17 @@ def test_upload_a_gift_file_reports_skipped_questions(client, login, teacher):
     assert response.status_code == 201
     body = response.get_json()
     assert body["format"] == "gift" and [lesson["steps"] for lesson in body["lessons"]] == [7, 3]
-    assert body["skipped"] == [{"line": 47, "title": "Appariement", "reason": "matching questions are not supported"}]
+    assert body["skipped"] == [{"line": 47, "title": "Appariement", "reason": "matching questions are not supported",
+                                "message": "les questions d'appariement ne sont pas prises en charge"}]
+
+
+def test_errors_and_reports_follow_the_page_language(client, login, teacher):
+    login(teacher)
+    client.get("/lang/en?next=/teacher")
+    bad = upload(client, "q.gift", b"Q {#2..1}")
+    assert bad.get_json()["message"] == "line 1: reversed range 2..1 (write the smaller number first)"
+    good = upload(client, "q.gift", b"Q {T}\n\nM {=a -> b =c -> d}")
+    assert good.get_json()["skipped"][0]["message"] == "matching questions are not supported"
 
 
 def test_a_bad_file_gives_the_line_and_saves_nothing(client, login, teacher):
@@ -61,7 +71,8 @@ def test_a_bad_file_gives_the_line_and_saves_nothing(client, login, teacher):
     response = upload(client, "q.gift", b"$CATEGORY: A\n\nQ1 {T}\n\nQ2 {~%50%a ~%20%b}\n")
     assert response.status_code == 400
     assert response.get_json() == {"error": "invalid_lesson", "line": 5, "field": None,
-                                   "message": "line 5: weights of the right answers sum to 70%, not 100%"}
+                                   "message": "ligne 5 : les poids des bonnes réponses font 70 %, pas 100 %",
+                                   "detail": "line 5: weights of the right answers sum to 70%, not 100%"}
     bad_json = client.post("/api/lessons", json={**LESSON, "lessons": [{"title": "x", "steps": [{"type": "?"}]}]})
     assert bad_json.status_code == 400 and bad_json.get_json()["field"] == "lessons[0].steps[0].type"
     assert client.get("/api/lessons").get_json()["lessons"] == []
