@@ -75,3 +75,14 @@ def find_owner(db: sqlite_utils.Database, login: str | None) -> dict:
     if row is None:
         raise LessonError(f"no account {login!r} (create it with `classbox user add`)")
     return {"id": row[0], "login": row[1]}
+
+
+def mark_missing_resources(db: sqlite_utils.Database, steps: list[dict]) -> list[dict]:
+    """The steps, each resource step whose library resource is gone marked `missing: true`."""
+    wanted = sorted({s["resource_id"] for s in steps if s.get("type") == "resource" and s.get("resource_id")})
+    if not wanted:
+        return steps
+    marks = ",".join("?" * len(wanted))
+    present = {row[0] for row in db.execute(f"SELECT id FROM resource WHERE id IN ({marks})", wanted)}
+    return [{**s, "missing": True} if s.get("type") == "resource" and s.get("resource_id")
+            and s["resource_id"] not in present else s for s in steps]

@@ -14,7 +14,7 @@ from classbox.lessons.giftexport import export_gift
 from classbox.lessons.importer import import_lessons, title_from_filename
 from classbox.lessons.lessonjson import export_json
 from classbox.lessons.steps import LessonError
-from classbox.lessons.store import get_lesson, list_lessons
+from classbox.lessons.store import get_lesson, list_lessons, mark_missing_resources
 from classbox.runtime.offload import off_loop
 from classbox.storage import get_db
 from classbox.web.i18n_marks import N_
@@ -33,11 +33,12 @@ def index():
 @bp.get("/api/lessons/<int:lesson_id>")
 @login_required(*TEACHERS)
 def show(lesson_id: int):
-    """One lesson with its steps (correct answers included: teachers only)."""
+    """One lesson with its steps (correct answers included: teachers only); a resource step whose
+    library resource was removed says so (`missing: true`)."""
     found = get_lesson(get_db(), lesson_id, current_user())
     if found is None:
         abort(404)
-    return jsonify(found)
+    return jsonify({**found, "steps": mark_missing_resources(get_db(), found["steps"])})
 
 
 @bp.post("/api/lessons")

@@ -120,3 +120,18 @@ def test_json_post_needs_the_csrf_token(app, teacher):
     refused = client.post("/api/lessons", json=LESSON)
     assert refused.status_code == 400 and refused.get_json()["error"] == "bad_request"
     assert client.post("/api/lessons", json=LESSON, headers={"X-CSRFToken": token}).status_code == 201
+
+
+def test_a_resource_step_whose_resource_was_removed_says_so(client, login, teacher, db):
+    db.execute("INSERT INTO pack (id, version, title) VALUES ('p', '1', 'Pack')")
+    db.execute("INSERT INTO resource (id, pack, path, title, kind, mime) VALUES ('video-1', 'p', 'v.mp4', 'V', "
+               "'video', 'video/mp4')")
+    db.conn.commit()
+    login(teacher)
+    steps = [{"type": "resource", "resource_id": "video-1", "title": "Là"},
+             {"type": "resource", "resource_id": "video-2", "title": "Partie"}]
+    made = client.post("/api/lessons", json={**LESSON, "lessons": [{"title": "R", "steps": steps}]}).get_json()
+    shown = client.get(f"/api/lessons/{made['lessons'][0]['id']}").get_json()["steps"]
+    assert "missing" not in shown[0] and shown[1]["missing"] is True
+    exported = client.get(f"/api/lessons/{made['lessons'][0]['id']}/export").get_json()
+    assert "missing" not in exported["lessons"][0]["steps"][1]  # a mark of the box's library, not of the lesson
