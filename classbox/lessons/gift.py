@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from classbox.lessons.giftsyntax import Block, decode, find, html_to_text, split_blocks, split_unescaped, unescape
+from classbox.lessons.giftsyntax import decode, find, html_to_text, split_blocks, split_unescaped, unescape
 from classbox.lessons.steps import TRUE_FALSE, LessonError, validate_step, validate_title
 from classbox.lessons.store import Lesson
 from classbox.web.i18n_marks import N_, ShownError

@@ -17,7 +17,7 @@ MAX_BYTES = 8 * 1024 * 1024
 def looks_like_json(data: bytes) -> bool:
     """Whether an uploaded file is meant as classbox-lesson JSON rather than GIFT."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{") and b'"format"' in head or head.startswith(b"[")
+    return head.startswith(b"{") and b'"format"' in head
 
 
 def _keys(obj: dict, allowed: set[str], field: str) -> None:

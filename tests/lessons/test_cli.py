@@ -86,3 +86,16 @@ def test_docs_mention_every_lesson_command():
     docs = (Path(__file__).resolve().parents[2] / "docs/lessons.md").read_text(encoding="utf-8")
     for command in cli.commands["lesson"].commands:
         assert f"classbox lesson {command}" in docs
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("[markdown]Un **mot** ?{=oui}\n", 1),  # GIFT starting with a format, not a JSON array
+    ('{"format": "classbox-lesson/1", "lessons": [{"title": "J", "steps": [{"type": "pause"}]}]}', 1),
+    ('\ufeff{"format": "classbox-lesson/1",\n"lessons": [{"title": "J", "steps": []}]}', 0),
+])
+def test_gift_or_json_is_told_by_content(data_dir, tmp_path, text, steps):
+    path = tmp_path / "lesson.txt"
+    path.write_text(text, encoding="utf-8")
+    result = invoke(data_dir, "lesson", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert f"({steps} steps)" in result.output
