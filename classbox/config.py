@@ -50,7 +50,9 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "max_answer_chars": (int, 5000),
         "max_pupils_per_session": (int, 60),
         "max_handin_mb": (int, 10),
+        "handin_min_free_mb": (int, 200),  # hand-ins refused below this free space: answers keep room
         "joins_per_ip_burst": (int, 120),  # joins per minute from one address (a school NAT may share one)
+        "new_pupils_burst": (int, 40),  # new pupils at once from one address in one session, then 4 a minute
         "emulate_commit_ms": (float, 0.0),  # benchmarks only: sleep after each commit, like a slow SD card
     },
     "sync": {

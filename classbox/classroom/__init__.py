@@ -40,7 +40,22 @@ def init_app(app: Flask) -> None:
 
     app.extensions["classroom"].feed = SubmissionFeed(
         emit_submissions, socketio.start_background_task if socketio.async_mode == "gevent" else None)
+    _sweep_handins(config.data_dir)
     events.register(socketio, app.extensions["classroom"], app)
+
+
+def _sweep_handins(data_dir) -> None:
+    """Remove hand-in bytes no submission holds (a crash between the file and its commit)."""
+    from classbox.classroom.handin_disk import sweep
+    from classbox.storage import open_database
+
+    db = open_database(data_dir)
+    try:
+        referenced = {row[0] for row in db.execute(
+            "SELECT file_path FROM classroom_submissions WHERE file_path IS NOT NULL")}
+    finally:
+        db.conn.close()
+    sweep(data_dir, referenced)
 
 
 @hook

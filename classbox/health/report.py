@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from typing import Any
 
@@ -43,6 +44,20 @@ def _heartbeat_alert(beat: Any, now: float) -> dict[str, Any] | None:
     return alerts.alert("heartbeat", N_("Supervision de la flotte"), "warn",
                         (N_("Envoi à la supervision impossible : %(error)s"), {"error": str(beat.get("error", "?"))[:260]}),
                         beat.get("last_ok_wall"), beat.get("since") or now)
+
+
+def _handins_alert(config: Config, now: float) -> dict[str, Any] | None:
+    """Warn while free space is below [classroom] handin_min_free_mb (hand-ins are refused then)."""
+    floor = config["classroom"]["handin_min_free_mb"]
+    try:
+        free = shutil.disk_usage(config.data_dir).free // (1024 * 1024)
+    except OSError:
+        return None  # the disk check says so already
+    if free < floor:
+        return alerts.alert("handins", N_("Dépôts de travaux"), "warn",
+                            (N_("Photos et fichiers des élèves refusés : %(free)s Mo libres, seuil %(floor)s Mo"),
+                             {"free": free, "floor": floor}), free, now)
+    return None
 
 
 def _valid_sample(sample: Any) -> dict[str, Any] | None:
@@ -89,6 +104,9 @@ def _build_report(db: sqlite_utils.Database, vol: sqlite_utils.Database | None, 
     found = [a for a in (stored or {}).values() if isinstance(a, dict) and a.get("level") in alerts.RANK] \
         if isinstance(stored, dict) else []
     found.append(_sampler_alert(sample, config["health"], now))
+    handins_alert = _handins_alert(config, now)
+    if handins_alert:
+        found.append(handins_alert)
     beat_alert = _heartbeat_alert(beat, now) if config["fleet"]["pushgateway"] else None
     if beat_alert:
         found.append(beat_alert)

@@ -42,7 +42,9 @@ document.getElementById("join-form").addEventListener("submit", function (e) {
   join(document.getElementById("pupil-name").value);
 });
 socket.on("connect", function () { say(status, _("Connecté.")); if (me.token) { join(); } });
-socket.on("disconnect", function () { say(status, _("Connexion perdue… reconnexion en cours.")); });
+socket.on("disconnect", function () {
+  if (!me.removed) { say(status, _("Connexion perdue… reconnexion en cours.")); }  /* removed: the box closed it */
+});
 socket.on("activity", render);
 socket.on("renamed", function (d) { document.getElementById("pupil-name-shown").textContent = d.name; });
 socket.on("closed", function () {
@@ -50,7 +52,7 @@ socket.on("closed", function () {
   render(null); say(status, _("La séance est terminée. Merci !"));
 });
 socket.on("removed", function () {
-  localStorage.removeItem(tokenKey); me.token = null;
+  localStorage.removeItem(tokenKey); me.token = null; me.removed = true;
   render(null); say(status, _("L'enseignant vous a retiré de la séance."));
 });
 

@@ -5,7 +5,7 @@
 import { outbox } from "./pupil/offline-queue.js";
 import { _, uuid } from "./toolkit.js";
 
-var TRANSIENT = ["storage", "rate_limited", "not_joined", "offline"];
+var TRANSIENT = ["storage", "storage_full", "rate_limited", "not_joined", "offline"];
 
 function offline() { return { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") }; }
 
@@ -27,7 +27,11 @@ function postFile(record) {
   return fetch("/api/classroom/handin", { method: "POST", body: form })
     .then(function (r) {
       return r.json().catch(function () { return { ok: false, error: "http_" + r.status }; }).then(function (ack) {
-        if (r.status >= 500 || r.status === 429) { ack.ok = false; ack.error = "storage"; }
+        if (r.status >= 500 || r.status === 429) {
+          ack.ok = false;
+          if (TRANSIENT.indexOf(ack.error) < 0) { ack.error = "storage"; }
+          ack.message = ack.message || _("La classbox n'a pas pu enregistrer : le travail est gardé et sera renvoyé.");
+        }
         return ack;
       });
     }, offline);
@@ -65,6 +69,9 @@ function sendQueued(socket, submission) {
       if (outcome === "sent") { return ack || { ok: true, submission_id: id }; }
       if (outcome === "rejected") {
         return ack || { ok: false, error: "rejected", message: _("Réponse refusée par la classbox.") };
+      }
+      if (ack && ack.error && ack.error !== "offline") {  /* the box answered: its words, not a Wi-Fi message */
+        return { ok: false, error: ack.error, message: ack.message, queued: true, submission_id: id };
       }
       return { ok: false, error: "offline", queued: true, submission_id: id };
     }

@@ -4,6 +4,7 @@ import { _, classroomSocket, el, say } from "./toolkit.js";
 var root = document.getElementById("teacher-app");
 var projector = root.dataset.mode === "projector";
 var socket = classroomSocket();
+window.ClassboxDashboard = { socket: socket };  /* for classroom-teacher-guard.js */
 var state = { pupils: {}, order: [], activities: {}, current: null, submissions: [], pinned: null };
 function $(id) { return document.getElementById(id); }
 var live = $("live-status");
@@ -11,6 +12,7 @@ var live = $("live-status");
 socket.on("connect", function () {
   socket.emit("watch", { code: root.dataset.code }, function (ack) {
     if (!ack.ok) { say(live, ack.message); return; }
+    root.dispatchEvent(new CustomEvent("classbox:watched", { detail: ack }));
     state.pupils = {}; state.order = [];
     ack.pupils.forEach(function (p) { state.pupils[p.id] = p; state.order.push(p.id); });
     ack.activities.forEach(function (a) { state.activities[a.id] = a; offer(a); });
