@@ -199,10 +199,9 @@ class Classroom:
         return open_
 
     def remove(self, session_id: int, pupil_id: Any) -> None:
-        if not isinstance(pupil_id, str):
-            raise ClassroomError("malformed")
-        self.writer.run(lambda db: store.remove_pupil(db, session_id, pupil_id))
-        self.rules.forget("pupil", pupil_id)
+        """Remove one pupil; ClassroomError("unknown_pupil") if it is not (or no longer) in the session."""
+        if not self.remove_many(session_id, [pupil_id]):
+            raise ClassroomError("unknown_pupil")
 
     # health -----------------------------------------------------------------------------
 
