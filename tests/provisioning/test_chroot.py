@@ -20,7 +20,7 @@ import pytest
 from classbox.config import load_config
 from tests.helpers import IS_ROOT, require_apt
 from tests.provisioning.ansible_support import ROOT, ansible_env
-from tests.provisioning.bookworm_root import build_wheel, make_root, wheelhouse
+from tests.provisioning.debian_root import build_wheel, make_root, wheelhouse
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 
