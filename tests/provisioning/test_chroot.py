@@ -238,3 +238,18 @@ def test_package_tests_pass_on_the_suites_python(applied, request):
                             timeout=1200)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert re.search(r"^\d+ passed", result.stdout.splitlines()[-1]), result.stdout[-500:]
+
+
+def test_a_venv_of_the_previous_python_is_rebuilt(applied):
+    """After a Debian 12 -> 13 upgrade the venv's packages sit under lib/python3.11 while
+    python3 is 3.13: running the play again rebuilds the venv (docs/operations.md)."""
+    chroot, _, _, inventory, tmp = applied
+    venv = chroot.path / "opt/classbox/venvs/0.1.0"
+    (lib,) = (venv / "lib").glob("python3.*")
+    lib.rename(lib.with_name("python3.10"))  # as if made by a Python the upgrade removed
+    assert chroot.run("/opt/classbox/current/bin/classbox", "--version").returncode != 0
+    again = bake(tmp, chroot.path, inventory)
+    assert again.returncode == 0, again.stdout[-6000:]
+    version = chroot.run("/opt/classbox/current/bin/classbox", "--version")
+    assert version.returncode == 0 and "0.1.0" in version.stdout, version.stderr
+    assert not (venv / "lib/python3.10").exists()
