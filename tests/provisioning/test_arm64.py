@@ -67,7 +67,8 @@ def test_the_image_is_arm64_trixie(pi_root):
     assert "VERSION_CODENAME=trixie" in (chroot.path / "etc/os-release").read_text()
     machine = chroot.run("/opt/classbox/current/bin/python", "-c", "import platform; print(platform.machine())")
     assert machine.stdout.strip() == "aarch64", machine.stderr
-    elf = (chroot.path / "opt/classbox/current/bin/python").resolve().read_bytes()[:20]
+    python = chroot.run("readlink", "-f", "/opt/classbox/current/bin/python").stdout.strip()
+    elf = (chroot.path / python.lstrip("/")).read_bytes()[:20]
     assert elf[18] == 0xB7  # e_machine EM_AARCH64: the venv's python is an arm64 program
 
 
