@@ -80,7 +80,7 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
                 raise _damaged(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?", spec.path)
         else:
             with source.open(spec.path) as src:
-                copied = None if fd is None else copy_range_hashed(src.fileno(), 0, expected, fd)
+                copied = None if fd is None else copy_range_hashed(src.fileno(), 0, expected, fd, crc32=False)
                 if copied is not None and copied[1] == expected and os.fstat(src.fileno()).st_size > expected:
                     raise OverLimit("the file grew while it was copied")
                 sha, size = copied[:2] if copied else copy_hashed(stream_reader(src), fd, expected, sync=False)

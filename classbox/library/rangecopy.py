@@ -22,10 +22,11 @@ PIECE = 16 * 1024 * 1024  # a multiple of mmap.ALLOCATIONGRANULARITY: every piec
 UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 
 
-def copy_range_hashed(src: int, offset: int, length: int, dst: int) -> tuple[str, int, int] | None:
+def copy_range_hashed(src: int, offset: int, length: int, dst: int,
+                      crc32: bool = True) -> tuple[str, int, int] | None:
     """Copy `length` bytes at `offset` of `src` to the start of the empty file `dst` (opened for
-    reading and writing); (sha256 hex, bytes copied, CRC-32) — fewer bytes when the source is
-    shorter — or None, `dst` emptied again, where copy_file_range cannot be used."""
+    reading and writing); (sha256 hex, bytes copied, CRC-32 or 0 without `crc32`) — fewer bytes
+    when the source is shorter — or None, `dst` emptied again, where copy_file_range cannot be used."""
     if not hasattr(os, "copy_file_range"):
         return None
     digest, crc, done = hashlib.sha256(), 0, 0
@@ -41,7 +42,7 @@ def copy_range_hashed(src: int, offset: int, length: int, dst: int) -> tuple[str
         if got:
             with mmap.mmap(dst, got, prot=mmap.PROT_READ, offset=done) as view:
                 digest.update(view)
-                crc = zlib.crc32(view, crc)
+                crc = zlib.crc32(view, crc) if crc32 else 0
             start_writeback(dst, done, got)
         done += got
         if got < want:

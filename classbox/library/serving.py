@@ -15,9 +15,6 @@ ACCEL_PREFIX = "/_blobs/"
 SANDBOX_CSP = ("sandbox allow-scripts allow-popups; default-src 'none'; script-src 'unsafe-inline'; "
                "style-src 'unsafe-inline' 'self'; img-src 'self' data:; media-src 'self'; font-src 'self' data:; "
                "connect-src 'none'; form-action 'none'; frame-ancestors 'self'; base-uri 'none'")
-# PDF alone is left out: Chromium's viewer does not display a sandboxed PDF, and a PDF's scripts
-# run inside the viewer, not in the box's origin.
-UNSANDBOXED_TYPES = ("application/pdf",)
 
 
 def content_disposition(filename: str, inline: bool = True) -> str:
@@ -28,10 +25,9 @@ def content_disposition(filename: str, inline: bool = True) -> str:
 
 
 def harden(response: Response, mime: str) -> Response:
-    """Headers every blob gets: nosniff, and the sandboxing CSP (PDF excepted)."""
+    """Headers every blob gets, whatever its type: nosniff and the sandboxing CSP."""
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if mime.split(";")[0].strip().lower() not in UNSANDBOXED_TYPES:
-        response.headers["Content-Security-Policy"] = SANDBOX_CSP
+    response.headers["Content-Security-Policy"] = SANDBOX_CSP
     return response
 
 
