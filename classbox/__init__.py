@@ -24,12 +24,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from classbox import features
     from classbox.config import Config, load_config
-    from classbox.errors import register_error_handlers
-    from classbox.extensions import csrf, socketio
-    from classbox.i18n import init_i18n
-    from classbox.session_cookie import CachedSerializerSessionInterface
-    from classbox.setup import box_id, prepare_data_dir, read_secret
+    from classbox.extensions import MAX_FRAME_BYTES, cap_websocket_messages, csrf, refuse_reserved_events, socketio
     from classbox.storage.db import close_db
+    from classbox.web import i18n, pwa
+    from classbox.web.datadir import box_id, prepare_data_dir, read_secret
+    from classbox.web.errors import register_error_handlers
+    from classbox.web.session_cookie import CachedSerializerSessionInterface
 
     cfg = config if isinstance(config, Config) else load_config(overrides=config)
     prepare_data_dir(cfg).conn.close()
@@ -51,27 +51,33 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = CachedSerializerSessionInterface()
     app.teardown_appcontext(close_db)
     csrf.init_app(app)
-    init_i18n(app)
+    i18n.init_i18n(app)
     socketio.init_app(app, async_mode=_async_mode(cfg),
-                      max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
+                      max_http_buffer_size=MAX_FRAME_BYTES)  # refused before decoding, polling or websocket
+    cap_websocket_messages(socketio.server, MAX_FRAME_BYTES)
+    refuse_reserved_events(socketio.server)
     register_error_handlers(app)
+    from classbox.web.page_policy import init_page_policy
+
+    init_page_policy(app)
 
     @app.context_processor
     def _globals() -> dict:
         return {"box_name": cfg["box"]["name"], "version": __version__}
 
+    for blueprint in [i18n.bp, pwa.bp, *(bp for made in features.hooks("blueprints") for bp in made())]:
+        app.register_blueprint(blueprint)
     for init in features.hooks("init_app"):
         init(app)
+    if cfg["web"]["behind_nginx"]:
+        from classbox.web import proxied
+
+        proxied.install(app)
     return app
 
 
 def _async_mode(cfg) -> str:
     """gevent when running under gunicorn's gevent worker, threading otherwise (tests, tools)."""
-    try:
-        from gevent import monkey
+    from classbox.runtime.offload import gevent_active
 
-        if monkey.is_module_patched("socket"):
-            return "gevent"
-    except ImportError:
-        pass
-    return "threading"
+    return "gevent" if gevent_active() else "threading"

@@ -8,13 +8,14 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from flask_babel import format_decimal, gettext
 
-from classbox.admin_panels import panels
 from classbox.auth import login_required
 from classbox.health import history
 from classbox.health.charts import line_chart
 from classbox.health.views import current_report
-from classbox.i18n import N_, duration, when
 from classbox.storage import get_db
+from classbox.storage.volatile import reading_volatile
+from classbox.web.admin_panels import panels
+from classbox.web.i18n import N_
 
 bp = Blueprint("admin", __name__)
 
@@ -43,18 +44,6 @@ def size_filter(value: int | float | None) -> str:
     return ""
 
 
-@bp.app_template_filter("when")
-def when_filter(value: float | None) -> str:
-    """A Unix time as a local date and time in the page's language ("jamais" when unknown)."""
-    return when(value)
-
-
-@bp.app_template_filter("duration")
-def duration_filter(seconds: float | None) -> str:
-    """A duration in words (min, h, j) in the page's language."""
-    return duration(seconds)
-
-
 @bp.app_template_filter("alert_title")
 def alert_title_filter(alert: dict[str, Any]) -> str:
     """An alert's title in the page's language."""
@@ -78,7 +67,8 @@ def alert_text_filter(alert: dict[str, Any]) -> str:
 
 def charts(now: float) -> list[dict]:
     """The 24-hour charts drawn from the minute history, each with its title and latest value."""
-    points = history.series(get_db(), now)
+    with reading_volatile(current_app.config["CLASSBOX"]) as vol:
+        points = history.series(get_db(), now, vol=vol)
     start = now - history.MINUTE_KEEP_S
     drawn = []
     for key, title, unit, top in CHARTS:

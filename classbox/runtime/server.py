@@ -1,0 +1,119 @@
+"""Running the web app under gunicorn, and `serve` = web + agent in one process tree."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from classbox.config import Config
+
+WORKER_CLASSES = {
+    "gevent": {"worker_class": "gevent", "worker_connections": 2000},
+    "threading": {"worker_class": "gthread", "threads": 400},
+}
+
+class ClassboxGunicorn(BaseApplication):
+    """A gunicorn application that builds classbox with create_app inside the worker."""
+
+    def __init__(self, config: Config, options: dict[str, Any]):
+        self.classbox_config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from classbox import create_app
+
+        return create_app(self.classbox_config)
+
+# gunicorn's arbiter sends READY=1 as soon as it has bound its socket, before any worker has
+# built the app; run_web hides $NOTIFY_SOCKET from it and the worker says READY instead
+# (the unit has NotifyAccess=all so systemd accepts the worker's message).
+_notify_socket: str | None = None
+
+
+# The worker holds ~150,000 long-lived objects (modules, the app, templates); with CPython's
+# default thresholds a full collection walks them all every few hundred Socket.IO events (a
+# ~100 ms stall of every connection, ~0.4 ms of CPU per pupil answer in benchmarks/
+# classroom_push.py). Freeze what exists once the app is built and collect young objects less
+# often; reference counting still frees everything that is not in a cycle at once.
+GC_THRESHOLDS = (20_000, 20, 100)
+
+
+def tune_gc() -> None:
+    """Move the built app out of the collector's sight and collect young objects less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+def _post_worker_init(worker) -> None:
+    """The worker has built the app: tune the collector, tell systemd the web service can serve."""
+    from classbox.runtime.systemd_notify import sd_notify
+
+    tune_gc()
+    if "gevent" in type(worker).__module__:
+        from classbox.runtime import gevent_sendfile
+
+        gevent_sendfile.install()
+    if _notify_socket:
+        os.environ["NOTIFY_SOCKET"] = _notify_socket
+    sd_notify("READY=1\nSTATUS=classbox web serving")
+
+def gunicorn_options(config: Config) -> dict[str, Any]:
+    """Gunicorn settings for one worker of the configured class."""
+    kind = config["web"]["worker_class"]
+    if kind not in WORKER_CLASSES:
+        from classbox.config import ConfigError
+
+        raise ConfigError(f"[web] worker_class: expected one of {sorted(WORKER_CLASSES)}, got {kind!r}")
+    return {
+        "bind": f"{config['web']['host']}:{config['web']['port']}",
+        "workers": 1,
+        "timeout": 120,
+        "graceful_timeout": 5,
+        "keepalive": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "post_worker_init": _post_worker_init,
+        "proc_name": "classbox-web",
+        "control_socket_disable": True,
+        **WORKER_CLASSES[kind],
+    }
+
+def run_web(config: Config) -> None:
+    """Serve the web app until gunicorn is told to stop."""
+    global _notify_socket
+    _notify_socket = os.environ.pop("NOTIFY_SOCKET", None) or _notify_socket
+    ClassboxGunicorn(config, gunicorn_options(config)).run()
+
+def serve_all(config: Config, config_path: str | None, overrides: dict[str, Any]) -> int:
+    """Run the agent as a child process and the web app in the foreground."""
+    from classbox.cli_support import env_for_children
+
+    env = env_for_children(config_path, overrides)
+    agent = subprocess.Popen([sys.executable, "-m", "classbox", "agent"], env=env)
+    print(f"classbox: serving http://{config['web']['host']}:{config['web']['port']}/ "
+          f"(data dir {config.data_dir}, agent pid {agent.pid})", flush=True)
+    try:
+        run_web(config)
+    except SystemExit as done:
+        return int(done.code or 0)
+    finally:
+        if agent.poll() is None:
+            agent.terminate()
+            try:
+                agent.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                agent.wait()
+    return 0

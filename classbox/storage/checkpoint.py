@@ -1,0 +1,64 @@
+"""WAL checkpoints in the background, so that no pupil's ack waits for one.
+
+SQLite copies the WAL into the database file (a checkpoint: page writes and an fsync of the
+database file) inside the COMMIT that makes the WAL pass 1,000 pages. The classroom writer
+commits most, so a class answering at once would now and then wait for a checkpoint on top of
+its own fsync; on an SD card that costs from tens of milliseconds to seconds. The writer's own
+threshold is raised to a safety net and this object runs PASSIVE checkpoints on its own
+connection, off the loop, after commits: WAL mode lets a checkpoint run while the writer keeps
+appending, and every acked answer is already durable in the fsynced WAL.
+
+At most one every EVERY_S (30 s), for the SD card: the pages a class rewrites at every answer
+(the tables' last leaves, their indexes) reach the database file once per checkpoint, so spacing
+them writes each hot page once per 30 s instead of once a second. The WAL holds at most that
+long of commits (a few MB in a busy class). No checkpoint runs without a commit before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from classbox.storage import open_database
+
+log = logging.getLogger("classbox.storage.writer")
+EVERY_S = 30.0
+WRITER_AUTOCHECKPOINT_PAGES = 10_000  # the writer checkpoints itself only if these fall far behind
+
+
+class Checkpointer:
+    """Copies committed WAL frames into the database file, off the writer's commit path."""
+
+    def __init__(self, data_dir: Path, spawn: Callable[..., Any], offload: Callable[..., Any],
+                 clock: Callable[[], float] = time.monotonic, every_s: float = EVERY_S) -> None:
+        self.data_dir = Path(data_dir)
+        self._spawn, self._offload, self.clock, self.every_s = spawn, offload, clock, every_s
+        self._db = None
+        self._running = False
+        self._last = float("-inf")
+        self.runs = 0
+        self.last_result: tuple[int, int, int] | None = None  # (busy, WAL frames, frames checkpointed)
+
+    def poke(self) -> None:
+        """After a commit: start a checkpoint unless one is running or one ran less than every_s ago."""
+        if self._running or self.clock() - self._last < self.every_s:
+            return
+        self._running = True
+        self._spawn(self._run)
+
+    def _run(self) -> None:
+        try:
+            self.last_result = self._offload(self._checkpoint)
+            self.runs += 1
+        except Exception:  # the next commit tries again; the writer's own threshold is the net
+            log.exception("background WAL checkpoint failed")
+        finally:
+            self._last = self.clock()
+            self._running = False
+
+    def _checkpoint(self) -> tuple[int, int, int]:
+        if self._db is None:
+            self._db = open_database(self.data_dir, durable=True)
+        return tuple(self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
