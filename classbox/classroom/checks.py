@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timezone
 import unicodedata
 import uuid
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import format_datetime, gettext
 
 from classbox.classroom.errors import ClassroomError
 from classbox.i18n_marks import N_
@@ -52,10 +52,11 @@ def _invisible(char: str) -> bool:
     return char.isspace() or char in INVISIBLE or unicodedata.category(char) in ("Cf", "Mn", "Me", "Zs")
 
 
-def clean_title(raw: Any) -> str:
-    """A session title chosen by the teacher (default: the date)."""
+def clean_title(raw: Any, now: float) -> str:
+    """A session title chosen by the teacher (default: the date and time `now`, in the box's zone and language)."""
     if raw is None or raw == "":
-        return gettext("Séance du %(date)s", date=time.strftime("%d/%m/%Y %H:%M"))
+        moment = datetime.fromtimestamp(now, timezone.utc)
+        return gettext("Séance du %(date)s", date=format_datetime(moment, "short"))
     if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > TITLE_MAX:
         raise ClassroomError("malformed", f"title: 1 to {TITLE_MAX} characters")
     return " ".join(raw.split())

@@ -8,7 +8,7 @@
   var status = document.getElementById("connection-status");
   var joinPanel = document.getElementById("join-panel");
   var joinError = document.getElementById("join-error");
-  var socket = io("/classroom", { transports: ["websocket", "polling"] });
+  var socket = io("/classroom", { transports: ["websocket", "polling"], auth: { lang: document.documentElement.lang } });  // the page's language, not the handshake's
   var me = { token: localStorage.getItem(tokenKey), activity: null };
   var timer = null;
 

@@ -3,7 +3,7 @@
   "use strict";
   var root = document.getElementById("teacher-app");
   var projector = root.dataset.mode === "projector";
-  var socket = io("/classroom", { transports: ["websocket", "polling"] });
+  var socket = io("/classroom", { transports: ["websocket", "polling"], auth: { lang: document.documentElement.lang } });  // the page's language, not the handshake's
   var state = { pupils: {}, order: [], activities: {}, current: null, submissions: [], pinned: null };
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, text) {
