@@ -91,7 +91,7 @@ class Server:
     def _make_teachers(data: Path, env: dict) -> None:
         from classbox.auth.users import add_user
         from classbox.config import load_config
-        from classbox.setup import prepare_data_dir
+        from classbox.web.datadir import prepare_data_dir
 
         db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": data}))
         for i in range(10):

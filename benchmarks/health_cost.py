@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classbox.config import load_config  # noqa: E402
 from classbox.health import history  # noqa: E402
 from classbox.health.service import HealthService  # noqa: E402
-from classbox.setup import prepare_data_dir  # noqa: E402
+from classbox.web.datadir import prepare_data_dir  # noqa: E402
 from classbox.storage.maintenance import integrity_check  # noqa: E402
 from classbox.health.appstate import sizes  # noqa: E402
 from classbox.sync.outbox import enqueue  # noqa: E402

@@ -64,7 +64,7 @@ def timed_import(source: Path, data: Path) -> tuple[float, float]:
     """Wall and CPU seconds (all threads) of `classbox library import` into a fresh data dir."""
     from classbox.config import load_config
     from classbox.library import import_path
-    from classbox.setup import prepare_data_dir
+    from classbox.web.datadir import prepare_data_dir
 
     config = load_config(path=os.devnull, env={}, overrides={"data_dir": data, "library.min_free_mb": 1})
     prepare_data_dir(config).conn.close()

@@ -33,13 +33,13 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classbox.config import SCHEMA, load_config  # noqa: E402
-from classbox.setup import prepare_data_dir  # noqa: E402
 from classbox.storage import open_database  # noqa: E402
 from classbox.sync.clock import Dated  # noqa: E402
 from classbox.sync.connectors.xapi import GZIP_LEVEL  # noqa: E402
 from classbox.sync.outbox import enqueue  # noqa: E402
 from classbox.sync.runner import SyncRunner  # noqa: E402
 from classbox.sync.statements import StatementBuilder  # noqa: E402
+from classbox.web.datadir import prepare_data_dir  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
 from tests.sync.conftest import answer_payload  # noqa: E402
 from tests.sync.peers import Ralph  # noqa: E402

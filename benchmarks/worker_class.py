@@ -32,7 +32,7 @@ def _serve(kind: str, port: int, data_dir: str) -> None:
 
     from classbox.config import load_config
     from classbox.extensions import socketio as sio
-    from classbox.server import ClassboxGunicorn, gunicorn_options
+    from classbox.runtime.server import ClassboxGunicorn, gunicorn_options
 
     config = load_config(os.devnull, env={}, overrides={
         "data_dir": data_dir, "web.port": port, "web.host": "127.0.0.1", "web.worker_class": kind})

@@ -24,12 +24,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from classbox import features
     from classbox.config import Config, load_config
-    from classbox.errors import register_error_handlers
     from classbox.extensions import csrf, socketio
-    from classbox.i18n import init_i18n
-    from classbox.session_cookie import CachedSerializerSessionInterface
-    from classbox.setup import box_id, prepare_data_dir, read_secret
     from classbox.storage.db import close_db
+    from classbox.web import i18n, pwa
+    from classbox.web.datadir import box_id, prepare_data_dir, read_secret
+    from classbox.web.errors import register_error_handlers
+    from classbox.web.session_cookie import CachedSerializerSessionInterface
 
     cfg = config if isinstance(config, Config) else load_config(overrides=config)
     prepare_data_dir(cfg).conn.close()
@@ -51,7 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = CachedSerializerSessionInterface()
     app.teardown_appcontext(close_db)
     csrf.init_app(app)
-    init_i18n(app)
+    i18n.init_i18n(app)
     socketio.init_app(app, async_mode=_async_mode(cfg),
                       max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
     register_error_handlers(app)
@@ -60,6 +60,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def _globals() -> dict:
         return {"box_name": cfg["box"]["name"], "version": __version__}
 
+    for blueprint in [i18n.bp, pwa.bp, *(bp for made in features.hooks("blueprints") for bp in made())]:
+        app.register_blueprint(blueprint)
     for init in features.hooks("init_app"):
         init(app)
     return app
@@ -67,11 +69,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _async_mode(cfg) -> str:
     """gevent when running under gunicorn's gevent worker, threading otherwise (tests, tools)."""
-    try:
-        from gevent import monkey
+    from classbox.runtime.offload import gevent_active
 
-        if monkey.is_module_patched("socket"):
-            return "gevent"
-    except ImportError:
-        pass
-    return "threading"
+    return "gevent" if gevent_active() else "threading"

@@ -10,6 +10,7 @@ from classbox import features
 from classbox.cli_support import CliState, cli_config, open_db_for_cli, state
 from classbox.config import ConfigError
 from classbox.storage import SchemaError
+from classbox.storage.cli import db
 from classbox.version import __version__
 
 
@@ -65,7 +66,7 @@ def cli(ctx: click.Context, config_path: str | None, data_dir: str | None) -> No
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create the data dir, its secrets (mode 0600) and the database."""
-    from classbox.setup import box_id
+    from classbox.web.datadir import box_id
 
     db = open_db_for_cli(ctx)
     db.conn.close()
@@ -81,7 +82,7 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, data_dir: str | None, demo: bool) -> None:
     """Run the web app and the agent together (for a laptop or a demo)."""
-    from classbox.server import serve_all
+    from classbox.runtime.server import serve_all
 
     config = cli_config(ctx, **{"web.host": host, "web.port": port, "data_dir": data_dir})
     if demo:
@@ -98,7 +99,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data_dir: str 
 @click.pass_context
 def web(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the web app under gunicorn (one worker)."""
-    from classbox.server import run_web
+    from classbox.runtime.server import run_web
 
     config = cli_config(ctx, **{"web.host": host, "web.port": port})
     open_db_for_cli(ctx).conn.close()
@@ -109,41 +110,14 @@ def web(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def agent(ctx: click.Context) -> None:
     """Run the agent: discovery, sync and health; stops cleanly on SIGTERM."""
-    from classbox.agent import run_agent
+    from classbox.runtime.agent import run_agent
 
     config = cli_config(ctx)
     open_db_for_cli(ctx).conn.close()
     sys.exit(run_agent(config))
 
 
-@cli.group()
-def db() -> None:
-    """Check and back up the database."""
-
-
-@db.command("check")
-@click.pass_context
-def db_check(ctx: click.Context) -> None:
-    """Run SQLite's integrity check; exit 1 if the database is damaged."""
-    from classbox.storage.maintenance import integrity_check
-
-    problems = integrity_check(cli_config(ctx).data_dir)
-    if problems:
-        for line in problems:
-            click.echo(line, err=True)
-        sys.exit(1)
-    click.echo("ok")
-
-
-@db.command("backup")
-@click.argument("dest", type=click.Path(dir_okay=False))
-@click.pass_context
-def db_backup(ctx: click.Context, dest: str) -> None:
-    """Copy the database to DEST with SQLite's online backup (safe while classbox runs)."""
-    from classbox.storage.maintenance import backup
-
-    size = backup(cli_config(ctx).data_dir, dest)
-    click.echo(f"backup written to {dest} ({size} bytes)")
+cli.add_command(db)
 
 
 def main() -> None:

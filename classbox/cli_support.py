@@ -46,7 +46,7 @@ def cli_config(ctx: click.Context, **overrides: Any) -> Config:
 
 def open_db_for_cli(ctx: click.Context) -> sqlite_utils.Database:
     """Open the data dir's database, initialising the data dir if needed."""
-    from classbox.setup import prepare_data_dir
+    from classbox.web.datadir import prepare_data_dir
 
     config = cli_config(ctx)
     return prepare_data_dir(config)

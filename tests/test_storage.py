@@ -8,11 +8,11 @@ import threading
 import pytest
 from sqlite_utils.migrations import Migrations
 
-from classbox.setup import prepare_data_dir
+from classbox.features import migration_sets
 from classbox.storage import SchemaError, connect, get_db, migrate, open_database
 from classbox.storage.db import db_path
 from classbox.storage.maintenance import backup, integrity_check
-from classbox.storage.migrations import migration_sets
+from classbox.web.datadir import prepare_data_dir
 
 
 def test_fresh_database_has_every_feature_table(config):
@@ -32,29 +32,27 @@ def test_non_durable_connection_is_normal(config):
 
 def test_migrate_twice_applies_nothing_the_second_time(config):
     db = prepare_data_dir(config)
-    assert migrate(db) == []
+    assert migrate(db, migration_sets()) == []
 
 
-def test_upgrade_from_an_older_database_keeps_data(config, monkeypatch):
+def test_upgrade_from_an_older_database_keeps_data(config):
     """A database made by a version with fewer migrations is upgraded in place, data kept."""
     sets = migration_sets()
     old = [s for s in sets if s.name in ("classbox.core", "classbox.auth")]
-    monkeypatch.setattr("classbox.storage.migrations.migration_sets", lambda: old)
     config.data_dir.mkdir(parents=True)
     db = open_database(config.data_dir)
-    migrate(db)
+    migrate(db, old)
     db["users"].insert({"login": "ancien", "role": "teacher", "password_hash": "x", "disabled": 0})
     db.conn.commit()
     assert "outbox" not in db.table_names()
-    monkeypatch.undo()
 
-    applied = migrate(db)
+    applied = migrate(db, sets)
     assert "classbox.sync:m001_outbox" in applied
     assert "outbox" in db.table_names()
     assert db.execute("SELECT login FROM users").fetchall() == [("ancien",)]
 
 
-def test_failed_migration_rolls_back(config, monkeypatch):
+def test_failed_migration_rolls_back(config):
     broken = Migrations("classbox.broken")
 
     @broken()
@@ -63,11 +61,10 @@ def test_failed_migration_rolls_back(config, monkeypatch):
         raise RuntimeError("disk full halfway")
 
     sets = migration_sets() + [broken]
-    monkeypatch.setattr("classbox.storage.migrations.migration_sets", lambda: sets)
     config.data_dir.mkdir(parents=True)
     db = open_database(config.data_dir)
     with pytest.raises(RuntimeError):
-        migrate(db)
+        migrate(db, sets)
     assert "half_done" not in db.table_names()
 
 
@@ -77,7 +74,7 @@ def test_database_from_a_newer_version_is_refused(config):
                                      "applied_at": "2030-01-01"})
     db.conn.commit()
     with pytest.raises(SchemaError, match="newer classbox"):
-        migrate(db)
+        migrate(db, migration_sets())
 
 
 def test_newer_database_makes_the_cli_exit_2(config, runner):

@@ -10,7 +10,7 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from classbox.i18n_marks import N_, ShownError
+from classbox.web.i18n_marks import N_, ShownError
 
 ROLES = ("teacher", "admin")
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

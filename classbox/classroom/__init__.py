@@ -5,20 +5,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from classbox.classroom.schema import migrations
+from classbox.features import hook
 
 if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
     import sqlite_utils
-    from flask import Flask
+    from flask import Blueprint, Flask
 
-__all__ = ["migrations", "init_app", "privacy_export", "privacy_erase", "agent_services"]
+__all__ = ["migrations", "blueprints", "init_app", "open_sessions", "privacy_export", "privacy_erase", "agent_services"]
 
 
+@hook
+def blueprints() -> list[Blueprint]:
+    """The teacher's and pupils' classroom pages."""
+    from classbox.classroom.views import bp
+
+    return [bp]
+
+
+@hook
 def init_app(app: Flask) -> None:
-    """Register the pages, the /classroom Socket.IO handlers, the admin panel and the service."""
-    from classbox.classroom import admin, events
+    """The classroom service and the /classroom Socket.IO handlers."""
+    from classbox.classroom import events
     from classbox.classroom.feed import SubmissionFeed
     from classbox.classroom.service import Classroom
-    from classbox.classroom.views import bp
     from classbox.extensions import socketio
 
     config = app.config["CLASSBOX"]
@@ -30,11 +39,18 @@ def init_app(app: Flask) -> None:
 
     app.extensions["classroom"].feed = SubmissionFeed(
         emit_submissions, socketio.start_background_task if socketio.async_mode == "gevent" else None)
-    app.register_blueprint(bp)
-    admin.init_app(app)
     events.register(socketio, app.extensions["classroom"], app)
 
 
+@hook
+def open_sessions(db: sqlite_utils.Database, user: dict) -> list[dict[str, str]]:
+    """The sessions a teacher has open (an admin: everyone's), for the connect page."""
+    from classbox.classroom.store import open_sessions as find_open
+
+    return find_open(db, None if user.get("role") == "admin" else user.get("id"), 12)
+
+
+@hook
 def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
     """The pupil's pseudonym, sessions, answers and hand-ins."""
     from classbox.classroom.privacy import export_pupil
@@ -42,6 +58,7 @@ def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
     return export_pupil(db, pupil_id)
 
 
+@hook
 def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
     """Erase the pupil's pseudonym, answers and hand-in files; the number of records removed."""
     from classbox.classroom.privacy import erase_pupil
@@ -49,6 +66,7 @@ def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
     return erase_pupil(db, pupil_id)
 
 
+@hook
 def agent_services(config) -> list:
     """The retention of closed sessions ([privacy] retention_days)."""
     from classbox.classroom.privacy import RetentionService

@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import format_datetime, gettext
 
 from classbox.classroom.errors import ClassroomError
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 
 NAME_MAX = 30
 TITLE_MAX = 120

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 
 MESSAGES = {
     "unknown_code": N_("Ce code ne correspond à aucune séance. Vérifiez-le auprès de l'enseignant."),

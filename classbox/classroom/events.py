@@ -16,8 +16,9 @@ from classbox.classroom import store
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Conn
 from classbox.classroom.results import session_results
-from classbox.i18n import DEFAULT_LANGUAGE, LOCALES, socket_locale
 from classbox.storage import get_db
+from classbox.web.i18n import DEFAULT_LANGUAGE, LOCALES, socket_locale
+from classbox.web.links import join_url
 
 NS = "/classroom"
 MAX_EVENT_BYTES = 64 * 1024
@@ -134,11 +135,6 @@ def _teacher_session(conn: Conn) -> dict:
     if session is None or session["teacher_id"] != conn.user["id"]:
         raise ClassroomError("forbidden")
     return session
-
-
-def join_url(code: str) -> str:
-    base = current_app.config["CLASSBOX"]["web"]["public_url"] or request.host_url
-    return f"{base.rstrip('/')}/join/{code}"
 
 
 def session_summary(session: dict) -> dict:

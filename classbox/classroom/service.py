@@ -12,7 +12,7 @@ from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
-from classbox.classroom.writer import GroupWriter
+from classbox.storage.writer import GroupWriter
 
 DEADLINE_GRACE_S = 2.0
 STATE_KEY = "classroom.live"

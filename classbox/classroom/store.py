@@ -53,6 +53,13 @@ def get_session(db: sqlite_utils.Database, session_id: int) -> dict | None:
     return _one(db, "SELECT * FROM classroom_sessions WHERE id = ?", [session_id])
 
 
+def open_sessions(db: sqlite_utils.Database, teacher_id: int | None, limit: int) -> list[dict]:
+    """Open sessions, newest first: one teacher's, or everyone's (teacher_id None)."""
+    mine = "" if teacher_id is None else " AND teacher_id = ?"
+    return list(db.query(f"SELECT code, title FROM classroom_sessions WHERE state = 'open'{mine} "
+                         "ORDER BY seq DESC LIMIT ?", ([] if teacher_id is None else [teacher_id]) + [limit]))
+
+
 def teacher_sessions(db: sqlite_utils.Database, teacher_id: int) -> list[dict]:
     """A teacher's sessions, newest first, with their pupil counts."""
     return list(db.query(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
-import segno
 from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request,
                    send_file, url_for)
 
@@ -14,11 +12,11 @@ from classbox.auth import current_user, login_required
 from classbox.classroom import handins, store
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.events import join_url
 from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
 from classbox.extensions import csrf
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 from classbox.storage import get_db
+from classbox.web.links import join_url, qr_svg
 
 bp = Blueprint("classroom", __name__)
 
@@ -95,10 +93,7 @@ def projector(code: str):
 def qr_code(code: str):
     """The join URL as a QR code (SVG)."""
     session = _own_session(code)
-    out = io.BytesIO()
-    segno.make(join_url(session["code"]), error="m").save(out, kind="svg", scale=8, border=2,
-                                                          title=f"Code {session['code']}")
-    return Response(out.getvalue(), mimetype="image/svg+xml")
+    return Response(qr_svg(join_url(session["code"]), inline=False), mimetype="image/svg+xml")
 
 
 def _own_activity(code: str, activity_id: str, kind: str) -> tuple[dict, dict, list[dict]]:

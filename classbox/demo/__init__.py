@@ -7,7 +7,7 @@ from typing import Callable
 
 from classbox.auth.users import add_user, find_user, generate_password
 from classbox.config import Config
-from classbox.setup import prepare_data_dir
+from classbox.web.datadir import prepare_data_dir
 
 DEMO_TEACHER = "prof"
 DEMO_PACK = Path(__file__).parent / "pack"

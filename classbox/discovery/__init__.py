@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from classbox.config import Config
+from classbox.features import hook
 
 if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
-    from flask import Flask
+    from flask import Blueprint
 
 
 def current_addresses(config: Config) -> Callable[[], list[str]]:
@@ -46,12 +47,13 @@ class _Disabled:
                       "error": None, "reason": self.reason, "updated_at": time.time()})
 
 
+@hook
 def agent_services(config: Config) -> list:
     """The advertiser (or, in defer_to_avahi mode, a watcher of avahi's announcement)."""
     from classbox.discovery.advertiser import Advertiser, service_spec, state_recorder
     from classbox.discovery.responder import ZeroconfResponder
-    from classbox.setup import box_id
     from classbox.version import __version__
+    from classbox.web.datadir import box_id
 
     record = state_recorder(config.data_dir)
     section = config["discovery"]
@@ -67,13 +69,15 @@ def agent_services(config: Config) -> list:
     return [Advertiser(spec, ZeroconfResponder, current_addresses(config), record)]
 
 
-def init_app(app: Flask) -> None:
-    """Register /connect and /api/connect."""
+@hook
+def blueprints() -> list[Blueprint]:
+    """/connect and /api/connect."""
     from classbox.discovery.views import bp
 
-    app.register_blueprint(bp)
+    return [bp]
 
 
+@hook
 def cli_commands() -> list:
     """`classbox discover`."""
     from classbox.discovery.cli import discover

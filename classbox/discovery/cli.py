@@ -20,13 +20,14 @@ def discover(ctx: click.Context, timeout: float, as_json: bool, avahi_service: b
         from classbox.cli_support import cli_config
         from classbox.discovery.advertiser import service_spec
         from classbox.discovery.avahi import avahi_service_xml
-        from classbox.setup import box_id
         from classbox.version import __version__
+        from classbox.web.datadir import box_id
 
         config = cli_config(ctx)
         click.echo(avahi_service_xml(service_spec(config, box_id(config), __version__)), nl=False)
         return
-    from classbox.discovery.browse import discover as browse, format_table
+    from classbox.discovery.browse import discover as browse
+    from classbox.discovery.browse import format_table
 
     boxes = browse(timeout)
     if as_json:

@@ -9,11 +9,11 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from classbox.auth import current_user
 from classbox.discovery import current_addresses
 from classbox.discovery.advertiser import STATE_KEY, advertised_port, host_label
-from classbox.discovery.connect import (box_urls, join_url, open_sessions, qr_png, qr_svg,
-                                        request_host)
+from classbox.discovery.connect import box_urls, open_sessions, request_host
 from classbox.storage import get_db
 from classbox.storage.core import get_state
 from classbox.version import __version__
+from classbox.web.links import join_url, qr_png, qr_svg
 
 bp = Blueprint("discovery", __name__)
 
@@ -29,7 +29,7 @@ def connect_context(with_qr: bool = True) -> dict[str, Any]:
     urls = box_urls(addresses, host_label(config), advertised_port(config), preferred,
                     announced if isinstance(announced, bool) else None, config["web"]["public_url"])
     base = urls[0]["url"]
-    sessions = [{**s, "join_url": join_url(base, s["code"])} for s in open_sessions(db, current_user())]
+    sessions = [{**s, "join_url": join_url(s["code"], base)} for s in open_sessions(db, current_user())]
     if with_qr:
         for item in urls:
             item["qr_svg"] = qr_svg(item["url"])

@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from flask_babel import format_decimal, gettext
 
-from classbox.admin_panels import panels
 from classbox.auth import login_required
 from classbox.health import history
 from classbox.health.charts import line_chart
 from classbox.health.views import current_report
-from classbox.i18n import N_, duration, when
 from classbox.storage import get_db
+from classbox.web.admin_panels import panels
+from classbox.web.i18n import N_
 
 bp = Blueprint("admin", __name__)
 
@@ -41,18 +41,6 @@ def size_filter(value: int | float | None) -> str:
             return f"{number} {gettext(unit)}"
         value /= 1024
     return ""
-
-
-@bp.app_template_filter("when")
-def when_filter(value: float | None) -> str:
-    """A Unix time as a local date and time in the page's language ("jamais" when unknown)."""
-    return when(value)
-
-
-@bp.app_template_filter("duration")
-def duration_filter(seconds: float | None) -> str:
-    """A duration in words (min, h, j) in the page's language."""
-    return duration(seconds)
 
 
 @bp.app_template_filter("alert_title")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Union
 
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 
 LEVELS = ("ok", "warn", "critical")
 RANK = {level: i for i, level in enumerate(LEVELS)}

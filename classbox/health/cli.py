@@ -57,7 +57,7 @@ def render_text(report: dict) -> str:
 @click.pass_context
 def health(ctx: click.Context, as_json: bool) -> None:
     """Show the box's health; exit 0 ok, 1 warn, 2 critical (for monitoring checks)."""
-    from classbox.setup import box_id
+    from classbox.web.datadir import box_id
 
     config = cli_config(ctx)
     db = open_db_for_cli(ctx)

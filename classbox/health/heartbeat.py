@@ -77,7 +77,7 @@ class HeartbeatService:
 
     def run(self, stop: threading.Event) -> None:
         """Push until stopped; a failing push only waits for the next round."""
-        from classbox.setup import box_id
+        from classbox.web.datadir import box_id
 
         identity = box_id(self.config)
         interval = max(5.0, self.config["fleet"]["interval_s"])

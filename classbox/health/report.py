@@ -11,8 +11,8 @@ from classbox.config import Config
 from classbox.health import alerts, history
 from classbox.health.appstate import states
 from classbox.health.service import ALERTS_KEY, LATEST_KEY
-from classbox.i18n_marks import N_
 from classbox.version import __version__
+from classbox.web.i18n_marks import N_
 
 HEARTBEAT_KEY = "health.heartbeat"
 STALE_INTERVALS = 3

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from classbox.config import Config
+from classbox.features import hook
 from classbox.library.schema import migrations
 
 if TYPE_CHECKING:  # imported on use: `classbox agent` needs neither Flask nor the pack reader
@@ -35,7 +36,7 @@ def import_path(config: Config, path: str | Path, source_label: str | None = Non
                 wait: bool = True) -> ImportResult:
     """Import a pack (zip or folder) or a ZIM file from the local disk."""
     from classbox.library.staging import import_lock
-    from classbox.setup import prepare_data_dir
+    from classbox.web.datadir import prepare_data_dir
 
     prepare_data_dir(config).conn.close()
     with import_lock(config, wait=wait):
@@ -70,21 +71,27 @@ def import_source(config: Config, source: str, sha256: str | None = None) -> Imp
     return import_path(config, source)
 
 
+@hook
+def blueprints() -> list[Blueprint]:
+    """The library pages and API, the ZIM reader, the upload and verify endpoints."""
+    from classbox.library import admin, views, zimviews
+
+    return [views.bp, zimviews.bp, admin.bp]
+
+
+@hook
 def init_app(app: Flask) -> None:
-    """Clean up after interrupted imports; register the library pages, API and admin panel."""
+    """Clean up after interrupted imports; the admin panel and the fast ZIM path."""
     from classbox.library.admin import register_admin
     from classbox.library.staging import cleanup
-    from classbox.library.views import bp
     from classbox.library.zimfast import install
-    from classbox.library.zimviews import bp as zim_bp
 
     cleanup(app.config["CLASSBOX"])
-    app.register_blueprint(bp)
-    app.register_blueprint(zim_bp)
     register_admin(app)
     install(app)
 
 
+@hook
 def cli_commands() -> list:
     """The `classbox library` command group."""
     from classbox.library.cli import library

@@ -7,12 +7,12 @@ import time
 from flask import Blueprint, Flask, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from classbox.admin_panels import AdminPanel, register_panel
+from classbox.web.admin_panels import AdminPanel, register_panel
 from classbox.auth import login_required
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
-from classbox.offload import off_loop
+from classbox.runtime.offload import off_loop
 from classbox.library.staging import check_free_space, import_lock, staging
 from classbox.library.store import BlobStore
 from classbox.storage import get_db
@@ -80,8 +80,7 @@ def verify():
 
 
 def register_admin(app: Flask) -> None:
-    """Add the upload/verify endpoints and the /admin panel; uploads may be up to max_pack_mb."""
-    app.register_blueprint(bp)
+    """Add the /admin panel; uploads to its endpoint may be up to max_pack_mb."""
     register_panel(app, AdminPanel("library", N_("Bibliothèque"), "library/admin_panel.html", panel_context, 20))
 
     @app.before_request

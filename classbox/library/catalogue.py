@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 
 # Labels are French (the search index holds the subject's); pages show them through gettext.
 KINDS = ["video", "audio", "pdf", "image", "html", "epub", "zim", "text", "other"]

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from classbox.i18n_marks import N_, ShownError
 from classbox.library.catalogue import KINDS, LEVELS
 from classbox.library.store import valid_sha
+from classbox.web.i18n_marks import N_, ShownError
 
 MANIFEST_NAME = "classbox-pack.json"
 FORMAT = "classbox-pack/1"

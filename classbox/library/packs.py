@@ -15,7 +15,7 @@ import sqlite_utils
 from packaging.version import InvalidVersion, Version
 
 from classbox.config import Config
-from classbox.i18n_marks import N_
+from classbox.web.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, open_pack

@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from classbox.i18n_marks import N_
 from classbox.library.manifest import MANIFEST_NAME, PackError, safe_member_path
+from classbox.web.i18n_marks import N_
 
 MAX_RATIO = 200          # uncompressed / compressed, for members above RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Iterator
 
 from classbox.config import Config
-from classbox.i18n_marks import N_
 from classbox.library.manifest import PackError
+from classbox.web.i18n_marks import N_
 
 LOCK_NAME = "library-import.lock"
 STAGING_PREFIX = "import-"

@@ -13,7 +13,6 @@ from pathlib import Path
 from libzim.reader import Archive
 
 from classbox.config import Config
-from classbox.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import PackError
 from classbox.library.packs import ImportResult, resource_id
@@ -21,6 +20,7 @@ from classbox.library.staging import check_free_space, staging
 from classbox.library.store import fsync_path
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
+from classbox.web.i18n_marks import N_
 
 BOOK_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 LANGS = {"fra": "fr", "eng": "en", "deu": "de", "spa": "es", "ita": "it", "por": "pt", "ara": "ar"}

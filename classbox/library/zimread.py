@@ -1,14 +1,14 @@
 """Reading ZIM books: entries (with a small cache of immutable content), suggestions, full-text search.
 
-libzim calls are blocking C++ calls. Searches run in a small pool of real threads (gevent's
-threadpool under the gevent worker, a plain thread pool otherwise) with a time budget, and
-at most MAX_PENDING wait at once: one search, or sixty, can never stall the box.
+libzim calls are blocking C++ calls. Searches run in the offload pool (classbox.runtime.offload),
+at most WORKERS at once, with a time budget, and at most MAX_PENDING wait at once: one search,
+or sixty, can never stall the box.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, TypeVar
@@ -17,6 +17,7 @@ from libzim.search import Query, Searcher
 from libzim.suggestion import SuggestionSearcher
 
 from classbox.library.zim import Book
+from classbox.runtime.offload import OffloadTimeout, off_loop_within
 
 T = TypeVar("T")
 CACHE_BYTES = 32 * 1024 * 1024
@@ -95,21 +96,13 @@ def main_path(book: Book) -> str | None:
 
 
 class BoundedRunner:
-    """Runs blocking calls in real threads with a timeout and a cap on waiting calls."""
+    """Runs blocking calls in the offload pool: at most `workers` at once, a timeout, a cap on waiting calls."""
 
     def __init__(self, workers: int = WORKERS, max_pending: int = MAX_PENDING):
-        self.workers = workers
         self.max_pending = max_pending
         self._pending = 0
         self._lock = threading.Lock()
-        self._pool = None
-
-    def _gevent_active(self) -> bool:
-        try:
-            from gevent import monkey
-        except ImportError:
-            return False
-        return monkey.is_module_patched("threading")
+        self._slots = threading.BoundedSemaphore(workers)  # held until a call ends, even one given up on
 
     def run(self, fn: Callable[[], T], timeout: float) -> T:
         """fn() in a worker thread; SearchBusy if it takes longer than `timeout` or too many wait."""
@@ -118,23 +111,12 @@ class BoundedRunner:
                 raise SearchBusy("too many searches at once")
             self._pending += 1
         try:
-            if self._gevent_active():
-                import gevent
-                from gevent.threadpool import ThreadPool
-
-                if self._pool is None:
-                    self._pool = ThreadPool(self.workers)
-                try:
-                    return self._pool.spawn(fn).get(timeout=timeout)
-                except gevent.Timeout:
-                    raise SearchBusy("search took too long") from None
-            if self._pool is None:
-                self._pool = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="zim-search")
-            future = self._pool.submit(fn)
+            deadline = time.monotonic() + timeout
+            if not self._slots.acquire(timeout=timeout):
+                raise SearchBusy("search took too long")
             try:
-                return future.result(timeout=timeout)
-            except concurrent.futures.TimeoutError:
-                future.cancel()
+                return off_loop_within(max(0.0, deadline - time.monotonic()), fn, done=self._slots.release)
+            except OffloadTimeout:
                 raise SearchBusy("search took too long") from None
         finally:
             with self._lock:

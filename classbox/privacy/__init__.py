@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from classbox.features import hook
 
+
+@hook
 def cli_commands() -> list:
     """`classbox privacy export|erase --pupil ID`."""
     from classbox.privacy.cli import privacy

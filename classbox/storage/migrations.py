@@ -1,36 +1,19 @@
-"""Schema migrations: one sqlite-utils Migrations set per feature, applied at start.
+"""Schema migrations: the sqlite-utils Migrations sets handed in by the wiring, applied at start.
 
 Each feature package owns a set named "classbox.<feature>" so features evolve their tables
-independently. A database that records a classbox migration this code does not know was
-written by a newer classbox: we refuse to touch it rather than guess.
+independently; classbox.features.migration_sets() lists them, storage knows none by name. A
+database that records a classbox migration this code does not know was written by a newer
+classbox: we refuse to touch it rather than guess.
 """
 
 from __future__ import annotations
-
-import importlib
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 
-
 class SchemaError(Exception):
     """The database cannot be used by this version of classbox."""
-
-
-def migration_sets() -> list[Migrations]:
-    """Every feature's migration set, in application order."""
-    from classbox.features import FEATURES
-
-    sets = []
-    for name in ["classbox.storage.core", *FEATURES]:
-        module = importlib.import_module(name)
-        migrations = getattr(module, "migrations", None)
-        if migrations is not None:
-            sets.append(migrations)
-    return sets
-
-
 
 
 def check_not_newer(db: sqlite_utils.Database, sets: list[Migrations]) -> None:
@@ -50,9 +33,8 @@ def check_not_newer(db: sqlite_utils.Database, sets: list[Migrations]) -> None:
             )
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply every pending migration; return the names applied ("set:name")."""
-    sets = migration_sets()
+def migrate(db: sqlite_utils.Database, sets: list[Migrations]) -> list[str]:
+    """Apply every pending migration of `sets`, in order; return the names applied ("set:name")."""
     check_not_newer(db, sets)
     applied = []
     for migrations in sets:

@@ -5,16 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from classbox.admin_panels import AdminPanel, register_panel
 from classbox.auth import login_required
-from classbox.i18n import N_, duration, when
 from classbox.storage import get_db
+from classbox.web.admin_panels import AdminPanel, register_panel
+from classbox.web.i18n import N_, duration, when
 
 bp = Blueprint("sync", __name__)
-
-
-def _when(epoch: float | None) -> str:
-    return when(epoch)
 
 
 def _age(seconds: float | None) -> str:
@@ -29,7 +25,7 @@ def panel_context() -> dict:
     current = status.refresh(db)
     targets = {k: v for k, v in current.get("targets", {}).items() if not k.startswith("_")}
     return {"status": current, "targets": targets, "dead": status.dead_records(db, 50),
-            "when": _when, "age": _age}
+            "when": when, "age": _age}
 
 
 @bp.route("/admin/sync/retry-dead", methods=["POST"])
@@ -45,7 +41,6 @@ def retry_dead():
 
 
 def init_admin(app: Flask) -> None:
-    """Register the panel and the endpoint."""
-    app.register_blueprint(bp)
+    """Register the panel."""
     register_panel(app, AdminPanel("sync", N_("Synchronisation avec l'ENT"), "sync/admin_panel.html",
                                    panel_context, order=30))

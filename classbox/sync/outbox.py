@@ -133,13 +133,8 @@ def mark_delivered(db: sqlite_utils.Database, seqs: list[int], now: float | None
                    f"WHERE seq IN ({','.join('?' * len(seqs))})", [now, *seqs])
 
 
-def mark_dead(db: sqlite_utils.Database, seq: int, error: str) -> None:
-    """A permanent failure: the record waits for a human (`classbox sync retry-dead`)."""
-    mark_dead_many(db, [(seq, error)])
-
-
 def mark_dead_many(db: sqlite_utils.Database, dead: list[tuple[int, str]]) -> None:
-    """Several permanent failures (seq, error) in one commit (a refused batch)."""
+    """Permanent failures (seq, error), in one commit: the records wait for a human (`classbox sync retry-dead`)."""
     if not dead:
         return
     with db.conn:

@@ -11,7 +11,6 @@ from typing import Any
 import sqlite_utils
 
 from classbox.config import Config, read_secret_file
-from classbox.setup import box_id
 from classbox.storage import open_database
 from classbox.sync import outbox, status
 from classbox.sync.backoff import Transient, next_delay
@@ -26,6 +25,7 @@ from classbox.sync.retention import purge_if_due
 from classbox.sync.roster import roster_lookup
 from classbox.sync.statements import StatementBuilder
 from classbox.sync.window import SyncWindow
+from classbox.web.datadir import box_id
 
 log = logging.getLogger("classbox.sync")
 

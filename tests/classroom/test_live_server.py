@@ -11,7 +11,7 @@ import socketio
 
 from classbox.auth.users import add_user
 from classbox.config import load_config
-from classbox.setup import prepare_data_dir
+from classbox.web.datadir import prepare_data_dir
 from classbox.storage import open_database
 
 from tests.helpers import LiveServer

@@ -10,7 +10,7 @@ import pytest
 from classbox.classroom import privacy_erase, privacy_export
 from classbox.classroom.privacy import purge_closed
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.writer import GroupWriter
+from classbox.storage.writer import GroupWriter
 from classbox.storage import open_database
 from classbox.storage.core import get_state
 
@@ -232,7 +232,7 @@ def test_wal_checkpoints_run_in_the_background_not_in_the_writers_commits(app):
 
 
 def test_background_checkpoints_run_one_at_a_time_at_most_once_a_second(tmp_path):
-    from classbox.classroom.checkpoint import Checkpointer
+    from classbox.storage.checkpoint import Checkpointer
 
     now, started = [100.0], []
     checkpointer = Checkpointer(tmp_path, started.append, lambda fn: (0, 3, 3), clock=lambda: now[0])

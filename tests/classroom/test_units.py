@@ -88,7 +88,7 @@ def test_without_a_spawn_the_feed_sends_each_answer_at_once():
 def test_the_cached_session_serializer_follows_a_key_change(app):
     from itsdangerous import BadSignature
 
-    from classbox.session_cookie import CachedSerializerSessionInterface
+    from classbox.web.session_cookie import CachedSerializerSessionInterface
 
     interface = app.session_interface
     assert isinstance(interface, CachedSerializerSessionInterface)
@@ -105,7 +105,7 @@ def test_the_cached_session_serializer_follows_a_key_change(app):
 def test_the_web_worker_hides_the_built_app_from_the_collector():
     import gc
 
-    from classbox import server
+    from classbox.runtime import server
 
     before = gc.get_threshold()
     gc.unfreeze()

@@ -261,7 +261,7 @@ def test_agent_services_follow_the_config(tmp_path):
     [nginx] = agent_services(load_config(path="/dev/null", env={}, overrides={
         **base, "web.host": "127.0.0.1", "web.behind_nginx": True}))
     assert isinstance(nginx, Advertiser) and nginx.spec.port == 80
-    from classbox.setup import prepare_data_dir
+    from classbox.web.datadir import prepare_data_dir
 
     prepare_data_dir(load_config(path="/dev/null", env={}, overrides=base)).conn.close()
     off.run(threading.Event())

@@ -10,21 +10,22 @@ import threading
 
 import pytest
 
-from classbox import agent, features
+from classbox import features
 from classbox.config import ConfigError
+from classbox.runtime import agent
 
 AGENT_IMPORTS = r"""
 import json, sys
 import click
 from classbox.cli import cli
 from classbox.config import load_config
-from classbox.setup import prepare_data_dir
-from classbox import agent
+from classbox.web.datadir import prepare_data_dir
+from classbox import features
 
 assert cli.get_command(click.Context(cli), "agent") is not None
 config = load_config(None, env={}, overrides={"data_dir": sys.argv[1], "web.host": "0.0.0.0"})
 prepare_data_dir(config).conn.close()
-names = [s.name for s in agent.collect_services(config)]
+names = [s.name for make in features.hooks("agent_services") for s in make(config)]
 web = sorted(m for m in sys.modules if m.split(".")[0] in ("flask", "werkzeug", "jinja2", "flask_babel"))
 print(json.dumps({"services": names, "web_modules": web}))
 """

@@ -1,15 +1,14 @@
-"""/connect and /api/connect: URLs IP first then .local, QR codes, open sessions read defensively."""
+"""/connect and /api/connect: URLs IP first then .local, QR codes, the open sessions the classroom reports."""
 
 from __future__ import annotations
 
 import subprocess
 
 import pytest
-import sqlite_utils
 
-from classbox.discovery import connect as connect_mod
 from classbox.discovery.connect import box_urls, http_url, open_sessions, request_host
 from classbox.storage.core import set_state
+from classbox.web.links import join_url
 from tests.helpers import require_apt
 
 TEACHER = {"id": 7, "role": "teacher"}
@@ -96,40 +95,30 @@ def test_qr_codes_decode_to_the_urls(client, addresses, announced, tmp_path):
         assert decoded.stdout.strip() == url
 
 
-def sessions_db(tmp_path, columns: dict, rows: list[dict]) -> sqlite_utils.Database:
-    db = sqlite_utils.Database(tmp_path / "s.db")
-    db["sessions"].insert_all(rows, columns=columns) if rows else db["sessions"].create(columns)
-    return db
+def _sessions(db) -> dict:
+    """Two teachers' sessions through the classroom's own store: one closed, three open."""
+    from classbox.classroom import store
+
+    mine, other = {"id": 7, "login": "mme.martin"}, {"id": 8, "login": "m.durand"}
+    with db.conn:
+        closed = store.create_session(db, mine, "Hier")
+        store.close_session(db, closed["id"])
+        opened = [store.create_session(db, who, title) for who, title in
+                  ((mine, "Maths"), (other, "Histoire"), (mine, "Sciences"))]
+    return {s["title"]: s["code"] for s in opened}
 
 
-@pytest.mark.parametrize("columns, rows, expected", [
-    ({"code": str, "state": str, "title": str},
-     [{"code": "AB12", "state": "open", "title": "Maths"}, {"code": "ZZ99", "state": "closed", "title": "x"}],
-     [{"code": "AB12", "title": "Maths"}]),
-    ({"code": str, "closed_at": str}, [{"code": "CD34", "closed_at": None}, {"code": "EF56", "closed_at": "t"}],
-     [{"code": "CD34", "title": ""}]),
-    ({"code": str, "status": str}, [{"code": "GH78", "status": "open"}], [{"code": "GH78", "title": ""}]),
-    ({"code": str}, [{"code": "NOSTATE"}], []),
-    ({"id": int, "state": str}, [{"id": 1, "state": "open"}], []),
-    ({"code": str, "state": str}, [{"code": "../../etc", "state": "open"}, {"code": "<b>", "state": "open"}], []),
-])
-def test_open_sessions_are_read_defensively(tmp_path, columns, rows, expected):
-    assert open_sessions(sessions_db(tmp_path, columns, rows), TEACHER) == expected
+def test_the_connect_page_lists_the_open_sessions_the_classroom_reports(db):
+    codes = _sessions(db)
+    assert open_sessions(db, TEACHER) == [{"code": codes["Sciences"], "title": "Sciences"},
+                                          {"code": codes["Maths"], "title": "Maths"}]
 
 
-def test_no_sessions_table_and_no_user_give_none(tmp_path):
-    db = sqlite_utils.Database(tmp_path / "empty.db")
-    assert open_sessions(db, TEACHER) == []
-    db2 = sessions_db(tmp_path, {"code": str, "state": str}, [{"code": "AB12", "state": "open"}])
-    assert open_sessions(db2, None) == []
-
-
-def test_a_teacher_sees_only_their_sessions_an_admin_all(tmp_path):
-    db = sessions_db(tmp_path, {"code": str, "state": str, "teacher_id": int},
-                     [{"code": "MINE1", "state": "open", "teacher_id": 7},
-                      {"code": "OTHER", "state": "open", "teacher_id": 8}])
-    assert [s["code"] for s in open_sessions(db, TEACHER)] == ["MINE1"]
-    assert {s["code"] for s in open_sessions(db, {"id": 1, "role": "admin"})} == {"MINE1", "OTHER"}
+def test_a_teacher_sees_only_their_sessions_an_admin_all_nobody_none(db):
+    codes = _sessions(db)
+    assert [s["code"] for s in open_sessions(db, {"id": 8, "role": "teacher"})] == [codes["Histoire"]]
+    assert {s["code"] for s in open_sessions(db, {"id": 1, "role": "admin"})} == set(codes.values())
+    assert open_sessions(db, None) == []
 
 
 @pytest.mark.peer
@@ -161,4 +150,4 @@ def test_http_url_forms():
     assert http_url("fd00::1", 80) == "http://[fd00::1]/"
     assert http_url("10.0.0.5", 8080, "/join/X") == "http://10.0.0.5:8080/join/X"
     assert box_urls([], "box", 80)[0]["kind"] == "mdns"
-    assert connect_mod.join_url("http://10.0.0.5/", "A B") == "http://10.0.0.5/join/A%20B"
+    assert join_url("A B", "http://10.0.0.5/") == "http://10.0.0.5/join/A%20B"

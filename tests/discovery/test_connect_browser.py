@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from classbox.config import load_config
-from classbox.setup import prepare_data_dir
 from classbox.storage.core import set_state
+from classbox.web.datadir import prepare_data_dir
 from tests.discovery.peers import stop_group
 from tests.helpers import free_port, require_apt, wait_http
 

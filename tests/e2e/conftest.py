@@ -17,7 +17,7 @@ import pytest
 
 from classbox.auth.users import add_user
 from classbox.config import load_config
-from classbox.setup import prepare_data_dir
+from classbox.web.datadir import prepare_data_dir
 from tests.e2e.harness import Box, NetworkLog, PagesReport, launch_chromium, login, new_context
 from tests.helpers import IS_ROOT, LiveServer, free_port, require_apt
 

@@ -7,10 +7,10 @@ import re
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
-from classbox.admin_panels import AdminPanel, register_panel
 from classbox.health import charts
 from classbox.health.charts import line_chart
 from classbox.health.heartbeat import record
+from classbox.web.admin_panels import AdminPanel, register_panel
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import sqlite3
 from classbox.health.alerts import evaluate
 from classbox.health.sampler import Sampler
 from classbox.health.service import ALERTS_KEY, LATEST_KEY
-from classbox.setup import prepare_data_dir
 from classbox.storage import open_database
+from classbox.web.datadir import prepare_data_dir
 
 
 class BrokenDb:

@@ -20,7 +20,7 @@ def test_import_crossing_min_free_is_refused_before_writing(lib_config, tmp_path
     free_mb = shutil.disk_usage(tmp_path).free // (1024 * 1024)
     lib_config["library"]["min_free_mb"] = free_mb + 10
     pack = write_zip(tmp_path / "p.zip", manifest())
-    from classbox.setup import prepare_data_dir
+    from classbox.web.datadir import prepare_data_dir
 
     prepare_data_dir(lib_config).conn.close()
     before = library_state(lib_config.data_dir)

@@ -7,7 +7,7 @@ import os
 import gevent
 from gevent import socket as gsocket
 
-from classbox.gevent_sendfile import cooperative_sendfile
+from classbox.runtime.gevent_sendfile import cooperative_sendfile
 
 DATA = os.urandom(3 * 1024 * 1024 + 17)
 

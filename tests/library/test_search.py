@@ -89,9 +89,9 @@ def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_conf
     the upgrade, a resource without seq (or sharing one) gets its own, and removing its pack empties
     its index entries."""
     from classbox.library.packs import remove_pack
-    from classbox.setup import prepare_data_dir
+    from classbox.features import migration_sets
     from classbox.storage import migrate, open_database
-    from classbox.storage.migrations import migration_sets
+    from classbox.web.datadir import prepare_data_dir
 
     lib_config.data_dir.mkdir(parents=True)
     db = open_database(lib_config.data_dir)
@@ -106,7 +106,7 @@ def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_conf
                    "VALUES (?, ?, '', '', 'Sciences', 'subjsciences lvlcycle3 kindtext langfr')", [rid, title])
     db.conn.commit()
 
-    assert migrate(db) == ["classbox.library:m003_fts_rowid_is_seq"]
+    assert migrate(db, migration_sets()) == ["classbox.library:m003_fts_rowid_is_seq"]
     db.conn.close()
     db = prepare_data_dir(lib_config)
     assert [r["id"] for r in catalogue.search(db, "volcan").items] == ["vieux-2"]

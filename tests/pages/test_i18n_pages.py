@@ -11,8 +11,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 from classbox.demo import DEMO_PACK
-from classbox.i18n import js_messages
 from classbox.library import import_path
+from classbox.web.i18n import js_messages
 from tests.classroom.conftest import QUIZ_SPEC, ack, pupil, teacher_sio  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -233,7 +233,7 @@ def test_flash_messages_and_pupil_errors_follow_the_language(app, client, admin,
 
 def test_admin_dates_numbers_and_sizes_follow_the_language(app):
     from classbox.health.admin import size_filter
-    from classbox.i18n import duration, when
+    from classbox.web.i18n import duration, when
 
     with app.test_request_context("/"):
         assert when(1764115200) == "26/11/2025 01:00"  # Europe/Paris, fr_FR short format
@@ -248,7 +248,7 @@ def test_admin_dates_numbers_and_sizes_follow_the_language(app):
 def test_stored_health_alerts_are_shown_in_the_page_language(app):
     from classbox.health import alerts
     from classbox.health.admin import alert_text_filter, alert_title_filter
-    from classbox.i18n import N_
+    from classbox.web.i18n import N_
 
     disk = alerts.alert("disk", "Disque", "warn", (N_("Disque des données rempli à %(percent)s %% "
                                                               "(%(free)s Go libres)"), {"percent": 93, "free": 1.5}), 93, 0)

@@ -7,7 +7,7 @@ import shutil
 import struct
 from pathlib import Path
 
-from classbox.pwa.views import _worker_source, shell_static_files
+from classbox.web.pwa import _worker_source, shell_static_files
 
 
 def png_size(data: bytes) -> tuple[int, int]:

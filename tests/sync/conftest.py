@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from classbox.config import load_config
-from classbox.setup import prepare_data_dir
 from classbox.sync import records
 from classbox.sync.outbox import enqueue
+from classbox.web.datadir import prepare_data_dir
 from tests.sync.peers import DavServer, Ralph
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from classbox.cli import cli
 from classbox.sync import agent_services
-from classbox.sync.outbox import mark_dead, mark_delivered
+from classbox.sync.outbox import mark_dead_many, mark_delivered
 from classbox.sync.retention import purge
 from classbox.sync.statements import StatementBuilder, StatementError
 from classbox.sync.clock import Dated
@@ -20,7 +20,7 @@ from tests.sync.conftest import enqueue_answers
 def test_admin_panel_shows_depth_dead_and_replays(client, db, admin, login):
     enqueue_answers(db, 4)
     mark_delivered(db, [1])
-    mark_dead(db, 2, "POST statements: HTTP 400 mauvaise déclaration")
+    mark_dead_many(db, [(2, "POST statements: HTTP 400 mauvaise déclaration")])
     login(admin)
     page = html.unescape(client.get("/admin").get_data(as_text=True))
     assert "Synchronisation avec l'ENT" in page
@@ -39,7 +39,7 @@ def test_retry_endpoint_needs_an_admin(client, db, teacher, login):
 
 def test_sync_status_is_in_box_state_for_the_health_feature(runner, config, db):
     enqueue_answers(db, 3)
-    mark_dead(db, 3, "HTTP 400")
+    mark_dead_many(db, [(3, "HTTP 400")])
     result = runner.invoke(cli, ["--data-dir", str(config.data_dir), "sync", "status"])
     assert result.exit_code == 0 and "pending 2  dead 1" in result.output
     stored = json.loads(db.execute("SELECT value FROM box_state WHERE key = 'sync.status'").fetchone()[0])

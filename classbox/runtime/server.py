@@ -57,11 +57,11 @@ def tune_gc() -> None:
 
 def _post_worker_init(worker) -> None:
     """The worker has built the app: tune the collector, tell systemd the web service can serve."""
-    from classbox.systemd_notify import sd_notify
+    from classbox.runtime.systemd_notify import sd_notify
 
     tune_gc()
     if "gevent" in type(worker).__module__:
-        from classbox import gevent_sendfile
+        from classbox.runtime import gevent_sendfile
 
         gevent_sendfile.install()
     if _notify_socket:

@@ -1,7 +1,7 @@
 """Group commit: one writer runs every waiting write in one durable transaction, off the loop.
 
 Under gevent the writer is a greenlet that hands the blocking steps of each batch (waiting for
-the write lock, COMMIT and its fsync under `synchronous=FULL`) to gevent's threadpool, so they
+the write lock, COMMIT and its fsync under `synchronous=FULL`) to the offload pool, so they
 never stall the event loop; under threading (tests, tools) it is a plain thread. Callers block
 (their greenlet or thread only) until their write is committed: an ack sent after `run()`
 returns is durable. Each job runs in its own SAVEPOINT, so one bad job fails alone.
@@ -25,11 +25,12 @@ from typing import Any, Callable
 
 import sqlite_utils
 
-from classbox.classroom.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
+from classbox.runtime.offload import off_loop
 from classbox.storage import open_database
+from classbox.storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
 
-log = logging.getLogger("classbox.classroom.writer")
+log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
 
 
@@ -84,10 +85,10 @@ class GroupWriter:
             if self.async_mode == "gevent":
                 import gevent
 
-                self.checkpointer = Checkpointer(self.data_dir, gevent.spawn, self._offload)
+                self.checkpointer = Checkpointer(self.data_dir, gevent.spawn, off_loop)
                 gevent.spawn(self._loop)
             else:
-                self.checkpointer = Checkpointer(self.data_dir, _spawn_thread, self._offload)
+                self.checkpointer = Checkpointer(self.data_dir, _spawn_thread, off_loop)
                 threading.Thread(target=self._loop, name="classroom-writer", daemon=True).start()
             self._started = True
 
@@ -136,14 +137,6 @@ class GroupWriter:
                 job.done.set()
             self.checkpointer.poke()
 
-    def _offload(self, fn: Callable, *args: Any) -> Any:
-        """Run blocking I/O (lock waits, fsync) off the event loop under gevent."""
-        if self.async_mode == "gevent":
-            import gevent
-
-            return gevent.get_hub().threadpool.apply(fn, args)
-        return fn(*args)
-
     def _commit(self, batch: list[_Job]) -> None:
         """One transaction for the whole batch, each job in a savepoint; fsynced at COMMIT.
 
@@ -165,7 +158,7 @@ class GroupWriter:
                 else:
                     self._run_alone(batch[start])
                 start = end
-            self._offload(self._finish)
+            off_loop(self._finish)
         except BaseException as err:
             log.exception("group commit of %d jobs failed", len(batch))
             if conn.in_transaction:
@@ -211,7 +204,7 @@ class GroupWriter:
         try:
             self._db.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:  # another process (the agent) holds the lock
-            self._offload(self._begin_waiting)
+            off_loop(self._begin_waiting)
 
     def _begin_waiting(self) -> None:
         conn = self._db.conn

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from classbox.admin_panels import AdminPanel, register_panel
 from classbox.auth import current_user, login_required
 from classbox.auth.users import ROLES, UserError, add_user, generate_password, list_users, set_disabled
-from classbox.i18n_marks import N_
 from classbox.storage import get_db
+from classbox.web.admin_panels import AdminPanel, register_panel
+from classbox.web.i18n_marks import N_
 
 bp = Blueprint("classroom_admin", __name__)
 
@@ -63,7 +63,6 @@ def _panel_context() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages and the /admin panel."""
-    app.register_blueprint(bp)
+    """Register the /admin panel."""
     register_panel(app, AdminPanel("teachers", N_("Comptes enseignants"), "classroom/admin_panel.html",
                                    _panel_context, order=20))

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, has_request_context, redirect, request
 from flask_babel import Babel, format_datetime, format_decimal, get_locale, gettext
 from werkzeug.wrappers import Response
 
-from classbox.i18n_marks import N_  # noqa: F401  (re-exported for the web code)
+from classbox.web.i18n_marks import N_  # noqa: F401  (re-exported for the web code)
 
 # Locale ids handed to Babel: translations are looked up by language ("en"), formats use the
 # full locale (fr_FR: "1 234,5", "25 novembre 2026").
@@ -119,9 +119,10 @@ def init_i18n(app: Flask) -> None:
     box = app.config.get("CLASSBOX", {}).get("box", {})
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", box.get("timezone") or "Europe/Paris")
     Babel(app, locale_selector=select_locale)
-    app.register_blueprint(bp)
     app.jinja_env.filters["number"] = lambda value, fmt=None: format_decimal(value, format=fmt)
     app.jinja_env.filters["translated"] = lambda value: gettext(str(value))  # a label marked with N_()
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["duration"] = duration
 
     @app.context_processor
     def _language() -> dict:

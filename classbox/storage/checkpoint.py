@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from classbox.storage import open_database
 
-log = logging.getLogger("classbox.classroom.writer")
+log = logging.getLogger("classbox.storage.writer")
 EVERY_S = 1.0
 WRITER_AUTOCHECKPOINT_PAGES = 10_000  # the writer checkpoints itself only if these fall far behind
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from classbox import features
 from classbox.config import Config, ConfigError
 from classbox.storage import migrate, open_database
 
@@ -69,5 +70,5 @@ def prepare_data_dir(config: Config) -> sqlite_utils.Database:
     ensure_secret(data_dir, "secret_key")
     box_id(config)
     db = open_database(data_dir)
-    migrate(db)
+    migrate(db, features.migration_sets())
     return db

@@ -10,8 +10,8 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 
-from classbox.i18n import current_language
 from classbox.version import __version__
+from classbox.web.i18n import current_language
 
 bp = Blueprint("pwa", __name__)
 

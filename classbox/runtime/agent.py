@@ -16,14 +16,14 @@ from typing import Protocol
 
 from classbox import features
 from classbox.config import Config
+from classbox.runtime.systemd_notify import sd_notify
 from classbox.storage import open_database
 from classbox.storage.core import set_state
-from classbox.systemd_notify import sd_notify
 
 STOP_GRACE_S = 4.0
 HEARTBEAT_S = 10.0
 
-log = logging.getLogger("classbox.agent")
+log = logging.getLogger("classbox.runtime.agent")
 
 
 class AgentService(Protocol):
@@ -33,14 +33,6 @@ class AgentService(Protocol):
 
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set, then return promptly."""
-
-
-def collect_services(config: Config) -> list[AgentService]:
-    """Every feature's services for this config."""
-    services: list[AgentService] = []
-    for make in features.hooks("agent_services"):
-        services.extend(make(config))
-    return services
 
 
 def start_services(config: Config, stop: threading.Event) -> tuple[list[AgentService], list[threading.Thread]]:

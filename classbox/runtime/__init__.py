@@ -1,0 +1,1 @@
+"""What runs processes and the event loop: `serve`/`web` (gunicorn), the agent, gevent helpers, systemd notify."""
