@@ -222,9 +222,7 @@
     if (answer !== null && typeof answer === "object" && !Array.isArray(answer)) { return answer.text || ""; }
     var kind = a && a.type === "quiz" ? a.spec.kind : null;
     if (kind === "single" || kind === "multiple") {
-      return (Array.isArray(answer) ? answer : [answer]).map(function (i) {
-        return a.spec.choices[i] !== undefined ? a.spec.choices[i] : String(i);
-      }).join(", ");
+      return (Array.isArray(answer) ? answer : [answer]).map(function (i) { return a.spec.choices[i] || String(i); }).join(", ");
     }
     if (typeof answer === "number") { return numbers.format(answer); }
     return String(answer);
