@@ -77,3 +77,4 @@ def test_the_box_time_zone_is_configurable_and_checked(tmp_path):
     assert load_config(path=os.devnull, env={}, overrides={"data_dir": tmp_path})["box"]["timezone"] == "Europe/Paris"
     with pytest.raises(ConfigError, match=r"\[box\] timezone: unknown time zone 'Mars/Olympus'"):
         load_config(path=os.devnull, env={"CLASSBOX_BOX_TIMEZONE": "Mars/Olympus"}, overrides={"data_dir": tmp_path})
+
