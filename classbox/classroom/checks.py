@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 import unicodedata
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from flask_babel import format_datetime, gettext
