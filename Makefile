@@ -1,12 +1,15 @@
-# The two commands of the README: `make run` and `make test`. Each creates .venv on its own.
+# The two commands of the README: `make run` and `make test`. Each creates .venv on its own (and
+# `make test` node_modules/ for ESLint).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DATA   ?= ./var
 PORT   ?= 8080
+# ESLint (npm) for the box's own scripts: installed once per package-lock.json, from npm's cache when it can
+LINTED := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: run test venv clean
+.PHONY: run test venv lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,11 +20,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+$(LINTED): package-lock.json
+	npm ci --no-audit --no-fund --prefer-offline
+	touch $(LINTED)
+
+lint: $(LINTED)
+	node_modules/.bin/eslint classbox
+
 run: $(STAMP)
 	$(BIN)/classbox serve --demo --data-dir $(DATA) --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DATA) .pytest_cache
+	rm -rf $(VENV) $(DATA) .pytest_cache node_modules

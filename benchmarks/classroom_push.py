@@ -77,6 +77,7 @@ class Server:
             data = Path(self.tmp.name) / "data"
             env.update({"CLASSBOX_CONFIG": os.devnull, "CLASSBOX_DATA_DIR": str(data),
                         "CLASSBOX_CLASSROOM_JOINS_PER_IP_BURST": "100000",
+                        "CLASSBOX_CLASSROOM_NEW_PUPILS_BURST": "100000",  # every simulated tablet is 127.0.0.1
                         "CLASSBOX_CLASSROOM_MAX_PUPILS_PER_SESSION": "100",
                         "CLASSBOX_CLASSROOM_EMULATE_COMMIT_MS": str(emulate_ms)})
             self._make_teachers(data, env)

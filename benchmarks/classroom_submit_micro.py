@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from classbox import create_app  # noqa: E402
 from classbox.auth.users import add_user  # noqa: E402
-from classbox.classroom.service import Answer  # noqa: E402
+from classbox.classroom.records import Answer  # noqa: E402
 from classbox.config import load_config  # noqa: E402
 from classbox.storage import open_database  # noqa: E402
 
@@ -59,6 +59,7 @@ def main() -> None:
         cap = app.extensions["classroom"]
         cap.max_pupils = max(cap.max_pupils, args.pupils)
         cap.join_ip_limit.capacity = 10 ** 9
+        cap.new_pupil_limit.capacity = cap.session_new_limit.capacity = 10 ** 9  # every pupil is 127.0.0.1
         pupils = []
         for k in range(args.pupils):
             sio = socketio.test_client(app, namespace=NS)

@@ -2,7 +2,7 @@
 against nginx serving the same file directly, same run.
 
     .venv/bin/python benchmarks/library_blobs.py [--mb 200] [--seconds 40]
-Goals (issue #3): X-Accel ≥ 0.95 × nginx direct; gunicorn alone ≥ 0.5 ×.
+Goals: X-Accel ≥ 0.95 × nginx direct; gunicorn alone ≥ 0.5 ×.
 """
 
 from __future__ import annotations

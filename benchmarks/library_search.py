@@ -1,7 +1,7 @@
 """Catalogue search latency on a generated 100,000-resource catalogue.
 
     .venv/bin/python benchmarks/library_search.py [--resources 100000] [--queries 2000]
-Goal (issue #3): p95 < 20 ms. Baseline in the same run: the bare FTS5 MATCH (no join, ranking,
+Goal: p95 < 20 ms. Baseline in the same run: the bare FTS5 MATCH (no join, ranking,
 filters or pagination) for the same queries. Also timed through the HTTP stack (Flask test client).
 """
 

@@ -2,7 +2,7 @@
 same ZIM file (made here with libzim's writer), same run.
 
     .venv/bin/python benchmarks/library_zim.py [--articles 3000] [--seconds 8]
-Goal (issue #3): classbox ≥ 1.0 × kiwix-serve requests/s. Measured for kiwix-serve, classbox under
+Goal: classbox ≥ 1.0 × kiwix-serve requests/s. Measured for kiwix-serve, classbox under
 gunicorn alone, and the deployed path (nginx in front with proxy_cache for the immutable /zim/
 responses, docs/library-nginx.md): cold = the first pass over every article (each once, 16 at a
 time, fresh processes and an empty nginx cache), then warm = random articles with wrk.

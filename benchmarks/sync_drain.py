@@ -10,7 +10,7 @@ bare httpx loop) and classbox's sync runner (claim -> build -> POST -> mark, dur
 run back to back per gzip setting, for --repeat rounds: medians and per-round ratios printed.
 --bad adds a classbox run with one statement the LRS refuses (422) in the middle of the queue:
 the batch holding it is split around it.
-Goals (issue #5): >= 500 statements/s; <= 400 bytes/statement with gzip.
+Goals: >= 500 statements/s; <= 400 bytes/statement with gzip.
 """
 
 from __future__ import annotations

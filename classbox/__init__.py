@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from classbox import features
     from classbox.config import Config, load_config
-    from classbox.extensions import csrf, socketio
+    from classbox.extensions import MAX_FRAME_BYTES, cap_websocket_messages, csrf, refuse_reserved_events, socketio
     from classbox.storage.db import close_db
     from classbox.web import i18n, pwa
     from classbox.web.datadir import box_id, prepare_data_dir, read_secret
@@ -53,8 +53,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_i18n(app)
     socketio.init_app(app, async_mode=_async_mode(cfg),
-                      max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"])
+                      max_http_buffer_size=MAX_FRAME_BYTES)  # refused before decoding, polling or websocket
+    cap_websocket_messages(socketio.server, MAX_FRAME_BYTES)
+    refuse_reserved_events(socketio.server)
     register_error_handlers(app)
+    from classbox.web.page_policy import init_page_policy
+
+    init_page_policy(app)
 
     @app.context_processor
     def _globals() -> dict:
@@ -64,6 +69,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for init in features.hooks("init_app"):
         init(app)
+    if cfg["web"]["behind_nginx"]:
+        from classbox.web import proxied
+
+        proxied.install(app)
     return app
 
 

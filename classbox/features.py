@@ -61,6 +61,10 @@ class FeatureHooks(Protocol):
     def open_sessions(self, db: sqlite_utils.Database, user: dict) -> list[dict[str, str]]:
         """Open class sessions `user` may show on the connect page: [{code, title}], newest first."""
 
+    def account_revoked(self, user_id: int) -> None:
+        """Every cookie of this teacher's or admin's account was just revoked (logout, password
+        change, disabled): end what they opened in this process (live sockets), in the app context."""
+
 
 HOOKS = {name: fn for name, fn in vars(FeatureHooks).items() if inspect.isfunction(fn)}
 

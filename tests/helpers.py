@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import httpx
 import pytest
 
+T = TypeVar("T")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -36,20 +38,33 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
         proc.wait()
 
 
+def wait_until(probe: Callable[[], T], timeout: float = 30.0, step: float = 0.05) -> T:
+    """Call probe() every `step` seconds until it returns something true, at most `timeout` seconds;
+    its last result (false on timeout: the caller asserts on it and says what it waited for)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found or time.monotonic() >= deadline:
+            return found
+        time.sleep(step)
+
+
 def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
     """Wait until url answers (any status), or fail."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
+    errors: list[Exception] = []
+
+    def answers() -> bool:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
         try:
             httpx.get(url, timeout=1.0)
-            return
+            return True
         except httpx.HTTPError as err:
-            last = err
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer in {timeout} s ({last})")
+            errors.append(err)
+            return False
+
+    if not wait_until(answers, timeout, 0.1):
+        raise TimeoutError(f"{url} did not answer in {timeout} s ({errors[-1] if errors else None})")
 
 
 def require_apt(command: str, package: str | None = None) -> str:

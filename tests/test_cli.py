@@ -75,10 +75,10 @@ def test_user_add_and_passwd_from_file(runner, tmp_path):
 
 
 def test_user_add_from_prompt(runner, tmp_path):
-    result = invoke(runner, tmp_path / "d", "user", "add", "--role", "admin", "tech", input="long-password\nlong-password\n")
+    result = invoke(runner, tmp_path / "d", "user", "add", "--role", "admin", "tech", input="Girafe-Bleue-Tambour-7\nGirafe-Bleue-Tambour-7\n")
     assert result.exit_code == 0, result.output
-    assert "long-password" not in result.output
-    assert authenticate(open_database(tmp_path / "d"), "tech", "long-password")["role"] == "admin"
+    assert "Girafe-Bleue-Tambour-7" not in result.output
+    assert authenticate(open_database(tmp_path / "d"), "tech", "Girafe-Bleue-Tambour-7")["role"] == "admin"
 
 
 @pytest.mark.parametrize("args,message", [

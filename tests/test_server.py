@@ -14,7 +14,7 @@ import httpx
 
 from classbox.storage import open_database
 from classbox.storage.core import get_state
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, wait_until
 
 
 def login(client: httpx.Client, user: str, password: str) -> httpx.Response:
@@ -55,19 +55,18 @@ def test_agent_records_heartbeat_and_stops_within_5s_on_sigterm(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "classbox", "agent"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 20
-        state = None
-        while time.monotonic() < deadline and state is None:
-            time.sleep(0.2)
-            if (tmp_path / "data" / "classbox.db").exists():
-                db = open_database(tmp_path / "data")
-                try:
-                    state = get_state(db, "agent")
-                except sqlite3.OperationalError:
-                    pass  # migrations still running
-                finally:
-                    db.conn.close()
-        assert state is not None, "the agent writes its heartbeat"
+        def heartbeat() -> dict | None:
+            if not (tmp_path / "data" / "classbox.db").exists():
+                return None
+            db = open_database(tmp_path / "data")
+            try:
+                return get_state(db, "agent")
+            except sqlite3.OperationalError:
+                return None  # migrations still running
+            finally:
+                db.conn.close()
+
+        assert wait_until(heartbeat, 20, 0.2) is not None, "the agent writes its heartbeat"
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=5)

@@ -51,7 +51,7 @@ def test_login_is_throttled_per_login(client, teacher):
     for _ in range(5):
         assert client.post("/login", data={"login": teacher[0], "password": "nope-nope"}).status_code == 401
     blocked = client.post("/login", data={"login": teacher[0], "password": teacher[1]})
-    assert blocked.status_code == 429, "even the right password waits once the login is throttled"
+    assert blocked.status_code == 429, "on the guessing device even the right password waits its delay"
     assert "Trop d" in blocked.get_data(as_text=True) and "Réessayez dans" in blocked.get_data(as_text=True)
 
 

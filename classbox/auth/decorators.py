@@ -18,8 +18,8 @@ def current_user() -> dict | None:
         user_id = session.get("user_id")
         if user_id is not None:
             user = get_user(get_db(), user_id)
-            if user is None or user["disabled"] or user["password_hash"][-16:] != session.get("pw"):
-                session.clear()  # account removed, disabled or password changed: log out
+            if user is None or user["disabled"] or user["session_epoch"] != session.get("epoch"):
+                session.clear()  # account removed or disabled, logged out, password changed: revoked
                 user = None
         g.classbox_user = user
     return g.classbox_user

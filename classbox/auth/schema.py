@@ -15,3 +15,9 @@ def m001_users(db: sqlite_utils.Database) -> None:
         pk="id", not_null={"login", "role", "password_hash"}, defaults={"disabled": 0},
     )
     db["users"].create_index(["login"], unique=True)
+
+
+@migrations()
+def m002_session_epoch(db: sqlite_utils.Database) -> None:
+    """A per-account session epoch carried in the signed cookie: bumping it revokes every cookie."""
+    db["users"].add_column("session_epoch", int, not_null_default=0)

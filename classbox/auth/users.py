@@ -5,30 +5,45 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
+import threading
+from typing import Any, Callable, TypeVar
 
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from classbox.auth.passwords import WeakPasswordError, check_password
+from classbox.runtime.offload import off_loop
 from classbox.web.i18n_marks import N_, ShownError
 
+T = TypeVar("T")
 ROLES = ("teacher", "admin")
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD_LENGTH = 8
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters (64 MiB each)
+ARGON2_SLOTS = 2  # hashes at once: 2 cores busy at most, 128 MiB, whatever the number of logins
+_slots: list[threading.BoundedSemaphore] = []
+
+
+def _argon2(fn: Callable[..., T], *args: Any) -> T:
+    """fn(*args) of the hasher in a thread off gevent's loop, at most ARGON2_SLOTS at once."""
+    if not _slots:  # made on first use, after gevent has patched threading in a gevent worker
+        _slots.append(threading.BoundedSemaphore(ARGON2_SLOTS))
+    with _slots[0]:
+        return off_loop(fn, *args)
 
 
 class UserError(ShownError, ValueError):
     """A user-facing problem with an account operation (English for the CLI, French for pages)."""
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of a password."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters",
-                        N_("mot de passe trop court : %(min)s caractères au moins"), min=MIN_PASSWORD_LENGTH)
-    return _hasher.hash(password)
+def hash_password(password: str, login: str = "", display_name: str = "") -> str:
+    """An argon2id hash of a password, once it is known to be neither short nor guessable."""
+    try:
+        off_loop(check_password, password, login, display_name)  # zxcvbn: pure Python, up to ~0.1 s
+    except WeakPasswordError as err:
+        raise UserError(str(err), err.shown, **err.params) from None
+    return _argon2(_hasher.hash, password)
 
 
 def generate_password() -> str:
@@ -53,27 +68,51 @@ def add_user(db: sqlite_utils.Database, login: str, role: str, password: str,
         cursor = db.conn.execute(
             "INSERT INTO users (login, role, password_hash, display_name, disabled, created_at) "
             "VALUES (?, ?, ?, ?, 0, ?)",
-            [login, role, hash_password(password), display_name or login,
+            [login, role, hash_password(password, login, display_name), display_name or login,
              datetime.datetime.now(datetime.timezone.utc).isoformat()],
         )
     return int(cursor.lastrowid)
 
 
 def set_password(db: sqlite_utils.Database, login: str, password: str) -> None:
-    """Replace an account's password."""
-    if find_user(db, login) is None:
+    """Replace an account's password; every cookie of the account stops working."""
+    user = find_user(db, login)
+    if user is None:
         raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
     with db.conn:
-        db.conn.execute("UPDATE users SET password_hash = ? WHERE login = ?",
-                        [hash_password(password), login])
+        db.conn.execute("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?",
+                        [hash_password(password, login, user["display_name"] or ""), user["id"]])
+    _revoked(user["id"])
 
 
 def set_disabled(db: sqlite_utils.Database, login: str, disabled: bool) -> None:
-    """Disable or re-enable an account (a disabled account cannot log in)."""
-    if find_user(db, login) is None:
+    """Disable (revoking every cookie of the account) or re-enable an account."""
+    user = find_user(db, login)
+    if user is None:
         raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
     with db.conn:
-        db.conn.execute("UPDATE users SET disabled = ? WHERE login = ?", [int(disabled), login])
+        db.conn.execute("UPDATE users SET disabled = ?, session_epoch = session_epoch + ? WHERE id = ?",
+                        [int(disabled), int(disabled), user["id"]])
+    if disabled:
+        _revoked(user["id"])
+
+
+def revoke_sessions(db: sqlite_utils.Database, user_id: int) -> None:
+    """End every session of an account, on every device (its cookies no longer open anything)."""
+    with db.conn:
+        db.conn.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?", [user_id])
+    _revoked(user_id)
+
+
+def _revoked(user_id: int) -> None:
+    """Tell the features of this web process (live connections) that an account's sessions ended."""
+    from flask import has_app_context
+
+    if has_app_context():
+        from classbox.features import hooks
+
+        for hook in hooks("account_revoked"):
+            hook(user_id)
 
 
 def find_user(db: sqlite_utils.Database, login: str) -> dict | None:
@@ -93,20 +132,27 @@ def list_users(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("SELECT id, login, role, display_name, disabled, created_at FROM users ORDER BY login"))
 
 
+def _matches(password_hash: str, password: str) -> bool:
+    """Whether the password matches the hash (False, never an exception, for a mismatch)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(db: sqlite_utils.Database, login: str, password: str) -> dict | None:
-    """The account if the password matches and the account is enabled, else None."""
+    """The account if the password matches and the account is enabled, else None.
+
+    argon2 runs in a thread off gevent's loop: other requests go on while a password is checked.
+    """
     user = find_user(db, login)
     if user is None:
-        _hasher.hash(password or "x")  # spend the same time whether or not the login exists
+        _argon2(_hasher.hash, password or "x")  # spend the same time whether or not the login exists
         return None
-    try:
-        _hasher.verify(user["password_hash"], password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if user["disabled"]:
+    if not _argon2(_matches, user["password_hash"], password) or user["disabled"]:
         return None
     if _hasher.check_needs_rehash(user["password_hash"]):
         with db.conn:
             db.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                            [_hasher.hash(password), user["id"]])
+                            [_argon2(_hasher.hash, password), user["id"]])
     return user

@@ -11,7 +11,8 @@ if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classb
     import sqlite_utils
     from flask import Blueprint, Flask
 
-__all__ = ["migrations", "blueprints", "init_app", "open_sessions", "privacy_export", "privacy_erase", "agent_services"]
+__all__ = ["migrations", "blueprints", "init_app", "open_sessions", "privacy_export", "privacy_erase", "agent_services",
+           "account_revoked"]
 
 
 @hook
@@ -39,7 +40,37 @@ def init_app(app: Flask) -> None:
 
     app.extensions["classroom"].feed = SubmissionFeed(
         emit_submissions, socketio.start_background_task if socketio.async_mode == "gevent" else None)
+    _sweep_handins(config.data_dir)
     events.register(socketio, app.extensions["classroom"], app)
+
+
+def _sweep_handins(data_dir) -> None:
+    """Remove hand-in bytes no submission holds (a crash between the file and its commit)."""
+    from classbox.classroom.handin_disk import sweep
+    from classbox.storage import open_database
+
+    db = open_database(data_dir)
+    try:
+        referenced = {row[0] for row in db.execute(
+            "SELECT file_path FROM classroom_submissions WHERE file_path IS NOT NULL")}
+    finally:
+        db.conn.close()
+    sweep(data_dir, referenced)
+
+
+@hook
+def account_revoked(user_id: int) -> None:
+    """Cut the live /classroom connections opened with the account's (now revoked) cookies."""
+    from flask import current_app
+
+    from classbox.classroom.events import NS
+    from classbox.extensions import socketio
+
+    classroom = current_app.extensions.get("classroom")
+    if classroom is None:
+        return
+    for sid in classroom.presence.account_sids(user_id):
+        socketio.server.disconnect(sid, namespace=NS)
 
 
 @hook

@@ -9,6 +9,7 @@ MESSAGES = {
     "closed": N_("Cette séance est terminée."),
     "invalid_name": N_("Écrivez un prénom ou un pseudo."),
     "full": N_("La séance est complète."),
+    "joining_closed": N_("L'enseignant a fermé les inscriptions à cette séance. Demandez-lui de les rouvrir."),
     "rate_limited": N_("Trop d'essais d'un coup. Patientez quelques secondes."),
     "bad_token": N_("Votre appareil n'est plus reconnu. Rejoignez la séance avec votre prénom."),
     "removed": N_("L'enseignant vous a retiré de la séance."),
@@ -27,6 +28,8 @@ MESSAGES = {
     "no_session": N_("Aucune séance ouverte sur cette connexion."),
     "unknown_pupil": N_("Cet élève n'est pas dans la séance."),
     "storage": N_("La classbox n'a pas pu enregistrer. Réessayez."),
+    "storage_full": N_("La classbox est presque pleine : elle ne prend plus de photos ni de fichiers. "
+                       "Votre travail est gardé sur l'appareil ; prévenez l'enseignant."),
 }
 
 

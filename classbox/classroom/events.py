@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_socketio import SocketIO, join_room, leave_room
 
 from classbox.auth import current_user
-from classbox.classroom import store
+from classbox.classroom import handin_disk, store
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Conn
 from classbox.classroom.results import session_results
@@ -138,7 +138,8 @@ def _teacher_session(conn: Conn) -> dict:
 
 
 def session_summary(session: dict) -> dict:
-    return {"code": session["code"], "title": session["title"], "state": session["state"]}
+    return {"code": session["code"], "title": session["title"], "state": session["state"],
+            "joining": bool(session.get("joining", 1))}
 
 
 def register(socketio: SocketIO, classroom, app) -> None:
@@ -146,6 +147,12 @@ def register(socketio: SocketIO, classroom, app) -> None:
 
     def emit(name: str, payload: Any, room: str) -> None:
         socketio.emit(name, payload, to=room, namespace=NS)
+
+    def disconnect_pupil(session_id: int, pupil_id: str) -> None:
+        """Close every connection of a removed pupil: those in its room and those presence knows."""
+        in_room = [sid for sid, _ in socketio.server.manager.get_participants(NS, pupil_room(pupil_id))]
+        for sid in set(in_room) | set(svc().presence.pupil_sids(session_id, pupil_id)):
+            socketio.server.disconnect(sid, namespace=NS)
 
     @socketio.on("connect", namespace=NS)
     def on_connect(auth: Any = None) -> bool:
@@ -169,7 +176,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
     def on_join(conn: Conn, data: dict) -> dict:
         if not svc().join_limit.allow(request.sid) or not svc().join_ip_limit.allow(str(request.remote_addr)):
             raise ClassroomError("rate_limited")
-        joined = svc().join(data.get("code"), data.get("name"), data.get("token"))
+        joined = svc().join(data.get("code"), data.get("name"), data.get("token"), str(request.remote_addr))
         session, pupil = joined["session"], joined["pupil"]
         if conn.session_id is not None:
             leave_room(teacher_room(conn.session_id) if conn.role == "teacher" else session_room(conn.session_id))
@@ -216,8 +223,10 @@ def register(socketio: SocketIO, classroom, app) -> None:
         for pupil in document["pupils"]:
             pupil["online"] = pupil["id"] in online
         current = store.get_activity(db, session["current_activity_id"]) if session["current_activity_id"] else None
-        return {"ok": True, **document, "session": {**document["session"], "join_url": join_url(session["code"])},
-                "current": current and current["id"]}
+        return {"ok": True, **document, "session": {**document["session"], "join_url": join_url(session["code"]),
+                                                "joining": bool(session["joining"])},
+                "current": current and current["id"],
+                "storage": handin_disk.state(svc().data_dir, svc().settings["handin_min_free_mb"])}
 
     @socketio.on("push", namespace=NS)
     @event("teacher")
@@ -263,10 +272,28 @@ def register(socketio: SocketIO, classroom, app) -> None:
         pupil_id = data.get("pupil_id")
         svc().remove(session["id"], pupil_id)
         emit("removed", {"pupil_id": pupil_id}, pupil_room(pupil_id))
-        for sid in svc().presence.pupil_sids(session["id"], pupil_id):
-            socketio.server.disconnect(sid, namespace=NS)
+        disconnect_pupil(session["id"], pupil_id)
         emit("presence", {"pupil_id": pupil_id, "online": False, "removed": True}, teacher_room(session["id"]))
         return {"ok": True}
+
+    @socketio.on("remove_pupils", namespace=NS)
+    @event("teacher")
+    def on_remove_many(conn: Conn, data: dict) -> dict:
+        session = _teacher_session(conn)
+        removed = svc().remove_many(session["id"], data.get("pupil_ids"))
+        for pupil_id in removed:
+            emit("removed", {"pupil_id": pupil_id}, pupil_room(pupil_id))
+            disconnect_pupil(session["id"], pupil_id)
+            emit("presence", {"pupil_id": pupil_id, "online": False, "removed": True}, teacher_room(session["id"]))
+        return {"ok": True, "removed": len(removed)}
+
+    @socketio.on("set_joining", namespace=NS)
+    @event("teacher")
+    def on_set_joining(conn: Conn, data: dict) -> dict:
+        session = _teacher_session(conn)
+        joining = svc().set_joining(session["id"], data.get("open"))
+        emit("joining", {"joining": joining}, teacher_room(session["id"]))
+        return {"ok": True, "joining": joining}
 
     @socketio.on("*", namespace=NS)
     def on_unknown(name: str, *args: Any) -> dict:

@@ -1,22 +1,20 @@
-"""Hand-in files: type checked by content (not by name), size limit, durable storage on disk, one
-activity's hand-ins as a ZIP for the teacher."""
+"""Hand-in files: type checked by content (not by name), size limit, harmless names, one activity's
+hand-ins as a ZIP for the teacher (on disk: handin_disk)."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import time
 import unicodedata
-import uuid
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
 from classbox.classroom.errors import ClassroomError
+from classbox.classroom.handin_disk import HANDIN_DIR  # noqa: F401  (where hand-ins live, for privacy)
 
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 FILE_TYPES = {**IMAGE_TYPES, "application/pdf": "pdf", "text/plain": "txt",
@@ -24,7 +22,6 @@ FILE_TYPES = {**IMAGE_TYPES, "application/pdf": "pdf", "text/plain": "txt",
               "application/vnd.oasis.opendocument.spreadsheet": "ods",
               "application/vnd.oasis.opendocument.presentation": "odp",
               "application/vnd.oasis.opendocument.graphics": "odg"}
-HANDIN_DIR = "handins"
 # Letters and digits of any script (a French pupil's "schéma"), dot, hyphen, space; nothing else.
 SAFE_NAME = re.compile(r"[^\w. -]+")
 
@@ -71,30 +68,6 @@ def clean_filename(name: str | None, mime: str) -> str:
     stem = SAFE_NAME.sub("_", unicodedata.normalize("NFC", Path(name or "travail").stem)).strip(" ._")[:60]
     stem = stem or "travail"
     return f"{stem}.{FILE_TYPES[mime]}"
-
-
-def store_file(data_dir: Path, session_id: int, pupil_id: str, submission_id: str, data: bytes,
-               mime: str) -> dict:
-    """Write the file durably (temp + fsync + rename + fsync dir); its path relative to data_dir."""
-    uuid.UUID(submission_id)  # the name on disk comes only from checked parts
-    if not re.fullmatch(r"[0-9a-f]{32}", pupil_id):
-        raise ClassroomError("unknown_pupil")
-    relative = Path(HANDIN_DIR) / str(int(session_id)) / pupil_id / f"{submission_id}.{FILE_TYPES[mime]}"
-    final = Path(data_dir) / relative
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    dir_fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return {"path": str(relative), "mime": mime, "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def teacher_file_name(pupil: str, row: dict) -> str:

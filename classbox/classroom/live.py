@@ -74,6 +74,11 @@ class Presence:
             return True
         return False
 
+    def account_sids(self, user_id: int) -> list[str]:
+        """The connections opened with a teacher's or admin's cookie (still acting as them)."""
+        with self.lock:
+            return [c.sid for c in self.conns.values() if c.user is not None and c.user["id"] == user_id]
+
     def pupil_sids(self, session_id: int, pupil_id: str) -> list[str]:
         return list(self.pupils.get(session_id, {}).get(pupil_id, ()))
 

@@ -39,3 +39,9 @@ class RateLimiter:
     def forget(self, key: str) -> None:
         with self._lock:
             self._buckets.pop(key, None)
+
+    def forget_prefix(self, prefix: str) -> None:
+        """Refill every bucket whose key starts with `prefix`."""
+        with self._lock:
+            for key in [k for k in self._buckets if k.startswith(prefix)]:
+                del self._buckets[key]

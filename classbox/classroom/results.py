@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from html import escape
 from typing import Any
@@ -68,17 +69,23 @@ def session_results(session: dict, pupils: list[dict], activities: list[dict], s
     }
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
+# A spreadsheet may split a cell on any of , ; tab | or a line break (whatever separator it guesses
+# or is told), then evaluate each piece that starts (after blanks and quotes) with = + - or @.
+FORMULA_START = re.compile(r"(^|[,;\t|\r\n])([\s\"]*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
+SEPARATORS = {"comma": ",", "semicolon": ";"}
+
+
+def neutral_cell(value: Any) -> str:
+    """A CSV cell no piece of which a spreadsheet will run as a formula (an apostrophe before each)."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return FORMULA_START.sub(lambda m: m.group(1) + m.group(2) + "'", text)
 
 
-def results_csv(document: dict) -> str:
-    """One line per submission: pupil, activity, question, answer, correct, file."""
+def results_csv(document: dict, delimiter: str = ",") -> str:
+    """One line per submission: pupil, activity, question, answer, correct, file (CRLF lines)."""
     activities = {a["id"]: a for a in document["activities"]}
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(["seq", "eleve", "activite", "question", "reponse", "correct", "fichier", "submission_id"])
     for s in document["submissions"]:
         activity = activities.get(s["activity_id"], {"type": "?", "spec": {}})
@@ -89,7 +96,7 @@ def results_csv(document: dict) -> str:
             answer = " | ".join(spec["choices"][i] for i in picked if 0 <= i < len(spec["choices"]))
         elif isinstance(answer, dict):
             answer = answer.get("text") or answer.get("filename") or ""
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([neutral_cell(v) for v in (
             s["seq"], s["pupil_name"], activity["type"], spec.get("question") or spec.get("instructions") or "",
             answer, "" if s["correct"] is None else ("oui" if s["correct"] else "non"),
             s["file"]["mime"] if s["file"] else "", s["id"])])

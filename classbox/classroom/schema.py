@@ -66,3 +66,9 @@ def m001_classroom(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX classroom_activities_session ON classroom_activities (session_id, seq)")
     db.execute("CREATE INDEX classroom_submissions_activity ON classroom_submissions (activity_id, pupil_id, seq)")
     db.execute("CREATE INDEX classroom_submissions_pupil ON classroom_submissions (pupil_id)")
+
+
+@migrations()
+def m002_joining_switch(db: sqlite_utils.Database) -> None:
+    """The teacher's "close joining" switch: 0 refuses new names (pupils with a device token come back)."""
+    db.execute("ALTER TABLE classroom_sessions ADD COLUMN joining INTEGER NOT NULL DEFAULT 1")

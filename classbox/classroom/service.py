@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
-from classbox.classroom import activities, handins, store, tokens
+from classbox.classroom import activities, store, tokens
 from classbox.classroom.checks import check_uuid, clean_name, clean_title
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
+from classbox.classroom.handin_flow import submit_file
+from classbox.classroom.records import Answer, submission_record
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.storage.writer import GroupWriter
@@ -17,24 +19,7 @@ from classbox.storage.writer import GroupWriter
 DEADLINE_GRACE_S = 2.0
 STATE_KEY = "classroom.live"
 STATE_EVERY_S = 5.0
-
-
-class Answer(NamedTuple):
-    """One answer on its way to the writer."""
-
-    session_id: int
-    pupil_id: str
-    submission_id: str
-    activity_id: str
-    answer: Any
-    nonce: str | None
-
-
-def _record(sub: dict, stored: dict | None) -> dict:
-    """The `submission` record the teachers' dashboard receives."""
-    return {"submission_id": sub["id"], "activity_id": sub["activity"]["id"], "pupil_id": sub["pupil"]["id"],
-            "pupil_name": sub["pupil"]["name"], "answer": sub["answer"], "correct": sub["correct"],
-            "file": stored and {k: stored[k] for k in ("mime", "size", "filename")}}
+NEW_PUPILS_PER_S = 1 / 15  # after the first burst: a latecomer every 15 s
 
 
 class Classroom:
@@ -48,10 +33,16 @@ class Classroom:
         self.max_answer_chars = settings["max_answer_chars"]
         self.max_pupils = settings["max_pupils_per_session"]
         self.max_handin_bytes = settings["max_handin_mb"] * 1024 * 1024
+        self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"])
         self.presence = Presence()
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s
+        # new pupils per (address, session) and per session: a class at once, then 4 a minute
+        self.new_pupil_limit = RateLimiter(settings["new_pupils_burst"], NEW_PUPILS_PER_S, clock)
+        self.session_new_limit = RateLimiter(settings["max_pupils_per_session"], NEW_PUPILS_PER_S, clock)
+        self.rejoin_limit = RateLimiter(10, 1 / 6, clock)  # per device token: 10 at once, then 1 per 6 s
         self.join_ip_limit = RateLimiter(settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60, clock)
+        self.join_page_limit = RateLimiter(settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60, clock)
         self.submit_limit = RateLimiter(20, 2.0, clock)  # per pupil: 20 at once, then 2 per second
         self.event_limit = RateLimiter(60, 10.0, clock)  # any event, per connection
         self.deadlines: dict[str, float] = {}
@@ -66,7 +57,7 @@ class Classroom:
 
     # pupils -----------------------------------------------------------------------------
 
-    def join(self, code_raw: Any, name_raw: Any, token_raw: Any) -> dict:
+    def join(self, code_raw: Any, name_raw: Any, token_raw: Any, address: str = "") -> dict:
         """A pupil joins (or comes back with its device token): pupil, token, session, activity."""
         code = normalize_code(code_raw)
         if code is None:
@@ -77,6 +68,8 @@ class Classroom:
                 claims = tokens.read_token(self.secret_key, token_raw)
             except tokens.TokenError as err:
                 raise ClassroomError("bad_token", str(err)) from None
+            if not self.rejoin_limit.allow(claims["p"]):
+                raise ClassroomError("rate_limited", "device token")
         name = clean_name(name_raw) if claims is None else None
 
         def job(db):
@@ -92,6 +85,11 @@ class Classroom:
                 if pupil["removed"] or pupil["nonce"] != claims["n"]:
                     raise ClassroomError("removed" if pupil["removed"] else "bad_token", "revoked")
             else:
+                if not session["joining"]:
+                    raise ClassroomError("joining_closed")
+                if not self.new_pupil_limit.allow(f"{session['id']}|{address}") \
+                        or not self.session_new_limit.allow(str(session["id"])):
+                    raise ClassroomError("rate_limited", "new pupils")
                 pupil = store.add_pupil(db, session, name, self.max_pupils)
             return session, pupil, store.current_activity_for(db, session["id"], pupil["id"])
 
@@ -116,17 +114,17 @@ class Classroom:
         activity_id = data.get("activity_id")
         if not isinstance(activity_id, str) or len(activity_id) > 64:
             raise ClassroomError("malformed", "activity_id")
-        deadline = self.deadlines.get(activity_id)  # known here since the push; after a restart: _answerable
+        deadline = self.deadlines.get(activity_id)  # known here since the push; after a restart: answerable
         if deadline is not None and self.clock() > deadline + DEADLINE_GRACE_S:
             raise ClassroomError("time_up")
         item = Answer(session_id, pupil_id, submission_id, activity_id, data.get("answer"), nonce)
         if file is None:  # answers of a class arriving together share a few statements
             record, new = self.writer.run_item(self._store_answers, item)
         else:
-            record, new = self.writer.run(lambda db: self._store_file(db, item, file))
+            record, new = submit_file(self, item, file)
         return {"ok": True, "submission_id": submission_id, "duplicate": not new, "record": record}
 
-    def _answerable(self, db, item: Answer) -> tuple[dict, dict, dict]:
+    def answerable(self, db, item: Answer) -> tuple[dict, dict, dict]:
         """(pupil, session, activity) if this pupil may answer this activity now, else ClassroomError."""
         pupil = self._cached(db, "pupil", item.pupil_id, store.get_pupil)
         session = self._cached(db, "session", item.session_id, store.get_session)
@@ -150,7 +148,7 @@ class Classroom:
         checked: list[tuple[int, dict]] = []
         for item in items:
             try:
-                pupil, session, activity = self._answerable(db, item)
+                pupil, session, activity = self.answerable(db, item)
                 value, response, correct = activities.check_answer(activity["type"], activity["spec"], item.answer,
                                                                    self.max_answer_chars)
             except ClassroomError as err:
@@ -162,23 +160,8 @@ class Classroom:
             outcomes.append(None)
         stored = store.record_submissions(db, [sub for _, sub in checked]) if checked else []
         for (index, sub), new in zip(checked, stored):
-            outcomes[index] = new if isinstance(new, ClassroomError) else (_record(sub, None), new)
+            outcomes[index] = new if isinstance(new, ClassroomError) else (submission_record(sub, None), new)
         return outcomes
-
-    def _store_file(self, db, item: Answer, file: dict) -> tuple[dict, bool]:
-        """Writer job: check and store one hand-in file; (record, new)."""
-        pupil, session, activity = self._answerable(db, item)
-        mime = handins.check_file(file["data"], file["kind"], activity["spec"].get("accept", []),
-                                  self.max_handin_bytes) if activity["type"] == "handin" else None
-        if mime is None:
-            raise ClassroomError("not_answerable")
-        stored = handins.store_file(self.data_dir, item.session_id, item.pupil_id, item.submission_id, file["data"],
-                                    mime)
-        stored["filename"] = handins.clean_filename(file.get("filename"), mime)
-        sub = {"id": item.submission_id, "answer": {"file": stored["filename"], "kind": file["kind"]}, "pupil": pupil,
-               "activity": activity, "correct": None}
-        new = store.record_submission(db, sub, pupil, session, activity, stored["filename"], None, stored)
-        return _record(sub, stored), new
 
     def _cached(self, db, kind: str, key: Any, load: Callable) -> dict | None:
         """A row read inside a writer job, kept in memory (changes go through this object)."""
@@ -263,6 +246,26 @@ class Classroom:
         self.writer.run(lambda db: store.rename_pupil(db, session_id, pupil_id, name))
         self._forget("pupil", pupil_id)
         return name
+
+    def remove_many(self, session_id: int, pupil_ids: Any) -> list[str]:
+        """Remove several pupils at once (unknown ids are skipped); the ids removed."""
+        if not isinstance(pupil_ids, list) or len(pupil_ids) > 1000 or not all(isinstance(p, str) for p in pupil_ids):
+            raise ClassroomError("malformed")
+        removed = self.writer.run(lambda db: store.remove_pupils(db, session_id, pupil_ids))
+        for pupil_id in removed:
+            self._forget("pupil", pupil_id)
+        return removed
+
+    def set_joining(self, session_id: int, open_: Any) -> bool:
+        """The teacher's switch: open or close joining with a new name; reopening resets new-pupil limits."""
+        if not isinstance(open_, bool):
+            raise ClassroomError("malformed")
+        self.writer.run(lambda db: store.set_joining(db, session_id, open_))
+        self._forget("session", session_id)
+        if open_:  # the teacher is there and vouches for who comes next
+            self.session_new_limit.forget(str(session_id))
+            self.new_pupil_limit.forget_prefix(f"{session_id}|")
+        return open_
 
     def remove(self, session_id: int, pupil_id: Any) -> None:
         if not isinstance(pupil_id, str):

@@ -78,6 +78,8 @@ def add_pupil(db: sqlite_utils.Database, session: dict, name: str, max_pupils: i
     current = get_session(db, session["id"])
     if current is None or current["state"] != "open":
         raise ClassroomError("closed")
+    if not current["joining"]:
+        raise ClassroomError("joining_closed")
     count = db.execute("SELECT COUNT(*) FROM classroom_pupils WHERE session_id = ? AND removed = 0",
                        [session["id"]]).fetchone()[0]
     if count >= max_pupils:
@@ -114,6 +116,21 @@ def remove_pupil(db: sqlite_utils.Database, session_id: int, pupil_id: str) -> N
                         "AND removed = 0", [pupil_id, session_id])
     if cursor.rowcount != 1:
         raise ClassroomError("unknown_pupil")
+
+
+def remove_pupils(db: sqlite_utils.Database, session_id: int, pupil_ids: list[str]) -> list[str]:
+    """Write: the teacher removes several pupils at once; the ids that were removed."""
+    removed = []
+    for pupil_id in dict.fromkeys(pupil_ids):
+        if db.execute("UPDATE classroom_pupils SET removed = 1, nonce = '' WHERE id = ? AND session_id = ? "
+                      "AND removed = 0", [pupil_id, session_id]).rowcount == 1:
+            removed.append(pupil_id)
+    return removed
+
+
+def set_joining(db: sqlite_utils.Database, session_id: int, open_: bool) -> None:
+    """Write: open or close joining with a new name (the teacher's switch)."""
+    db.execute("UPDATE classroom_sessions SET joining = ? WHERE id = ?", [int(open_), session_id])
 
 
 def new_activity(session_id: int, kind: str, spec: dict, targets: list[str] | None) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -9,16 +10,18 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, r
                    send_file, url_for)
 
 from classbox.auth import current_user, login_required
-from classbox.classroom import handins, store
+from classbox.classroom import handin_disk, handins, store
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.results import bar_chart_svg, results_csv, session_results, tally
-from classbox.extensions import csrf
+from classbox.classroom.events import NS, teacher_room
+from classbox.classroom.results import SEPARATORS, bar_chart_svg, results_csv, session_results, tally
+from classbox.extensions import csrf, socketio
 from classbox.runtime.offload import off_loop
 from classbox.storage import get_db
 from classbox.web.links import join_url, qr_svg
 
 bp = Blueprint("classroom", __name__)
+log = logging.getLogger("classbox.classroom")
 
 
 def svc():
@@ -43,6 +46,8 @@ def join_form():
 @bp.route("/join/<code>")
 def join(code: str):
     """The pupil page of one session (join with a first name, then follow the teacher)."""
+    if not svc().join_page_limit.allow(str(request.remote_addr)):  # codes are not to be guessed
+        return render_template("classroom/home.html", error=ClassroomError("rate_limited").message), 429
     canonical = normalize_code(code)
     session = store.find_session(get_db(), canonical) if canonical else None
     if session is None:
@@ -140,15 +145,19 @@ def handins_zip(code: str, activity_id: str):
 @bp.route("/api/sessions/<code>/results")
 @login_required("teacher", "admin")
 def results(code: str):
-    """A session's results as JSON, or CSV with ?format=csv."""
+    """A session's results as JSON, or CSV with ?format=csv (&sep=semicolon: what a French Excel opens)."""
     session = _own_session(code)
     db = get_db()
     document = session_results(session, store.session_pupils(db, session["id"]),
                                store.session_activities(db, session["id"]),
                                store.session_submissions(db, session["id"]))
     if request.args.get("format") == "csv":
-        return Response("\ufeff" + results_csv(document), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="resultats-{session["code"]}.csv"'})
+        sep = request.args.get("sep", "comma")
+        if sep not in SEPARATORS:
+            abort(400, "sep must be comma or semicolon")
+        name = f"resultats-{session['code']}{'-fr' if sep == 'semicolon' else ''}.csv"
+        return Response("\ufeff" + results_csv(document, SEPARATORS[sep]), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return jsonify(document)
 
 
@@ -180,6 +189,7 @@ def handin_download_name(row: dict) -> str:
 @csrf.exempt  # no cookie here: the signed device token in the form is the credential
 def handin_upload():
     """A photo or file handed in by a pupil; 200 only once it is durable on disk and in the database."""
+    session_id = None
     try:
         session_id, pupil_id = svc().pupil_from_token(request.form.get("token"))
         if not svc().submit_limit.allow(pupil_id):
@@ -197,11 +207,22 @@ def handin_upload():
                            file={"data": data, "kind": kind, "filename": upload.filename}, nonce=nonce)
     except ClassroomError as err:
         status = {"bad_token": 401, "removed": 401, "rate_limited": 429, "file_too_large": 413,
-                  "file_type": 415, "closed": 410, "unknown_activity": 404}.get(err.code, 400)
+                  "file_type": 415, "closed": 410, "unknown_activity": 404, "storage": 507,
+                  "storage_full": 507}.get(err.code, 400)
+        if err.code in ("storage", "storage_full"):
+            log.warning("hand-in refused, the box's disk: %s %s", err.code, err.detail)
+            tell_teachers_about_storage(session_id)
         return jsonify(err.as_ack()), status
     if not ack["duplicate"]:
         svc().feed.add(session_id, ack["record"])
     return jsonify({"ok": True, "submission_id": ack["submission_id"], "duplicate": ack["duplicate"]})
+
+
+def tell_teachers_about_storage(session_id: int | None) -> None:
+    """A hand-in was refused for lack of disk space: the session's dashboards get `storage`."""
+    if session_id is not None:
+        socketio.emit("storage", handin_disk.state(svc().data_dir, svc().settings["handin_min_free_mb"]),
+                      to=teacher_room(session_id), namespace=NS)
 
 
 def _token_nonce(token: str | None) -> str:

@@ -13,6 +13,7 @@ from classbox.health import history
 from classbox.health.charts import line_chart
 from classbox.health.views import current_report
 from classbox.storage import get_db
+from classbox.storage.volatile import reading_volatile
 from classbox.web.admin_panels import panels
 from classbox.web.i18n import N_
 
@@ -66,7 +67,8 @@ def alert_text_filter(alert: dict[str, Any]) -> str:
 
 def charts(now: float) -> list[dict]:
     """The 24-hour charts drawn from the minute history, each with its title and latest value."""
-    points = history.series(get_db(), now)
+    with reading_volatile(current_app.config["CLASSBOX"]) as vol:
+        points = history.series(get_db(), now, vol=vol)
     start = now - history.MINUTE_KEEP_S
     drawn = []
     for key, title, unit, top in CHARTS:

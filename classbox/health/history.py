@@ -1,5 +1,8 @@
 """Bounded history of samples: 24 h at one point a minute, 30 days at one point an hour.
 
+A new minute point is kept in RAM first (`keep`, into the volatile database on tmpfs) and
+written down to classbox.db with the others at a slow pace (`persist`, every [health]
+persist_interval_s): on a power cut the box loses at most that interval of minute points.
 Minute points since the last roll-up are averaged into one hourly point whenever the hour
 changes. Old points are pruned by age, and a hard row bound holds whatever the clock does
 (a box may boot in 1970 and jump to today).
@@ -68,31 +71,77 @@ def _prune(db: sqlite_utils.Database, now: float, resolution: int) -> None:
                "WHERE resolution = ? ORDER BY id DESC LIMIT 1 OFFSET ?)", [resolution, resolution, bound])
 
 
-def record(db: sqlite_utils.Database, sample: dict[str, Any]) -> bool:
-    """Add a sample's point (at most one a minute), roll up and prune; no commit here."""
-    now = float(sample["wall"])
-    last = db.execute("SELECT id, t FROM health_history WHERE id = "
+def _last_minute(db: sqlite_utils.Database) -> tuple[int, float] | None:
+    return db.execute("SELECT id, t FROM health_history WHERE id = "
                       "(SELECT MAX(id) FROM health_history WHERE resolution = ?)", [MINUTE]).fetchone()
-    if last is not None and 0 <= now - last[1] < MIN_SPACING_S:
-        return False
+
+
+def _store_point(db: sqlite_utils.Database, now: float, data: str) -> None:
+    """Insert one minute point, roll up when the hour changed and prune; no commit here."""
+    last = _last_minute(db)
     cursor = db.conn.execute("INSERT INTO health_history (resolution, t, data) VALUES (?, ?, ?)",
-                             [MINUTE, now, json.dumps(point(sample))])
+                             [MINUTE, now, data])
     if last is not None and (now // HOUR != last[1] // HOUR):
         _rollup(db, cursor.lastrowid)
         _prune(db, now, HOUR)
     _prune(db, now, MINUTE)
+
+
+def _too_soon(last: tuple[int, float] | None, now: float) -> bool:
+    return last is not None and 0 <= now - last[1] < MIN_SPACING_S
+
+
+def record(db: sqlite_utils.Database, sample: dict[str, Any]) -> bool:
+    """Add a sample's point straight to `db` (at most one a minute), roll up and prune; no commit."""
+    now = float(sample["wall"])
+    if _too_soon(_last_minute(db), now):
+        return False
+    _store_point(db, now, json.dumps(point(sample)))
     return True
 
 
+def keep(vol: sqlite_utils.Database, sample: dict[str, Any], db: sqlite_utils.Database | None = None) -> bool:
+    """Keep a sample's point in RAM (at most one a minute; `db` is asked when RAM holds none)."""
+    now = float(sample["wall"])
+    last = _last_minute(vol) or (_last_minute(db) if db is not None else None)
+    if _too_soon(last, now):
+        return False
+    vol.execute("INSERT INTO health_history (resolution, t, data) VALUES (?, ?, ?)",
+                [MINUTE, now, json.dumps(point(sample))])
+    vol.execute("DELETE FROM health_history WHERE id <= (SELECT id FROM health_history "
+                "ORDER BY id DESC LIMIT 1 OFFSET ?)", [MAX_MINUTE_ROWS])
+    return True
+
+
+def persist(db: sqlite_utils.Database, vol: sqlite_utils.Database) -> int:
+    """Write the points kept in RAM down to `db` in one transaction; nothing if none. Returns how many."""
+    rows = vol.execute("SELECT id, t, data FROM health_history WHERE resolution = ? ORDER BY id",
+                       [MINUTE]).fetchall()
+    if not rows:
+        return 0
+    with db.conn:
+        for _, t, data in rows:
+            _store_point(db, t, data)
+    with vol.conn:
+        vol.execute("DELETE FROM health_history WHERE id <= ?", [rows[-1][0]])
+    return len(rows)
+
+
 def series(db: sqlite_utils.Database, now: float, resolution: int = MINUTE,
-           span_s: float = MINUTE_KEEP_S) -> list[tuple[float, dict[str, Any]]]:
-    """The points of the last span_s seconds, oldest first."""
-    rows = db.execute("SELECT t, data FROM health_history WHERE resolution = ? AND t >= ? AND t <= ? "
-                      "ORDER BY id", [resolution, now - span_s, now + resolution]).fetchall()
+           span_s: float = MINUTE_KEEP_S, vol: sqlite_utils.Database | None = None
+           ) -> list[tuple[float, dict[str, Any]]]:
+    """The points of the last span_s seconds, oldest first (those written down, then those in RAM)."""
+    query = ("SELECT t, data FROM health_history WHERE resolution = ? AND t >= ? AND t <= ? ORDER BY id",
+             [resolution, now - span_s, now + resolution])
+    rows = db.execute(*query).fetchall() + (vol.execute(*query).fetchall() if vol is not None else [])
     return [(t, json.loads(data)) for t, data in rows]
 
 
-def counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """How many points each resolution holds."""
-    rows = dict(db.execute("SELECT resolution, COUNT(*) FROM health_history GROUP BY resolution").fetchall())
-    return {"minute_points": rows.get(MINUTE, 0), "hour_points": rows.get(HOUR, 0)}
+def counts(db: sqlite_utils.Database, vol: sqlite_utils.Database | None = None) -> dict[str, int]:
+    """How many points each resolution holds (written down or in RAM)."""
+    found: dict[int, int] = {}
+    for source in (db, vol) if vol is not None else (db,):
+        for resolution, count in source.execute(
+                "SELECT resolution, COUNT(*) FROM health_history GROUP BY resolution").fetchall():
+            found[resolution] = found.get(resolution, 0) + count
+    return {"minute_points": found.get(MINUTE, 0), "hour_points": found.get(HOUR, 0)}

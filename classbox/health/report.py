@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from typing import Any
 
@@ -11,6 +12,7 @@ from classbox.config import Config
 from classbox.health import alerts, history
 from classbox.health.appstate import states
 from classbox.health.service import ALERTS_KEY, LATEST_KEY
+from classbox.storage.volatile import reading_volatile
 from classbox.version import __version__
 from classbox.web.i18n_marks import N_
 
@@ -44,6 +46,20 @@ def _heartbeat_alert(beat: Any, now: float) -> dict[str, Any] | None:
                         beat.get("last_ok_wall"), beat.get("since") or now)
 
 
+def _handins_alert(config: Config, now: float) -> dict[str, Any] | None:
+    """Warn while free space is below [classroom] handin_min_free_mb (hand-ins are refused then)."""
+    floor = config["classroom"]["handin_min_free_mb"]
+    try:
+        free = shutil.disk_usage(config.data_dir).free // (1024 * 1024)
+    except OSError:
+        return None  # the disk check says so already
+    if free < floor:
+        return alerts.alert("handins", N_("Dépôts de travaux"), "warn",
+                            (N_("Photos et fichiers des élèves refusés : %(free)s Mo libres, seuil %(floor)s Mo"),
+                             {"free": free, "floor": floor}), free, now)
+    return None
+
+
 def _valid_sample(sample: Any) -> dict[str, Any] | None:
     """The stored sample if it looks like one."""
     return sample if isinstance(sample, dict) and isinstance(sample.get("wall"), (int, float)) else None
@@ -52,15 +68,33 @@ def _valid_sample(sample: Any) -> dict[str, Any] | None:
 def build_report(db: sqlite_utils.Database, config: Config, box_id: str, now: float,
                  uptime_seconds: float | None = None) -> dict[str, Any]:
     """Everything the box knows about its health, as JSON-ready data (schema in docs/health.md)."""
+    with reading_volatile(config) as vol:
+        return _build_report(db, vol, config, box_id, now, uptime_seconds)
+
+
+def _latest(db: sqlite_utils.Database, vol: sqlite_utils.Database | None) -> dict[str, Any]:
+    """The latest sample, alerts and push outcome from RAM (volatile.db), else from disk."""
+    found = states(db, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
+    if vol is not None:
+        kept = states(vol, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
+        if kept[LATEST_KEY] is not None:
+            found.update({LATEST_KEY: kept[LATEST_KEY], ALERTS_KEY: kept[ALERTS_KEY]})
+        if kept[HEARTBEAT_KEY] is not None:
+            found[HEARTBEAT_KEY] = kept[HEARTBEAT_KEY]
+    return found
+
+
+def _build_report(db: sqlite_utils.Database, vol: sqlite_utils.Database | None, config: Config,
+                  box_id: str, now: float, uptime_seconds: float | None) -> dict[str, Any]:
     box = {"id": box_id, "name": config["box"]["name"], "school_uai": config["box"]["school_uai"],
            "academie": config["box"]["academie"]}
     body: dict[str, Any] = {"status": "ok", "version": __version__, "box": box,
                             "uptime_seconds": uptime_seconds, "generated_wall": now}
     try:
-        found = states(db, [LATEST_KEY, ALERTS_KEY, HEARTBEAT_KEY])
+        found = _latest(db, vol)
         sample = _valid_sample(found[LATEST_KEY])
         stored, beat = found[ALERTS_KEY], found[HEARTBEAT_KEY]
-        counts = history.counts(db)
+        counts = history.counts(db, vol)
     except sqlite3.Error as err:
         body.update(status="critical", db={"ok": False, "error": str(err)[:200]}, sample=None,
                     alerts=[alerts.alert("db", N_("Base de données"), "critical",
@@ -70,6 +104,9 @@ def build_report(db: sqlite_utils.Database, config: Config, box_id: str, now: fl
     found = [a for a in (stored or {}).values() if isinstance(a, dict) and a.get("level") in alerts.RANK] \
         if isinstance(stored, dict) else []
     found.append(_sampler_alert(sample, config["health"], now))
+    handins_alert = _handins_alert(config, now)
+    if handins_alert:
+        found.append(handins_alert)
     beat_alert = _heartbeat_alert(beat, now) if config["fleet"]["pushgateway"] else None
     if beat_alert:
         found.append(beat_alert)

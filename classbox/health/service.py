@@ -1,4 +1,9 @@
-"""The agent's health sampler: a sample every [health] interval_s, stored with its alerts."""
+"""The agent's health sampler: a sample every [health] interval_s, kept in RAM with its alerts.
+
+The latest sample, the alerts and the new minute points go to the volatile database (tmpfs,
+storage/volatile.py), which web reads too; the minute points are written down to classbox.db
+every [health] persist_interval_s and when the agent stops (health/history.py).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from classbox.health.readers.pi import boot_id
 from classbox.health.sampler import Sampler
 from classbox.storage import open_database
 from classbox.storage.core import get_state, set_state
+from classbox.storage.volatile import open_volatile
 
 log = logging.getLogger("classbox.health")
 
@@ -23,14 +29,15 @@ ALERTS_KEY = "health.alerts"
 LATCH_KEY = "health.latched"
 
 
-def store(db: sqlite_utils.Database, sample: dict[str, Any], cfg: dict[str, Any]) -> dict[str, dict]:
-    """Save a sample as the latest, add it to the history and update the alerts (one transaction)."""
-    with db.conn:
-        previous = get_state(db, ALERTS_KEY, {})
+def store(vol: sqlite_utils.Database, sample: dict[str, Any], cfg: dict[str, Any],
+          db: sqlite_utils.Database | None = None) -> dict[str, dict]:
+    """Keep a sample as the latest, with its minute point and the updated alerts (one transaction)."""
+    with vol.conn:
+        previous = get_state(vol, ALERTS_KEY, {})
         current = alerts.evaluate(sample, cfg, previous if isinstance(previous, dict) else {})
-        set_state(db, LATEST_KEY, sample)
-        set_state(db, ALERTS_KEY, current)
-        history.record(db, sample)
+        set_state(vol, LATEST_KEY, sample)
+        set_state(vol, ALERTS_KEY, current)
+        history.keep(vol, sample, db)
     return current
 
 
@@ -43,6 +50,16 @@ class HealthService:
         self.config = config
         self.sampler = Sampler(config, readers)
         self._latch_loaded = False
+        self._latched_saved: dict[str, bool] = {}
+        self._vol: sqlite_utils.Database | None = None
+        self._persisted_at: float | None = None
+
+    @property
+    def vol(self) -> sqlite_utils.Database:
+        """The volatile database (opened on first use)."""
+        if self._vol is None:
+            self._vol = open_volatile(self.config)
+        return self._vol
 
     def _restore_latch(self, db: sqlite_utils.Database) -> None:
         """Power flags latched earlier in this boot survive an agent restart."""
@@ -52,18 +69,29 @@ class HealthService:
             return
         if saved.get("boot_id") and saved["boot_id"] == boot_id(self.sampler.readers):
             self.sampler.counters.latched.update({k: bool(v) for k, v in saved["flags"].items()})
+            self._latched_saved = dict(self.sampler.counters.latched)
 
     def tick(self, db: sqlite_utils.Database) -> dict[str, Any]:
-        """Take and store one sample."""
+        """Take and keep one sample; write the history down when persist_interval_s has passed."""
         if not self._latch_loaded:
             self._restore_latch(db)
         sample = self.sampler.sample(db)
-        store(db, sample, self.config["health"])
+        store(self.vol, sample, self.config["health"], db)
         latched = self.sampler.counters.latched
-        if any(latched.values()):
+        if any(latched.values()) and latched != self._latched_saved:  # written once per change
             with db.conn:
                 set_state(db, LATCH_KEY, {"boot_id": sample["boot_id"], "flags": latched})
+            self._latched_saved = dict(latched)
+        now = sample["monotonic"]
+        if self._persisted_at is None or not 0 <= now - self._persisted_at < self.config["health"]["persist_interval_s"]:
+            if self._persisted_at is not None:
+                self.persist(db)
+            self._persisted_at = now
         return sample
+
+    def persist(self, db: sqlite_utils.Database) -> int:
+        """Write the minute points kept in RAM down to the database."""
+        return history.persist(db, self.vol)
 
     def run(self, stop: threading.Event) -> None:
         """Sample until stopped; the first sample only primes the CPU and I/O counters' rates."""
@@ -79,5 +107,8 @@ class HealthService:
                 except Exception:
                     log.exception("health sample failed")
                 stop.wait(interval)
+            self.persist(db)  # a clean stop loses nothing
         finally:
             db.conn.close()
+            if self._vol is not None:
+                self._vol.conn.close()

@@ -8,6 +8,7 @@ import time
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from classbox.health.access import may_see_details
 from classbox.health.metrics import exposition
 from classbox.health.report import build_report
 from classbox.storage import get_db
@@ -40,8 +41,13 @@ def healthz() -> Response:
 
 @bp.route("/api/health")
 def api_health():
-    """The health report as JSON (docs/health.md); 503 only when the database is unreachable."""
+    """The health report as JSON (docs/health.md); 503 only when the database is unreachable.
+
+    Devices on the Wi-Fi get the status alone; admins, the box itself and the monitoring token get it all.
+    """
     body = current_report()
+    if not may_see_details():
+        body = {"status": body["status"], "db": {"ok": body["db"]["ok"]}, "details": False}
     response = jsonify(body)
     response.status_code = 200 if body["db"]["ok"] else 503
     response.headers["Cache-Control"] = "no-store"
@@ -50,6 +56,10 @@ def api_health():
 
 @bp.route("/metrics")
 def metrics() -> Response:
-    """The latest sample in the Prometheus text format."""
+    """The latest sample in the Prometheus text format (admins, the box itself, or the monitoring token)."""
+    if not may_see_details():
+        return Response("monitoring token needed (Authorization: Bearer, [health] token_file)\n", status=401,
+                        mimetype="text/plain",
+                        headers={"WWW-Authenticate": 'Bearer realm="classbox"', "Cache-Control": "no-store"})
     return Response(exposition(current_report()), content_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})

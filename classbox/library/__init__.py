@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # imported on use: `classbox agent` needs neither Flask nor t
     from classbox.library.manifest import PackError
     from classbox.library.packs import ImportResult
 
-__all__ = ["migrations", "init_app", "cli_commands", "import_path", "import_source", "PackError"]
+__all__ = ["migrations", "init_app", "cli_commands", "import_path", "import_source", "remove_imported", "PackError"]
 
 
 def __getattr__(name: str) -> Any:
@@ -51,6 +51,24 @@ def import_locked(config: Config, path: Path, source_label: str | None = None) -
     if path.is_file() and path.suffix.lower() == ".zim":
         return import_zim(config, path, source_label)
     return import_pack(config, path, source_label)
+
+
+def remove_imported(config: Config, pack_id: str, source_label: str) -> int:
+    """Remove a pack or ZIM book still installed from `source_label`; resources removed (0: gone, or
+    replaced since by an import from elsewhere, which stays)."""
+    from classbox.library.packs import remove_pack
+    from classbox.library.staging import import_lock
+    from classbox.storage import open_database
+
+    with import_lock(config, wait=True):
+        db = open_database(config.data_dir)
+        try:
+            row = db.execute("SELECT source FROM pack WHERE id = ?", [pack_id]).fetchone()
+        finally:
+            db.conn.close()
+        if row is None or row[0] != source_label:
+            return 0
+        return remove_pack(config, pack_id)
 
 
 def import_source(config: Config, source: str, sha256: str | None = None) -> ImportResult:

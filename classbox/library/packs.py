@@ -18,7 +18,8 @@ from classbox.config import Config
 from classbox.web.i18n_marks import N_
 from classbox.library import catalogue
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
-from classbox.library.packsource import PackSource, open_pack
+from classbox.library.packsource import PackSource, RawMember, open_pack
+from classbox.library.rangecopy import copy_range_hashed
 from classbox.library.staging import check_free_space, staging
 from classbox.library.copier import OverLimit, copy_hashed, file_reader, inflate_reader, stream_reader
 from classbox.library.store import BlobStore, fsync_path
@@ -71,18 +72,18 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
     fd = None
     try:
         if target is not None:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         raw = source.raw_member(spec.path)
         if raw is not None:  # a zip member: read (and inflate) its bytes directly, check its CRC-32
-            crc = [0]
-            reader = (inflate_reader if raw.deflated else file_reader)(raw.fd, raw.offset, raw.length)
-            sha, size = copy_hashed(reader, fd, expected, sync=False,
-                                    observe=lambda chunk: crc.__setitem__(0, zlib.crc32(chunk, crc[0])))
-            if crc[0] != raw.crc:
+            sha, size, crc = _copy_raw(raw, fd, expected)
+            if crc != raw.crc:
                 raise _damaged(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?", spec.path)
         else:
             with source.open(spec.path) as src:
-                sha, size = copy_hashed(stream_reader(src), fd, expected, sync=False)
+                copied = None if fd is None else copy_range_hashed(src.fileno(), 0, expected, fd, crc32=False)
+                if copied is not None and copied[1] == expected and os.fstat(src.fileno()).st_size > expected:
+                    raise OverLimit("the file grew while it was copied")
+                sha, size = copied[:2] if copied else copy_hashed(stream_reader(src), fd, expected, sync=False)
     except OverLimit:
         raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)") from None
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
@@ -97,6 +98,20 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
                         N_("%(path)s n'est pas le fichier annoncé par le paquet (empreinte sha256 différente)"),
                         path=spec.path)
     return sha, size, target
+
+
+def _copy_raw(raw: RawMember, fd: int | None, expected: int) -> tuple[str, int, int]:
+    """A zip member's bytes to `fd` (None: only hashed): (sha256, size, CRC-32). Stored members are
+    copied inside the kernel when it can; deflated ones are inflated through copier.py."""
+    if not raw.deflated and fd is not None:
+        copied = copy_range_hashed(raw.fd, raw.offset, raw.length, fd)
+        if copied is not None:
+            return copied
+    crc = [0]
+    reader = (inflate_reader if raw.deflated else file_reader)(raw.fd, raw.offset, raw.length)
+    sha, size = copy_hashed(reader, fd, expected, sync=False,
+                            observe=lambda chunk: crc.__setitem__(0, zlib.crc32(chunk, crc[0])))
+    return sha, size, crc[0]
 
 
 def _stage_all(source: PackSource, manifest: Manifest, store: BlobStore, folder: Path) -> list:

@@ -14,6 +14,8 @@ from classbox.web.i18n_marks import N_
 
 MAX_RATIO = 200          # uncompressed / compressed, for members above RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
+ARCHIVE_RATIO_FLOOR = 8 * 1024 * 1024  # the whole archive's ratio is checked once it unpacks to more
+MB = 1024 * 1024
 MAX_MEMBERS = 200_000
 UTF8_FLAG = 0x800
 LOCAL_HEADER = 30  # bytes of a zip local file header before its name
@@ -73,6 +75,7 @@ class ZipPack(PackSource):
     """A pack in a zip file: every member checked before anything is read."""
 
     def __init__(self, path: Path, max_total: int):
+        self.archive_size = path.stat().st_size if path.is_file() else 0
         try:
             self.zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
@@ -109,6 +112,17 @@ class ZipPack(PackSource):
             if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 raise PackError(f"suspicious compression ratio for {clean!r} (zip bomb?)")
             self.members[clean] = info
+        self._check_budget(total)
+
+    def _check_budget(self, total: int) -> None:
+        """The whole archive's budget: many small members cannot add up to a bomb either."""
+        if total > ARCHIVE_RATIO_FLOOR and total > MAX_RATIO * max(self.archive_size, 1):
+            raise PackError(
+                f"zip bomb? {total // MB} MB once unpacked from a {self.archive_size // 1024} KB zip "
+                f"(more than {MAX_RATIO} times its size)",
+                N_("paquet refusé : il occuperait %(unpacked)s Mo une fois décompressé pour un zip de %(packed)s Ko "
+                   "(taux de compression de plus de %(ratio)s, probablement une bombe zip)"),
+                unpacked=total // MB, packed=self.archive_size // 1024, ratio=MAX_RATIO)
 
     def read_manifest(self) -> bytes:
         if MANIFEST_NAME not in self.members:

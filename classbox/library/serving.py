@@ -9,12 +9,12 @@ from flask import Response, current_app, request, send_file
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 ACCEL_PREFIX = "/_blobs/"
-# Active content (HTML, SVG, XML) runs in an opaque origin: it cannot read the box's cookies,
-# call its API as the pupil, or reach the page that embeds it.
+# Everything a pack or an upload brings runs in an opaque origin, whatever type it claims (HTML,
+# SVG, XHTML, any +xml, odd case...): it cannot read the box's cookies, call its API as the user,
+# or reach the page that embeds it.
 SANDBOX_CSP = ("sandbox allow-scripts allow-popups; default-src 'none'; script-src 'unsafe-inline'; "
                "style-src 'unsafe-inline' 'self'; img-src 'self' data:; media-src 'self'; font-src 'self' data:; "
                "connect-src 'none'; form-action 'none'; frame-ancestors 'self'; base-uri 'none'")
-ACTIVE_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml")
 
 
 def content_disposition(filename: str, inline: bool = True) -> str:
@@ -25,10 +25,9 @@ def content_disposition(filename: str, inline: bool = True) -> str:
 
 
 def harden(response: Response, mime: str) -> Response:
-    """Headers every blob gets: nosniff, and a sandboxing CSP for active content."""
+    """Headers every blob gets, whatever its type: nosniff and the sandboxing CSP."""
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if mime.split(";")[0].strip().lower() in ACTIVE_TYPES:
-        response.headers["Content-Security-Policy"] = SANDBOX_CSP
+    response.headers["Content-Security-Policy"] = SANDBOX_CSP
     return response
 
 

@@ -24,6 +24,12 @@ STAGING_PREFIX = "import-"
 MB = 1024 * 1024
 
 
+class ImportBusy(PackError):
+    """Another import holds the lock (HTTP 409 for an upload)."""
+
+    status = 409
+
+
 def tmp_dir(config: Config) -> Path:
     """The data dir's temp folder (same filesystem as the blobs)."""
     path = config.data_dir / "tmp"
@@ -39,7 +45,7 @@ def import_lock(config: Config, wait: bool = False) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise PackError("another import is running; try again when it is done",
+            raise ImportBusy("another import is running; try again when it is done",
                             N_("un autre import est en cours : réessayez quand il sera terminé")) from None
         yield
     finally:

@@ -8,25 +8,20 @@ from flask_babel import gettext
 from classbox.library import catalogue
 from classbox.library.serving import send_blob
 from classbox.library.store import BlobStore, valid_sha
+from classbox.web.query import int_arg
 from classbox.storage import get_db
 
 bp = Blueprint("library", __name__)
 TEXT_PREVIEW_BYTES = 200_000
+MAX_PAGE = 100_000  # far past any catalogue; keeps OFFSET within SQLite's integers
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; frame-src 'self'; object-src 'self'; "
-            "style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'")
+            "style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 def store() -> BlobStore:
     """The blob store of the app's data dir."""
     cfg = current_app.config["CLASSBOX"]
     return BlobStore(cfg.data_dir, cfg["library"]["extra_roots"])
-
-
-def _int_arg(name: str, default: int) -> int:
-    try:
-        return int(request.args.get(name, default))
-    except ValueError:
-        abort(400, f"{name} must be an integer")
 
 
 def _filters() -> dict:
@@ -91,7 +86,7 @@ def home():
     """Library home: by subject and level, with a search box (server-rendered results too)."""
     filters = _filters()
     db = get_db()
-    page = max(1, _int_arg("page", 1))
+    page = int_arg("page", 1, 1, MAX_PAGE)
     result = None
     if filters["q"] or filters["subject"] or filters["kind"]:
         result = catalogue.search(db, page=page, per_page=30, **filters)
@@ -109,7 +104,7 @@ def home():
 def api_search():
     """Search the catalogue: ?q=&subject=&level=&kind=&language=&page=&per_page= (JSON)."""
     filters = _filters()
-    page, per_page = _int_arg("page", 1), _int_arg("per_page", 20)
+    page, per_page = int_arg("page", 1, 1, MAX_PAGE), int_arg("per_page", 20, 1, 100)
     result = catalogue.search(get_db(), page=page, per_page=per_page, **filters)
     body = {"items": [public(r) for r in result.items], "page": result.page, "per_page": result.per_page,
             "has_more": result.has_more}

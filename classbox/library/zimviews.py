@@ -10,6 +10,7 @@ from werkzeug.http import parse_etags
 from werkzeug.utils import get_content_type
 
 from classbox.library.zim import Book, BookRegistry
+from classbox.web.query import int_arg
 from classbox.library.zimread import (BoundedRunner, Entry, EntryCache, SearchBusy, fulltext, main_path,
                                       read_entry, suggest)
 
@@ -58,9 +59,9 @@ def path_ok(path: str) -> bool:
 def entry_response(book: Book, path: str, found: Entry, if_none_match: str | None) -> tuple[int, list, bytes]:
     """Status, headers and body of a found (non-redirect) entry: 200, or 304 for a matching ETag."""
     etag = hashlib.sha1(f"{book.uuid}/{path}".encode()).hexdigest()
-    headers = [("ETag", f'"{etag}"'), ("Cache-Control", ZIM_CACHE), ("X-Content-Type-Options", "nosniff")]
-    if found.mimetype.startswith("text/html"):
-        headers.append(("Content-Security-Policy", ZIM_CSP))
+    # every entry, whatever the type its ZIM claims (SVG, XHTML, XML, TEXT/HTML...): an opaque origin
+    headers = [("ETag", f'"{etag}"'), ("Cache-Control", ZIM_CACHE), ("X-Content-Type-Options", "nosniff"),
+               ("Content-Security-Policy", ZIM_CSP)]
     if if_none_match and parse_etags(if_none_match).contains(etag):
         return 304, headers, b""
     content_type = get_content_type(found.mimetype or "application/octet-stream", "utf-8")
@@ -93,10 +94,7 @@ def entry(book: str, path: str):
 
 def _limit() -> int:
     cap = current_app.config["CLASSBOX"]["library"]["search_limit"]
-    try:
-        return max(1, min(int(request.args.get("limit", cap)), cap))
-    except ValueError:
-        abort(400, "limit must be an integer")
+    return int_arg("limit", cap, 1, cap)
 
 
 def run_search(book_name: str, q: str, limit: int, kind: str = "fulltext") -> dict:

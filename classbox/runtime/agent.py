@@ -2,8 +2,10 @@
 
 Features contribute services through `agent_services(config)`; each service has a `name`
 and a `run(stop)` method that returns soon after `stop` (a threading.Event) is set. The
-agent runs each in a thread, records a heartbeat in the database, and on SIGTERM or SIGINT
-sets `stop` and waits at most STOP_GRACE_S for the services to finish.
+agent runs each in a thread, records once that it started (which services, when), and on
+SIGTERM or SIGINT sets `stop` and waits at most STOP_GRACE_S for the services to finish.
+Whether it still runs is told by the health sampler's latest sample, kept in RAM: nothing is
+written to the SD card to say "still alive".
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from classbox.storage import open_database
 from classbox.storage.core import set_state
 
 STOP_GRACE_S = 4.0
-HEARTBEAT_S = 10.0
 
 log = logging.getLogger("classbox.runtime.agent")
 
@@ -70,7 +71,8 @@ def _guarded(service: AgentService, stop: threading.Event) -> None:
             stop.wait(5.0)
 
 
-def _heartbeat(config: Config, services: list[AgentService]) -> None:
+def _record_start(config: Config, services: list[AgentService]) -> None:
+    """Note once, at start, that the agent runs and with which services."""
     db = open_database(config.data_dir, durable=False)
     try:
         with db.conn:
@@ -90,12 +92,12 @@ def run_agent(config: Config, stop: threading.Event | None = None) -> int:
     services, threads = start_services(config, stop)
     log.info("agent started with services: %s", ", ".join(s.name for s in services) or "none")
     sd_notify("READY=1\nSTATUS=classbox agent running")
-    while not stop.is_set():
-        try:
-            _heartbeat(config, services)
-        except Exception:
-            log.exception("agent heartbeat failed")
-        stop.wait(HEARTBEAT_S)
+    try:
+        _record_start(config, services)
+    except Exception:
+        log.exception("agent start could not be recorded")
+    while not stop.wait(3600.0):  # the services work; this thread only waits for the signal
+        pass
     sd_notify("STOPPING=1")
     deadline = time.monotonic() + STOP_GRACE_S
     for thread in threads:

@@ -5,8 +5,13 @@ database file) inside the COMMIT that makes the WAL pass 1,000 pages. The classr
 commits most, so a class answering at once would now and then wait for a checkpoint on top of
 its own fsync; on an SD card that costs from tens of milliseconds to seconds. The writer's own
 threshold is raised to a safety net and this object runs PASSIVE checkpoints on its own
-connection, off the loop, at most once a second after commits: WAL mode lets a checkpoint run
-while the writer keeps appending, and every acked answer is already durable in the fsynced WAL.
+connection, off the loop, after commits: WAL mode lets a checkpoint run while the writer keeps
+appending, and every acked answer is already durable in the fsynced WAL.
+
+At most one every EVERY_S (30 s), for the SD card: the pages a class rewrites at every answer
+(the tables' last leaves, their indexes) reach the database file once per checkpoint, so spacing
+them writes each hot page once per 30 s instead of once a second. The WAL holds at most that
+long of commits (a few MB in a busy class). No checkpoint runs without a commit before it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any, Callable
 from classbox.storage import open_database
 
 log = logging.getLogger("classbox.storage.writer")
-EVERY_S = 1.0
+EVERY_S = 30.0
 WRITER_AUTOCHECKPOINT_PAGES = 10_000  # the writer checkpoints itself only if these fall far behind
 
 

@@ -2,7 +2,8 @@
 
 PROPFIND lists the folder; a file whose ETag is unchanged is not downloaded again; downloads
 resume with Range (If-Range on the ETag); a file is verified (size, optional `.sha256`
-sibling, zip integrity) before `classbox.library.import_path(config, path)` gets it.
+sibling, zip integrity) before `classbox.library.import_path` gets it; with `inbox_delete`, a
+file removed upstream removes the pack it installed (`classbox.library.remove_imported`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ PROPFIND_BODY = (b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DA
                  b"<d:getetag/><d:getcontentlength/><d:resourcetype/></d:prop></d:propfind>")
 MAX_LISTING = 8 * 1024 * 1024
 MAX_DEPTH = 3
+
+
+def source_label(name: str) -> str:
+    """How the library records a pack installed from the inbox file `name`."""
+    return f"inbox:{name}"
 
 
 class InboxError(Exception):
@@ -191,7 +197,7 @@ class Inbox:
         os.replace(part, final)
         tag.unlink(missing_ok=True)
         try:
-            ref = self._import(final)
+            ref = self._import(final, item.name)
         except Exception as err:  # the library refused it: not fetched again until it changes
             shutil.rmtree(final.parent, ignore_errors=True)
             self._record(item, "rejected", sha256=digest, error=f"library refused it: {err}"[:500])
@@ -226,26 +232,24 @@ class Inbox:
                 raise InboxError(f"damaged zip member {bad}")
         return digest.hexdigest()
 
-    def _import(self, path: Path) -> str | None:
-        """Hand the verified file to the library when it offers import_path."""
+    def _import(self, path: Path, name: str) -> str:
+        """Hand the verified file to the library; the id of the pack (or book) it installed."""
         from classbox import library
 
-        importer = getattr(library, "import_path", None)
-        if importer is None:
-            return None  # kept under tmp/inbox until the library can take it
-        result = importer(self.config, path)
+        result = library.import_path(self.config, path, source_label=source_label(name))
         shutil.rmtree(path.parent, ignore_errors=True)
-        return str(result) if result is not None else None
+        return result.pack
 
     def _upstream_deleted(self, path: str) -> int:
+        """Forget a file gone from the folder; with inbox_delete, remove the pack it installed."""
         if not self.delete_upstream:
             return 0
         from classbox import library
 
         row = self.db.execute("SELECT library_ref FROM sync_inbox WHERE path = ?", [path]).fetchone()
-        remover = getattr(library, "remove_path", None)
-        if remover is not None and row and row[0]:
-            remover(self.config, row[0])
+        if row and row[0]:
+            removed = library.remove_imported(self.config, row[0], source_label(path))
+            log.info("inbox %s deleted upstream: pack %s removed (%s resources)", path, row[0], removed)
         with self.db.conn:
             self.db.execute("UPDATE sync_inbox SET state = 'deleted' WHERE path = ?", [path])
         return 1

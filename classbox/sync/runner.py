@@ -74,6 +74,7 @@ class SyncRunner:
         self.now = now
         self.last_inbox: float | None = None
         self.batch_sizes: dict[str, int] = {}  # lowered by a 413, kept from pass to pass
+        self.failing: set[str] = set()  # targets whose last attempt was a retry: probe with one record
 
     def once(self, stop: threading.Event | None = None, db: sqlite_utils.Database | None = None
              ) -> dict[str, Any]:
@@ -109,9 +110,7 @@ class SyncRunner:
                 connector = connectors.get(target)
                 if connector is None:
                     continue
-                if not clock.known():
-                    self._learn_time(connector)
-                if not self._drain(db, target, connector, summary):
+                if not self._drain(db, target, connector, summary, clock):
                     break
             if not summary["stopped"]:
                 self._inbox(db, summary)
@@ -133,24 +132,27 @@ class SyncRunner:
                 pass
 
     def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
-               summary: dict[str, Any]) -> bool:
+               summary: dict[str, Any], clock: Clock) -> bool:
         """Deliver a target's due records in order; False if the pass must stop."""
         before = summary["delivered"]
         try:
-            return self._drain_loop(db, target, connector, summary)
+            return self._drain_loop(db, target, connector, summary, clock)
         finally:
             if summary["delivered"] > before:  # one status write per target and pass
                 status.record(db, target, success=True)
 
     def _drain_loop(self, db: sqlite_utils.Database, target: str, connector: Connector,
-                    summary: dict[str, Any]) -> bool:
+                    summary: dict[str, Any], clock: Clock) -> bool:
         while True:
             if self.link.should_stop():
                 summary["stopped"] = True
                 return False
-            records = outbox.claim(db, target, connector.batch_size, self.now())
+            limit = 1 if target in self.failing else connector.batch_size
+            records = outbox.claim(db, target, limit, self.now())
             if not records:
-                return True
+                return True  # nothing due: no request at all (an unreachable ENT waits for its retry)
+            if not clock.known():
+                self._learn_time(connector)
             try:
                 outcomes = connector.deliver(records)
             except LinkClosed:
@@ -166,6 +168,8 @@ class SyncRunner:
         """Mark what happened; False when the target must wait (a retry)."""
         delivered = [r.seq for r, o in zip(records, outcomes) if o.status == "delivered"]
         outbox.mark_delivered(db, delivered, self.now())
+        if delivered:
+            self.failing.discard(target)
         summary["delivered"] += len(delivered)
         dead = [(r.seq, o.error) for r, o in zip(records, outcomes) if o.status == "dead"]
         if dead:
@@ -182,6 +186,7 @@ class SyncRunner:
             waiting = [records[len(outcomes) - 1], *rest]
             delay = next_delay(waiting[0].attempts, last.retry_after)
             outbox.mark_retry(db, [r.seq for r in waiting], last.error, delay, self.now())
+            self.failing.add(target)  # the next attempt claims (and rewrites) one row, not a batch
             summary["retry"] += 1
             status.record(db, target, error=last.error)
             log.info("sync %s: %s; retry in %.0f s", target, last.error, delay)

@@ -1,6 +1,7 @@
 """Sync state for humans and for the health feature: box_state["sync.status"].
 
-Layout of the JSON value (stable, read by classbox/health):
+Layout of the JSON value (stable, read by classbox/health). It is written only when something
+other than "updated" and the ages changed (the SD card is spared); refresh() returns live figures.
   {"updated": epoch, "pending": n, "dead": n, "last_success": epoch|null,
    "last_error": {"at": epoch, "target": str, "message": str}|null,
    "day": "YYYY-MM-DD", "bytes_sent_today": n, "bytes_received_today": n,
@@ -13,6 +14,7 @@ Layout of the JSON value (stable, read by classbox/health):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from typing import Any
 
@@ -41,7 +43,9 @@ def save(db: sqlite_utils.Database, status: dict[str, Any]) -> None:
 
 def record(db: sqlite_utils.Database, target: str | None, *, success: bool = False,
            error: str | None = None, sent: int = 0, received: int = 0, now: float | None = None) -> None:
-    """Note a success or an error for a target, and bytes on the wire."""
+    """Note a success or an error for a target, and bytes on the wire (nothing written if none)."""
+    if not (success or error or sent or received):
+        return
     now = time.time() if now is None else now
     status = load(db)
     entry = status.setdefault("targets", {}).setdefault(target, {}) if target else {}
@@ -82,9 +86,10 @@ def queue_figures(db: sqlite_utils.Database, clock: Clock | None = None,
 
 def refresh(db: sqlite_utils.Database, window_open: bool | None = None, clock: Clock | None = None,
             now: float | None = None) -> dict[str, Any]:
-    """Recompute the queue figures into the stored status; return it."""
+    """Recompute the queue figures; store them only if more than their ages changed; return them."""
     now = time.time() if now is None else now
-    status = load(db)
+    stored = load(db)
+    status = json.loads(json.dumps(stored))
     figures = queue_figures(db, clock, now)
     targets = status.setdefault("targets", {})
     for target in set(targets) | set(figures):
@@ -98,8 +103,16 @@ def refresh(db: sqlite_utils.Database, window_open: bool | None = None, clock: C
     if window_open is not None:
         status["window_open"] = window_open
     _add_bytes(status, 0, 0, now)
-    save(db, status)
+    if _lasting(status) != _lasting(stored):
+        save(db, status)
     return status
+
+
+def _lasting(status: dict[str, Any]) -> dict[str, Any]:
+    """The status without what changes at every look (the update time, the pending records' age)."""
+    targets = {name: {k: v for k, v in entry.items() if k != "oldest_pending_age_s"}
+               for name, entry in (status.get("targets") or {}).items()}
+    return {**{k: v for k, v in status.items() if k != "updated"}, "targets": targets}
 
 
 def dead_records(db: sqlite_utils.Database, limit: int = 100) -> list[dict[str, Any]]:

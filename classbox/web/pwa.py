@@ -18,7 +18,7 @@ bp = Blueprint("pwa", __name__)
 # Pages a pupil may reload without Wi-Fi (served network-first, cached copy when offline).
 PUPIL_PAGES = [r"^/$", r"^/join(/|$)", r"^/library(/|$)", r"^/pupil(/|$)", r"^/classroom(/|$)"]
 # Pupil shell: precached at install. Every file under static/pupil/ and static/vendor/ is added.
-SHELL_FILES = ["classbox.css", "pwa/register.js", "pwa/icon.svg", "pwa/icon-192.png",
+SHELL_FILES = ["classbox.css", "toolkit.js", "pwa/register.js", "pwa/icon.svg", "pwa/icon-192.png",
                "classroom-pupil.js", "classroom-submit.js", "library.js"]  # when present
 SHELL_DIRS = ["pupil", "vendor"]
 THEME = "#0b5cad"

@@ -97,7 +97,6 @@ def test_expired_token_is_refused(app, teacher_sio, pupil, monkeypatch):
 
     _, code = teacher_sio
     _, joined = pupil(code, "Léa")
-    monkeypatch.setattr(tokens, "MAX_AGE_S", -1)
     monkeypatch.setattr(tokens.read_token, "__defaults__", (-1,))
     _, stale = pupil(code, token=joined["token"])
     assert stale["error"] == "bad_token"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 
@@ -125,3 +126,36 @@ def test_an_acked_submission_survives_kill_9(data_dir):
         with httpx.Client(base_url=again.url, headers={"Cookie": teacher_cookie(again.url)}) as http:
             document = http.get(f"/api/sessions/{code}/results").json()
     assert {s["id"] for s in document["submissions"]} == set(acked)
+
+
+def _polling_session(http: httpx.Client) -> str:
+    """An Engine.IO long-polling session (handshake, then the /classroom namespace); its sid."""
+    opened = http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+    sid = json.loads(opened.text[1:])["sid"]
+    assert http.post("/socket.io/", params={"EIO": "4", "transport": "polling", "sid": sid},
+                     content="40/classroom,").status_code == 200
+    return sid
+
+
+def test_frames_bigger_than_an_event_are_refused_before_decoding(data_dir):
+    """An event is at most 64 KiB: a bigger frame closes the connection, over websocket and polling."""
+    big = {"code": "ABC234", "name": "x" * 200_000}
+    with LiveServer(data_dir) as server:
+        flooder, closed = Device(server.url), threading.Event()
+        flooder.sio.on("disconnect", lambda *reason: closed.set(), namespace=NS)
+        flooder.sio.emit("join", big, namespace=NS)
+        assert closed.wait(10)  # the server closed the websocket instead of decoding the frame
+        flooder.sio.eio.disconnect(abort=True)
+        with httpx.Client(base_url=server.url) as http:
+            sid = _polling_session(http)
+            params = {"EIO": "4", "transport": "polling", "sid": sid}
+            http.get("/socket.io/", params=params)  # the namespace's answer
+            waiting = threading.Thread(target=http.get, args=("/socket.io/",), kwargs={"params": params})
+            waiting.start()  # like a browser: a long-poll GET is always waiting while it POSTs
+            frame = "42/classroom," + json.dumps(["join", big])
+            refused = http.post("/socket.io/", params=params, content=frame)
+            waiting.join()
+            assert refused.status_code == 400
+        pupil = Device(server.url)  # an ordinary event still goes through
+        assert pupil.call("join", {"code": "ABC234", "name": "Léa"})["error"] == "unknown_code"
+        pupil.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from classbox.storage.core import get_state
 from classbox.version import __version__
 from tests.discovery.netns import veth_pair
 from tests.discovery.peers import agent_env, dig, dig_records, start_agent, start_browser, stop_group
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 
@@ -58,16 +58,18 @@ def browse(link):
 
 def wait_state(data_dir, ready, timeout: float = 10.0) -> dict:
     """The agent's recorded discovery state, once `ready(state)` holds (it is written after announcing)."""
-    deadline = time.monotonic() + timeout
-    while True:
+    seen: list[dict] = [{}]
+
+    def recorded() -> bool:
         db = open_database(data_dir)
         try:
-            state = get_state(db, "discovery") or {}
+            seen.append(get_state(db, "discovery") or {})
         finally:
             db.conn.close()
-        if ready(state) or time.monotonic() > deadline:
-            return state
-        time.sleep(0.2)
+        return ready(seen[-1])
+
+    wait_until(recorded, timeout, 0.2)
+    return seen[-1]
 
 
 def is_box(event: dict, address: str | None = None) -> bool:

@@ -35,13 +35,28 @@ class Box:
         return urlsplit(self.url).netloc
 
 
+# Reports each Content-Security-Policy violation of a box page to the console, where it is recorded.
+CSP_WATCH = ("document.addEventListener('securitypolicyviolation', function (e) {"
+             " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile"
+             " + ':' + e.lineNumber); });")
+
+
 class NetworkLog:
-    """Every URL the browser asked for (pages, workers, websockets); only the box is allowed."""
+    """Every URL the browser asked for (pages, workers, websockets); only the box is allowed.
+
+    Also every Content-Security-Policy violation on a page of the box: none is allowed either.
+    """
 
     def __init__(self, box_url: str):
         self.box = urlsplit(box_url)
         self.urls: list[str] = []
+        self.violations: list[str] = []
         self._lock = threading.Lock()
+
+    def console(self, message) -> None:
+        if message.text.startswith("CSP violation: "):
+            with self._lock:
+                self.violations.append(message.text)
 
     def record(self, url: str) -> None:
         with self._lock:
@@ -61,11 +76,14 @@ class NetworkLog:
     def assert_only_box(self) -> None:
         bad = self.foreign()
         assert not bad, f"the pages asked for hosts other than the box: {bad[:10]}"
+        assert not self.violations, f"the box's own policy blocked something its pages use: {self.violations[:10]}"
 
     def watch(self, context) -> None:
         """Record the requests of a context, its pages' websockets and its service workers."""
         context.on("request", lambda request: self.record(request.url))
         context.on("page", lambda page: page.on("websocket", lambda ws: self.record(ws.url)))
+        context.on("console", self.console)
+        context.add_init_script(CSP_WATCH)
         context.on("serviceworker", lambda worker: self.record(worker.url))
 
 

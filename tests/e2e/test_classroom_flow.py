@@ -38,24 +38,23 @@ def open_session(teacher) -> str:
     return teacher.inner_text("#join-code").strip()
 
 
+def _enter(page, field: str, text: str, submit: str, keyboard: bool) -> None:
+    """Type `text` into `field` and send it: Enter from the keyboard, or a tap on `submit`."""
+    if keyboard:
+        page.focus(field)
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+    else:
+        page.fill(field, text)
+        page.click(submit)
+
+
 def join_by_code(page, code: str, name: str, keyboard: bool = False) -> None:
     """A pupil types the code on the home page, then a first name."""
     page.goto("/")
-    if keyboard:
-        page.focus("#code")
-        page.keyboard.type(code)
-        page.keyboard.press("Enter")
-    else:
-        page.fill("#code", code)
-        page.click("form.join button[type=submit]")
+    _enter(page, "#code", code, "form.join button[type=submit]", keyboard)
     page.wait_for_url(f"**/join/{code}")
-    if keyboard:
-        page.focus("#pupil-name")
-        page.keyboard.type(name)
-        page.keyboard.press("Enter")
-    else:
-        page.fill("#pupil-name", name)
-        page.click("#join-button")
+    _enter(page, "#pupil-name", name, "#join-button", keyboard)
     page.wait_for_selector("#join-panel", state="hidden")
     assert page.inner_text("#pupil-name-shown") == name
 

@@ -68,7 +68,7 @@ def test_answers_wait_on_the_device_and_are_sent_once_in_order(contexts):
     context = contexts("phone")
     page = context.new_page()
     page.goto("/")
-    page.add_script_tag(url=QUEUE)
+    page.add_script_tag(url=QUEUE, type="module")
     page.evaluate("""() => { window.seen = [];
         ClassboxOutbox.on(d => window.seen.push(d.state + ':' + d.pending)); }""")
     ids = page.evaluate("""async () => {
@@ -81,7 +81,7 @@ def test_answers_wait_on_the_device_and_are_sent_once_in_order(contexts):
     assert page.evaluate("() => window.seen") == ["queued:1", "queued:2", "sending:2", "waiting:2"]
 
     page.reload()  # the tab is closed or the tablet restarts: the answers are still there
-    page.add_script_tag(url=QUEUE)
+    page.add_script_tag(url=QUEUE, type="module")
     queued = page.evaluate("async () => (await ClassboxOutbox.pending()).map(r => [r.submission_id, r.answer])")
     assert queued == [[ids[0], "B"], [ids[1], "C"]]
     sent = page.evaluate("""async () => { const sent = [];
@@ -94,7 +94,7 @@ def test_answers_wait_on_the_device_and_are_sent_once_in_order(contexts):
 def test_an_answer_the_box_refuses_for_good_is_not_retried(contexts):
     page = contexts("phone").new_page()
     page.goto("/")
-    page.add_script_tag(url=QUEUE)
+    page.add_script_tag(url=QUEUE, type="module")
     result = page.evaluate("""async () => {
         await ClassboxOutbox.enqueue({activity_id: 1, answer: 'x'});
         const first = await ClassboxOutbox.flush(() => Promise.reject({permanent: true}));
@@ -108,7 +108,7 @@ def test_the_pupil_sees_waiting_then_sent(contexts, box):
     context = contexts("phone")
     page = context.new_page()
     page.goto("/")
-    page.add_script_tag(url=QUEUE)
+    page.add_script_tag(url=QUEUE, type="module")
     # The status line as the pupil pages include it (templates/pupil/outbox_status.html).
     page.evaluate("""() => { const p = document.createElement('p'); p.id = 'envoi'; p.setAttribute('role', 'status');
         p.className = 'outbox-status'; p.dataset.sending = 'Envoi…'; p.dataset.sent = 'Envoyé';

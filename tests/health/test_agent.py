@@ -7,9 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from classbox.cli import cli
+from tests.helpers import wait_until
 
 
 def test_agent_process_records_samples(tmp_path, runner):
@@ -20,16 +20,18 @@ def test_agent_process_records_samples(tmp_path, runner):
     log = open(tmp_path / "agent.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "classbox", "agent"], env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    report = None
+    reports: list[dict] = [{}]
+
+    def sampled() -> bool:
+        result = runner.invoke(cli, ["--config", os.devnull, "--data-dir", str(data_dir), "health", "--json"])
+        if result.output.startswith("{"):
+            reports.append(json.loads(result.output))
+        done = bool(reports[-1].get("sample")) and reports[-1]["history"]["minute_points"] >= 1
+        return done or proc.poll() is not None
+
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            result = runner.invoke(cli, ["--config", os.devnull, "--data-dir", str(data_dir), "health", "--json"])
-            if result.output.startswith("{"):
-                report = json.loads(result.output)
-                if report["sample"] and report["history"]["minute_points"] >= 1:
-                    break
-            time.sleep(0.5)
+        wait_until(sampled, 60, 0.5)
+        report = reports[-1]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

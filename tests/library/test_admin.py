@@ -18,7 +18,7 @@ def admin_client(client, admin, login):
 
 def test_panel_shows_size_and_upload_form(admin_client):
     page = admin_client.get("/admin").get_data(as_text=True)
-    assert 'id="panel-library"' in page and 'action="/admin/library/upload"' in page
+    assert 'id="panel-library"' in page and 'action="/admin/library/upload?csrf_token=' in page
     assert "Aucune vérification faite" in page
 
 

@@ -154,6 +154,33 @@ def test_bad_pack_is_refused_and_library_unchanged(lib_config, tmp_path, case):
     assert library_state(lib_config.data_dir) == before
 
 
+def _thin_bomb(tmp_path, members: int = 150):
+    """Many members of 1 MiB of zeros: each one under the per-member ratio floor, the whole a bomb."""
+    chunks = [(f"morceaux/{i:03d}.bin", b"\0" * (1024 * 1024)) for i in range(members)]
+    resources = [{"path": name, "title": name} for name, _ in chunks]
+    return _zip_with(tmp_path, chunks, data=manifest(resources=resources))
+
+
+def test_zip_bomb_spread_thin_is_refused_with_a_clear_message(lib_config, tmp_path):
+    bomb = _thin_bomb(tmp_path)
+    assert bomb.stat().st_size < 400_000
+    import_path(lib_config, write_folder(tmp_path / "good", manifest(id="deja-la")))
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError, match="zip bomb") as refused:
+        import_path(lib_config, bomb)
+    assert "150 MB" in str(refused.value) and "taux de compression" in refused.value.shown_in(lambda text, **kw: text % kw)
+    assert library_state(lib_config.data_dir) == before
+
+
+def test_a_compressible_but_honest_pack_is_imported(lib_config, tmp_path):
+    text = "".join(f"<p>Relevé {i} : {i * 7919 % 100003} mm de pluie, {i * 104729 % 997} gouttes.</p>\n"
+                   for i in range(200_000)).encode()
+    assert len(text) > 10 * 1024 * 1024
+    pack = _zip_with(tmp_path, [("lecons/eau.html", text)],
+                     data=manifest(resources=[{"path": "lecons/eau.html", "title": "Eau"}]))
+    assert import_path(lib_config, pack).status == "added"
+
+
 def test_total_unpacked_size_limit(lib_config, tmp_path):
     lib_config["library"]["max_pack_mb"] = 1
     big = write_zip(tmp_path / "big.zip", manifest(resources=[{"path": "a.bin", "title": "a"}]),

@@ -10,6 +10,7 @@ import pytest
 from classbox.library import PackError, import_path
 from classbox.library.packs import remove_pack
 from classbox.library.zimread import BoundedRunner, SearchBusy
+from tests.helpers import wait_until
 from tests.library.conftest import library_state, make_zim
 
 
@@ -127,9 +128,7 @@ def test_too_many_waiting_searches_are_turned_away():
     threads = [threading.Thread(target=slow) for _ in range(2)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 5
-    while runner._pending < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert wait_until(lambda: runner._pending == 2, 5, 0.01)
     with pytest.raises(SearchBusy, match="too many"):
         runner.run(lambda: "x", timeout=1)
     release.set()

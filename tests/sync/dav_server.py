@@ -2,7 +2,8 @@
 
 Usage: dav_server.py ROOT PORT USER PASSWORD FAULTS_JSON. Each fault applies to the next request
 whose method matches ("method", default PUT): {"status": 507} answers that status (after
-reading the body), {"hang": S} sleeps S seconds before serving it normally.
+reading the body), {"hang": S} sleeps S seconds before serving it normally, then counts it as
+served in FAULTS_JSON.served.
 """
 
 import json
@@ -48,8 +49,21 @@ def faulty(app):
             return [b"fault"]
         if fault and "hang" in fault:
             time.sleep(fault["hang"])
+            result = app(environ, start_response)
+            hang_served()
+            return result
         return app(environ, start_response)
     return middleware
+
+
+def hang_served():
+    """Count, in FAULTS.served, the hung requests that have been served (tests poll it)."""
+    with LOCK:
+        path = FAULTS + ".served"
+        count = int(open(path).read()) if os.path.exists(path) else 0
+        with open(path + ".tmp", "w") as handle:
+            handle.write(str(count + 1))
+        os.replace(path + ".tmp", path)
 
 
 config = {

@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import free_port, wait_http
+from tests.helpers import wait_until  # noqa: F401  (the one polling helper, also imported from here)
 
 CACHE = Path(os.environ.get("CLASSBOX_TEST_CACHE", Path.home() / ".cache" / "classbox-tests"))
 RALPH_VENV = CACHE / "ralph-venv"
@@ -149,6 +149,11 @@ class DavServer:
     def pending_faults(self) -> list:
         return json.loads(self.faults.read_text())
 
+    def hangs_served(self) -> int:
+        """How many requests held by a {"hang": S} fault the server has finished serving."""
+        served = self.faults.with_name(self.faults.name + ".served")
+        return int(served.read_text()) if served.exists() else 0
+
     def start(self) -> "DavServer":
         with open(self.workdir / "dav.log", "ab") as log:
             self.proc = subprocess.Popen(
@@ -178,11 +183,3 @@ class DavServer:
         self.stop()
 
 
-def wait_until(predicate, timeout: float = 30.0, step: float = 0.05) -> bool:
-    """Poll until predicate() is true; False on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()

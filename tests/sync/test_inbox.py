@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 import classbox.library
+from classbox.library.packs import ImportResult
 from classbox.storage import open_database
 from classbox.sync.inbox import Inbox, InboxError, parse_multistatus
 from classbox.sync.link import Link
@@ -29,15 +30,14 @@ def make_zip(extra: bool = False) -> bytes:
 
 @pytest.fixture
 def imported(monkeypatch):
-    calls, removed = [], []
+    """The library's importer recording what the inbox hands it (files that are not packs, too)."""
+    calls = []
 
-    def import_path(config, path):
+    def import_path(config, path, source_label=None):
         calls.append((path.name, path.read_bytes()))
-        return f"res-{len(calls)}"
-    monkeypatch.setattr(classbox.library, "import_path", import_path, raising=False)
-    monkeypatch.setattr(classbox.library, "remove_path", lambda config, ref: removed.append(ref),
-                        raising=False)
-    return calls, removed
+        return ImportResult(f"res-{len(calls)}", "1", "added", 1)
+    monkeypatch.setattr(classbox.library, "import_path", import_path)
+    return calls
 
 
 def pull(config, **link_args):
@@ -50,8 +50,8 @@ def pull(config, **link_args):
         db.conn.close()
 
 
-def test_inbox_imports_verified_files_once_and_applies_deletions(tmp_path, dav, imported):
-    calls, removed = imported
+def test_inbox_imports_verified_files_once_and_notices_deletions(tmp_path, dav, imported):
+    calls = imported
     folder = dav.root / "ressources"
     (folder / "sciences").mkdir(parents=True)
     pack = make_zip()
@@ -72,11 +72,10 @@ def test_inbox_imports_verified_files_once_and_applies_deletions(tmp_path, dav, 
     assert counts["unchanged"] == 2 and len(calls) == 2
     assert link.received < 20_000  # only the listings and the failed files, not the pack again
 
-    fiche_ref = f"res-{[name for name, _ in calls].index('fiche.pdf') + 1}"
-    (folder / "sciences" / "fiche.pdf").unlink()
+    (folder / "sciences" / "fiche.pdf").unlink()  # what the library does: test_a_pack_removed_from_the_ent_…
     (folder / "sciences" / "fiche.pdf.sha256").unlink()
     counts, _ = pull(config)
-    assert counts["deleted"] == 1 and removed == [fiche_ref]
+    assert counts["deleted"] == 1
 
     (folder / "pack-eau.zip").write_bytes(make_zip(extra=True))
     counts, _ = pull(config)  # a changed upstream file (new ETag) is fetched again
@@ -84,7 +83,7 @@ def test_inbox_imports_verified_files_once_and_applies_deletions(tmp_path, dav, 
 
 
 def test_interrupted_download_resumes_with_range(tmp_path, dav, imported):
-    calls, _ = imported
+    calls = imported
     big = bytes(range(256)) * 4000  # 1 MB
     (dav.root / "ressources").mkdir()
     (dav.root / "ressources" / "video.bin").write_bytes(big)
@@ -123,7 +122,7 @@ def test_hostile_listings_are_refused_or_ignored(body):
 def test_agent_lists_the_inbox_at_most_once_per_interval(tmp_path, dav, imported):
     from classbox.sync.runner import SyncRunner
 
-    calls, _ = imported
+    calls = imported
     (dav.root / "ressources").mkdir()
     (dav.root / "ressources" / "a.txt").write_bytes(b"bonjour")
     config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources"})
@@ -149,3 +148,58 @@ def test_a_file_the_library_refuses_is_not_downloaded_again_until_it_changes(tmp
     assert state == "rejected" and "library refused" in error
     counts, link = pull(config)
     assert counts["unchanged"] == 1 and link.received < 5_000
+
+
+def library_packs(config) -> dict[str, int]:
+    """{pack id: resources} in the real catalogue."""
+    db = open_database(config.data_dir)
+    try:
+        return dict(db.execute("SELECT pack, count(*) FROM resource GROUP BY pack").fetchall())
+    finally:
+        db.conn.close()
+
+
+def test_a_pack_removed_from_the_ent_folder_leaves_the_library(tmp_path, dav):
+    """inbox_delete, with the real library: the pack and its files go; a pack from elsewhere stays."""
+    from classbox.library.store import BlobStore
+    from tests.library.conftest import manifest, write_zip
+
+    def histoire(version="1"):
+        return manifest(id="histoire-c3", title="Histoire", version=version,
+                        resources=[{"path": "textes/fable.txt", "title": "Fable"}])
+
+    folder = dav.root / "ressources"
+    folder.mkdir()
+    write_zip(folder / "sciences.zip", manifest())
+    write_zip(folder / "histoire.zip", histoire())
+    config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources", "sync.webdav.inbox_delete": True})
+    counts, _ = pull(config)
+    assert counts["imported"] == 2 and library_packs(config) == {"sciences-c3": 3, "histoire-c3": 1}
+    blobs = {sha for sha, _ in BlobStore(config.data_dir).iter_blobs()}
+
+    (folder / "sciences.zip").unlink()  # the teacher removed it from the ENT's folder
+    counts, _ = pull(config)
+    assert counts["deleted"] == 1
+    assert library_packs(config) == {"histoire-c3": 1}
+    assert {sha for sha, _ in BlobStore(config.data_dir).iter_blobs()} < blobs, "its files left the disk"
+
+    # a newer histoire-c3 installed from a USB stick is no longer the inbox's: deleting upstream keeps it
+    from classbox.library import import_path
+    write_zip(tmp_path / "usb.zip", histoire(version="2"))
+    import_path(config, tmp_path / "usb.zip")
+    (folder / "histoire.zip").unlink()
+    counts, _ = pull(config)
+    assert counts["deleted"] == 1 and library_packs(config) == {"histoire-c3": 1}
+
+
+def test_without_inbox_delete_a_pack_removed_upstream_stays(tmp_path, dav):
+    from tests.library.conftest import manifest, write_zip
+
+    folder = dav.root / "ressources"
+    folder.mkdir()
+    write_zip(folder / "sciences.zip", manifest())
+    config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources"})
+    assert pull(config)[0]["imported"] == 1
+    (folder / "sciences.zip").unlink()
+    assert pull(config)[0]["deleted"] == 0
+    assert library_packs(config) == {"sciences-c3": 3}

@@ -14,9 +14,9 @@ import pytest
 
 from classbox.storage import open_database
 from classbox.sync.runner import SyncRunner
-from tests.helpers import require_apt
+from tests.helpers import require_apt, wait_until
 from tests.sync.conftest import enqueue_answers, lrs_config
-from tests.sync.peers import Ralph, wait_until
+from tests.sync.peers import Ralph
 
 pytestmark = pytest.mark.peer
 

@@ -14,6 +14,7 @@ from classbox.sync import records
 from classbox.sync.outbox import enqueue
 from classbox.sync.runner import SyncRunner
 from tests.sync.conftest import make_config, secret
+from tests.sync.peers import wait_until
 
 pytestmark = pytest.mark.peer
 
@@ -85,7 +86,7 @@ def test_507_500_and_a_hang_are_retried_then_delivered_with_no_partial_file(tmp_
         db.conn.close()
         assert expected in error
         assert visible(dav) == {}  # nothing under a final name yet
-    time.sleep(4.5)  # let the hung request finish on the server before the retry
+    assert wait_until(lambda: dav.hangs_served() == 1, timeout=30), "the hung PUT finished on the server"
     assert one_pass(config, skew + 4000)["delivered"] == 1
     assert dav.pending_faults() == []
     files = dav.files()
@@ -119,7 +120,7 @@ def test_hostile_names_stay_inside_the_pupil_folder(tmp_path, dav):
 
 
 def test_refused_credentials_go_dead_then_retry_dead_delivers_in_seq_order(tmp_path, dav):
-    """A 401 is permanent (issue #5): dead with the error; fixed, `retry-dead` replays in order."""
+    """A 401 is permanent: dead with the error; fixed, `retry-dead` replays in order."""
     from classbox.sync.outbox import retry_dead
 
     config = dav_config(tmp_path, dav, **{"sync.webdav.password_file": secret(tmp_path, "bad", "wrong")})

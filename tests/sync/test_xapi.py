@@ -12,8 +12,9 @@ import pytest
 from classbox.storage import open_database
 from classbox.sync.outbox import enqueue
 from classbox.sync.runner import SyncRunner
+from tests.helpers import wait_until
 from tests.sync.conftest import answer_payload, enqueue_answers, lrs_config, secret, stored_ids
-from tests.sync.peers import Ralph, wait_until
+from tests.sync.peers import Ralph
 
 pytestmark = pytest.mark.peer
 
@@ -218,7 +219,7 @@ def test_sync_stops_at_the_window_end_and_resumes_where_it_stopped(tmp_path, ral
 
 
 def test_refused_credentials_go_dead_then_retry_dead_delivers_in_seq_order(tmp_path, ralph, runner):
-    """A 401 is permanent (issue #5): dead, shown by `sync status`; fixed, then replayed in order."""
+    """A 401 is permanent: dead, shown by `sync status`; fixed, then replayed in order."""
     from classbox.cli import cli
 
     config = lrs_config(tmp_path, ralph, **{"sync.batch_size": 4,

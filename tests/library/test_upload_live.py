@@ -1,0 +1,150 @@
+"""A 300 MB pack through the real server (gunicorn, gevent): on disk as it arrives, never in memory."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import httpx
+import psutil
+import pytest
+
+from classbox.auth.users import add_user
+from classbox.config import load_config
+from classbox.web.datadir import prepare_data_dir
+from tests.helpers import LiveServer
+from tests.library.test_upload import MB, big_pack
+
+pytestmark = pytest.mark.slow
+ADMIN = ("tech", "admin-pass-123")
+
+
+def poll(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> object:
+    """condition()'s first truthy value, polled until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def uploads_on_disk(data_dir: Path) -> list[Path]:
+    """Upload files being received in the data dir's staging folders."""
+    return sorted((data_dir / "tmp").glob("import-*/upload*"))
+
+
+def leftovers(data_dir: Path) -> list[str]:
+    tmp = data_dir / "tmp"
+    return sorted(p.name for p in tmp.iterdir() if p.name != "library-import.lock") if tmp.is_dir() else []
+
+
+def peak_rss(pid: int) -> int:
+    """The process's peak resident set (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture
+def clients():
+    """Close the HTTP clients a test opened."""
+    opened: list[httpx.Client] = []
+    yield opened
+    for http in opened:
+        http.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    data = tmp_path / "data"
+    db = prepare_data_dir(load_config(path="/dev/null", env={}, overrides={"data_dir": data}))
+    add_user(db, *ADMIN[:1], "admin", ADMIN[1])
+    db.conn.close()
+    with LiveServer(data, command="web", extra_env={"CLASSBOX_LIBRARY_MIN_FREE_MB": "50"}) as live:
+        yield live
+
+
+def signed_in(url: str, clients: list) -> tuple[httpx.Client, str]:
+    """An admin's HTTP client and the CSRF token the admin page gives its script."""
+    http = httpx.Client(base_url=url, timeout=120)
+    clients.append(http)
+    form = http.get("/login").text
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    assert http.post("/login", data={"login": ADMIN[0], "password": ADMIN[1], "csrf_token": token}).status_code == 302
+    page = http.get("/admin").text
+    return http, page.split('data-csrf="')[1].split('"')[0]
+
+
+def chunks(path: Path, on_sent: Callable[[int], None]) -> Iterator[bytes]:
+    sent = 0
+    with open(path, "rb") as handle:
+        while block := handle.read(MB):
+            yield block
+            sent += len(block)
+            on_sent(sent)
+
+
+def test_a_300_mb_pack_is_written_to_the_data_dir_as_it_arrives(server, clients, tmp_path):
+    pack = big_pack(tmp_path / "films.zip", 300 * MB)
+    size = pack.stat().st_size
+    worker = psutil.Process(server.proc.pid).children()[0].pid
+    http, token = signed_in(server.url, clients)
+    before = peak_rss(worker)
+    seen_partial = []
+
+    def halfway(sent: int) -> None:  # half sent: the server holds it in a file of the data dir
+        if sent == 150 * MB:
+            seen_partial.append(poll(lambda: [p.stat().st_size for p in uploads_on_disk(server.data_dir)
+                                              if p.stat().st_size >= 100 * MB], what="the upload on disk"))
+
+    response = http.post("/admin/library/upload", params={"name": "films.zip"}, content=chunks(pack, halfway),
+                         headers={"X-CSRFToken": token, "Content-Type": "application/octet-stream",
+                                  "Content-Length": str(size), "Accept": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["ok"] is True
+    assert seen_partial and seen_partial[0][0] < size, "the body reached the disk before its end"
+    grown = peak_rss(worker) - before
+    assert grown < 100 * MB, f"the worker's peak RSS grew by {grown / MB:.0f} MB for a 300 MB upload"
+    items = http.get("/api/library").json()["items"]
+    assert [item["title"] for item in items] == ["Film"]
+    assert leftovers(server.data_dir) == []
+
+
+def test_an_upload_cut_in_the_middle_leaves_no_temp_file(server, clients):
+    http, token = signed_in(server.url, clients)
+    cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall((f"POST /admin/library/upload?name=films.zip HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      f"Cookie: {cookie}\r\nX-CSRFToken: {token}\r\nContent-Type: application/octet-stream\r\n"
+                      f"Content-Length: {300 * MB}\r\n\r\n").encode())
+        for _ in range(20):
+            sock.sendall(bytes(MB))
+        poll(lambda: [p for p in uploads_on_disk(server.data_dir) if p.stat().st_size > 0],
+             what="the upload on disk")
+    poll(lambda: leftovers(server.data_dir) == [], what="the partial upload removed")
+    assert http.get("/healthz").status_code == 200
+    assert http.get("/api/library").json()["items"] == []
+
+
+def test_an_upload_without_length_stops_at_max_pack_mb_and_at_min_free_mb(clients, tmp_path):
+    data = tmp_path / "data"
+    db = prepare_data_dir(load_config(path="/dev/null", env={}, overrides={"data_dir": data}))
+    add_user(db, *ADMIN[:1], "admin", ADMIN[1])
+    db.conn.close()
+    free_mb = psutil.disk_usage(str(tmp_path)).free // MB
+    for env, status in (({"CLASSBOX_LIBRARY_MAX_PACK_MB": "5"}, 413),
+                        ({"CLASSBOX_LIBRARY_MIN_FREE_MB": str(free_mb - 20)}, 507)):
+        with LiveServer(data, command="web", extra_env=env) as live:
+            http, token = signed_in(live.url, clients)
+            body = (bytes(MB) for _ in range(200))  # chunked: no Content-Length to check beforehand
+            response = http.post("/admin/library/upload", params={"name": "films.zip"}, content=body,
+                                 headers={"X-CSRFToken": token, "Content-Type": "application/octet-stream",
+                                          "Accept": "application/json"})
+            assert response.status_code == status, response.text
+            assert leftovers(data) == []

@@ -1,0 +1,62 @@
+"""Sparing the SD card: a sync pass with nothing new writes nothing to classbox.db."""
+
+from __future__ import annotations
+
+import time
+
+from classbox.storage import open_database
+from classbox.storage.db import db_path
+from classbox.sync.runner import SyncRunner
+from tests.helpers import free_port
+from tests.health.test_sd_card import CommitWatch
+from tests.sync.conftest import enqueue_answers, make_config, secret
+
+
+def unreachable_lrs(tmp_path):
+    """A config whose LRS is a closed port, as when the uplink is down."""
+    return make_config(tmp_path, **{"sync.xapi.endpoint": f"http://127.0.0.1:{free_port()}/xapi/",
+                                    "sync.xapi.username": "box",
+                                    "sync.xapi.password_file": secret(tmp_path, "lrs", "pw")})
+
+
+def test_passes_with_nothing_due_commit_nothing(tmp_path):
+    config = unreachable_lrs(tmp_path)
+    db = open_database(config.data_dir)
+    enqueue_answers(db, 5)
+    start = time.time()
+    runner = SyncRunner(config, now=lambda: start)  # time stands still: the retry never comes
+    first = runner.once(db=db)  # delivery fails: the records wait for their retry
+    assert first["retry"] == 1
+    watch = CommitWatch(db_path(config.data_dir))
+    for _ in range(5):
+        assert runner.once(db=db)["retry"] == 0
+    assert not watch.committed(), "a pass with nothing due wrote to classbox.db"
+    db.conn.close()
+
+
+def test_passes_with_an_empty_outbox_commit_nothing(tmp_path):
+    config = unreachable_lrs(tmp_path)
+    db = open_database(config.data_dir)
+    runner = SyncRunner(config)
+    runner.once(db=db)
+    watch = CommitWatch(db_path(config.data_dir))
+    for _ in range(5):
+        runner.once(db=db)
+    assert not watch.committed()
+    db.conn.close()
+
+
+def test_after_a_failure_one_record_probes_the_ent(tmp_path):
+    """While the ENT is out of reach, a retry rewrites one row, not the whole batch (SD card)."""
+    config = unreachable_lrs(tmp_path)
+    db = open_database(config.data_dir)
+    enqueue_answers(db, 50)
+    now = [1_790_000_000.0]
+    runner = SyncRunner(config, now=lambda: now[0])
+    for _ in range(3):
+        head_due = db.execute("SELECT next_attempt_at FROM outbox ORDER BY seq LIMIT 1").fetchone()[0]
+        now[0] = max(now[0], head_due)
+        assert runner.once(db=db)["retry"] == 1
+    attempts = [row[0] for row in db.execute("SELECT attempts FROM outbox ORDER BY seq")]
+    assert attempts == [3] + [1] * 49  # the first pass tried the batch, then only the head
+    db.conn.close()
