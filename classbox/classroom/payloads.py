@@ -41,7 +41,7 @@ def activity_part(activity: dict[str, Any]) -> records.Activity:
         part["interaction"] = records.INTERACTIONS[spec["kind"]]
         if "choices" in spec:
             part["choices"] = [{"id": str(i), "text": text} for i, text in enumerate(spec["choices"])]
-        if "correct" in spec:
+        if spec.get("correct") not in (None, []):  # xAPI allows no empty pattern
             part["correct"] = _correct(spec["kind"], spec)
     return part
 
