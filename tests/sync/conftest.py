@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import pytest
 
-from classbox.config import load_config
 from classbox.sync import records
 from classbox.sync.outbox import enqueue
 from classbox.web.datadir import prepare_data_dir
+from tests import helpers
 from tests.sync.peers import DavServer, Ralph
 
 
-def make_config(tmp_path: Path, name: str = "box", **overrides):
+def synced_config(tmp_path: Path, name: str = "box", **overrides):
     """A config on its own data dir (migrated), isolated from the machine's env."""
     values = {"data_dir": tmp_path / name, "sync.interval_s": 0.2, "sync.timeout_s": 5.0,
               "discovery.enabled": False, "box.id": f"cb-{uuid.uuid4().hex[:10]}"}
     values.update(overrides)
-    config = load_config(path=os.devnull, env={}, overrides=values)
+    config = helpers.make_config(**values)
     prepare_data_dir(config).conn.close()
     return config
 
@@ -33,7 +32,7 @@ def secret(tmp_path: Path, name: str, value: str) -> str:
 
 def lrs_config(tmp_path: Path, ralph: Ralph, **overrides):
     """A config delivering to this ralph."""
-    return make_config(tmp_path, **{"sync.xapi.endpoint": ralph.endpoint,
+    return synced_config(tmp_path, **{"sync.xapi.endpoint": ralph.endpoint,
                                     "sync.xapi.username": ralph.username,
                                     "sync.xapi.password_file": secret(tmp_path, "lrs", ralph.password),
                                     **overrides})

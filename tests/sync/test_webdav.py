@@ -13,14 +13,14 @@ from classbox.storage import open_database
 from classbox.sync import records
 from classbox.sync.outbox import enqueue
 from classbox.sync.runner import SyncRunner
-from tests.sync.conftest import make_config, secret
+from tests.sync.conftest import secret, synced_config
 from tests.sync.peers import wait_until
 
 pytestmark = pytest.mark.peer
 
 
 def dav_config(tmp_path, dav, **extra):
-    return make_config(tmp_path, **{"sync.webdav.url": dav.url, "sync.webdav.username": dav.username,
+    return synced_config(tmp_path, **{"sync.webdav.url": dav.url, "sync.webdav.username": dav.username,
                                     "sync.webdav.password_file": secret(tmp_path, "dav", dav.password),
                                     "sync.timeout_s": 2.0, "box.school_uai": "0330001A", **extra})
 

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from classbox.demo import DEMO_PACK
 from classbox.library import import_path
 from classbox.web.i18n import js_messages
-from tests.classroom.conftest import QUIZ_SPEC, ack, pupil, teacher_sio  # noqa: F401 (fixtures)
+from tests.helpers import QUIZ_SPEC, ack
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "classbox" / "templates"
@@ -134,7 +134,7 @@ def test_the_scripts_get_their_english_strings_from_the_page(app, client):
 # --- every page, rendered in English ------------------------------------------------------------
 
 @pytest.fixture
-def english_pages(app, client, admin, login, teacher_sio, pupil):  # noqa: F811
+def english_pages(app, client, admin, login, teacher_sio, pupil):
     """Every page of the box, rendered for an English browser: {path: html}."""
     teacher, code = teacher_sio
     import_path(app.config["CLASSBOX"], DEMO_PACK)
@@ -195,7 +195,7 @@ def test_english_pages_show_the_english_words(english_pages):
     assert "This code does not match any session" in english_pages["/join/ZZZZZZ"]
 
 
-def test_flash_messages_and_pupil_errors_follow_the_language(app, client, admin, login, teacher_sio,  # noqa: F811
+def test_flash_messages_and_pupil_errors_follow_the_language(app, client, admin, login, teacher_sio,
                                                             socketio_client):
     login(admin)
     bad = {"login": "Bad Login!", "role": "teacher"}
