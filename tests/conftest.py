@@ -95,8 +95,9 @@ def socketio_client(app, client):
     """A Socket.IO test client on /classroom, sharing the Flask test client's cookies."""
     clients = []
 
-    def make(namespace="/classroom", auth=None, flask_client=client):
-        sio = socketio.test_client(app, namespace=namespace, auth=auth, flask_test_client=flask_client)
+    def make(namespace="/classroom", auth=None, flask_client=client, headers=None):
+        sio = socketio.test_client(app, namespace=namespace, auth=auth, flask_test_client=flask_client,
+                                   headers=headers)
         clients.append(sio)
         return sio
     yield make

@@ -7,6 +7,7 @@ import pytest
 
 from classbox.classroom.activities import check_answer, validate_spec
 from classbox.classroom.errors import ClassroomError
+from classbox.sync.records import statement_id
 
 from tests.classroom.conftest import ack, new_id, received
 
@@ -102,7 +103,7 @@ def test_answer_is_acked_stored_queued_and_shown_to_the_teacher(teacher_sio, pup
     payload = json.loads(queued["payload"])
     assert payload["event"] == "answered" and payload["result"]["success"] is True
     assert payload["result"]["score"] == {"raw": 1, "max": 1} and payload["activity"]["question"] == "2 + 2 ?"
-    assert queued["idempotency_key"] == payload["statement_id"]
+    assert queued["idempotency_key"] == statement_id("answered", sid)
     [[shown]] = received(teacher, "submission")
     assert shown["pupil_name"] == "Léa" and shown["answer"] == 1 and shown["correct"] is True
 
