@@ -52,6 +52,11 @@ class Classroom:
         self._state_written = float("-inf")
         self._state_pending = False
 
+    @property
+    def wall(self) -> Callable[[], float]:
+        """The wall clock: default session titles, countdowns rebuilt after a restart (AnswerRules)."""
+        return self.rules.wall
+
     # pupils -----------------------------------------------------------------------------
 
     def join(self, code_raw: Any, name_raw: Any, token_raw: Any, address: str = "") -> dict:

@@ -5,10 +5,8 @@ under qemu too, and answer /healthz. The baked root is cached by its inputs (see
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import IS_ROOT, free_port, require_apt
+from tests.helpers import IS_ROOT, free_port, require_apt, stop_process_group
 from tests.provisioning.ansible_support import ROOT
 from tests.provisioning.arm64_root import bake_arm64
 from tests.provisioning.debian_root import build_wheel, wheelhouse
@@ -109,11 +107,6 @@ def test_first_boot_then_the_web_unit_answers_healthz_under_qemu(pi_root):
             # show the emulator in front of the image's python.
             assert "aarch64" in emulated and "/opt/classbox/current/bin/" in emulated, emulated
         finally:
-            os.killpg(web.pid, signal.SIGTERM)
-            try:
-                web.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(web.pid, signal.SIGKILL)
-                web.wait()
+            stop_process_group(web, timeout=60)
             log.close()
     print(f"\narm64 under qemu: {figures}; processes: {emulated.strip()!r}")
