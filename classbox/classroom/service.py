@@ -57,6 +57,10 @@ class Classroom:
         """The wall clock: default session titles, countdowns rebuilt after a restart (AnswerRules)."""
         return self.rules.wall
 
+    @wall.setter
+    def wall(self, clock: Callable[[], float]) -> None:
+        self.rules.wall = clock
+
     # pupils -----------------------------------------------------------------------------
 
     def join(self, code_raw: Any, name_raw: Any, token_raw: Any, address: str = "") -> dict:
