@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 from tests.provisioning.ansible_support import ROOT, ansible_env
+from tests.provisioning.chroot_support import Chroot
 from tests.provisioning.debian_root import CACHE, MIRROR, PACKAGES, enable_qemu
 
 SUITE, ARCH = "trixie", "arm64"
@@ -44,12 +44,17 @@ def bake_key() -> str:
     return digest.hexdigest()[:16]
 
 
+def cached_bake() -> Path:
+    """Where the baked root of the current inputs is (or would be) cached."""
+    return CACHE / f"baked-{SUITE}-{ARCH}-{bake_key()}.tar"
+
+
 def bake_arm64(debootstrap: str, dest: Path, wheel: Path, house: Path, tmp: Path) -> tuple[bool, float]:
     """Fill dest with the baked arm64 root: from the cache, else `bake-image --debootstrap
     trixie --arch arm64` (debootstrap --foreign, second stage and roles under qemu), cached.
     Return (built now, seconds the bake took)."""
     enable_qemu(ARCH)
-    cached = CACHE / f"baked-{SUITE}-{ARCH}-{bake_key()}.tar"
+    cached = cached_bake()
     built, seconds = False, 0.0
     if not cached.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -65,7 +70,7 @@ def bake_arm64(debootstrap: str, dest: Path, wheel: Path, house: Path, tmp: Path
         try:
             done = subprocess.run(["bash", str(BAKE_IMAGE), "--debootstrap", SUITE, "--arch", ARCH,
                                    "--mirror", MIRROR, "--root", str(build), "-i", str(hosts), "--limit", "ecole-arm64"],
-                                  env=env, capture_output=True, text=True, timeout=3600)
+                                  env=env, capture_output=True, text=True, timeout=7200)
             if done.returncode != 0:
                 raise RuntimeError(f"bake-image failed: {done.stdout[-5000:]}\n{done.stderr[-3000:]}")
             seconds = time.monotonic() - started
@@ -74,7 +79,7 @@ def bake_arm64(debootstrap: str, dest: Path, wheel: Path, house: Path, tmp: Path
             os.replace(partial, cached)
             built = True
         finally:
-            shutil.rmtree(build, ignore_errors=True)
+            Chroot(build).remove()  # unmounts what a killed bake left, never deletes through it
     dest.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-C", str(dest), "--numeric-owner", "-xpf", str(cached)], check=True)
     return built, seconds
