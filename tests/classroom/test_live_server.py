@@ -11,11 +11,9 @@ import pytest
 import socketio
 
 from classbox.auth.users import add_user
-from classbox.config import load_config
-from classbox.web.datadir import prepare_data_dir
 from classbox.storage import open_database
-
-from tests.helpers import LiveServer
+from classbox.web.datadir import prepare_data_dir
+from tests.helpers import LiveServer, make_config
 
 NS = "/classroom"
 pytestmark = pytest.mark.slow
@@ -24,7 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def data_dir(tmp_path):
     path = tmp_path / "data"
-    config = load_config(path="/dev/null", env={}, overrides={"data_dir": path})
+    config = make_config(path)
     db = prepare_data_dir(config)
     add_user(db, "mme.martin", "teacher", "correct-horse-1")
     db.conn.close()
