@@ -28,6 +28,7 @@ FEATURES = [
     "classbox.auth",
     "classbox.library",
     "classbox.classroom",
+    "classbox.classes",
     "classbox.discovery",
     "classbox.sync",
     "classbox.health",
