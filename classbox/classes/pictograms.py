@@ -46,9 +46,15 @@ def label(picture: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
+def svg(picture: str) -> bytes:
+    """The pictogram's SVG file (a few kB, kept in memory once read)."""
+    return (PICTOGRAM_DIR / f"{picture}.svg").read_bytes()
+
+
+@functools.lru_cache(maxsize=None)
 def version(picture: str) -> str:
     """The first 12 hex digits of the SVG's sha256: part of its URL, so it can be cached forever."""
-    return hashlib.sha256((PICTOGRAM_DIR / f"{picture}.svg").read_bytes()).hexdigest()[:12]
+    return hashlib.sha256(svg(picture)).hexdigest()[:12]
 
 
 def url(picture: str) -> str:
