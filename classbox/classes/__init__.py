@@ -16,10 +16,11 @@ __all__ = ["migrations", "blueprints", "privacy_export", "privacy_erase", "agent
 
 @hook
 def blueprints() -> list[Blueprint]:
-    """The classes API and the pictograms."""
+    """The classes API, the pictograms and the teacher's class pages."""
+    from classbox.classes.pages import bp as pages
     from classbox.classes.views import bp
 
-    return [bp]
+    return [bp, pages]
 
 
 @hook
