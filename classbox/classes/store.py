@@ -48,7 +48,7 @@ def list_classes(db: sqlite_utils.Database, owner_id: int) -> list[dict]:
 
 def _owned(db: sqlite_utils.Database, owner_id: int, class_id: Any) -> dict:
     """The class row if `owner_id` owns it; unknown_class otherwise (another's class looks absent)."""
-    if not isinstance(class_id, int) or isinstance(class_id, bool):
+    if not isinstance(class_id, int) or isinstance(class_id, bool) or not 0 < class_id < 2**63:
         raise ClassesError("unknown_class")
     rows = list(db.query("SELECT * FROM classes WHERE id = ? AND owner_id = ?", [class_id, owner_id]))
     if not rows:

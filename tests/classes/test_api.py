@@ -148,3 +148,18 @@ def test_pictograms_are_listed_and_served_with_immutable_caching(teacher_client)
 def test_an_outdated_or_unknown_pictogram_url(client):
     assert client.get("/pictograms/fox-000000000000.svg").status_code == 302
     assert client.get("/pictograms/passwd-000000000000.svg").status_code == 404
+
+
+@pytest.mark.parametrize("class_id", ["0", "99999999999999999999", "1e3", "-1"])
+def test_a_class_id_out_of_range_is_simply_not_found(teacher_client, class_id):
+    response = teacher_client.get(f"/api/classes/{class_id}")
+    assert response.status_code == 404
+
+
+def test_a_csv_over_the_class_size_adds_nobody(teacher_client):
+    made = make_class(teacher_client)
+    names = "\n".join(f"Élève {i}" for i in range(61)).encode()
+    response = teacher_client.post(f"/api/classes/{made['id']}/members", data=names, content_type="text/csv")
+    assert response.status_code == 400 and response.get_json()["error"] == "too_many_members"
+    assert "60" in response.get_json()["message"]
+    assert teacher_client.get(f"/api/classes/{made['id']}").get_json()["members"] == []
