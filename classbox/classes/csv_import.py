@@ -174,8 +174,8 @@ def _name_rows(plan: ImportPlan, rows: list[tuple[int, str, str]], taken: set[st
     for (line, _, _), name in zip(rows, names):
         try:
             name = clean_member_name(name)
-        except ClassesError:
-            raise ClassesError("csv_invalid_name", line=line, name=name[:40]) from None
+        except ClassesError as refused:
+            raise ClassesError("csv_invalid_name", line=line, cause=refused.cause) from None
         if name.casefold() in taken:
             plan.notes.append(Note(line, "already_in_class", name))
             continue

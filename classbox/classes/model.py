@@ -46,8 +46,8 @@ def clean_member_name(raw: Any) -> str:
     """A member's first name or pseudonym, by the classroom's own rule for pupils' names."""
     try:
         return clean_name(raw)
-    except ClassroomError:
-        raise ClassesError("invalid_name") from None
+    except ClassroomError as refused:
+        raise ClassesError("invalid_name", cause=refused) from None
 
 
 def clean_picture(raw: Any) -> str:

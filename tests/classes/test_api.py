@@ -40,8 +40,9 @@ def test_create_list_and_get_a_class_with_members(teacher_client):
 
 
 def test_a_bad_member_in_a_new_class_leaves_no_class_behind(teacher_client):
-    response = teacher_client.post("/api/classes", json={"name": "CP", "levels": ["CP"], "members": ["Léa", "<b>"]})
+    response = teacher_client.post("/api/classes", json={"name": "CP", "levels": ["CP"], "members": ["Léa", "L" * 31]})
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_name"
+    assert "31" in response.get_json()["message"], "the classroom's rule says what is wrong"
     assert teacher_client.get("/api/classes").get_json()["classes"] == []
 
 

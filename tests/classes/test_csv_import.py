@@ -102,7 +102,7 @@ def test_a_file_without_any_first_name_is_refused(data):
     assert refused(data).code == "csv_empty"
 
 
-@pytest.mark.parametrize("name", ["<img src=x onerror=alert(1)>", "Marie-Charlotte-Éléonore-Anne-Sophie"])
+@pytest.mark.parametrize("name", ["\u202eaéL", "\u3164", "Marie-Charlotte-Éléonore-Anne-Sophie"])
 def test_a_name_breaking_the_pupil_name_rule_refuses_the_file_naming_the_line(name):
     error = refused(f"Zoé\nHugo\n{name}\n".encode())
     assert (error.code, error.line) == ("csv_invalid_name", 3)
@@ -127,5 +127,5 @@ def test_a_refused_file_leaves_the_class_as_it_was(db, teacher_id):
 
     made = store.create_class(db, teacher_id, "CM1", ["CM1"])
     with pytest.raises(ClassesError):
-        import_csv(db, teacher_id, made["id"], "Zoé\nHugo\n<b>Léa</b>\n".encode())
+        import_csv(db, teacher_id, made["id"], "Zoé\nHugo\nMarie-Charlotte-Éléonore-Anne-Sophie\n".encode())
     assert store.get_class(db, teacher_id, made["id"])["members"] == []

@@ -56,6 +56,9 @@ def test_refusals_are_shown_and_markup_is_escaped(client, teacher, login):
     page = client.post(f"{page_url}/members", data={"file": (io.BytesIO(b"Zo\xc3\xa9\n\x00junk"), "x.csv")},
                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
     assert "contenu illisible ligne 2" in page
+    page = client.post(f"{page_url}/members", data={"name": "<script>alert(1)</script>"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
 
 
 def test_another_teachers_class_page_is_not_found(app, client, teacher, login, other_teacher_id):

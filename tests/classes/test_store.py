@@ -76,9 +76,14 @@ def test_two_members_cannot_share_a_name(db, teacher_id, ce):
 
 def test_a_refused_entry_adds_nobody(db, teacher_id, ce):
     with pytest.raises(ClassesError) as refused:
-        store.add_members(db, teacher_id, ce["id"], [{"name": "Nina"}, {"name": "<b>Tom</b>"}])
+        store.add_members(db, teacher_id, ce["id"], [{"name": "Nina"}, {"name": "T" * 31}])
     assert refused.value.code == "invalid_name"
     assert len(store.get_class(db, teacher_id, ce["id"])["members"]) == 3
+
+
+def test_names_are_kept_as_written_markup_included(db, teacher_id, ce):
+    added = store.add_members(db, teacher_id, ce["id"], [{"name": "N'Diaye"}, {"name": "Zoé & Léo"}, {"name": "<b>Tom</b>"}])
+    assert [m["name"] for m in added] == ["N'Diaye", "Zoé & Léo", "<b>Tom</b>"]
 
 
 def test_an_unknown_picture_is_refused(db, teacher_id, ce):
