@@ -140,6 +140,17 @@ def test_the_cli_imports_an_h5p(runner, lib_config, tmp_path):
     assert rows(lib_config, "SELECT title, kind FROM resource") == [("La capitale de la France", "h5p")]
 
 
+def test_the_cli_imports_an_h5p_from_a_url(runner, lib_config, tmp_path):
+    from tests.library.test_cli import PackServer
+
+    with PackServer(write_h5p(tmp_path / "capitale.h5p").read_bytes(), cut_first=False) as server:
+        url = server.url.replace("sciences.zip", "capitale.h5p")
+        result = runner.invoke(cli, ["--data-dir", str(lib_config.data_dir), "library", "import", url],
+                               env={"CLASSBOX_CONFIG": os.devnull, "CLASSBOX_LIBRARY_MIN_FREE_MB": "1"})
+    assert result.exit_code == 0, result.output
+    assert rows(lib_config, "SELECT title, kind FROM resource") == [("La capitale de la France", "h5p")]
+
+
 def test_the_cli_refuses_a_bad_h5p_and_says_why(runner, lib_config, tmp_path):
     files = h5p_files()
     files["content/shell.php"] = b"<?php system($_GET['c']);"
