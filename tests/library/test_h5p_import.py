@@ -75,6 +75,30 @@ def test_an_h5p_becomes_a_searchable_resource_of_kind_h5p(lib_config, tmp_path):
         ("H5P.ClassboxQuestion", json.dumps([LIB]))]
 
 
+def test_a_catalogue_from_before_h5p_is_upgraded_and_keeps_its_packs(lib_config, tmp_path):
+    from classbox.features import migration_sets
+    from classbox.storage import migrate
+    from tests.library.conftest import manifest, write_zip
+
+    lib_config.data_dir.mkdir(parents=True)
+    db = open_database(lib_config.data_dir)
+    try:
+        for migrations in migration_sets():
+            migrations.apply(db, stop_before="m004_h5p" if migrations.name == "classbox.library" else None)
+        db.conn.commit()
+    finally:
+        db.conn.close()
+    import_path(lib_config, write_zip(tmp_path / "pack.zip", manifest()))  # upgrades the schema first
+    db = open_database(lib_config.data_dir)
+    try:
+        assert migrate(db, migration_sets()) == []
+    finally:
+        db.conn.close()
+    assert import_path(lib_config, write_h5p(tmp_path / "capitale.h5p")).status == "added"
+    assert rows(lib_config, "SELECT kind, count(*) FROM resource GROUP BY kind ORDER BY kind") == [
+        ("h5p", 1), ("html", 1), ("image", 1), ("text", 1)]
+
+
 def test_the_same_h5p_twice_changes_nothing(lib_config, tmp_path):
     source = write_h5p(tmp_path / "capitale.h5p")
     import_path(lib_config, source)
