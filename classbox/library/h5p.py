@@ -182,9 +182,8 @@ def read_package(source: ZipPack, stored: Callable[[Dependency], bool]) -> Packa
             _check_extension(path, in_library=False)
             raise refused(f"{path}: neither content/ nor a library folder (Name-major.minor)",
                           N_("ce H5P contient %(path)s, hors du dossier content et des bibliothèques"), path=path)
-    if CONTENT_JSON not in source.members:
-        raise refused("no content/content.json", N_("ce H5P n'a pas de contenu (content/content.json manque)"))
-    _json(source, CONTENT_JSON, PackError("unreachable"))
+    _json(source, CONTENT_JSON, refused("no content/content.json",
+                                        N_("ce H5P n'a pas de contenu (content/content.json manque)")))
     libraries = {folder: _library(source, folder, files) for folder, files in sorted(folders.items())}
     needed = [(H5P_JSON, dep) for dep in dependencies]
     needed += [(lib.dependency.key, dep) for lib in libraries.values() for dep in lib.needs]

@@ -67,7 +67,8 @@ def test_an_h5p_becomes_a_searchable_resource_of_kind_h5p(lib_config, tmp_path):
     assert json.loads(store.path(content["content/content.json"]).read_bytes())["answer"] == "Paris"
     assert found[0]["sha256"] == content["h5p.json"]
     library = dict(rows(lib_config, "SELECT path, sha256 FROM h5p_file WHERE owner = ?", [f"library:{LIB}"]))
-    assert store.path(library["classbox-question.js"]).read_bytes() == (LIBRARY_DIR / "classbox-question.js").read_bytes()
+    script = (LIBRARY_DIR / "classbox-question.js").read_bytes()
+    assert store.path(library["classbox-question.js"]).read_bytes() == script
     assert set(library) == {"library.json", "semantics.json", "classbox-question.js", "classbox-question.css",
                             "language/fr.json"}
     assert rows(lib_config, "SELECT key, patch FROM h5p_library") == [(LIB, 0)]
