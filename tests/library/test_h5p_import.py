@@ -273,3 +273,14 @@ def test_a_bad_h5p_is_refused_with_a_clear_error_and_nothing_stored(lib_config, 
     assert english in str(refused.value)
     assert refused.value.shown and french in refused.value.shown % refused.value.params
     assert state(lib_config) == before
+
+
+def test_hidden_files_of_a_mac_zip_are_skipped_not_stored(lib_config, tmp_path):
+    files = h5p_files()
+    files.update({"__MACOSX/content/._content.json": b"\0\5\26\7", "content/.DS_Store": b"\0\0\0\1Bud1",
+                  f"{LIB}/.hidden.php": b"<?php ?>"})
+    result = import_path(lib_config, write_h5p(tmp_path / "mac.h5p", files))
+    assert result.status == "added"
+    paths = {p for (p,) in rows(lib_config, "SELECT path FROM h5p_file")}
+    assert paths == {"h5p.json", "content/content.json", "library.json", "semantics.json", "classbox-question.js",
+                     "classbox-question.css", "language/fr.json"}
