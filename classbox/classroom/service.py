@@ -132,7 +132,7 @@ class Classroom:
     # teachers ---------------------------------------------------------------------------
 
     def open_session(self, user: dict, title_raw: Any) -> dict:
-        title = clean_title(title_raw, self.wall())
+        title = clean_title(title_raw, self.rules.wall())
         session = self.writer.run(lambda db: store.create_session(db, user, title))
         self.open_ids.add(session["id"])
         return session

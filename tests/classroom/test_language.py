@@ -20,7 +20,7 @@ FRENCH_HANDSHAKE = {"Accept-Language": "fr-FR,fr;q=0.9"}
 def teacher_socket(app, client, teacher, login, socketio_client):
     """socket(page_language, handshake_headers) -> a logged-in teacher's connection."""
     login(teacher)
-    app.extensions["classroom"].wall = lambda: NOV_26_2025_MIDNIGHT_UTC
+    app.extensions["classroom"].rules.wall = lambda: NOV_26_2025_MIDNIGHT_UTC
 
     def make(page_language=None, headers=None):
         auth = {"lang": page_language} if page_language else None
