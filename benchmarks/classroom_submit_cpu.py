@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from classroom_push import Server, pct, setup_class, simultaneous_submits  # noqa: E402
+from classroom_load import Server, pct, setup_class, simultaneous_submits  # noqa: E402
 
 
 def worker_cpu_s(server: Server) -> float:

@@ -201,7 +201,7 @@ def measure(box: Box, device: str | None, seconds: float, during=None) -> dict:
 
 def scripted_class(box: Box, pupils: int, every_s: float):
     """A teacher pushes a quiz every `every_s`; each pupil answers within min(15 s, every_s / 2)."""
-    from classroom_push import Client, teacher_cookie
+    from classroom_load import Client, teacher_cookie
 
     class _Server:
         kind, url = "classbox", box.url

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG_FILE = Path("/etc/classbox/classbox.toml")
@@ -198,11 +198,10 @@ def _flatten_toml(data: Mapping[str, Any], path: str, prefix: str = "") -> dict[
             found.update(_flatten_toml(value, path, name))
             continue
         section = prefix
+        shown = f"[{section}] {key}" if section else key
         if key not in SCHEMA.get(section, {}):
-            shown = f"[{section}] {key}" if section else key
             raise ConfigError(f"{path}: unknown key {shown}")
         kind = SCHEMA[section][key][0]
-        shown = f"[{section}] {key}" if section else key
         found.setdefault(section, {})[key] = _coerce(value, kind, f"{path}: {shown}")
     return found
 
@@ -213,13 +212,20 @@ def read_toml(path: Path) -> dict[str, dict[str, Any]]:
         raw = path.read_bytes()
     except OSError as err:
         raise ConfigError(f"{path}: cannot read config file ({err.strerror or err})") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config file is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: invalid TOML ({err})") from None
+    data = parse_utf8(raw, tomllib.loads, tomllib.TOMLDecodeError, ConfigError,
+                      not_utf8=f"{path}: config file is not UTF-8 text", invalid=f"{path}: invalid TOML")
     return _flatten_toml(data, str(path))
+
+
+def parse_utf8(raw: bytes, loads: Callable[[str], Any], syntax_error: type[ValueError], error: type[Exception],
+               *, not_utf8: str, invalid: str) -> Any:
+    """Decode UTF-8 bytes and parse them (TOML, JSON...); raise `error` with `not_utf8` or `invalid (detail)`."""
+    try:
+        return loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise error(not_utf8) from None
+    except syntax_error as err:
+        raise error(f"{invalid} ({err})") from None
 
 
 def load_config(

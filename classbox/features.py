@@ -2,7 +2,8 @@
 
 A feature package (classbox/<feature>/__init__.py) may hold `migrations` (a sqlite-utils
 Migrations set named "classbox.<feature>") and any hook of `FeatureHooks`, each declared with
-`@hook`: a misspelt name or a wrong signature fails at import, and a hook-named function left
+`@hook` (in the package, or in one of its modules and imported by the package, as the privacy
+hooks are): a misspelt name or a wrong signature fails at import, and a hook-named function left
 undeclared fails when the features are loaded.
 """
 
@@ -103,14 +104,15 @@ def feature_modules() -> list[ModuleType]:
 
 def hooks(name: str) -> list[Callable[..., Any]]:
     """Every feature's hook called `name`, in feature order."""
-    if name not in HOOKS:
-        raise KeyError(f"{name} is not a feature hook")
-    return [module.__dict__[name] for module in feature_modules() if name in module.__dict__]
+    return [fn for _feature, fn in named_hooks(name)]
 
 
 def named_hooks(name: str) -> list[tuple[str, Callable[..., Any]]]:
     """(feature name, hook) for every feature offering `name`, in feature order."""
-    return [(fn.__module__.rsplit(".", 1)[-1], fn) for fn in hooks(name)]
+    if name not in HOOKS:
+        raise KeyError(f"{name} is not a feature hook")
+    return [(module.__name__.rsplit(".", 1)[-1], module.__dict__[name])
+            for module in feature_modules() if name in module.__dict__]
 
 
 def migration_sets() -> list[Migrations]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from classbox.classes.privacy import privacy_erase, privacy_export  # hooks, declared where they work
 from classbox.classes.schema import migrations
 from classbox.features import hook
 
 if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
-    import sqlite_utils
     from flask import Blueprint
 
 __all__ = ["migrations", "blueprints", "privacy_export", "privacy_erase", "agent_services"]
@@ -21,22 +21,6 @@ def blueprints() -> list[Blueprint]:
     from classbox.classes.views import bp
 
     return [bp, pages]
-
-
-@hook
-def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
-    """The class member with this id: first name or pseudonym, picture, class."""
-    from classbox.classes.privacy import export_member
-
-    return export_member(db, pupil_id)
-
-
-@hook
-def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
-    """Remove the class member with this id; the number of records removed."""
-    from classbox.classes.privacy import erase_member
-
-    return erase_member(db, pupil_id)
 
 
 @hook

@@ -9,22 +9,26 @@ from pathlib import Path
 
 import sqlite_utils
 
+from classbox.features import hook
+
 log = logging.getLogger("classbox.classes.privacy")
 
 
-def export_member(db: sqlite_utils.Database, member_id: str) -> dict:
+@hook
+def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
     """The member's first name or pseudonym, picture, order and class (name, levels, owner, retention)."""
     rows = list(db.query(
         "SELECT m.id, m.name, m.picture, m.position, m.created_wall, c.id AS class_id, c.name AS class_name, "
         "c.levels AS class_levels, c.retain_until, c.owner_id FROM class_members m "
-        "JOIN classes c ON c.id = m.class_id WHERE m.id = ?", [member_id]))
+        "JOIN classes c ON c.id = m.class_id WHERE m.id = ?", [pupil_id]))
     return {"members": rows}
 
 
-def erase_member(db: sqlite_utils.Database, member_id: str) -> int:
+@hook
+def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
     """Delete the member from its class; the number of records removed."""
     with db.conn:
-        return db.execute("DELETE FROM class_members WHERE id = ?", [member_id]).rowcount
+        return db.execute("DELETE FROM class_members WHERE id = ?", [pupil_id]).rowcount
 
 
 def purge_expired(db: sqlite_utils.Database, today: datetime.date | None = None) -> tuple[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from classbox.classroom.privacy import privacy_erase, privacy_export  # hooks, declared where they work
 from classbox.classroom.schema import migrations
 from classbox.features import hook
 
@@ -79,22 +80,6 @@ def open_sessions(db: sqlite_utils.Database, user: dict) -> list[dict[str, str]]
     from classbox.classroom.store import open_sessions as find_open
 
     return find_open(db, None if user.get("role") == "admin" else user.get("id"), 12)
-
-
-@hook
-def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
-    """The pupil's pseudonym, sessions, answers and hand-ins."""
-    from classbox.classroom.privacy import export_pupil
-
-    return export_pupil(db, pupil_id)
-
-
-@hook
-def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
-    """Erase the pupil's pseudonym, answers and hand-in files; the number of records removed."""
-    from classbox.classroom.privacy import erase_pupil
-
-    return erase_pupil(db, pupil_id)
 
 
 @hook

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from classbox.features import hook
+
 from classbox.classroom.handins import HANDIN_DIR
 
 log = logging.getLogger("classbox.classroom.privacy")
@@ -22,7 +24,8 @@ def data_dir_of(db: sqlite_utils.Database) -> Path:
     return Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).parent
 
 
-def export_pupil(db: sqlite_utils.Database, pupil_id: str) -> dict:
+@hook
+def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
     """The pupil's pseudonym, sessions and every answer and hand-in it made."""
     pupils = list(db.query(
         "SELECT p.id, p.name, p.joined_wall, s.code, s.title, s.teacher_login FROM classroom_pupils p "
@@ -35,7 +38,8 @@ def export_pupil(db: sqlite_utils.Database, pupil_id: str) -> dict:
     return {"pupils": pupils, "submissions": submissions}
 
 
-def erase_pupil(db: sqlite_utils.Database, pupil_id: str) -> int:
+@hook
+def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
     """Delete the pupil, its answers and its hand-in files; the number of records removed."""
     files = [r[0] for r in db.execute("SELECT file_path FROM classroom_submissions WHERE pupil_id = ? "
                                       "AND file_path IS NOT NULL", [pupil_id]).fetchall()]

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import sqlite_utils
 
+from classbox.storage.core import next_seq
 from classbox.web.i18n_marks import N_
+
+if TYPE_CHECKING:
+    from classbox.library.store import BlobStore
 
 # Labels are French (the search index holds the subject's); pages show them through gettext.
 KINDS = ["video", "audio", "pdf", "image", "html", "epub", "zim", "h5p", "text", "other"]
@@ -84,6 +89,15 @@ def index_resource(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     )
 
 
+def add_pack(db: sqlite_utils.Database, pack_id: str, *, kind: str, version: str, title: str, language: str,
+             publisher: str, license: str, source: str, manifest: str | None, now: float) -> None:
+    """Insert a pack's row (a pack, an H5P content or a ZIM book), numbered in the library's sequence."""
+    db.execute("INSERT INTO pack (id, version, title, language, publisher, license, source, kind, manifest, "
+               "imported_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [pack_id, version, title, language, publisher, license, source, kind, manifest, now,
+                next_seq(db, "library")])
+
+
 def delete_pack_rows(db: sqlite_utils.Database, pack_id: str) -> list[str]:
     """Delete a pack, its resources and their index entries; return the blobs they used."""
     shas = [r[0] for r in db.execute("SELECT sha256 FROM resource WHERE pack = ? AND sha256 IS NOT NULL",
@@ -103,6 +117,24 @@ def unreferenced(db: sqlite_utils.Database, shas: Iterable[str]) -> list[str]:
     return [sha for sha in set(shas)
             if db.execute("SELECT 1 FROM resource WHERE sha256 = ? UNION ALL "
                           "SELECT 1 FROM h5p_file WHERE sha256 = ? LIMIT 1", [sha, sha]).fetchone() is None]
+
+
+@contextmanager
+def replacing_blobs(db: sqlite_utils.Database, store: BlobStore, new_blobs: list[str]) -> Iterator[list[str]]:
+    """One transaction that swaps blobs: yields a list the caller fills with the blobs it may orphan.
+
+    If the transaction fails, the new blobs nothing uses are deleted; if it commits, the old ones.
+    """
+    old: list[str] = []
+    try:
+        with db.atomic():
+            yield old
+    except Exception:
+        for sha in unreferenced(db, new_blobs):
+            store.delete(sha)
+        raise
+    for sha in unreferenced(db, old):
+        store.delete(sha)
 
 
 @dataclass

@@ -105,36 +105,26 @@ def _commit(db: sqlite_utils.Database, store: BlobStore, package: Package, pack_
             newer: list[Library], staged: dict[str, tuple[str, int]]) -> None:
     """Replace older patches of the package's libraries and add the content, in one transaction."""
     now = time.time()
-    old: list[str] = []
-    new_blobs = [sha for sha, _size in staged.values()]
-    try:
-        with db.atomic():
-            for lib in newer:
-                key, prefix = lib.dependency.key, lib.dependency.key + "/"
-                owner = library_owner(key)
-                old += [r[0] for r in db.execute("SELECT sha256 FROM h5p_file WHERE owner = ?", [owner])]
-                db.execute("INSERT OR REPLACE INTO h5p_library (key, machine_name, major, minor, patch, title, "
-                           "meta, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [key, lib.dependency.machine_name, lib.dependency.major, lib.dependency.minor,
-                            lib.patch, lib.title, json.dumps(lib.meta, ensure_ascii=False), now])
-                _files(db, owner, {p[len(prefix):]: staged[p] for p in lib.files})
-            if source_label is not None:
-                _add_content(db, package, pack_id, source_label, staged, now)
-    except Exception:
-        for sha in catalogue.unreferenced(db, new_blobs):
-            store.delete(sha)
-        raise
-    for sha in catalogue.unreferenced(db, old):
-        store.delete(sha)
+    with catalogue.replacing_blobs(db, store, [sha for sha, _size in staged.values()]) as old:
+        for lib in newer:
+            key, prefix = lib.dependency.key, lib.dependency.key + "/"
+            owner = library_owner(key)
+            old += [r[0] for r in db.execute("SELECT sha256 FROM h5p_file WHERE owner = ?", [owner])]
+            db.execute("INSERT OR REPLACE INTO h5p_library (key, machine_name, major, minor, patch, title, "
+                       "meta, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [key, lib.dependency.machine_name, lib.dependency.major, lib.dependency.minor,
+                        lib.patch, lib.title, json.dumps(lib.meta, ensure_ascii=False), now])
+            _files(db, owner, {p[len(prefix):]: staged[p] for p in lib.files})
+        if source_label is not None:
+            _add_content(db, package, pack_id, source_label, staged, now)
 
 
 def _add_content(db: sqlite_utils.Database, package: Package, pack_id: str, source_label: str,
                  staged: dict[str, tuple[str, int]], now: float) -> None:
     """The pack row, the content's files and dependencies, and its catalogue entry."""
-    db.execute("INSERT INTO pack (id, version, title, language, publisher, license, source, kind, manifest, "
-               "imported_at, seq) VALUES (?, '1', ?, ?, '', ?, ?, 'h5p', ?, ?, ?)",
-               [pack_id, package.title, package.language, package.license, source_label,
-                json.dumps(package.meta, ensure_ascii=False, sort_keys=True), now, next_seq(db, "library")])
+    catalogue.add_pack(db, pack_id, kind="h5p", version="1", title=package.title, language=package.language,
+                       publisher="", license=package.license, source=source_label,
+                       manifest=json.dumps(package.meta, ensure_ascii=False, sort_keys=True), now=now)
     db.execute("INSERT INTO h5p_content (pack, main_library, dependencies) VALUES (?, ?, ?)",
                [pack_id, package.main_library, json.dumps([d.key for d in _all_needed(package)])])
     _files(db, content_owner(pack_id), {p: staged[p] for p in [H5P_JSON, *package.content_files]})

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from classbox.config import parse_utf8
 from classbox.library.catalogue import IMPORTED_ONLY_KINDS, KINDS, LEVELS
 from classbox.library.store import valid_sha
 from classbox.web.i18n_marks import N_, ShownError
@@ -145,12 +146,8 @@ def parse_manifest(data: bytes) -> Manifest:
     """Parse and validate a manifest's bytes; PackError says what is wrong."""
     if len(data) > MAX_MANIFEST_BYTES:
         raise PackError(f"{MANIFEST_NAME} is too large ({len(data)} bytes)")
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PackError(f"{MANIFEST_NAME} is not UTF-8") from None
-    except json.JSONDecodeError as err:
-        raise PackError(f"{MANIFEST_NAME} is not valid JSON ({err})") from None
+    raw = parse_utf8(data, json.loads, json.JSONDecodeError, PackError,
+                     not_utf8=f"{MANIFEST_NAME} is not UTF-8", invalid=f"{MANIFEST_NAME} is not valid JSON")
     if not isinstance(raw, dict):
         raise PackError(f"{MANIFEST_NAME} must hold a JSON object")
     fmt = raw.get("format")

@@ -184,21 +184,13 @@ def _commit(db: sqlite_utils.Database, store: BlobStore, manifest: Manifest, can
     for folder in folders:  # the renames are durable before the catalogue points at them
         fsync_path(folder)
     now = time.time()
-    try:
-        with db.atomic():
-            old_blobs = catalogue.delete_pack_rows(db, manifest.id)
-            db.execute("INSERT INTO pack (id, version, title, language, publisher, license, source, kind, "
-                       "manifest, imported_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, 'pack', ?, ?, ?)",
-                       [manifest.id, manifest.version, manifest.title, manifest.language, manifest.publisher,
-                        manifest.license, source_label, canonical, now, next_seq(db, "library")])
-            for spec, sha, size, _tmp in staged:
-                catalogue.index_resource(db, _row(manifest, spec, sha, size, now, next_seq(db, "library")))
-    except Exception:
-        for sha in catalogue.unreferenced(db, new_blobs):
-            store.delete(sha)
-        raise
-    for sha in catalogue.unreferenced(db, old_blobs):
-        store.delete(sha)
+    with catalogue.replacing_blobs(db, store, new_blobs) as old_blobs:
+        old_blobs += catalogue.delete_pack_rows(db, manifest.id)
+        catalogue.add_pack(db, manifest.id, kind="pack", version=manifest.version, title=manifest.title,
+                           language=manifest.language, publisher=manifest.publisher, license=manifest.license,
+                           source=source_label, manifest=canonical, now=now)
+        for spec, sha, size, _tmp in staged:
+            catalogue.index_resource(db, _row(manifest, spec, sha, size, now, next_seq(db, "library")))
     return ImportResult(manifest.id, manifest.version, status, len(staged), written)
 
 

@@ -99,10 +99,8 @@ def _register(db, config: Config, archive: Archive, name: str, uuid: str, filena
     now = time.time()
     with db.atomic():
         catalogue.delete_pack_rows(db, pack_id)
-        db.execute("INSERT INTO pack (id, version, title, language, publisher, license, source, kind, manifest, "
-                   "imported_at, seq) VALUES (?, ?, ?, ?, ?, '', ?, 'zim', NULL, ?, ?)",
-                   [pack_id, uuid, title, lang, _meta(archive, "Publisher"), source, now,
-                    next_seq(db, "library")])
+        catalogue.add_pack(db, pack_id, kind="zim", version=uuid, title=title, language=lang,
+                           publisher=_meta(archive, "Publisher"), license="", source=source, manifest=None, now=now)
         db.execute("INSERT INTO zim_book (name, pack, file, title, uuid, main_path, article_count, has_fulltext, "
                    "size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [name, pack_id, filename, title, uuid, main, archive.article_count,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from classbox.features import hook
 from classbox.sync.outbox import enqueue
+from classbox.sync.privacy import privacy_erase, privacy_export  # hooks, declared where they work
 from classbox.sync.schema import migrations
 
 __all__ = ["enqueue", "migrations", "agent_services", "cli_commands", "blueprints", "init_app",
@@ -44,19 +43,3 @@ def init_app(app) -> None:
     from classbox.sync.admin import init_admin
 
     init_admin(app)
-
-
-@hook
-def privacy_export(db, pupil_id: str) -> dict[str, Any]:
-    """The pupil's records waiting in (or delivered through) the outbox, and roster entries."""
-    from classbox.sync.privacy import export_pupil
-
-    return export_pupil(db, pupil_id)
-
-
-@hook
-def privacy_erase(db, pupil_id: str) -> int:
-    """Delete the pupil's outbox records and roster entries; returns how many rows."""
-    from classbox.sync.privacy import erase_pupil
-
-    return erase_pupil(db, pupil_id)

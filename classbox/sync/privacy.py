@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlite_utils
 
+from classbox.features import hook
+
 
 def _pseudonyms(db: sqlite_utils.Database, pupil_id: str) -> set[str]:
     names = set()
@@ -20,7 +22,8 @@ def _pseudonyms(db: sqlite_utils.Database, pupil_id: str) -> set[str]:
     return names
 
 
-def export_pupil(db: sqlite_utils.Database, pupil_id: str) -> dict[str, Any]:
+@hook
+def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict[str, Any]:
     """The pupil's outbox rows (decoded) and roster rows."""
     rows = db.execute("SELECT seq, kind, target, state, payload, created_wall, delivered_wall "
                       "FROM outbox WHERE pupil_id = ? ORDER BY seq", [pupil_id]).fetchall()
@@ -40,7 +43,8 @@ def export_pupil(db: sqlite_utils.Database, pupil_id: str) -> dict[str, Any]:
     return {"outbox": records, "roster": roster}
 
 
-def erase_pupil(db: sqlite_utils.Database, pupil_id: str) -> int:
+@hook
+def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
     """Delete the pupil's outbox rows (pending ones too: they will never leave) and roster rows."""
     names = _pseudonyms(db, pupil_id)
     with db.conn:
