@@ -14,6 +14,11 @@ import os
 import zlib
 from typing import BinaryIO, Callable, Iterator
 
+try:  # ISA-L's CRC-32 (carry-less multiply): a fourth of zlib's CPU per GB, the same values
+    from isal.isal_zlib import crc32
+except ImportError:  # pragma: no cover - platforms without an isal wheel
+    from zlib import crc32
+
 CHUNK = 4 * 1024 * 1024      # bytes per read / write
 SLOTS = 4                    # buffers in flight (16 MiB)
 KICK = 16 * 1024 * 1024      # start the disk writes every KICK bytes
