@@ -16,7 +16,8 @@ from packaging.version import InvalidVersion, Version
 
 from classbox.config import Config
 from classbox.library import catalogue
-from classbox.library.copier import OverLimit, copy_hashed, crc32, file_reader, inflate_reader, stream_reader
+from classbox.library.copier import (InflateError, OverLimit, copy_hashed, crc32, file_reader, inflate_reader,
+                                     stream_reader)
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, RawMember, open_pack
 from classbox.library.rangecopy import copy_range_hashed
@@ -87,7 +88,7 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
                 sha, size = copied[:2] if copied else copy_hashed(stream_reader(src), fd, expected, sync=False)
     except OverLimit:
         raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)") from None
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, InflateError) as err:
         raise _damaged(f"cannot read {spec.path!r} ({err}); truncated or damaged pack?", spec.path) from None
     finally:
         if fd is not None:

@@ -145,6 +145,22 @@ def test_corrupt_member_fails_its_crc_and_nothing_is_imported(lib_config, tmp_pa
     assert library_state(lib_config.data_dir) == before
 
 
+@pytest.mark.parametrize("with_sha", [False, True])
+def test_corrupt_deflated_member_is_refused_as_damaged(lib_config, tmp_path, with_sha):
+    body = bytes(range(256)) * 4000
+    files = {**FILES, "lecons/eau.html": body}
+    path = write_zip(tmp_path / "p.zip", _sha_manifest(files) if with_sha else manifest(), files)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"lecons/eau.html") + len("lecons/eau.html") + 40
+    data[start:start + 200] = b"\xff" * 200  # not a valid deflate stream
+    path.write_bytes(bytes(data))
+    import_path(lib_config, write_folder(tmp_path / "good", manifest(id="deja-la")))
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError, match="damaged|truncated|CRC|sha256 mismatch|more data"):
+        import_path(lib_config, path)
+    assert library_state(lib_config.data_dir) == before
+
+
 def _sha_manifest(files: dict[str, bytes]) -> dict:
     """A manifest that gives each file's sha256."""
     return manifest(resources=[{"path": name, "title": name, "sha256": hashlib.sha256(data).hexdigest()}
