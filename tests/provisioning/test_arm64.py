@@ -5,6 +5,7 @@ under qemu too, and answer /healthz. The baked root is cached by its inputs (see
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
