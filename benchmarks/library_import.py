@@ -108,7 +108,7 @@ def main() -> None:
     if args.no_kernel_copy:
         from classbox.library import packs
 
-        packs.copy_range_hashed = lambda *unused: None
+        packs.copy_range_hashed = lambda *unused, **options: None
 
     work = Path(tempfile.mkdtemp(prefix="classbox-bench-import-"))
     try:
