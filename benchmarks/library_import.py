@@ -1,7 +1,7 @@
 """Importing a large pack vs `cp` of the same bytes (then `sync`, since the import fsyncs).
 
     .venv/bin/python benchmarks/library_import.py [--mb 1024] [--files 8] [--forms folder,stored,deflated]
-                                                  [--rounds 1]
+                                                  [--rounds 1] [--with-sha256]
 Goal: import ≥ 0.9 × the speed of `cp + sync`, the same
 bytes made as durable (the import fsyncs every file before the catalogue points at it; bare cp
 returns while its bytes sit in the page cache — printed too). The import reads, hashes (sha256),
@@ -16,6 +16,7 @@ zip file. Each round measures cp, cp + sync and the import, in that order, page 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import shutil
@@ -30,17 +31,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def make_folder(pack: Path, mb: int, files: int) -> None:
-    """A folder pack of `files` files, `mb` MB in all, distinct content per MB."""
+def make_folder(pack: Path, mb: int, files: int, with_sha256: bool = False) -> None:
+    """A folder pack of `files` files, `mb` MB in all, distinct content per MB (the manifest gives
+    each file's sha256 with `with_sha256`)."""
     pack.mkdir()
     block = os.urandom(1024 * 1024)
     resources = []
     for i in range(files):
+        digest = hashlib.sha256()
         with open(pack / f"video-{i}.mp4", "wb") as handle:
             for j in range(mb // files):
-                handle.write(block[j % 7:] + block[: j % 7])
-                handle.write(i.to_bytes(8, "big"))
-        resources.append(f'{{"path": "video-{i}.mp4", "title": "Vidéo {i}"}}')
+                for piece in (block[j % 7:] + block[: j % 7], i.to_bytes(8, "big")):
+                    handle.write(piece)
+                    digest.update(piece)
+        sha = f', "sha256": "{digest.hexdigest()}"' if with_sha256 else ""
+        resources.append(f'{{"path": "video-{i}.mp4", "title": "Vidéo {i}"{sha}}}')
     (pack / "classbox-pack.json").write_text(
         '{"format": "classbox-pack/1", "id": "gros", "version": "1", "title": "Gros paquet", "language": "fr",'
         f' "publisher": "bench", "license": "CC0-1.0", "resources": [{", ".join(resources)}]}}')
@@ -95,18 +100,20 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--forms", default="folder,stored,deflated")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--with-sha256", action="store_true",
+                        help="the manifest gives each file's sha256 (then the zip's CRC-32 is not computed)")
     parser.add_argument("--no-kernel-copy", action="store_true",
                         help="copy through Python buffers (copier.py) as before copy_file_range, to compare")
     args = parser.parse_args()
     if args.no_kernel_copy:
         from classbox.library import packs
 
-        packs.copy_range_hashed = lambda *unused: None
+        packs.copy_range_hashed = lambda *unused, **options: None
 
     work = Path(tempfile.mkdtemp(prefix="classbox-bench-import-"))
     try:
         folder = work / "pack"
-        make_folder(folder, args.mb, args.files)
+        make_folder(folder, args.mb, args.files, args.with_sha256)
         sources = {"folder": folder}
         forms = args.forms.split(",")
         if "stored" in forms:
@@ -119,7 +126,7 @@ def main() -> None:
             shutil.rmtree(folder)
         print(f"# library_import {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {args.files} files, "
               f"{args.mb} MiB, same filesystem, 2-core shared machine, load average {os.getloadavg()[0]:.1f}"
-              f"{', kernel copy off' if args.no_kernel_copy else ''}")
+              f"{', kernel copy off' if args.no_kernel_copy else ''}{', sha256 in the manifest' if args.with_sha256 else ''}")
         print("| pack | cp -r | cp -r + sync (wall / CPU) | import (wall / CPU) | ratio cp / import "
               "| ratio (cp + sync) / import | goal ≥ 0.9 |")
         print("|---|---|---|---|---|---|---|")

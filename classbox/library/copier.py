@@ -14,6 +14,13 @@ import os
 import zlib
 from typing import BinaryIO, Callable, Iterator
 
+try:  # ISA-L: CRC-32 at a fourth of zlib's CPU per GB, inflating at half, the same results
+    from isal.isal_zlib import crc32, decompressobj
+    from isal.isal_zlib import error as InflateError
+except ImportError:  # pragma: no cover - platforms without an isal wheel
+    from zlib import crc32, decompressobj
+    from zlib import error as InflateError
+
 CHUNK = 4 * 1024 * 1024      # bytes per read / write
 SLOTS = 4                    # buffers in flight (16 MiB)
 KICK = 16 * 1024 * 1024      # start the disk writes every KICK bytes
@@ -223,10 +230,10 @@ def inflate_reader(fd: int, offset: int, length: int) -> Reader:
     """A Reader of the inflated bytes of `length` bytes of raw deflate data at `offset` of a file.
 
     Output per call is bounded by the buffer, so a zip bomb cannot blow up memory; the caller's
-    limit stops it. zlib releases the GIL while inflating.
+    limit stops it. The inflater releases the GIL; damaged data raises InflateError.
     """
     position, end = offset, offset + length
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    inflater = decompressobj(-zlib.MAX_WBITS)
     pending = b""
 
     def read(buf: memoryview) -> int:

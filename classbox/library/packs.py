@@ -16,7 +16,8 @@ from packaging.version import InvalidVersion, Version
 
 from classbox.config import Config
 from classbox.library import catalogue
-from classbox.library.copier import OverLimit, copy_hashed, file_reader, inflate_reader, stream_reader
+from classbox.library.copier import (InflateError, OverLimit, copy_hashed, crc32, file_reader, inflate_reader,
+                                     stream_reader)
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, RawMember, open_pack
 from classbox.library.rangecopy import copy_range_hashed
@@ -75,19 +76,19 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
         if target is not None:
             fd = os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         raw = source.raw_member(spec.path)
-        if raw is not None:  # a zip member: read (and inflate) its bytes directly, check its CRC-32
-            sha, size, crc = _copy_raw(raw, fd, expected)
-            if crc != raw.crc:
+        if raw is not None:  # a zip member: read (and inflate) its bytes directly
+            sha, size, crc = _copy_raw(raw, fd, expected, with_crc=not spec.sha256)
+            if not spec.sha256 and crc != raw.crc:  # the manifest's sha256, when given, proves the bytes
                 raise _damaged(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?", spec.path)
         else:
             with source.open(spec.path) as src:
-                copied = None if fd is None else copy_range_hashed(src.fileno(), 0, expected, fd, crc32=False)
+                copied = None if fd is None else copy_range_hashed(src.fileno(), 0, expected, fd, with_crc=False)
                 if copied is not None and copied[1] == expected and os.fstat(src.fileno()).st_size > expected:
                     raise OverLimit("the file grew while it was copied")
                 sha, size = copied[:2] if copied else copy_hashed(stream_reader(src), fd, expected, sync=False)
     except OverLimit:
         raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)") from None
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as err:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, InflateError) as err:
         raise _damaged(f"cannot read {spec.path!r} ({err}); truncated or damaged pack?", spec.path) from None
     finally:
         if fd is not None:
@@ -101,17 +102,17 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
     return sha, size, target
 
 
-def _copy_raw(raw: RawMember, fd: int | None, expected: int) -> tuple[str, int, int]:
-    """A zip member's bytes to `fd` (None: only hashed): (sha256, size, CRC-32). Stored members are
-    copied inside the kernel when it can; deflated ones are inflated through copier.py."""
+def _copy_raw(raw: RawMember, fd: int | None, expected: int, with_crc: bool) -> tuple[str, int, int]:
+    """A zip member's bytes to `fd` (None: only hashed): (sha256, size, CRC-32 or 0 without `with_crc`).
+    Stored members are copied inside the kernel when it can; deflated ones are inflated through copier.py."""
     if not raw.deflated and fd is not None:
-        copied = copy_range_hashed(raw.fd, raw.offset, raw.length, fd)
+        copied = copy_range_hashed(raw.fd, raw.offset, raw.length, fd, with_crc=with_crc)
         if copied is not None:
             return copied
     crc = [0]
     reader = (inflate_reader if raw.deflated else file_reader)(raw.fd, raw.offset, raw.length)
-    sha, size = copy_hashed(reader, fd, expected, sync=False,
-                            observe=lambda chunk: crc.__setitem__(0, zlib.crc32(chunk, crc[0])))
+    observe = (lambda chunk: crc.__setitem__(0, crc32(chunk, crc[0]))) if with_crc else None
+    sha, size = copy_hashed(reader, fd, expected, sync=False, observe=observe)
     return sha, size, crc[0]
 
 

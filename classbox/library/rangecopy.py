@@ -14,18 +14,17 @@ import errno
 import hashlib
 import mmap
 import os
-import zlib
 
-from classbox.library.copier import start_writeback
+from classbox.library.copier import crc32, start_writeback
 
 PIECE = 16 * 1024 * 1024  # a multiple of mmap.ALLOCATIONGRANULARITY: every piece maps at its offset
 UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 
 
 def copy_range_hashed(src: int, offset: int, length: int, dst: int,
-                      crc32: bool = True) -> tuple[str, int, int] | None:
+                      with_crc: bool = True) -> tuple[str, int, int] | None:
     """Copy `length` bytes at `offset` of `src` to the start of the empty file `dst` (opened for
-    reading and writing); (sha256 hex, bytes copied, CRC-32 or 0 without `crc32`) — fewer bytes
+    reading and writing); (sha256 hex, bytes copied, CRC-32 or 0 without `with_crc`) — fewer bytes
     when the source is shorter — or None, `dst` emptied again, where copy_file_range cannot be used."""
     if not hasattr(os, "copy_file_range"):
         return None
@@ -42,7 +41,7 @@ def copy_range_hashed(src: int, offset: int, length: int, dst: int,
         if got:
             with mmap.mmap(dst, got, prot=mmap.PROT_READ, offset=done) as view:
                 digest.update(view)
-                crc = zlib.crc32(view, crc) if crc32 else 0
+                crc = crc32(view, crc) if with_crc else 0
             start_writeback(dst, done, got)
         done += got
         if got < want:

@@ -3,10 +3,13 @@ symlinks; the library is left as it was."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
+import struct
 import warnings
 import zipfile
+import zlib
 
 import pytest
 
@@ -140,6 +143,53 @@ def test_corrupt_member_fails_its_crc_and_nothing_is_imported(lib_config, tmp_pa
     with pytest.raises(PackError, match="damaged|CRC|Bad"):
         import_path(lib_config, path)
     assert library_state(lib_config.data_dir) == before
+
+
+@pytest.mark.parametrize("with_sha", [False, True])
+def test_corrupt_deflated_member_is_refused_as_damaged(lib_config, tmp_path, with_sha):
+    body = bytes(range(256)) * 4000
+    files = {**FILES, "lecons/eau.html": body}
+    path = write_zip(tmp_path / "p.zip", _sha_manifest(files) if with_sha else manifest(), files)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"lecons/eau.html") + len("lecons/eau.html") + 40
+    data[start:start + 200] = b"\xff" * 200  # not a valid deflate stream
+    path.write_bytes(bytes(data))
+    import_path(lib_config, write_folder(tmp_path / "good", manifest(id="deja-la")))
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError, match="damaged|truncated|CRC|sha256 mismatch|more data"):
+        import_path(lib_config, path)
+    assert library_state(lib_config.data_dir) == before
+
+
+def _sha_manifest(files: dict[str, bytes]) -> dict:
+    """A manifest that gives each file's sha256."""
+    return manifest(resources=[{"path": name, "title": name, "sha256": hashlib.sha256(data).hexdigest()}
+                               for name, data in files.items()])
+
+
+def test_corrupt_member_with_its_sha256_in_the_manifest_is_refused(lib_config, tmp_path):
+    files = {**FILES, "lecons/eau.html": b"A" * 5000}
+    path = write_zip(tmp_path / "p.zip", _sha_manifest(files), files, compression=zipfile.ZIP_STORED)
+    path.write_bytes(path.read_bytes().replace(b"A" * 100, b"B" * 100, 1))
+    import_path(lib_config, write_folder(tmp_path / "good", manifest(id="deja-la")))
+    before = library_state(lib_config.data_dir)
+    with pytest.raises(PackError, match="sha256 mismatch"):
+        import_path(lib_config, path)
+    assert library_state(lib_config.data_dir) == before
+
+
+def test_member_proved_by_its_sha256_is_imported_even_with_a_wrong_zip_crc(lib_config, tmp_path):
+    """The manifest's sha256 proves the bytes: the zip's CRC-32 field is not needed (nor computed)."""
+    files = {**FILES, "lecons/eau.html": b"A" * 5000}
+    path = write_zip(tmp_path / "p.zip", _sha_manifest(files), files, compression=zipfile.ZIP_STORED)
+    crc = struct.pack("<I", zlib.crc32(b"A" * 5000))
+    data = path.read_bytes()
+    assert data.count(crc) == 2  # the local header and the central directory
+    path.write_bytes(data.replace(crc, struct.pack("<I", zlib.crc32(b"A" * 5000) ^ 1)))
+    result = import_path(lib_config, path)
+    assert result.status == "added"
+    sha = hashlib.sha256(b"A" * 5000).hexdigest()
+    assert (lib_config.data_dir / "blobs" / sha[:2] / sha[2:4] / sha).read_bytes() == b"A" * 5000
 
 
 def test_symlink_in_a_folder_pack_is_refused(lib_config, tmp_path):
