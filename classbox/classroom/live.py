@@ -92,3 +92,4 @@ class Presence:
             teachers = sum(1 for c in self.conns.values() if c.role == "teacher")
             sessions = len({s for s, p in self.pupils.items() if p} | {s for s, t in self.teachers.items() if t})
             return {"pupils": pupils, "teachers": teachers, "sessions": sessions}
+
