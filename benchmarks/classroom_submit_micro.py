@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from classbox import create_app  # noqa: E402
 from classbox.auth.users import add_user  # noqa: E402
+from classbox.classroom.answers import store_answers  # noqa: E402
 from classbox.classroom.records import Answer  # noqa: E402
 from classbox.config import load_config  # noqa: E402
 from classbox.storage import open_database  # noqa: E402
@@ -103,7 +104,7 @@ def one_round(cap, teacher, pupils, answers, mode, profiler) -> float:
         if mode == "group":
             items = [Answer(session_id, pupil_id, a["submission_id"], a["activity_id"], a["answer"], None)
                      for (_, pupil_id), a in zip(pupils, answers)]
-            assert not any(isinstance(o, Exception) for o in cap._store_answers(db, items))
+            assert not any(isinstance(o, Exception) for o in store_answers(db, [(cap.rules, item) for item in items]))
         for (sio, pupil_id), answer in zip(pupils, answers) if mode != "group" else ():
             if mode == "handler":
                 assert sio.emit("submit", answer, namespace=NS, callback=True)["ok"]

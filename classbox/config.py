@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG_FILE = Path("/etc/classbox/classbox.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/classbox")
@@ -30,6 +31,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "name": (str, "Classbox"),
         "school_uai": (str, ""),
         "academie": (str, ""),
+        "timezone": (str, "Europe/Paris"),  # the zone of every date and time shown (IANA name)
     },
     "web": {
         "host": (str, "0.0.0.0"),
@@ -261,7 +263,16 @@ def load_config(
         if kind is str and isinstance(value, os.PathLike):
             value = os.fspath(value)
         config[section][key] = _coerce(value, kind, f"override {flat}")
+    _check_timezone(config["box"]["timezone"])
     return config
+
+
+def _check_timezone(name: str) -> None:
+    """An IANA time zone the system knows (Europe/Paris, America/Cayenne, Indian/Reunion…)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"[box] timezone: unknown time zone {name!r} (e.g. 'Europe/Paris')") from None
 
 
 def _env_target(name: str) -> tuple[str, str]:

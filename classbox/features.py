@@ -28,6 +28,7 @@ FEATURES = [
     "classbox.auth",
     "classbox.library",
     "classbox.classroom",
+    "classbox.lessons",
     "classbox.discovery",
     "classbox.sync",
     "classbox.health",

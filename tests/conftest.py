@@ -13,11 +13,9 @@ from click.testing import CliRunner
 
 from classbox import create_app
 from classbox.auth.users import add_user
-from classbox.config import load_config
 from classbox.extensions import socketio
 from classbox.storage import open_database
-
-from tests.helpers import LiveServer, free_port  # noqa: F401  (re-exported for tests)
+from tests.helpers import LiveServer, ack, free_port, make_config  # noqa: F401  (re-exported for tests)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -36,7 +34,7 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def config(tmp_path):
     """A config on a fresh data dir, isolated from the machine's env and /etc."""
-    return load_config(path=os.devnull, env={}, overrides={"data_dir": tmp_path / "data"})
+    return make_config(tmp_path / "data")
 
 
 @pytest.fixture
@@ -97,11 +95,32 @@ def socketio_client(app, client):
     """A Socket.IO test client on /classroom, sharing the Flask test client's cookies."""
     clients = []
 
-    def make(namespace="/classroom", auth=None, flask_client=client):
-        sio = socketio.test_client(app, namespace=namespace, auth=auth, flask_test_client=flask_client)
+    def make(namespace="/classroom", auth=None, flask_client=client, headers=None):
+        sio = socketio.test_client(app, namespace=namespace, auth=auth, flask_test_client=flask_client,
+                                   headers=headers)
         clients.append(sio)
         return sio
     yield make
     for sio in clients:
         if sio.is_connected("/classroom"):
             sio.disconnect("/classroom")
+
+
+@pytest.fixture
+def teacher_sio(app, client, teacher, login, socketio_client):
+    """A teacher logged in, with an open session: (socket client, join code)."""
+    login(teacher)
+    sio = socketio_client()
+    answer = ack(sio, "open_session", {"title": "CM1 fractions"})
+    assert answer["ok"], answer
+    return sio, answer["code"]
+
+
+@pytest.fixture
+def pupil(app, socketio_client):
+    """Make a pupil on its own device (no cookies): pupil(code, name) -> (socket client, join ack)."""
+    def make(code, name="Léa", token=None):
+        sio = socketio_client(flask_client=app.test_client())
+        data = {"code": code, "name": name} if token is None else {"code": code, "token": token}
+        return sio, ack(sio, "join", data)
+    return make

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -9,14 +10,82 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import httpx
 import pytest
 
+from classbox.config import Config, load_config
+
 T = TypeVar("T")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+NS = "/classroom"
+QUIZ_SPEC = {"type": "quiz", "kind": "single", "question": "2 + 2 ?", "choices": ["3", "4", "5"], "correct": 1}
+
+
+def make_config(data_dir: Path, **overrides: Any) -> Config:
+    """The one way tests build a config: on `data_dir`, isolated from the machine's env and /etc."""
+    return load_config(path=os.devnull, env={}, overrides={"data_dir": Path(data_dir), **overrides})
+
+
+def with_accounts(config: Config, *accounts: tuple[str, str, str, str]) -> Config:
+    """Prepare the config's data dir with these accounts (login, role, password, display name)."""
+    from classbox.auth.users import add_user
+    from classbox.web.datadir import prepare_data_dir
+
+    db = prepare_data_dir(config)
+    try:
+        for login, role, password, name in accounts:
+            add_user(db, login, role, password, name)
+    finally:
+        db.conn.close()
+    return config
+
+
+@contextlib.contextmanager
+def tmpfs(mount: Path, size_mb: int) -> Iterator[Path]:
+    """A real filesystem of `size_mb` (tmpfs) mounted at `mount`, unmounted afterwards (root only: else skip)."""
+    if not IS_ROOT:
+        pytest.skip("mounting a tmpfs needs root")
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=True)
+
+
+def fill_disk(folder: Path) -> Path:
+    """Fill the disk holding `folder` to the last byte; the filler file (delete it to make room)."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        for size in (1 << 20, 65536, 4096, 512, 1):
+            try:
+                while True:
+                    handle.write(b"\0" * size)
+            except OSError:
+                pass
+    return filler
+
+
+def ack(sio, event: str, data: Any = None) -> Any:
+    """Emit a /classroom event and return the server's ack."""
+    return sio.emit(event, data, namespace=NS, callback=True)
+
+
+def received(sio, name: str | None = None) -> list:
+    """/classroom events received since the last call (optionally only those called `name`)."""
+    events = sio.get_received(NS)
+    return [e["args"][0] if e["args"] else None for e in events if name is None or e["name"] == name]
+
+
+def new_id() -> str:
+    """A submission id as a device makes it."""
+    return str(uuid.uuid4())
 
 
 def free_port() -> int:
@@ -38,13 +107,15 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
         proc.wait()
 
 
-def wait_until(probe: Callable[[], T], timeout: float = 30.0, step: float = 0.05) -> T:
+def wait_until(probe: Callable[[], T], timeout: float = 30.0, step: float = 0.05, what: str | None = None) -> T:
     """Call probe() every `step` seconds until it returns something true, at most `timeout` seconds;
-    its last result (false on timeout: the caller asserts on it and says what it waited for)."""
+    its last result (false on timeout, or AssertionError naming `what` when given)."""
     deadline = time.monotonic() + timeout
     while True:
         found = probe()
         if found or time.monotonic() >= deadline:
+            if not found and what is not None:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
             return found
         time.sleep(step)
 

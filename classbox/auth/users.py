@@ -74,11 +74,17 @@ def add_user(db: sqlite_utils.Database, login: str, role: str, password: str,
     return int(cursor.lastrowid)
 
 
-def set_password(db: sqlite_utils.Database, login: str, password: str) -> None:
-    """Replace an account's password; every cookie of the account stops working."""
+def _account(db: sqlite_utils.Database, login: str) -> dict:
+    """The account named `login`; UserError if there is none."""
     user = find_user(db, login)
     if user is None:
         raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
+    return user
+
+
+def set_password(db: sqlite_utils.Database, login: str, password: str) -> None:
+    """Replace an account's password; every cookie of the account stops working."""
+    user = _account(db, login)
     with db.conn:
         db.conn.execute("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ?",
                         [hash_password(password, login, user["display_name"] or ""), user["id"]])
@@ -87,9 +93,7 @@ def set_password(db: sqlite_utils.Database, login: str, password: str) -> None:
 
 def set_disabled(db: sqlite_utils.Database, login: str, disabled: bool) -> None:
     """Disable (revoking every cookie of the account) or re-enable an account."""
-    user = find_user(db, login)
-    if user is None:
-        raise UserError(f"no account named {login!r}", N_("aucun compte %(login)s"), login=login)
+    user = _account(db, login)
     with db.conn:
         db.conn.execute("UPDATE users SET disabled = ?, session_epoch = session_epoch + ? WHERE id = ?",
                         [int(disabled), int(disabled), user["id"]])

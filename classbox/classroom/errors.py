@@ -7,7 +7,7 @@ from classbox.web.i18n_marks import N_
 MESSAGES = {
     "unknown_code": N_("Ce code ne correspond à aucune séance. Vérifiez-le auprès de l'enseignant."),
     "closed": N_("Cette séance est terminée."),
-    "invalid_name": N_("Choisissez un prénom ou un pseudo de 1 à 30 lettres, sans < ni >."),
+    "invalid_name": N_("Écrivez un prénom ou un pseudo."),
     "full": N_("La séance est complète."),
     "joining_closed": N_("L'enseignant a fermé les inscriptions à cette séance. Demandez-lui de les rouvrir."),
     "rate_limited": N_("Trop d'essais d'un coup. Patientez quelques secondes."),
@@ -36,17 +36,19 @@ MESSAGES = {
 class ClassroomError(Exception):
     """A refused request: `code` for programs, `message` (French) for people."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", message: str | None = None, **values: object) -> None:
         super().__init__(code)
         self.code = code
         self.detail = detail
+        self.template = message  # a message marked with N_() saying more than the code's own
+        self.values = values
 
     @property
     def message(self) -> str:
         """The message in the language of the request (French outside a request)."""
         from flask_babel import gettext  # not at import time: `classbox agent` runs without Flask
 
-        return gettext(MESSAGES.get(self.code, N_("Erreur.")))
+        return gettext(self.template or MESSAGES.get(self.code, N_("Erreur.")), **self.values)
 
     def as_ack(self) -> dict:
         """The ack or JSON body sent back for this error."""

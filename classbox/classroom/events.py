@@ -8,6 +8,7 @@ import logging
 from typing import Any, Callable
 
 from flask import current_app, request
+from flask_babel import force_locale
 from flask_socketio import SocketIO, join_room, leave_room
 
 from classbox.auth import current_user
@@ -16,7 +17,7 @@ from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Conn
 from classbox.classroom.results import session_results
 from classbox.storage import get_db
-from classbox.web.i18n import select_locale
+from classbox.web.i18n import DEFAULT_LANGUAGE, LOCALES, socket_locale
 from classbox.web.links import join_url
 
 NS = "/classroom"
@@ -60,10 +61,19 @@ def _checked(classroom, sid: str, data: Any, extra: tuple) -> Conn:
 
 
 def event(role: str | None = None) -> Callable:
-    """Wrap a handler: size and flood limits, the sender's role, errors turned into acks."""
+    """Wrap a handler: size and flood limits, the sender's role, errors turned into acks.
+
+    The handler runs in the language of the connection's page (titles, refusals), never in the
+    one the WebSocket handshake's headers would pick.
+    """
     def decorator(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapped(data: Any = None, *extra: Any) -> dict:
+            conn = svc().presence.get(request.sid)
+            with force_locale(conn.locale if conn else LOCALES[DEFAULT_LANGUAGE]):
+                return handle(data, *extra)
+
+        def handle(data: Any = None, *extra: Any) -> dict:
             try:
                 conn = _checked(svc(), request.sid, data, extra)
                 if role == "teacher" and (conn.role != "teacher" or current_user() is None):
@@ -84,10 +94,8 @@ def event(role: str | None = None) -> Callable:
 
 def _ack_in(app, classroom, sid: str, err: ClassroomError) -> dict:
     """The error's ack in the language of the connection's page (submit runs outside Flask)."""
-    from flask_babel import force_locale
-
     conn = classroom.presence.conns.get(sid)
-    with app.app_context(), force_locale(conn.locale if conn else "fr_FR"):
+    with app.app_context(), force_locale(conn.locale if conn else LOCALES[DEFAULT_LANGUAGE]):
         return err.as_ack()
 
 
@@ -150,7 +158,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
     def on_connect(auth: Any = None) -> bool:
         user = current_user()
         role = "teacher" if user is not None and user["role"] in ("teacher", "admin") else "pupil"
-        svc().presence.connect(Conn(request.sid, role, user, locale=select_locale()))
+        svc().presence.connect(Conn(request.sid, role, user, locale=socket_locale(auth)))
         return True
 
     @socketio.on("disconnect", namespace=NS)
@@ -290,4 +298,6 @@ def register(socketio: SocketIO, classroom, app) -> None:
     @socketio.on("*", namespace=NS)
     def on_unknown(name: str, *args: Any) -> dict:
         log.info("unknown classroom event %r from %s", str(name)[:40], request.sid)
-        return ClassroomError("malformed", "unknown event").as_ack()
+        conn = svc().presence.get(request.sid)
+        with force_locale(conn.locale if conn else LOCALES[DEFAULT_LANGUAGE]):
+            return ClassroomError("malformed", "unknown event").as_ack()

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from classbox.classroom.errors import ClassroomError
+from classbox.storage.files import fsync_path
 
 HANDIN_DIR = "handins"
 SWEEP_GRACE_S = 600.0  # a leftover younger than this may be an upload still on its way (another process)
@@ -54,7 +55,7 @@ def place(data_dir: Path, relative: Path, data: bytes) -> bool:
             handle.flush()
             os.fsync(handle.fileno())
         placed = _link(tmp, final, data)
-        _fsync_dir(final.parent)
+        fsync_path(final.parent)
     except OSError as err:
         if placed:
             remove(data_dir, relative)
@@ -79,14 +80,6 @@ def _link(tmp: Path, final: Path, data: bytes) -> bool:
     if hashlib.sha256(final.read_bytes()).digest() != hashlib.sha256(data).digest():
         raise ClassroomError("duplicate_id", "other bytes under this submission id")
     return False
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def remove(data_dir: Path, relative: Path | str) -> None:

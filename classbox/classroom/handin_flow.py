@@ -42,7 +42,7 @@ def submit_file(classroom: Classroom, item: Answer, file: dict[str, Any]) -> tup
 
 def _record(classroom: Classroom, db, item: Answer, file: dict[str, Any], stored: dict) -> tuple[dict, bool, str]:
     """Writer job (no file I/O here): check and record the hand-in; (record, new, path the row holds)."""
-    pupil, session, activity = classroom.answerable(db, item)
+    pupil, session, activity = classroom.rules.answerable(db, item)
     if activity["type"] != "handin":
         raise ClassroomError("not_answerable")
     handins.check_file(file["data"], file["kind"], activity["spec"].get("accept", []), classroom.max_handin_bytes)

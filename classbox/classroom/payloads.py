@@ -1,62 +1,69 @@
-"""What each answer, hand-in and join puts in the sync outbox (turned into xAPI/WebDAV at send time)."""
+"""How the classroom fills sync's records (classbox.sync.records) from its rows."""
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any
 
-# A fixed namespace so the same submission always gets the same statement id (idempotent).
-STATEMENT_NAMESPACE = uuid.UUID("6f1c8a52-4f7e-5d1a-9a57-2c3c0b8e7a10")
+from classbox.sync import records
 
 
-def statement_id(event: str, key: str) -> str:
-    """The xAPI statement id of one event about one record (uuid5, stable across retries)."""
-    return str(uuid.uuid5(STATEMENT_NAMESPACE, f"{event}:{key}"))
+def pupil_part(pupil: dict[str, Any]) -> records.Pupil:
+    return {"id": pupil["id"], "name": pupil["name"]}
 
 
-def created(seq: int) -> dict:
-    """When a record was made: wall clock (maybe wrong), monotonic clock and box sequence."""
-    return {"wall": time.time(), "monotonic": time.monotonic(), "seq": seq}
-
-
-def session_part(session: dict) -> dict:
+def session_part(session: dict[str, Any]) -> records.Session:
     return {"id": session["id"], "code": session["code"], "title": session["title"],
             "teacher": session["teacher_login"]}
 
 
-def activity_part(activity: dict | None) -> dict:
-    if activity is None:
-        return {"id": None, "type": "session", "title": None}
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _correct(kind: str, spec: dict[str, Any]) -> list[str]:
+    """The teacher's answer as xAPI correctResponsesPattern (one pattern per accepted answer)."""
+    if kind in ("single", "multiple"):
+        return [records.CHOICE_SEPARATOR.join(str(i) for i in spec["correct"])]
+    if kind == "text":  # compared without case or accents (activities.fold)
+        return ["{case_matters=false}" + answer for answer in spec["correct"]]
+    tolerance = spec.get("tolerance", 0)
+    return [f"{_number(spec['correct'] - tolerance)}[:]{_number(spec['correct'] + tolerance)}"]
+
+
+def activity_part(activity: dict[str, Any]) -> records.Activity:
+    """An activity as the ENT sees it: for a question its interaction, choices and correct answer."""
     spec = activity["spec"]
-    part: dict[str, Any] = {"id": activity["id"], "type": activity["type"],
-                            "title": spec.get("title") or spec.get("question") or spec.get("instructions")
-                            or spec.get("text")}
+    part: records.Activity = {"id": activity["id"], "type": activity["type"],
+                              "title": spec.get("title") or spec.get("question") or spec.get("instructions")
+                              or spec.get("text") or activity["type"]}
     if activity["type"] == "quiz":
         part["question"] = spec["question"]
-        part["kind"] = spec["kind"]
+        part["interaction"] = records.INTERACTIONS[spec["kind"]]
         if "choices" in spec:
-            part["choices"] = [{"id": str(i), "text": c} for i, c in enumerate(spec["choices"])]
+            part["choices"] = [{"id": str(i), "text": text} for i, text in enumerate(spec["choices"])]
+        if spec.get("correct") not in (None, []):  # xAPI allows no empty pattern
+            part["correct"] = _correct(spec["kind"], spec)
     return part
 
 
-def xapi_payload(event: str, sid: str, pupil: dict, session: dict, activity: dict | None,
-                 response: str, correct: bool | None, seq: int) -> dict:
-    """The outbox payload for one xAPI statement (kind "xapi", target "lrs")."""
-    result: dict[str, Any] = {"response": response}
-    if correct is not None:
-        result["success"] = correct
-        result["score"] = {"raw": int(correct), "max": 1}
-    return {"event": event, "statement_id": sid,
-            "pupil": {"id": pupil["id"], "name": pupil["name"]},
-            "session": session_part(session), "activity": activity_part(activity),
-            "result": result, "created": created(seq)}
+def attended(pupil: dict[str, Any], session: dict[str, Any]) -> tuple:
+    """The outbox entry (kind, target, record, key, pupil id) of a pupil's first join."""
+    return (records.XAPI, records.LRS, records.attended(pupil_part(pupil), session_part(session)),
+            records.statement_id(records.ATTENDED, pupil["id"]), pupil["id"])
 
 
-def webdav_payload(path: str, filename: str, mime: str, size: int, sha256: str, pupil: dict,
-                   session: dict, activity: dict, seq: int) -> dict:
-    """The outbox payload for one hand-in file (kind "webdav", target "workspace")."""
-    return {"event": "handed_in", "path": path, "filename": filename, "mime": mime, "size": size,
-            "sha256": sha256, "pupil": {"id": pupil["id"], "name": pupil["name"]},
-            "session": session_part(session), "activity": activity_part(activity),
-            "created": created(seq)}
+def submitted(sub: dict[str, Any]) -> list[tuple]:
+    """The outbox entries of one stored answer or hand-in: its statement, and its file if any."""
+    pupil, session, activity = pupil_part(sub["pupil"]), session_part(sub["session"]), activity_part(sub["activity"])
+    if sub["activity"]["type"] == "quiz":
+        record = records.answered(pupil, session, activity, sub["response"], sub["correct"])
+    else:
+        record = records.handed_in(pupil, session, activity, sub["response"])
+    entries = [(records.XAPI, records.LRS, record, records.statement_id(record["event"], sub["id"]), pupil["id"])]
+    file = sub["file"]
+    if file:
+        entries.append((records.WEBDAV, records.WORKSPACE,
+                        records.handed_in_file(file["path"], file["filename"], file["mime"], file["size"],
+                                               file["sha256"], pupil, session, activity),
+                        f"webdav:{sub['id']}", pupil["id"]))
+    return entries

@@ -7,17 +7,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from classbox.classroom import activities, store, tokens
+from classbox.classroom.answers import AnswerRules, store_answers
 from classbox.classroom.checks import check_uuid, clean_name, clean_title
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.handin_flow import submit_file
-from classbox.classroom.records import Answer, submission_record
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
+from classbox.classroom.records import Answer
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
 
-DEADLINE_GRACE_S = 2.0
 STATE_EVERY_S = 5.0
 LIVE_FILE = "classroom-live.json"  # in the runtime folder; the agent's health sampler reads it
 NEW_PUPILS_PER_S = 1 / 15  # after the first burst: a latecomer every 15 s
@@ -32,7 +32,6 @@ class Classroom:
         self.data_dir = Path(data_dir)
         self.runtime_dir = Path(runtime_dir) if runtime_dir is not None else self.data_dir / "run"
         self.secret_key = secret_key
-        self.max_answer_chars = settings["max_answer_chars"]
         self.max_pupils = settings["max_pupils_per_session"]
         self.max_handin_bytes = settings["max_handin_mb"] * 1024 * 1024
         self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
@@ -48,11 +47,9 @@ class Classroom:
         self.join_page_limit = RateLimiter(settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60, clock)
         self.submit_limit = RateLimiter(20, 2.0, clock)  # per pupil: 20 at once, then 2 per second
         self.event_limit = RateLimiter(60, 10.0, clock)  # any event, per connection
-        self.deadlines: dict[str, float] = {}
-        self._cache: dict[tuple[str, Any], dict] = {}
+        self.rules = AnswerRules(settings["max_answer_chars"], clock, wall)  # what answers are checked against
         self.open_ids: set[int] = set()  # sessions known open (closing goes through this object)
         self.clock = clock
-        self.wall = wall  # only to rebuild countdowns after a restart
         self.spawn = spawn
         self.feed: Any = None  # a SubmissionFeed, set by init_app (it needs the Socket.IO server)
         self._state_written = float("-inf")
@@ -118,73 +115,19 @@ class Classroom:
         activity_id = data.get("activity_id")
         if not isinstance(activity_id, str) or len(activity_id) > 64:
             raise ClassroomError("malformed", "activity_id")
-        deadline = self.deadlines.get(activity_id)  # known here since the push; after a restart: answerable
-        if deadline is not None and self.clock() > deadline + DEADLINE_GRACE_S:
+        if self.rules.too_late(self.rules.deadlines.get(activity_id)):  # known since the push; after: answerable
             raise ClassroomError("time_up")
         item = Answer(session_id, pupil_id, submission_id, activity_id, data.get("answer"), nonce)
         if file is None:  # answers of a class arriving together share a few statements
-            record, new = self.writer.run_item(self._store_answers, item)
+            record, new = self.writer.run_item(store_answers, (self.rules, item))
         else:
             record, new = submit_file(self, item, file)
         return {"ok": True, "submission_id": submission_id, "duplicate": not new, "record": record}
 
-    def answerable(self, db, item: Answer) -> tuple[dict, dict, dict]:
-        """(pupil, session, activity) if this pupil may answer this activity now, else ClassroomError."""
-        pupil = self._cached(db, "pupil", item.pupil_id, store.get_pupil)
-        session = self._cached(db, "session", item.session_id, store.get_session)
-        if pupil is None or pupil["removed"] or pupil["session_id"] != item.session_id \
-                or (item.nonce is not None and pupil["nonce"] != item.nonce):
-            raise ClassroomError("bad_token")
-        if session["state"] != "open":
-            raise ClassroomError("closed")
-        activity = self._cached(db, "activity", item.activity_id, store.get_activity)
-        if activity is None or activity["session_id"] != item.session_id \
-                or not activities.for_pupil(activity["targets"], item.pupil_id):
-            raise ClassroomError("unknown_activity")
-        deadline = self._deadline(activity)
-        if deadline is not None and self.clock() > deadline + DEADLINE_GRACE_S:
-            raise ClassroomError("time_up")
-        return pupil, session, activity
-
-    def _store_answers(self, db, items: list[Answer]) -> list:
-        """Writer group: check and store answers; per item (record, new) or the ClassroomError refusing it."""
-        outcomes: list = []
-        checked: list[tuple[int, dict]] = []
-        for item in items:
-            try:
-                pupil, session, activity = self.answerable(db, item)
-                value, response, correct = activities.check_answer(activity["type"], activity["spec"], item.answer,
-                                                                   self.max_answer_chars)
-            except ClassroomError as err:
-                outcomes.append(err)
-                continue
-            checked.append((len(outcomes), {"id": item.submission_id, "answer": value, "pupil": pupil,
-                                            "session": session, "activity": activity, "response": response,
-                                            "correct": correct, "file": None}))
-            outcomes.append(None)
-        stored = store.record_submissions(db, [sub for _, sub in checked]) if checked else []
-        for (index, sub), new in zip(checked, stored):
-            outcomes[index] = new if isinstance(new, ClassroomError) else (submission_record(sub, None), new)
-        return outcomes
-
-    def _cached(self, db, kind: str, key: Any, load: Callable) -> dict | None:
-        """A row read inside a writer job, kept in memory (changes go through this object)."""
-        found = self._cache.get((kind, key))
-        if found is None:
-            found = load(db, key)
-            if found is not None:
-                if len(self._cache) > 20_000:
-                    self._cache.clear()
-                self._cache[(kind, key)] = found
-        return found
-
-    def _forget(self, kind: str, key: Any) -> None:
-        self._cache.pop((kind, key), None)
-
     # teachers ---------------------------------------------------------------------------
 
     def open_session(self, user: dict, title_raw: Any) -> dict:
-        title = clean_title(title_raw)
+        title = clean_title(title_raw, self.rules.wall())
         session = self.writer.run(lambda db: store.create_session(db, user, title))
         self.open_ids.add(session["id"])
         return session
@@ -208,7 +151,7 @@ class Classroom:
         kind, spec, targets = activities.validate_spec(raw)
         activity = store.new_activity(session_id, kind, spec, targets)
         if "duration_s" in spec:
-            self.deadlines[activity["id"]] = self.clock() + spec["duration_s"]
+            self.rules.deadlines[activity["id"]] = self.clock() + spec["duration_s"]
         if targets is not None or session_id not in self.open_ids:
             activity = self.writer.run(lambda db: store.add_activity(db, activity))
             self.open_ids.add(session_id)
@@ -222,33 +165,21 @@ class Classroom:
         """The pupils' view of an activity, with the countdown's remaining time."""
         if activity is None:
             return None
-        deadline = self._deadline(activity)
+        deadline = self.rules.deadline(activity)
         remaining = None if deadline is None else deadline - self.clock()
         return activities.public_view(activity["id"], activity["type"], activity["spec"], remaining)
-
-    def _deadline(self, activity: dict) -> float | None:
-        """When an activity's countdown ends (on self.clock), or None; kept across restarts.
-
-        The end is stored with the activity (its creation time and duration_s): a server that
-        restarted mid-quiz rebuilds it from the wall clock, once, and keeps counting on its own.
-        """
-        deadline = self.deadlines.get(activity["id"])
-        if deadline is None and "duration_s" in activity["spec"] and activity.get("created_wall"):
-            ends_wall = activity["created_wall"] + activity["spec"]["duration_s"]
-            deadline = self.deadlines[activity["id"]] = self.clock() + ends_wall - self.wall()
-        return deadline
 
     def close(self, session_id: int) -> None:
         self.open_ids.discard(session_id)
         self.writer.run(lambda db: store.close_session(db, session_id))
-        self._forget("session", session_id)
+        self.rules.forget("session", session_id)
 
     def rename(self, session_id: int, pupil_id: Any, name_raw: Any) -> str:
         name = clean_name(name_raw)
         if not isinstance(pupil_id, str):
             raise ClassroomError("malformed")
         self.writer.run(lambda db: store.rename_pupil(db, session_id, pupil_id, name))
-        self._forget("pupil", pupil_id)
+        self.rules.forget("pupil", pupil_id)
         return name
 
     def remove_many(self, session_id: int, pupil_ids: Any) -> list[str]:
@@ -257,7 +188,7 @@ class Classroom:
             raise ClassroomError("malformed")
         removed = self.writer.run(lambda db: store.remove_pupils(db, session_id, pupil_ids))
         for pupil_id in removed:
-            self._forget("pupil", pupil_id)
+            self.rules.forget("pupil", pupil_id)
         return removed
 
     def set_joining(self, session_id: int, open_: Any) -> bool:
@@ -265,7 +196,7 @@ class Classroom:
         if not isinstance(open_, bool):
             raise ClassroomError("malformed")
         self.writer.run(lambda db: store.set_joining(db, session_id, open_))
-        self._forget("session", session_id)
+        self.rules.forget("session", session_id)
         if open_:  # the teacher is there and vouches for who comes next
             self.session_new_limit.forget(str(session_id))
             self.new_pupil_limit.forget_prefix(f"{session_id}|")
@@ -275,7 +206,7 @@ class Classroom:
         if not isinstance(pupil_id, str):
             raise ClassroomError("malformed")
         self.writer.run(lambda db: store.remove_pupil(db, session_id, pupil_id))
-        self._forget("pupil", pupil_id)
+        self.rules.forget("pupil", pupil_id)
 
     # health -----------------------------------------------------------------------------
 

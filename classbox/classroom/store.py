@@ -88,9 +88,7 @@ def add_pupil(db: sqlite_utils.Database, session: dict, name: str, max_pupils: i
              "nonce": secrets.token_hex(8), "removed": 0, "joined_wall": time.time(), "seq": next_seq(db)}
     db.execute("INSERT INTO classroom_pupils (id, session_id, name, nonce, removed, joined_wall, seq) "
                "VALUES (:id, :session_id, :name, :nonce, :removed, :joined_wall, :seq)", pupil)
-    sid = payloads.statement_id("attended", pupil["id"])
-    enqueue(db, "xapi", "lrs", payloads.xapi_payload("attended", sid, pupil, session, None, "", None, pupil["seq"]),
-            sid, pupil["id"])
+    enqueue(db, *payloads.attended(pupil, session))
     return pupil
 
 
@@ -228,15 +226,7 @@ def record_submissions(db: sqlite_utils.Database, submissions: list[dict[str, An
         rows.append((sub["id"], session["id"], activity["id"], pupil["id"], _to_json(sub["answer"]),
                      None if correct is None else int(correct), file.get("path"), file.get("mime"), file.get("size"),
                      file.get("sha256"), now, seq))
-        event = "answered" if activity["type"] == "quiz" else "handed_in"
-        sid = payloads.statement_id(event, sub["id"])
-        outbox.append(("xapi", "lrs", payloads.xapi_payload(event, sid, pupil, session, activity, sub["response"],
-                                                            correct, seq), sid, pupil["id"]))
-        if file:
-            outbox.append(("webdav", "workspace",
-                           payloads.webdav_payload(file["path"], file["filename"], file["mime"], file["size"],
-                                                   file["sha256"], pupil, session, activity, seq),
-                           f"webdav:{sub['id']}", pupil["id"]))
+        outbox.extend(payloads.submitted(sub))
     db.conn.executemany(
         "INSERT INTO classroom_submissions (id, session_id, activity_id, pupil_id, answer, correct, file_path, "
         "file_mime, file_size, file_sha256, created_wall, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Sequence
 
-from flask_babel import format_decimal, gettext
+from flask import has_app_context
+from flask_babel import format_decimal, get_timezone, gettext
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 150
@@ -59,6 +61,12 @@ def _segments(points: Sequence[tuple[float, float | None]], gap_s: float) -> lis
     return [s for s in segments if s]
 
 
+def _clock(epoch: float) -> str:
+    """An hour on the time axis, in the box's time zone ([box] timezone), not the process's."""
+    zone = get_timezone() if has_app_context() else ZoneInfo("Europe/Paris")
+    return datetime.fromtimestamp(epoch, zone).strftime("%H:%M")
+
+
 def line_chart(chart_id: str, title: str, unit: str, points: Sequence[tuple[float, float | None]],
                start: float, end: float, y_min: float = 0.0, y_max: float | None = None) -> Markup:
     """An accessible SVG chart of one series between start and end (Unix times)."""
@@ -92,7 +100,7 @@ def line_chart(chart_id: str, title: str, unit: str, points: Sequence[tuple[floa
         t = start + frac * span_t
         anchor = "start" if frac == 0 else "end" if frac == 1 else "middle"
         parts.append(f'<text x="{LEFT + frac * plot_w:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
-                     f'{datetime.fromtimestamp(t).strftime("%H:%M")}</text>')
+                     f'{_clock(t)}</text>')
     for segment in _segments(drawn, gap_s):
         if len(segment) == 1:
             x, y = xy(*segment[0]).split(",")

@@ -11,7 +11,7 @@ from classbox.features import hook
 from classbox.library.schema import migrations
 
 if TYPE_CHECKING:  # imported on use: `classbox agent` needs neither Flask nor the pack reader
-    from flask import Flask
+    from flask import Blueprint, Flask
 
     from classbox.library.manifest import PackError
     from classbox.library.packs import ImportResult

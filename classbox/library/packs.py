@@ -15,16 +15,17 @@ import sqlite_utils
 from packaging.version import InvalidVersion, Version
 
 from classbox.config import Config
-from classbox.web.i18n_marks import N_
 from classbox.library import catalogue
+from classbox.library.copier import OverLimit, copy_hashed, file_reader, inflate_reader, stream_reader
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, RawMember, open_pack
 from classbox.library.rangecopy import copy_range_hashed
 from classbox.library.staging import check_free_space, staging
-from classbox.library.copier import OverLimit, copy_hashed, file_reader, inflate_reader, stream_reader
-from classbox.library.store import BlobStore, fsync_path
+from classbox.library.store import BlobStore
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
+from classbox.storage.files import fsync_path
+from classbox.web.i18n_marks import N_
 
 MB = 1024 * 1024
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
+from classbox.storage.files import fsync_path
+
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1024 * 1024
 
@@ -34,15 +36,6 @@ def shard(root: Path, sha: str) -> Path:
     if not valid_sha(sha):
         raise BlobError(f"invalid blob name {sha[:80]!r}")
     return root / sha[:2] / sha[2:4] / sha
-
-
-def fsync_path(path: Path) -> None:
-    """fsync a file's content, or a directory so that a rename inside it is durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass

@@ -17,9 +17,9 @@ from classbox.library import catalogue
 from classbox.library.manifest import PackError
 from classbox.library.packs import ImportResult, resource_id
 from classbox.library.staging import check_free_space, staging
-from classbox.library.store import fsync_path
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
+from classbox.storage.files import fsync_path
 from classbox.web.i18n_marks import N_
 
 BOOK_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")

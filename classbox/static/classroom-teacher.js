@@ -203,10 +203,25 @@ function draw() {
     if (s.file) {
       li.appendChild(el("a", { href: "/teacher/handins/" + s.submission_id }, s.file.filename));
     } else {
-      li.appendChild(el("span", {}, typeof s.answer === "object" && s.answer !== null && !Array.isArray(s.answer) ? s.answer.text : JSON.stringify(s.answer)));
+      li.appendChild(el("span", { "class": "answer" }, answerText(a, s.answer)));
+    }
+    if (s.correct === true || s.correct === false) {  // said in words, not by colour alone
+      li.appendChild(el("span", { "class": s.correct ? "verdict right" : "verdict wrong" },
+        s.correct ? _("✓ juste") : _("✗ faux")));
     }
     answers.appendChild(li);
   });
+}
+// An answer as the teacher wrote the question: the choices' texts, numbers in the page's format.
+var numbers = new Intl.NumberFormat(document.documentElement.lang || "fr", { maximumFractionDigits: 6 });
+function answerText(a, answer) {
+  if (answer !== null && typeof answer === "object" && !Array.isArray(answer)) { return answer.text || ""; }
+  var kind = a && a.type === "quiz" ? a.spec.kind : null;
+  if (kind === "single" || kind === "multiple") {
+    return (Array.isArray(answer) ? answer : [answer]).map(function (i) { return a.spec.choices[i] || String(i); }).join(", ");
+  }
+  if (typeof answer === "number") { return numbers.format(answer); }
+  return String(answer);
 }
 
 if (!projector) {  // the dashboard's controls; the projector only shows

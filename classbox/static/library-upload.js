@@ -1,8 +1,11 @@
-// Admin page: send a pack as the request body with its progress shown and announced (the form works without it).
-(function () {
-  "use strict";
-  var form = document.getElementById("pack-form");
-  if (!form || !window.XMLHttpRequest) { return; }
+// Admin page: send a pack as the request body with its progress shown and announced (the form works
+// without it); an ES module.
+import { _, say as show } from "./toolkit.js";
+
+var form = document.getElementById("pack-form");
+if (form && window.XMLHttpRequest) { start(form); }
+
+function start(form) {
   var input = document.getElementById("pack-file");
   var line = document.getElementById("pack-progress-line");
   var bar = document.getElementById("pack-progress");
@@ -10,7 +13,7 @@
   var button = form.querySelector("button[type=submit]");
   var busy = false, announced = -1;
 
-  function say(text) { status.textContent = text; }
+  function say(text) { show(status, text); }
 
   function done(ok, message) {
     busy = false;
@@ -72,7 +75,7 @@
       say(_("Fichier envoyé, import en cours…"));
     });
     xhr.addEventListener("load", function () {
-      var body = null;
+      var body;
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
       if (body && typeof body.ok === "boolean") { done(body.ok, body.message); return; }
       done(false, _("L'envoi a été refusé : rechargez la page et recommencez."));
@@ -82,4 +85,4 @@
     });
     xhr.send(file);
   });
-})();
+}

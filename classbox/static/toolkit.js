@@ -32,7 +32,8 @@ export function say(node, text) {
 }
 
 export function classroomSocket() {
-  return window.io("/classroom", { transports: ["websocket", "polling"] });
+  // the page's language, never the one the WebSocket handshake's Accept-Language would pick
+  return window.io("/classroom", { transports: ["websocket", "polling"], auth: { lang: document.documentElement.lang } });
 }
 
 export function uuid() {

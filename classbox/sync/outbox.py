@@ -11,8 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from classbox.sync.backoff import CAP_S
-
-KINDS = ("xapi", "webdav")
+from classbox.sync.records import KINDS
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from classbox.sync.connectors.webdav import WebdavConnector
 from classbox.sync.connectors.xapi import XapiConnector
 from classbox.sync.link import Link
 from classbox.sync.ratelimit import LinkClosed
+from classbox.sync.records import LRS, WORKSPACE
 from classbox.sync.retention import purge_if_due
 from classbox.sync.roster import roster_lookup
 from classbox.sync.statements import StatementBuilder
@@ -47,12 +48,12 @@ def make_connectors(config: Config, link: Link, db: sqlite_utils.Database, clock
     if xapi["endpoint"]:
         builder = StatementBuilder(box_home(config), box_id(config), config["box"]["school_uai"],
                                    xapi["ent_homepage"], roster)
-        connectors["lrs"] = XapiConnector(
+        connectors[LRS] = XapiConnector(
             link, xapi["endpoint"], xapi["username"],
             read_secret_file(xapi["password_file"], "[sync.xapi] password_file"),
             builder, date, batch_size=sync["batch_size"], use_gzip=sync["gzip"])
     if dav["url"]:
-        connectors["workspace"] = WebdavConnector(
+        connectors[WORKSPACE] = WebdavConnector(
             link, dav["url"], dav["username"],
             read_secret_file(dav["password_file"], "[sync.webdav] password_file"),
             dav["root"], config.data_dir, config["box"]["school_uai"] or box_id(config), date,

@@ -1,18 +1,17 @@
-"""Turning the classroom's outbox payloads into xAPI 1.0.3 statements, at send time."""
+"""Turning xAPI records (classbox.sync.records) into xAPI 1.0.3 statements, at send time."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Callable
 
+from classbox.sync import records
 from classbox.sync.clock import Dated
 
 VERBS = {
-    "answered": ("http://adlnet.gov/expapi/verbs/answered", "a répondu"),
-    "handed_in": ("http://adlnet.gov/expapi/verbs/completed", "a rendu"),
-    "completed": ("http://adlnet.gov/expapi/verbs/completed", "a terminé"),
-    "attended": ("http://adlnet.gov/expapi/verbs/attended", "a participé"),
-    "attempted": ("http://adlnet.gov/expapi/verbs/attempted", "a tenté"),
+    records.ANSWERED: ("http://adlnet.gov/expapi/verbs/answered", "a répondu"),
+    records.HANDED_IN: ("http://adlnet.gov/expapi/verbs/completed", "a rendu"),
+    records.ATTENDED: ("http://adlnet.gov/expapi/verbs/attended", "a participé"),
 }
 ACTIVITY_TYPES = {
     "quiz": "http://adlnet.gov/expapi/activities/cmi.interaction",
@@ -57,7 +56,7 @@ class StatementBuilder:
         return {"objectType": "Agent", "account": {"homePage": self.box_home, "name": pupil_id}}
 
     def build(self, payload: dict[str, Any], statement_id: str, seq: int, when: Dated) -> dict[str, Any]:
-        """One statement from one classroom payload."""
+        """One statement from one xAPI record (read defensively: a row may predate this version)."""
         event = payload.get("event")
         if event not in VERBS:
             raise StatementError(f"unknown event {event!r}")
@@ -93,11 +92,7 @@ class StatementBuilder:
         }
         if activity.get("question"):
             definition["description"] = {"fr-FR": str(activity["question"])[:1000]}
-        choices = activity.get("choices")
-        if isinstance(choices, list) and choices:
-            definition["interactionType"] = "choice"
-            definition["choices"] = [{"id": str(i), "description": {"fr-FR": str(c)[:200]}}
-                                     for i, c in enumerate(choices)]
+        definition.update(_interaction(activity))
         return {"objectType": "Activity", "id": f"{self.box_home}/activities/{activity['id']}",
                 "definition": definition}
 
@@ -141,6 +136,25 @@ class StatementBuilder:
         if event in ("handed_in", "completed"):
             result["completion"] = True
         return result
+
+
+def _interaction(activity: dict[str, Any]) -> dict[str, Any]:
+    """A question's interactionType, choices (id + the teacher's text) and correctResponsesPattern."""
+    # records queued before `interaction` existed carry the classroom's quiz kind instead
+    interaction = activity.get("interaction") or records.INTERACTIONS.get(str(activity.get("kind")))
+    if interaction not in records.INTERACTIONS.values():
+        return {}
+    found: dict[str, Any] = {"interactionType": interaction}
+    if interaction == "choice":
+        choices = activity.get("choices")
+        if not isinstance(choices, list) or not choices or not all(isinstance(c, dict) for c in choices):
+            raise StatementError("choice question without choices {id, text}")
+        found["choices"] = [{"id": str(c.get("id")), "description": {"fr-FR": str(c.get("text"))[:200]}}
+                            for c in choices]
+    correct = activity.get("correct")
+    if isinstance(correct, list) and correct and all(isinstance(p, str) for p in correct):
+        found["correctResponsesPattern"] = correct
+    return found
 
 
 def _number(value: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale
@@ -34,6 +35,20 @@ def select_locale() -> str:
         return LOCALES[chosen]
     best = request.accept_languages.best_match(list(LOCALES), default=DEFAULT_LANGUAGE)
     return LOCALES[best]
+
+
+def socket_locale(auth: Any) -> str:
+    """A Socket.IO connection's locale: the cookie, else the language its page was rendered in, else French.
+
+    The page sends its `<html lang>` in the connection's auth ({"lang": "fr"}). A handshake's
+    Accept-Language is never used: browsers do not always send the page's on a WebSocket.
+    """
+    chosen = request.cookies.get(COOKIE, "") if has_request_context() else ""
+    page = auth.get("lang") if isinstance(auth, dict) else None
+    for language in (chosen, page):
+        if isinstance(language, str) and language in LOCALES:
+            return LOCALES[language]
+    return LOCALES[DEFAULT_LANGUAGE]
 
 
 def current_language() -> str:
@@ -99,9 +114,10 @@ def choose_language(language: str) -> Response:
 
 
 def init_i18n(app: Flask) -> None:
-    """Bind Flask-Babel (French default, Europe/Paris) and the language switch to the app."""
+    """Bind Flask-Babel (French default, the box's time zone) and the language switch to the app."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LOCALES[DEFAULT_LANGUAGE])
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
+    box = app.config.get("CLASSBOX", {}).get("box", {})
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", box.get("timezone") or "Europe/Paris")
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["number"] = lambda value, fmt=None: format_decimal(value, format=fmt)
     app.jinja_env.filters["translated"] = lambda value: gettext(str(value))  # a label marked with N_()

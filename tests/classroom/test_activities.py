@@ -7,6 +7,7 @@ import pytest
 
 from classbox.classroom.activities import check_answer, validate_spec
 from classbox.classroom.errors import ClassroomError
+from classbox.sync.records import statement_id
 
 from tests.classroom.conftest import ack, new_id, received
 
@@ -102,7 +103,7 @@ def test_answer_is_acked_stored_queued_and_shown_to_the_teacher(teacher_sio, pup
     payload = json.loads(queued["payload"])
     assert payload["event"] == "answered" and payload["result"]["success"] is True
     assert payload["result"]["score"] == {"raw": 1, "max": 1} and payload["activity"]["question"] == "2 + 2 ?"
-    assert queued["idempotency_key"] == payload["statement_id"]
+    assert queued["idempotency_key"] == statement_id("answered", sid)
     [[shown]] = received(teacher, "submission")
     assert shown["pupil_name"] == "Léa" and shown["answer"] == 1 and shown["correct"] is True
 
@@ -169,7 +170,7 @@ def test_countdown_closes_the_question(app, teacher_sio, pupil):
     lea, _ = pupil(code, "Léa")
     activity = ack(teacher, "push", {**QUIZ, "duration_s": 10})["activity"]
     service = app.extensions["classroom"]
-    service.deadlines[activity["id"]] -= 60  # the countdown ended a minute ago
+    service.rules.deadlines[activity["id"]] -= 60  # the countdown ended a minute ago
     late = ack(lea, "submit", {"activity_id": activity["id"], "submission_id": new_id(), "answer": 1})
     assert late["error"] == "time_up"
 
@@ -178,16 +179,16 @@ def test_a_countdown_survives_a_restart_and_is_replayed_on_join(app, teacher_sio
     teacher, code = teacher_sio
     service = app.extensions["classroom"]
     pushed_at = time.time()
-    service.wall = lambda: pushed_at
+    service.rules.wall = lambda: pushed_at
     activity = ack(teacher, "push", {**QUIZ, "duration_s": 30})["activity"]
-    service.deadlines.clear()  # a restart loses what the process kept in memory
-    service._cache.clear()
-    service.wall = lambda: pushed_at + 5  # the box is back 5 s later
+    service.rules.deadlines.clear()  # a restart loses what the process kept in memory
+    service.rules.rows.clear()
+    service.rules.wall = lambda: pushed_at + 5  # the box is back 5 s later
     lea, joined = pupil(code, "Léa")
     assert joined["activity"]["id"] == activity["id"]
     assert joined["activity"]["remaining_s"] == 25, "the countdown went on from the stored end"
-    service.deadlines.clear()
-    service.wall = lambda: pushed_at + 60  # back a minute later: the question is over
+    service.rules.deadlines.clear()
+    service.rules.wall = lambda: pushed_at + 60  # back a minute later: the question is over
     assert ack(lea, "join", {"code": code, "token": joined["token"]})["activity"]["remaining_s"] == 0
     late = ack(lea, "submit", {"activity_id": activity["id"], "submission_id": new_id(), "answer": 1})
     assert late["error"] == "time_up"

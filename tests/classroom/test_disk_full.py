@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -13,11 +12,9 @@ from pathlib import Path
 import pytest
 
 from classbox import create_app
-from classbox.config import load_config
-
 from tests.classroom.conftest import QUIZ_SPEC, ack, new_id, received
 from tests.classroom.test_handins import PNG, upload
-from tests.helpers import IS_ROOT
+from tests.helpers import fill_disk, make_config, tmpfs, wait_until
 
 HANDIN = {"type": "handin", "instructions": "Votre schéma", "accept": ["text", "photo", "file"]}
 
@@ -28,48 +25,17 @@ def files_under(data_dir: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def until(condition, timeout: float = 10.0) -> bool:
-    """Poll `condition` until true or `timeout` seconds passed; its last value."""
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        threading.Event().wait(0.01)
-    return bool(condition())
-
-
 @pytest.fixture
 def small_disk(tmp_path):
     """A real 16 MB filesystem (tmpfs), unmounted afterwards."""
-    if not IS_ROOT:
-        pytest.skip("mounting a tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", "--lazy", str(mount)], check=True)
-
-
-def fill(folder: Path) -> Path:
-    """Fill the disk holding `folder` to the last byte; the filler file."""
-    filler = folder / "filler"
-    with open(filler, "wb", buffering=0) as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-        except OSError:
-            pass
-        for size in (4096, 512, 1):  # the last few bytes too
-            try:
-                while True:
-                    handle.write(b"\0" * size)
-            except OSError:
-                pass
-    return filler
+    with tmpfs(tmp_path / "disk", 16) as mount:
+        yield mount
 
 
 class TestOnAFullDisk:
     @pytest.fixture
     def config(self, small_disk):
-        return load_config(path=os.devnull, env={}, overrides={"data_dir": small_disk / "data"})
+        return make_config(small_disk / "data")
 
     def test_a_hand_in_gets_the_storage_refusal_and_leaves_no_bytes(self, app, teacher_sio, pupil):
         teacher, code = teacher_sio
@@ -77,7 +43,7 @@ class TestOnAFullDisk:
         activity = ack(teacher, "push", HANDIN)["activity"]
         app.config["CLASSBOX"]["classroom"]["handin_min_free_mb"] = 0  # no floor: the disk itself refuses
         data_dir = Path(app.config["CLASSBOX"].data_dir)
-        filler = fill(data_dir)
+        filler = fill_disk(data_dir)
         sid = new_id()
         refused = upload(app.test_client(), joined, activity, PNG * 100, submission_id=sid)
         assert refused.status_code == 507 and refused.get_json()["error"] == "storage"
@@ -142,8 +108,8 @@ def test_hand_in_files_are_durable_before_the_writers_transaction(app, teacher_s
     sending = threading.Thread(target=lambda: results.append(upload(app.test_client(), joined, activity, PNG)))
     sending.start()
     try:
-        assert until(lambda: any(name.endswith(".png") and not name.split("/")[-1].startswith(".")
-                                 for name in files_under(data_dir)))
+        assert wait_until(lambda: any(name.endswith(".png") and not name.split("/")[-1].startswith(".")
+                                      for name in files_under(data_dir)), 10, 0.01)
         assert not results  # not acked yet: the database has not recorded it
     finally:
         gate.set()

@@ -9,11 +9,10 @@ import sys
 import httpx
 import pytest
 
-from classbox.config import load_config
 from classbox.storage.core import set_state
 from classbox.web.datadir import prepare_data_dir
 from tests.discovery.peers import stop_group
-from tests.helpers import free_port, require_apt, wait_http
+from tests.helpers import free_port, make_config, require_apt, wait_http
 
 
 @pytest.mark.peer
@@ -22,7 +21,7 @@ def test_projector_qr_codes_rendered_by_chromium_decode_to_the_page_urls(tmp_pat
     chromium = require_apt("chromium")
     zbarimg = require_apt("zbarimg", "zbar-tools")
     data_dir = tmp_path / "data"
-    db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": data_dir}))
+    db = prepare_data_dir(make_config(data_dir))
     with db.conn:  # as the agent records it once announcing: the .local URL is then on the page
         set_state(db, "discovery", {"mode": "zeroconf", "announcing": True, "addresses": []})
     db.conn.close()

@@ -17,6 +17,7 @@ from classbox.discovery.avahi import AvahiWatch, avahi_service_xml
 from classbox.discovery.responder import ServiceSpec, goodbye_for_addresses
 from classbox.storage import open_database
 from classbox.storage.core import get_state
+from tests.helpers import make_config
 
 SPEC = ServiceSpec("Classbox Test", "box.local.", 8080, {"path": "/", "id": "cb-1", "v": "1.0", "uai": ""})
 
@@ -57,7 +58,7 @@ def test_instance_name_is_prefixed_printable_and_bounded():
 
 
 def test_port_and_txt_come_from_the_config(tmp_path):
-    config = load_config(path="/dev/null", env={}, overrides={
+    config = make_config(**{
         "data_dir": tmp_path, "box.name": "Ferry", "box.school_uai": "0871234X", "web.port": 8123,
         "discovery.hostname": "cb-ferry"})
     spec = service_spec(config, "cb-42", "1.2.3")
@@ -94,20 +95,20 @@ def test_goodbye_packet_withdraws_each_removed_address_with_ttl_0():
 
 def test_agent_services_follow_the_config(tmp_path):
     base = {"data_dir": tmp_path}
-    [adv] = agent_services(load_config(path="/dev/null", env={}, overrides=base))
+    [adv] = agent_services(make_config(**base))
     assert isinstance(adv, Advertiser) and adv.name == "discovery"
     [watch] = agent_services(load_config(path="/dev/null", env={},
                                          overrides={**base, "discovery.defer_to_avahi": True}))
     assert isinstance(watch, AvahiWatch)
-    [off] = agent_services(load_config(path="/dev/null", env={}, overrides={**base, "discovery.enabled": False}))
-    [local] = agent_services(load_config(path="/dev/null", env={}, overrides={**base, "web.host": "127.0.0.1"}))
+    [off] = agent_services(make_config(**{**base, "discovery.enabled": False}))
+    [local] = agent_services(make_config(**{**base, "web.host": "127.0.0.1"}))
     assert not isinstance(local, Advertiser) and "127.0.0.1" in local.reason
-    [nginx] = agent_services(load_config(path="/dev/null", env={}, overrides={
+    [nginx] = agent_services(make_config(**{
         **base, "web.host": "127.0.0.1", "web.behind_nginx": True}))
     assert isinstance(nginx, Advertiser) and nginx.spec.port == 80
     from classbox.web.datadir import prepare_data_dir
 
-    prepare_data_dir(load_config(path="/dev/null", env={}, overrides=base)).conn.close()
+    prepare_data_dir(make_config(**base)).conn.close()
     off.run(threading.Event())
     db = open_database(tmp_path)
     assert get_state(db, "discovery")["mode"] == "disabled"

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from classbox.auth.users import add_user
-from classbox.config import load_config
 from classbox.web.datadir import prepare_data_dir
 from tests.e2e.harness import Box, NetworkLog, PagesReport, launch_chromium, login, new_context
-from tests.helpers import IS_ROOT, LiveServer, free_port, require_apt
+from tests.helpers import IS_ROOT, LiveServer, free_port, make_config, require_apt
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -57,7 +56,7 @@ def browser(chromium_path):
 def box(tmp_path_factory) -> Box:
     """`classbox serve --demo` on a free port, with a known teacher and admin."""
     data = tmp_path_factory.mktemp("e2e") / "data"
-    config = load_config(path=os.devnull, env={}, overrides={"data_dir": data})
+    config = make_config(data)
     db = prepare_data_dir(config)
     try:
         add_user(db, TEACHER[0], "teacher", TEACHER[1], "Mme Durand")

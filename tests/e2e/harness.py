@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 VENDOR = Path(__file__).parent / "vendor"
 SIZES = {"phone": (360, 740), "tablet": (800, 1280), "projector": (1920, 1080)}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+# --lang: the browser's own language is French whatever the machine's; each context then sets its locale.
+CHROMIUM_ARGS = ["--no-sandbox", "--lang=fr-FR", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]

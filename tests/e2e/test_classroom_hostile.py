@@ -3,18 +3,12 @@ once room is made; the teacher closes joining and removes ticked pupils with the
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 
-from classbox.auth.users import add_user
-from classbox.config import load_config
-from classbox.web.datadir import prepare_data_dir
 from tests.e2e.harness import NetworkLog, login, new_context
 from tests.e2e.test_classroom_flow import join_by_code, open_session
 from tests.e2e.test_handin_offline import PHOTO, asked_for_a_photo, push_handin
-from tests.helpers import IS_ROOT, LiveServer
+from tests.helpers import LiveServer, fill_disk, make_config, tmpfs, with_accounts
 
 pytestmark = pytest.mark.peer
 TEACHER = ("disque.prof", "prof-disque-password-1")
@@ -23,34 +17,12 @@ TEACHER = ("disque.prof", "prof-disque-password-1")
 @pytest.fixture
 def full_disk_box(tmp_path):
     """`classbox serve` whose data dir is a real 24 MB filesystem (tmpfs), with no hand-in floor."""
-    if not IS_ROOT:
-        pytest.skip("mounting a tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], check=True)
-    data = mount / "data"
-    try:
-        db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": data}))
-        add_user(db, TEACHER[0], "teacher", TEACHER[1], "M. Disque")
-        db.conn.close()
+    with tmpfs(tmp_path / "disk", 24) as mount:
+        data = mount / "data"
+        with_accounts(make_config(data), (TEACHER[0], "teacher", TEACHER[1], "M. Disque"))
         with LiveServer(data, extra_env={"CLASSBOX_DISCOVERY_ENABLED": "false", "CLASSBOX_SYNC_ENABLED": "false",
                                          "CLASSBOX_CLASSROOM_HANDIN_MIN_FREE_MB": "0"}) as server:
             yield server, data
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount)], check=True)
-
-
-def fill(folder) -> object:
-    """Fill the disk holding `folder` to the last byte; the filler file."""
-    filler = folder / "filler"
-    with open(filler, "wb", buffering=0) as handle:
-        for size in (1 << 20, 4096, 1):
-            try:
-                while True:
-                    handle.write(b"\0" * size)
-            except OSError:
-                pass
-    return filler
 
 
 def test_a_photo_on_a_full_disk_says_so_and_arrives_once_room_is_made(browser, full_disk_box):
@@ -66,7 +38,7 @@ def test_a_photo_on_a_full_disk_says_so_and_arrives_once_room_is_made(browser, f
         join_by_code(lea, code, "Léa")
         push_handin(teacher, "Une photo de ton cahier.")
         lea.wait_for_selector("#handin-photo-form")
-        filler = fill(data)
+        filler = fill_disk(data)
         lea.set_input_files("#handin-photo", files=[{"name": "cahier.png", "mimeType": "image/png", "buffer": PHOTO}])
         lea.click("#send-photo")
         lea.wait_for_function("() => document.querySelector('#answer-status').textContent.includes('enregistrer')")

@@ -6,7 +6,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from classbox.auth.users import add_user
-from classbox.config import load_config
+from tests.helpers import make_config
 
 LAN = {"REMOTE_ADDR": "192.168.1.23"}
 SECRETS = ("data_dir", "interfaces", "box")
@@ -21,7 +21,7 @@ def token_file(tmp_path):
 
 @pytest.fixture
 def config(tmp_path, token_file):
-    return load_config(path="/dev/null", env={}, overrides={"data_dir": tmp_path / "data",
+    return make_config(**{"data_dir": tmp_path / "data",
                                                           "health.token_file": str(token_file)})
 
 
@@ -74,6 +74,6 @@ def test_a_logged_in_admin_sees_everything_a_teacher_does_not(app, client, db):
 def test_no_token_configured_means_no_token_accepted(tmp_path):
     from classbox import create_app
 
-    app = create_app(load_config(path="/dev/null", env={}, overrides={"data_dir": tmp_path / "d"}))
+    app = create_app(make_config(tmp_path / "d"))
     response = app.test_client().get("/metrics", environ_base=LAN, headers={"Authorization": "Bearer "})
     assert response.status_code == 401

@@ -125,3 +125,16 @@ def test_page_renders_before_any_sample(client, admin, login):
     login(admin)
     html = client.get("/admin").get_data(as_text=True)
     assert "l&#39;agent classbox est-il lancé" in html or "l'agent classbox est-il lancé" in html
+
+
+def test_the_health_charts_hours_are_in_the_box_time_zone(tmp_path):
+    from classbox import create_app
+    from classbox.config import load_config
+
+    midnight = 1764115200.0  # 26/11/2025 00:00 UTC
+    config = load_config(path="/dev/null", env={"CLASSBOX_BOX_TIMEZONE": "America/Cayenne"},
+                         overrides={"data_dir": tmp_path / "data"})
+    with create_app(config).test_request_context("/admin"):
+        chart = line_chart("c", "Température", "°C", [(midnight, 50.0)],
+                           midnight, midnight + 4 * 3600)
+    assert ">21:00</text>" in chart and ">01:00</text>" in chart  # 00:00 and 04:00 UTC in Cayenne (UTC-3)

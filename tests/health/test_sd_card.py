@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from classbox.health.service import LATEST_KEY
 from classbox.storage.core import get_state
 from classbox.storage.db import db_path
 from classbox.storage.volatile import FILENAME, reading_volatile
+from tests.helpers import make_config, wait_until
 
 
 class CommitWatch:
@@ -110,22 +110,19 @@ def test_the_idle_agent_process_commits_nothing(tmp_path):
 
 
 def _config(data_dir):
-    from classbox.config import load_config
 
-    return load_config(path=os.devnull, env={}, overrides={"data_dir": data_dir})
+    return make_config(data_dir)
 
 
 def _wait_sample(config, proc, after: float, timeout: float = 30.0) -> float:
     """Poll the RAM state until a sample newer than `after` is there; its monotonic time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
+    def newer() -> float | None:
+        assert proc.poll() is None, "the agent stopped"
         with reading_volatile(config) as vol:
-            if vol is not None:
-                sample = get_state(vol, LATEST_KEY)
-                if sample and sample["monotonic"] > after:
-                    return sample["monotonic"]
-        time.sleep(0.05)
-    raise AssertionError("no new sample from the agent")
+            sample = get_state(vol, LATEST_KEY) if vol is not None else None
+        return sample["monotonic"] if sample and sample["monotonic"] > after else None
+
+    return wait_until(newer, timeout, 0.05, "a new sample from the agent")
 
 
 def test_an_hour_of_failed_fleet_pushes_writes_nothing_and_logs_once(config, service, db, clock, client,

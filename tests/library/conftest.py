@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import pytest
 from libzim.writer import Creator, Hint, Item, StringProvider
 
-from classbox.config import load_config
+from tests.helpers import make_config
 
 
 def manifest(**overrides) -> dict:
@@ -92,7 +91,7 @@ def make_zim(path: Path, name: str = "vikidia_fr_test", articles: int = 30, titl
 @pytest.fixture
 def lib_config(tmp_path):
     """A config whose disk threshold the tests control."""
-    return load_config(path=os.devnull, env={}, overrides={"data_dir": tmp_path / "data", "library.min_free_mb": 1})
+    return make_config(tmp_path / "data", **{"library.min_free_mb": 1})
 
 
 @pytest.fixture

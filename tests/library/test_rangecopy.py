@@ -10,6 +10,7 @@ import zlib
 import pytest
 
 from classbox.library import rangecopy
+from tests.helpers import make_config
 
 
 @pytest.fixture
@@ -61,7 +62,6 @@ def test_a_pack_imports_the_same_whichever_way_its_files_are_copied(tmp_path, mo
     """Folder and stored zip, with and without copy_file_range: same blobs, same catalogue."""
     import zipfile
 
-    from classbox.config import load_config
     from classbox.library import import_path
     from classbox.library.store import BlobStore
     from tests.library.conftest import manifest, write_folder, write_zip
@@ -73,7 +73,7 @@ def test_a_pack_imports_the_same_whichever_way_its_files_are_copied(tmp_path, mo
                                 lambda *a: (_ for _ in ()).throw(OSError(errno.ENOSYS, "no")))
         for form in ("folder", "zip"):
             data = tmp_path / f"data-{kernel}-{form}"
-            config = load_config(path=os.devnull, env={}, overrides={"data_dir": data, "library.min_free_mb": 1})
+            config = make_config(data, **{"library.min_free_mb": 1})
             source = write_folder(tmp_path / f"f-{kernel}", manifest()) if form == "folder" else \
                 write_zip(tmp_path / f"z-{kernel}.zip", manifest(), compression=zipfile.ZIP_STORED)
             assert import_path(config, source).status == "added"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -12,24 +11,12 @@ import psutil
 import pytest
 
 from classbox.auth.users import add_user
-from classbox.config import load_config
 from classbox.web.datadir import prepare_data_dir
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, make_config, wait_until
 from tests.library.test_upload import MB, big_pack
 
 pytestmark = pytest.mark.slow
 ADMIN = ("tech", "admin-pass-123")
-
-
-def poll(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> object:
-    """condition()'s first truthy value, polled until `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def uploads_on_disk(data_dir: Path) -> list[Path]:
@@ -62,7 +49,7 @@ def clients():
 @pytest.fixture
 def server(tmp_path):
     data = tmp_path / "data"
-    db = prepare_data_dir(load_config(path="/dev/null", env={}, overrides={"data_dir": data}))
+    db = prepare_data_dir(make_config(data))
     add_user(db, *ADMIN[:1], "admin", ADMIN[1])
     db.conn.close()
     with LiveServer(data, command="web", extra_env={"CLASSBOX_LIBRARY_MIN_FREE_MB": "50"}) as live:
@@ -99,8 +86,8 @@ def test_a_300_mb_pack_is_written_to_the_data_dir_as_it_arrives(server, clients,
 
     def halfway(sent: int) -> None:  # half sent: the server holds it in a file of the data dir
         if sent == 150 * MB:
-            seen_partial.append(poll(lambda: [p.stat().st_size for p in uploads_on_disk(server.data_dir)
-                                              if p.stat().st_size >= 100 * MB], what="the upload on disk"))
+            seen_partial.append(wait_until(lambda: [p.stat().st_size for p in uploads_on_disk(server.data_dir)
+                                                    if p.stat().st_size >= 100 * MB], 60, 0.02, "the upload on disk"))
 
     response = http.post("/admin/library/upload", params={"name": "films.zip"}, content=chunks(pack, halfway),
                          headers={"X-CSRFToken": token, "Content-Type": "application/octet-stream",
@@ -125,16 +112,16 @@ def test_an_upload_cut_in_the_middle_leaves_no_temp_file(server, clients):
                       f"Content-Length: {300 * MB}\r\n\r\n").encode())
         for _ in range(20):
             sock.sendall(bytes(MB))
-        poll(lambda: [p for p in uploads_on_disk(server.data_dir) if p.stat().st_size > 0],
-             what="the upload on disk")
-    poll(lambda: leftovers(server.data_dir) == [], what="the partial upload removed")
+        wait_until(lambda: [p for p in uploads_on_disk(server.data_dir) if p.stat().st_size > 0], 60, 0.02,
+                   "the upload on disk")
+    wait_until(lambda: leftovers(server.data_dir) == [], 60, 0.02, "the partial upload removed")
     assert http.get("/healthz").status_code == 200
     assert http.get("/api/library").json()["items"] == []
 
 
 def test_an_upload_without_length_stops_at_max_pack_mb_and_at_min_free_mb(clients, tmp_path):
     data = tmp_path / "data"
-    db = prepare_data_dir(load_config(path="/dev/null", env={}, overrides={"data_dir": data}))
+    db = prepare_data_dir(make_config(data))
     add_user(db, *ADMIN[:1], "admin", ADMIN[1])
     db.conn.close()
     free_mb = psutil.disk_usage(str(tmp_path)).free // MB

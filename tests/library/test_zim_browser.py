@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 from libzim.writer import Creator
 
-from classbox.auth.users import add_user
-from classbox.config import load_config
 from classbox.library import import_path
-from classbox.web.datadir import prepare_data_dir
 from tests.e2e.harness import launch_chromium, login
-from tests.helpers import LiveServer, free_port, require_apt
+from tests.helpers import LiveServer, free_port, make_config, require_apt, wait_until, with_accounts
 from tests.library.conftest import Article, manifest, write_folder
 
 TEACHER = ("prof.zim", "prof-zim-password-1")
@@ -58,12 +52,7 @@ def zim_box(tmp_path_factory):
     """classbox web with a logged-in teacher's account and a ZIM of hostile entries (libzim's writer)."""
     tmp_path = tmp_path_factory.mktemp("zimbrowser")
     data = tmp_path / "data"
-    config = load_config(path=os.devnull, env={}, overrides={"data_dir": data, "library.min_free_mb": 1})
-    db = prepare_data_dir(config)
-    try:
-        add_user(db, TEACHER[0], "teacher", TEACHER[1], "Prof")
-    finally:
-        db.conn.close()
+    config = with_accounts(make_config(data, **{"library.min_free_mb": 1}), (TEACHER[0], "teacher", TEACHER[1], "Prof"))
     zim = tmp_path / "piege.zim"
     with Creator(str(zim)) as creator:
         creator.set_mainpath("Accueil")
@@ -116,10 +105,9 @@ def test_a_pdf_of_a_pack_still_shows_in_the_resource_page(teacher_page):
     teacher_page.goto(f"/library/{resource_id('fiches', 'fiche.pdf')}")
     pdf_url = teacher_page.get_attribute("object[type='application/pdf']", "data")
     assert "sandbox" in teacher_page.request.get(pdf_url).headers["content-security-policy"]
-    deadline = time.monotonic() + 15
-    while not viewer_frames(teacher_page) and time.monotonic() < deadline:
-        teacher_page.wait_for_timeout(100)  # lets Playwright take in the frames Chromium attaches
-    assert viewer_frames(teacher_page), [frame.url for frame in teacher_page.frames]
+    # each probe lets Playwright take in the frames Chromium attaches (wait_for_timeout)
+    assert wait_until(lambda: teacher_page.wait_for_timeout(100) or viewer_frames(teacher_page), 15, 0), \
+        [frame.url for frame in teacher_page.frames]
 
 
 def viewer_frames(page) -> list:

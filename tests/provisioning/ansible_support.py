@@ -36,3 +36,27 @@ def ansible_playbook(tmp_path: Path, *args: str, timeout: float = 900, json_outp
     full_env.update(env or {})
     return subprocess.run([command, *args], cwd=ANSIBLE_DIR, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+LINT_VENV = Path("/var/cache/classbox-tests/ansible-lint-venv")
+
+
+def newest_ansible_lint() -> str:
+    """ansible-lint upgraded to PyPI's newest release in a cached venv (built when absent)."""
+    python = LINT_VENV / "bin" / "python"
+    if not python.exists():
+        LINT_VENV.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["python3", "-m", "venv", "--clear", str(LINT_VENV)], check=True)
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           "--upgrade", "ansible-lint"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return str(LINT_VENV / "bin" / "ansible-lint")
+
+
+def lint_env(tmp_path: Path, lint: str) -> dict[str, str]:
+    """ansible_env plus the collections of Debian's ansible package (requirements.yml's, offline)."""
+    require_apt("ansible-playbook", "ansible")
+    env = ansible_env(tmp_path)
+    env["ANSIBLE_COLLECTIONS_PATH"] = "/usr/lib/python3/dist-packages"
+    env["PATH"] = f"{Path(lint).parent}:{env['PATH']}"
+    return env

@@ -46,3 +46,26 @@ def test_a_root_without_python_is_refused(tmp_path):
 def test_help_describes_the_usage():
     result = bake("--help")
     assert result.returncode == 0 and "qemu-user-static" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--debootstrap", "sid", "--root", "/tmp/x", "-i", "inv", "--limit", "s"),
+     "supported suites are trixie and bookworm, not sid"),
+    (("--debootstrap", "trixie", "--image", "a.img", "-i", "inv", "--limit", "s"), "give --root DIR"),
+])
+def test_debootstrap_requests_are_checked(args, message):
+    result = bake(*args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_debootstrap_refuses_a_root_that_is_not_empty(tmp_path):
+    (tmp_path / "etc").mkdir()
+    result = bake("--debootstrap", "trixie", "--root", str(tmp_path), "-i", "inv", "--limit", "s")
+    assert result.returncode == 2
+    assert "is not empty" in result.stderr or "must run as root" in result.stderr
+
+
+def test_help_tells_how_to_make_an_arm64_root():
+    result = bake("--help")
+    assert "--debootstrap SUITE" in result.stdout and "--arch ARCH" in result.stdout
+    assert "debootstrap --foreign" in result.stdout

@@ -85,6 +85,28 @@ def render_site(upstream_port: int, listen_port: int, blobs: Path, zim_cache: Pa
     return text.replace("listen [::]:80 default_server;", "")
 
 
+def main_conf(tmp_path: Path, site: str, connections: int = 64) -> str:
+    """A minimal nginx.conf around the role's site, every file nginx writes under tmp_path."""
+    return f"""
+user root;
+daemon off;
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+events {{ worker_connections {connections}; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+    {site}
+}}
+"""
+
+
 @pytest.fixture
 def site(tmp_path):
     nginx = require_apt("nginx")
@@ -97,24 +119,7 @@ def site(tmp_path):
     thread.start()
     port = free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""
-user root;
-daemon off;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-    {render_site(upstream.server_address[1], port, blobs, tmp_path / "zim-cache")}
-}}
-""")
+    conf.write_text(main_conf(tmp_path, render_site(upstream.server_address[1], port, blobs, tmp_path / "zim-cache")))
     checked = subprocess.run([nginx, "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.DEVNULL)

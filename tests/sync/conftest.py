@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import pytest
 
-from classbox.config import load_config
+from classbox.sync import records
 from classbox.sync.outbox import enqueue
 from classbox.web.datadir import prepare_data_dir
+from tests import helpers
 from tests.sync.peers import DavServer, Ralph
 
 
-def make_config(tmp_path: Path, name: str = "box", **overrides):
+def synced_config(tmp_path: Path, name: str = "box", **overrides):
     """A config on its own data dir (migrated), isolated from the machine's env."""
     values = {"data_dir": tmp_path / name, "sync.interval_s": 0.2, "sync.timeout_s": 5.0,
               "discovery.enabled": False, "box.id": f"cb-{uuid.uuid4().hex[:10]}"}
     values.update(overrides)
-    config = load_config(path=os.devnull, env={}, overrides=values)
+    config = helpers.make_config(**values)
     prepare_data_dir(config).conn.close()
     return config
 
@@ -32,7 +32,7 @@ def secret(tmp_path: Path, name: str, value: str) -> str:
 
 def lrs_config(tmp_path: Path, ralph: Ralph, **overrides):
     """A config delivering to this ralph."""
-    return make_config(tmp_path, **{"sync.xapi.endpoint": ralph.endpoint,
+    return synced_config(tmp_path, **{"sync.xapi.endpoint": ralph.endpoint,
                                     "sync.xapi.username": ralph.username,
                                     "sync.xapi.password_file": secret(tmp_path, "lrs", ralph.password),
                                     **overrides})
@@ -40,15 +40,13 @@ def lrs_config(tmp_path: Path, ralph: Ralph, **overrides):
 
 def answer_payload(n: int, statement_id: str, pupil: str = "p-1", name: str = "Léa",
                    response: str | None = None) -> dict:
-    """What the classroom enqueues for an answer."""
-    return {"event": "answered", "statement_id": statement_id,
-            "pupil": {"id": pupil, "name": name},
-            "session": {"id": "s-1", "code": "ABC123", "title": "CM2 sciences", "teacher": "mme.martin"},
-            "activity": {"id": f"q-{n % 7}", "type": "quiz", "title": "Le cycle de l'eau",
-                         "question": "Où va la pluie ?", "choices": ["mer", "nuage", "sol"]},
-            "result": {"response": response if response is not None else f"réponse {n}",
-                       "success": n % 2 == 0, "score": {"raw": n % 2, "max": 1}},
-            "created": {"wall": 0, "monotonic": 0, "seq": n}}
+    """An answer record, built like the classroom builds it (classbox.sync.records)."""
+    return records.answered({"id": pupil, "name": name},
+                            {"id": 1, "code": "ABC123", "title": "CM2 sciences", "teacher": "mme.martin"},
+                            {"id": f"q-{n % 7}", "type": "quiz", "title": "Le cycle de l'eau",
+                             "question": "Où va la pluie ?", "interaction": "choice",
+                             "choices": [{"id": str(i), "text": text} for i, text in enumerate(["mer", "nuage", "sol"])]},
+                            response if response is not None else f"réponse {n}", n % 2 == 0)
 
 
 def enqueue_answers(db, count: int, target: str = "lrs", start: int = 0) -> list[str]:

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port, wait_http
-from tests.helpers import wait_until  # noqa: F401  (the one polling helper, also imported from here)
+from tests.helpers import (
+    free_port,
+    wait_http,
+    wait_until,  # noqa: F401  (the one polling helper, also imported from here)
+)
 
 CACHE = Path(os.environ.get("CLASSBOX_TEST_CACHE", Path.home() / ".cache" / "classbox-tests"))
 RALPH_VENV = CACHE / "ralph-venv"

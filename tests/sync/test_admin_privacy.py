@@ -10,10 +10,10 @@ import pytest
 
 from classbox.cli import cli
 from classbox.sync import agent_services
+from classbox.sync.clock import Dated
 from classbox.sync.outbox import mark_dead_many, mark_delivered
 from classbox.sync.retention import purge
 from classbox.sync.statements import StatementBuilder, StatementError
-from classbox.sync.clock import Dated
 from tests.sync.conftest import enqueue_answers
 
 

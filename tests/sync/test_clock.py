@@ -6,7 +6,7 @@ import email.utils
 
 from classbox.storage import open_database
 from classbox.sync.clock import Clock
-from tests.sync.conftest import make_config
+from tests.sync.conftest import synced_config
 
 YEAR = 365 * 86400
 TRUE_NOW = 1_800_000_000.0
@@ -17,7 +17,7 @@ def http_date(epoch: float) -> str:
 
 
 def test_records_of_a_boot_are_dated_from_its_anchor_not_the_wall_clock(tmp_path):
-    db = open_database(make_config(tmp_path).data_dir)
+    db = open_database(synced_config(tmp_path).data_dir)
     # the box booted a year behind; monotonic time 100 s at boot + 100
     clock = Clock(db, boot_id="boot-a", monotonic=lambda: 200.0, wall=lambda: TRUE_NOW - YEAR,
                   timesync_flag=str(tmp_path / "none"))
@@ -34,7 +34,7 @@ def test_records_of_a_boot_are_dated_from_its_anchor_not_the_wall_clock(tmp_path
 
 
 def test_records_of_another_boot_without_anchor_stay_flagged(tmp_path):
-    db = open_database(make_config(tmp_path).data_dir)
+    db = open_database(synced_config(tmp_path).data_dir)
     clock = Clock(db, boot_id="boot-b", monotonic=lambda: 10.0, wall=lambda: TRUE_NOW,
                   timesync_flag=str(tmp_path / "none"))
     clock.observe_date(http_date(TRUE_NOW), 10.0, 10.0)
@@ -45,7 +45,7 @@ def test_records_of_another_boot_without_anchor_stay_flagged(tmp_path):
 def test_timesyncd_anchors_first_and_a_far_off_date_header_wins(tmp_path):
     flag = tmp_path / "synchronized"
     flag.write_text("")
-    db = open_database(make_config(tmp_path).data_dir)
+    db = open_database(synced_config(tmp_path).data_dir)
     clock = Clock(db, boot_id="boot-c", monotonic=lambda: 50.0, wall=lambda: TRUE_NOW,
                   timesync_flag=str(flag))
     assert clock.check_timesyncd() and clock.known()
@@ -57,7 +57,7 @@ def test_timesyncd_anchors_first_and_a_far_off_date_header_wins(tmp_path):
 
 
 def test_unreadable_date_headers_are_ignored(tmp_path):
-    db = open_database(make_config(tmp_path).data_dir)
+    db = open_database(synced_config(tmp_path).data_dir)
     clock = Clock(db, boot_id="boot-d", timesync_flag=str(tmp_path / "none"))
     for value in (None, "", "yesterday", "Wed, 99 Foo 2026 25:61:00", "2026-11-25T10:00:00"):
         assert not clock.observe_date(value, 1.0, 1.0)

@@ -7,14 +7,14 @@ import time
 from classbox.storage import open_database
 from classbox.storage.db import db_path
 from classbox.sync.runner import SyncRunner
-from tests.helpers import free_port
 from tests.health.test_sd_card import CommitWatch
-from tests.sync.conftest import enqueue_answers, make_config, secret
+from tests.helpers import free_port
+from tests.sync.conftest import enqueue_answers, secret, synced_config
 
 
 def unreachable_lrs(tmp_path):
     """A config whose LRS is a closed port, as when the uplink is down."""
-    return make_config(tmp_path, **{"sync.xapi.endpoint": f"http://127.0.0.1:{free_port()}/xapi/",
+    return synced_config(tmp_path, **{"sync.xapi.endpoint": f"http://127.0.0.1:{free_port()}/xapi/",
                                     "sync.xapi.username": "box",
                                     "sync.xapi.password_file": secret(tmp_path, "lrs", "pw")})
 

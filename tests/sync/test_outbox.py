@@ -9,7 +9,7 @@ from classbox.storage import open_database
 from classbox.sync import outbox
 from classbox.sync.connectors import Outcome
 from classbox.sync.runner import SyncRunner
-from tests.sync.conftest import enqueue_answers, make_config
+from tests.sync.conftest import enqueue_answers, synced_config
 
 
 class ScriptedConnector:
@@ -27,7 +27,7 @@ class ScriptedConnector:
 
 
 def test_claim_gives_seq_order_and_counts_attempts(tmp_path):
-    db = open_database(make_config(tmp_path).data_dir)
+    db = open_database(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 5)
     enqueue_answers(db, 2, target="workspace-other")
     batch = outbox.claim(db, "lrs", 3, now=1000.0)
@@ -37,7 +37,7 @@ def test_claim_gives_seq_order_and_counts_attempts(tmp_path):
 
 
 def test_head_waiting_for_retry_blocks_its_target_only(tmp_path):
-    db = open_database(make_config(tmp_path).data_dir)
+    db = open_database(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 3)
     enqueue_answers(db, 1, target="other")
     outbox.mark_retry(db, [1], "HTTP 503", 60, now=1000.0)
@@ -47,7 +47,7 @@ def test_head_waiting_for_retry_blocks_its_target_only(tmp_path):
 
 
 def test_clock_jumping_back_does_not_freeze_the_queue(tmp_path):
-    db = open_database(make_config(tmp_path).data_dir)
+    db = open_database(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 1)
     outbox.mark_retry(db, [1], "HTTP 503", 60, now=2_000_000_000.0)
     # the wall clock is now a year earlier: the retry time is absurdly far, so the record is due
@@ -55,7 +55,7 @@ def test_clock_jumping_back_does_not_freeze_the_queue(tmp_path):
 
 
 def test_unreadable_payload_goes_dead_instead_of_blocking(tmp_path):
-    db = open_database(make_config(tmp_path).data_dir)
+    db = open_database(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 2)
     with db.conn:
         db.execute("UPDATE outbox SET payload = '{broken' WHERE seq = 1")
@@ -75,7 +75,7 @@ def run_with(config, connector, local=WEDNESDAY_10H):
 
 
 def test_transient_failure_keeps_everything_pending_in_order(tmp_path):
-    config = make_config(tmp_path)
+    config = synced_config(tmp_path)
     db = open_database(config.data_dir)
     enqueue_answers(db, 5)
     connector = ScriptedConnector(lambda records: [Outcome.delivered(), Outcome.retry("HTTP 503", 30)])
@@ -89,7 +89,7 @@ def test_transient_failure_keeps_everything_pending_in_order(tmp_path):
 
 
 def test_permanent_failure_kills_only_that_record_and_retry_dead_replays_it(tmp_path, runner):
-    config = make_config(tmp_path)
+    config = synced_config(tmp_path)
     db = open_database(config.data_dir)
     enqueue_answers(db, 6)
 
@@ -112,7 +112,7 @@ def test_permanent_failure_kills_only_that_record_and_retry_dead_replays_it(tmp_
 
 
 def test_window_closed_sends_nothing_until_it_opens(tmp_path):
-    config = make_config(tmp_path, **{"sync.window": "17:30-07:30"})
+    config = synced_config(tmp_path, **{"sync.window": "17:30-07:30"})
     db = open_database(config.data_dir)
     enqueue_answers(db, 2)
     connector = ScriptedConnector(lambda records: [Outcome.delivered() for _ in records])

@@ -10,16 +10,17 @@ import uuid
 import pytest
 
 from classbox.storage import open_database
+from classbox.sync import records
 from classbox.sync.outbox import enqueue
 from classbox.sync.runner import SyncRunner
-from tests.sync.conftest import make_config, secret
+from tests.sync.conftest import secret, synced_config
 from tests.sync.peers import wait_until
 
 pytestmark = pytest.mark.peer
 
 
 def dav_config(tmp_path, dav, **extra):
-    return make_config(tmp_path, **{"sync.webdav.url": dav.url, "sync.webdav.username": dav.username,
+    return synced_config(tmp_path, **{"sync.webdav.url": dav.url, "sync.webdav.username": dav.username,
                                     "sync.webdav.password_file": secret(tmp_path, "dav", dav.password),
                                     "sync.timeout_s": 2.0, "box.school_uai": "0330001A", **extra})
 
@@ -30,12 +31,10 @@ def hand_in(config, name="Mon exposé.pdf", content="%PDF-1.4 travail de Léa\n"
     folder.mkdir(exist_ok=True)
     (folder / "f1.bin").write_bytes(content)
     key = str(uuid.uuid4())
-    payload = {"event": "handed_in", "path": path or "submissions/f1.bin", "filename": name,
-               "mime": "application/pdf", "size": len(content), "sha256": hashlib.sha256(content).hexdigest(),
-               "pupil": {"id": "p-7f3a9c", "name": "Léa"},
-               "session": {"id": "s-1", "code": "ABC123", "title": "CM2 sciences", "teacher": "mme.martin"},
-               "activity": {"id": "a-42", "type": "handin", "title": "Exposé"},
-               "created": {"wall": time.time(), "monotonic": time.monotonic(), "seq": 1}}
+    payload = records.handed_in_file(path or "submissions/f1.bin", name, "application/pdf", len(content),
+                                     hashlib.sha256(content).hexdigest(), {"id": "p-7f3a9c", "name": "Léa"},
+                                     {"id": 1, "code": "ABC123", "title": "CM2 sciences", "teacher": "mme.martin"},
+                                     {"id": "a-42", "type": "handin", "title": "Exposé"})
     db = open_database(config.data_dir)
     with db.conn:
         enqueue(db, "webdav", "workspace", payload, key, "p-7f3a9c")

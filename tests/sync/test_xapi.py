@@ -55,9 +55,10 @@ def test_statements_reach_the_lrs_once_in_seq_order(tmp_path, ralph):
     assert statement["actor"]["account"] == {"homePage": f"http://{box(config)}.classbox.invalid", "name": "p-0"}
     assert "Léa" not in str(statement["actor"])  # never the pupil's name
     assert statement["result"]["response"] == "réponse 0"
-    assert statement["result"]["score"] == {"raw": 0, "min": 0, "max": 1, "scaled": 0.0}
+    assert statement["result"]["success"] is True  # answer 0 is a right one
+    assert statement["result"]["score"] == {"raw": 1, "min": 0, "max": 1, "scaled": 1.0}
     assert statement["object"]["definition"]["choices"][1]["description"] == {"fr-FR": "nuage"}
-    assert statement["context"]["contextActivities"]["parent"][0]["id"].endswith("/sessions/s-1")
+    assert statement["context"]["contextActivities"]["parent"][0]["id"].endswith("/sessions/1")
     seqs = [s["context"]["extensions"][f"http://{box(config)}.classbox.invalid/xapi/ext/seq"]
             for s in ralph.stored() if s["id"] in set(ids)]
     assert seqs == sorted(seqs)

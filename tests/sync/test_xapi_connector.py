@@ -17,7 +17,7 @@ from classbox.sync.link import Link
 from classbox.sync.outbox import OutboxRecord
 from classbox.sync.runner import SyncRunner
 from classbox.sync.statements import StatementBuilder
-from tests.sync.conftest import answer_payload, enqueue_answers, make_config, secret
+from tests.sync.conftest import answer_payload, enqueue_answers, secret, synced_config
 
 
 def records(count: int, bad: int | None = None) -> list[OutboxRecord]:
@@ -162,7 +162,7 @@ def test_a_413_limit_is_kept_from_pass_to_pass(tmp_path):
         if len(batch) > 3:
             return httpx.Response(413)
         return httpx.Response(200, json=[s["id"] for s in batch])
-    config = make_config(tmp_path, **{"sync.xapi.endpoint": "http://lrs.test/xAPI", "sync.xapi.username": "u",
+    config = synced_config(tmp_path, **{"sync.xapi.endpoint": "http://lrs.test/xAPI", "sync.xapi.username": "u",
                                       "sync.xapi.password_file": secret(tmp_path, "lrs", "p"),
                                       "sync.batch_size": 8, "sync.gzip": False})
     db = open_database(config.data_dir)

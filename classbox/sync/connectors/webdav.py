@@ -22,6 +22,7 @@ from classbox.sync.clock import Dated
 from classbox.sync.connectors import Outcome
 from classbox.sync.link import Link, check_status
 from classbox.sync.outbox import OutboxRecord
+from classbox.sync.records import HANDED_IN
 from classbox.sync.statements import iso
 
 
@@ -96,7 +97,7 @@ class WebdavConnector:
 
     def _upload(self, record: OutboxRecord) -> int:
         payload = record.payload
-        if payload.get("event") != "handed_in":
+        if payload.get("event") != HANDED_IN:
             raise Permanent(f"unknown webdav event {payload.get('event')!r}")
         source = self._local_file(payload)
         segments = self.folder(record)

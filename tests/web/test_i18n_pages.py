@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from classbox.demo import DEMO_PACK
 from classbox.library import import_path
 from classbox.web.i18n import js_messages
-from tests.classroom.conftest import QUIZ_SPEC, ack, pupil, teacher_sio  # noqa: F401 (fixtures)
+from tests.helpers import QUIZ_SPEC, ack
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "classbox" / "templates"
@@ -134,7 +134,7 @@ def test_the_scripts_get_their_english_strings_from_the_page(app, client):
 # --- every page, rendered in English ------------------------------------------------------------
 
 @pytest.fixture
-def english_pages(app, client, admin, login, teacher_sio, pupil):  # noqa: F811
+def english_pages(app, client, admin, login, teacher_sio, pupil):
     """Every page of the box, rendered for an English browser: {path: html}."""
     teacher, code = teacher_sio
     import_path(app.config["CLASSBOX"], DEMO_PACK)
@@ -195,7 +195,7 @@ def test_english_pages_show_the_english_words(english_pages):
     assert "This code does not match any session" in english_pages["/join/ZZZZZZ"]
 
 
-def test_flash_messages_and_pupil_errors_follow_the_language(app, client, admin, login, teacher_sio,  # noqa: F811
+def test_flash_messages_and_pupil_errors_follow_the_language(app, client, admin, login, teacher_sio,
                                                             socketio_client):
     login(admin)
     bad = {"login": "Bad Login!", "role": "teacher"}
@@ -215,10 +215,10 @@ def test_flash_messages_and_pupil_errors_follow_the_language(app, client, admin,
     for language in ("fr", "en"):
         device = app.test_client()
         device.set_cookie("classbox_lang", language)
-        answers[language] = ack(socketio_client(flask_client=device), "join", {"code": code, "name": "<b>"})
+        answers[language] = ack(socketio_client(flask_client=device), "join", {"code": code, "name": "\u3164"})
     assert answers["fr"]["error"] == answers["en"]["error"] == "invalid_name"
-    assert answers["fr"]["message"].startswith("Choisissez un prénom ou un pseudo")
-    assert answers["en"]["message"].startswith("Choose a first name or a nickname")
+    assert answers["fr"]["message"] == "Ce prénom ne contient aucun caractère visible."
+    assert answers["en"]["message"] == "This name has no visible character."
     # `submit` runs outside Flask's request context: its refusals still follow the device's language.
     refused = {}
     for language in ("fr", "en"):

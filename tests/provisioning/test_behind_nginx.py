@@ -7,7 +7,6 @@ app must tell them apart (its limits key on the client's address), and files ngi
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import zipfile
@@ -17,13 +16,10 @@ import requests
 import socketio
 from requests.adapters import HTTPAdapter
 
-from classbox.auth.users import add_user
-from classbox.config import load_config
 from classbox.library import import_path
-from classbox.web.datadir import prepare_data_dir
-from tests.helpers import LiveServer, free_port, require_apt, wait_http
+from tests.helpers import LiveServer, free_port, make_config, require_apt, wait_http, with_accounts
 from tests.library.conftest import make_zim, manifest
-from tests.provisioning.test_nginx_site import render_site
+from tests.provisioning.test_nginx_site import main_conf, render_site
 
 TEACHER = ("prof.nginx", "prof-nginx-password-1")
 DEVICES = ("127.0.0.2", "127.0.0.3")
@@ -60,24 +56,7 @@ def nginx_conf(tmp_path, upstream_port: int, port: int, blobs) -> str:
     site = render_site(upstream_port, port, blobs, tmp_path / "zim-cache")
     listens = "".join(f"listen {a}:{port};\n    " for a in DEVICES)
     site = site.replace(f"listen 127.0.0.1:{port} default_server;", f"listen 127.0.0.1:{port} default_server;\n    {listens}")
-    return f"""
-user root;
-daemon off;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-    {site}
-}}
-"""
+    return main_conf(tmp_path, site, connections=256)
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +65,7 @@ def box(tmp_path_factory):
     nginx = require_apt("nginx")
     tmp_path = tmp_path_factory.mktemp("nginx")
     data = tmp_path / "data"
-    config = load_config(path=os.devnull, env={}, overrides={"data_dir": data, "library.min_free_mb": 1})
-    db = prepare_data_dir(config)
-    try:
-        add_user(db, TEACHER[0], "teacher", TEACHER[1], "Prof")
-    finally:
-        db.conn.close()
+    config = with_accounts(make_config(data, **{"library.min_free_mb": 1}), (TEACHER[0], "teacher", TEACHER[1], "Prof"))
     pack = tmp_path / "pack.zip"
     resources = [{"path": name, "title": name, "kind": "other"} for name in ACTIVE]
     with zipfile.ZipFile(pack, "w") as zf:

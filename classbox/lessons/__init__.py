@@ -1,0 +1,29 @@
+"""Prepared lessons: ordered steps a teacher builds once, GIFT and JSON import/export, the lessons API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from classbox.features import hook
+from classbox.lessons.schema import migrations
+
+if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
+    from flask import Blueprint
+
+__all__ = ["migrations", "blueprints", "cli_commands"]
+
+
+@hook
+def blueprints() -> list[Blueprint]:
+    """The lessons API (/api/lessons)."""
+    from classbox.lessons.views import bp
+
+    return [bp]
+
+
+@hook
+def cli_commands() -> list:
+    """The `classbox lesson` command group."""
+    from classbox.lessons.cli import lesson
+
+    return [lesson]
