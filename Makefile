@@ -9,7 +9,7 @@ PORT   ?= 8080
 # ESLint (npm) for the box's own scripts: installed once per package-lock.json, from npm's cache when it can
 LINTED := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: run test venv lint clean
+.PHONY: run test venv lint clean pictograms
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,7 @@ test: $(STAMP) lint
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache node_modules
+
+# The bundled pictograms (Twemoji, CC-BY 4.0), re-fetched from the npm package they come from.
+pictograms:
+	$(PYTHON) scripts/fetch_pictograms.py

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from library_common import (PING, blob_locations, check, classbox_web, nginx, now, proxy_location,  # noqa: E402
-                            rss_mb, stop, wrk)
+                            rss_mb, stop_all, wrk)
 
 
 def main() -> None:
@@ -77,11 +77,7 @@ def main() -> None:
         print(f"# classbox web RSS after the run: {rss_mb(plain_app.pid):.0f} MB (gunicorn alone), "
               f"{rss_mb(accel_app.pid):.0f} MB (behind nginx)")
     finally:
-        for proc in procs:
-            stop(proc)
-        import shutil
-
-        shutil.rmtree(work, ignore_errors=True)
+        stop_all(procs, work)
 
 
 if __name__ == "__main__":

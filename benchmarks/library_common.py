@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -34,6 +35,14 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def stop_all(procs: list[subprocess.Popen], *folders: Path) -> None:
+    """Stop what a benchmark started (by PID) and remove its work folders."""
+    for proc in procs:
+        stop(proc)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def classbox_web(data_dir: Path, log: Path, behind_nginx: bool) -> tuple[subprocess.Popen, str]:

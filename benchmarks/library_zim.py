@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from library_common import (PING, ROOT, check, classbox_web, curl_pass, free_port, nginx, now, rss_mb,  # noqa: E402
-                            start, stop, wait_http, wrk, zim_cache_location, zim_cache_zone)
+                            start, stop_all, wait_http, wrk, zim_cache_location, zim_cache_zone)
 
 WORDS = ("forêt rivière montagne éléphant volcan planète énergie climat océan histoire royaume "
          "révolution électricité végétal animal mammifère insecte oiseau poisson désert").split()
@@ -130,10 +129,7 @@ def main() -> None:
         print(f"# RSS: classbox web alone {rss_mb(alone.pid):.0f} MB, behind nginx {rss_mb(behind.pid):.0f} MB, "
               f"kiwix-serve {rss_mb(kiwix.pid):.0f} MB; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
-        for proc in procs:
-            stop(proc)
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(cache_dir, ignore_errors=True)
+        stop_all(procs, work, cache_dir)
 
 
 if __name__ == "__main__":

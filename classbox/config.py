@@ -45,6 +45,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "min_free_mb": (int, 500),
         "extra_roots": (list, []),
         "max_pack_mb": (int, 8192),
+        "max_h5p_mb": (int, 1024),  # an .h5p unpacking to more is refused before anything is extracted
         "search_limit": (int, 50),
         "zim_search_timeout_ms": (int, 1500),
     },
@@ -115,6 +116,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     },
     "privacy": {
         "retention_days": (int, 30),
+        "class_year_end": (str, "08-31"),  # MM-DD: a class's members are erased after this day
     },
 }
 

@@ -15,7 +15,7 @@ log = logging.getLogger("classbox.socketio")
 # Names python-socketio gives its own lifecycle: a client sending them as events would run the
 # connect/disconnect handlers (python-socketio dispatches them like any other event).
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "__disconnect_final"})
-# The largest Socket.IO frame accepted: the largest event (64 KiB, classroom.events.MAX_EVENT_BYTES)
+# The largest Socket.IO frame accepted: the largest event (64 KiB, classroom.live.MAX_EVENT_BYTES)
 # and its framing. Hand-in files travel over HTTP, never over Socket.IO.
 MAX_FRAME_BYTES = 66 * 1024
 

@@ -29,6 +29,7 @@ FEATURES = [
     "classbox.library",
     "classbox.classroom",
     "classbox.lessons",
+    "classbox.classes",
     "classbox.discovery",
     "classbox.sync",
     "classbox.health",

@@ -120,7 +120,7 @@ def wait_until(probe: Callable[[], T], timeout: float = 30.0, step: float = 0.05
         time.sleep(step)
 
 
-def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
     """Wait until url answers (any status), or fail."""
     errors: list[Exception] = []
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from typing import Any, Callable
 
@@ -14,14 +13,13 @@ from flask_socketio import SocketIO, join_room, leave_room
 from classbox.auth import current_user
 from classbox.classroom import handin_disk, store
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.live import Conn
+from classbox.classroom.live import Conn, checked_conn
 from classbox.classroom.results import session_results
 from classbox.storage import get_db
 from classbox.web.i18n import DEFAULT_LANGUAGE, LOCALES, socket_locale
 from classbox.web.links import join_url
 
 NS = "/classroom"
-MAX_EVENT_BYTES = 64 * 1024
 log = logging.getLogger("classbox.classroom")
 
 
@@ -41,25 +39,6 @@ def svc():
     return current_app.extensions["classroom"]
 
 
-def _size(data: Any) -> int:
-    try:
-        return len(json.dumps(data, separators=(",", ":")))
-    except (TypeError, ValueError):
-        raise ClassroomError("malformed") from None
-
-
-def _checked(classroom, sid: str, data: Any, extra: tuple) -> Conn:
-    """The sender's connection once size, shape and flood limits are checked (any event)."""
-    conn = classroom.presence.get(sid)
-    if conn is None:
-        raise ClassroomError("not_joined")
-    if extra or _size(data) > MAX_EVENT_BYTES:
-        raise ClassroomError("too_large" if not extra else "malformed")
-    if not classroom.event_limit.allow(sid):
-        raise ClassroomError("rate_limited")
-    return conn
-
-
 def event(role: str | None = None) -> Callable:
     """Wrap a handler: size and flood limits, the sender's role, errors turned into acks.
 
@@ -75,7 +54,7 @@ def event(role: str | None = None) -> Callable:
 
         def handle(data: Any = None, *extra: Any) -> dict:
             try:
-                conn = _checked(svc(), request.sid, data, extra)
+                conn = checked_conn(svc(), request.sid, data, extra)
                 if role == "teacher" and (conn.role != "teacher" or current_user() is None):
                     # current_user() re-reads the account: a disabled teacher loses a live dashboard too
                     log.warning("refused teacher event %s from connection %s", fn.__name__, request.sid)
@@ -109,7 +88,7 @@ def submit_handler(app, classroom) -> Callable:
     """
     def on_submit(sid: str, data: Any = None, *extra: Any) -> dict:
         try:
-            conn = _checked(classroom, sid, data, extra)
+            conn = checked_conn(classroom, sid, data, extra)
             if not isinstance(data, dict):
                 raise ClassroomError("malformed")
             if conn.role != "pupil" or conn.pupil_id is None:
@@ -265,15 +244,18 @@ def register(socketio: SocketIO, classroom, app) -> None:
         emit("renamed", {"pupil_id": data["pupil_id"], "name": name}, teacher_room(session["id"]))
         return {"ok": True, "name": name}
 
+    def announce_removed(session_id: int, pupil_ids: list[str]) -> None:
+        for pupil_id in pupil_ids:
+            emit("removed", {"pupil_id": pupil_id}, pupil_room(pupil_id))
+            disconnect_pupil(session_id, pupil_id)
+            emit("presence", {"pupil_id": pupil_id, "online": False, "removed": True}, teacher_room(session_id))
+
     @socketio.on("remove_pupil", namespace=NS)
     @event("teacher")
     def on_remove(conn: Conn, data: dict) -> dict:
         session = _teacher_session(conn)
-        pupil_id = data.get("pupil_id")
-        svc().remove(session["id"], pupil_id)
-        emit("removed", {"pupil_id": pupil_id}, pupil_room(pupil_id))
-        disconnect_pupil(session["id"], pupil_id)
-        emit("presence", {"pupil_id": pupil_id, "online": False, "removed": True}, teacher_room(session["id"]))
+        svc().remove(session["id"], data.get("pupil_id"))
+        announce_removed(session["id"], [data["pupil_id"]])
         return {"ok": True}
 
     @socketio.on("remove_pupils", namespace=NS)
@@ -281,10 +263,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
     def on_remove_many(conn: Conn, data: dict) -> dict:
         session = _teacher_session(conn)
         removed = svc().remove_many(session["id"], data.get("pupil_ids"))
-        for pupil_id in removed:
-            emit("removed", {"pupil_id": pupil_id}, pupil_room(pupil_id))
-            disconnect_pupil(session["id"], pupil_id)
-            emit("presence", {"pupil_id": pupil_id, "online": False, "removed": True}, teacher_room(session["id"]))
+        announce_removed(session["id"], removed)
         return {"ok": True, "removed": len(removed)}
 
     @socketio.on("set_joining", namespace=NS)

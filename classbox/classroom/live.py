@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
+from typing import Any
+
+from classbox.classroom.errors import ClassroomError
+
+MAX_EVENT_BYTES = 64 * 1024
 
 
 @dataclass
@@ -93,3 +99,22 @@ class Presence:
             sessions = len({s for s, p in self.pupils.items() if p} | {s for s, t in self.teachers.items() if t})
             return {"pupils": pupils, "teachers": teachers, "sessions": sessions}
 
+
+def _size(data: Any) -> int:
+    """An event's size as JSON; ClassroomError if it is not JSON at all."""
+    try:
+        return len(json.dumps(data, separators=(",", ":")))
+    except (TypeError, ValueError):
+        raise ClassroomError("malformed") from None
+
+
+def checked_conn(classroom: Any, sid: str, data: Any, extra: tuple) -> Conn:
+    """The sender's connection once size, shape and flood limits are checked (any event)."""
+    conn = classroom.presence.get(sid)
+    if conn is None:
+        raise ClassroomError("not_joined")
+    if extra or _size(data) > MAX_EVENT_BYTES:
+        raise ClassroomError("too_large" if not extra else "malformed")
+    if not classroom.event_limit.allow(sid):
+        raise ClassroomError("rate_limited")
+    return conn

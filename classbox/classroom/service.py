@@ -56,6 +56,15 @@ class Classroom:
         self._state_pending = False
         self._state_counts: dict | None = None
 
+    @property
+    def wall(self) -> Callable[[], float]:
+        """The wall clock: default session titles, countdowns rebuilt after a restart (AnswerRules)."""
+        return self.rules.wall
+
+    @wall.setter
+    def wall(self, clock: Callable[[], float]) -> None:
+        self.rules.wall = clock
+
     # pupils -----------------------------------------------------------------------------
 
     def join(self, code_raw: Any, name_raw: Any, token_raw: Any, address: str = "") -> dict:
@@ -203,10 +212,9 @@ class Classroom:
         return open_
 
     def remove(self, session_id: int, pupil_id: Any) -> None:
-        if not isinstance(pupil_id, str):
-            raise ClassroomError("malformed")
-        self.writer.run(lambda db: store.remove_pupil(db, session_id, pupil_id))
-        self.rules.forget("pupil", pupil_id)
+        """Remove one pupil; ClassroomError("unknown_pupil") if it is not (or no longer) in the session."""
+        if not self.remove_many(session_id, [pupil_id]):
+            raise ClassroomError("unknown_pupil")
 
     # health -----------------------------------------------------------------------------
 

@@ -110,14 +110,6 @@ def rename_pupil(db: sqlite_utils.Database, session_id: int, pupil_id: str, name
         raise ClassroomError("unknown_pupil")
 
 
-def remove_pupil(db: sqlite_utils.Database, session_id: int, pupil_id: str) -> None:
-    """Write: the teacher removes a pupil; its device token stops working."""
-    cursor = db.execute("UPDATE classroom_pupils SET removed = 1, nonce = '' WHERE id = ? AND session_id = ? "
-                        "AND removed = 0", [pupil_id, session_id])
-    if cursor.rowcount != 1:
-        raise ClassroomError("unknown_pupil")
-
-
 def remove_pupils(db: sqlite_utils.Database, session_id: int, pupil_ids: list[str]) -> list[str]:
     """Write: the teacher removes several pupils at once; the ids that were removed."""
     removed = []

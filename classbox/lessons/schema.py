@@ -1,35 +1,26 @@
 """The lessons tables: prepared lessons (a teacher's own or a pack's) and their ordered steps."""
 
-import sqlite_utils
 from sqlite_utils.migrations import Migrations
+
+from classbox.storage.migrations import sql_migration
 
 migrations = Migrations("classbox.lessons")
 
-
-@migrations()
-def m001_lessons(db: sqlite_utils.Database) -> None:
-    """Lessons owned by a teacher or shipped by a pack (read-only), and their steps in order."""
-    db.execute(
-        """CREATE TABLE lessons (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            title TEXT NOT NULL,
-            owner_id INTEGER,
-            owner_login TEXT,
-            pack_id TEXT,
-            source TEXT NOT NULL DEFAULT 'json',
-            version INTEGER NOT NULL DEFAULT 1,
-            created_wall REAL,
-            updated_wall REAL,
-            CHECK ((owner_id IS NULL) <> (pack_id IS NULL))
-        )"""
-    )
-    db.execute(
-        """CREATE TABLE lesson_steps (
-            lesson_id INTEGER NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            spec TEXT NOT NULL,
-            PRIMARY KEY (lesson_id, position)
-        )"""
-    )
-    db.execute("CREATE INDEX lessons_owner ON lessons (owner_id, id)")
-    db.execute("CREATE INDEX lessons_pack ON lessons (pack_id, id)")
+# Lessons owned by a teacher or shipped by a pack (read-only), and their steps in order.
+sql_migration(
+    migrations, "m001_lessons",
+    """CREATE TABLE lessons (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL,
+        owner_id INTEGER, owner_login TEXT, pack_id TEXT,
+        source TEXT NOT NULL DEFAULT 'json', version INTEGER NOT NULL DEFAULT 1,
+        created_wall REAL, updated_wall REAL,
+        CHECK ((owner_id IS NULL) <> (pack_id IS NULL))
+    )""",
+    """CREATE TABLE lesson_steps (
+        lesson_id INTEGER NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL, spec TEXT NOT NULL,
+        PRIMARY KEY (lesson_id, position)
+    )""",
+    "CREATE INDEX lessons_owner ON lessons (owner_id, id)",
+    "CREATE INDEX lessons_pack ON lessons (pack_id, id)",
+)

@@ -34,7 +34,7 @@ def __getattr__(name: str) -> Any:
 
 def import_path(config: Config, path: str | Path, source_label: str | None = None,
                 wait: bool = True) -> ImportResult:
-    """Import a pack (zip or folder) or a ZIM file from the local disk."""
+    """Import a pack (zip or folder), a ZIM file or an H5P file from the local disk."""
     from classbox.library.staging import import_lock
     from classbox.web.datadir import prepare_data_dir
 
@@ -50,6 +50,10 @@ def import_locked(config: Config, path: Path, source_label: str | None = None) -
 
     if path.is_file() and path.suffix.lower() == ".zim":
         return import_zim(config, path, source_label)
+    if path.is_file() and path.suffix.lower() == ".h5p":
+        from classbox.library.h5pimport import import_h5p
+
+        return import_h5p(config, path, source_label)
     return import_pack(config, path, source_label)
 
 

@@ -11,7 +11,8 @@ import sqlite_utils
 from classbox.web.i18n_marks import N_
 
 # Labels are French (the search index holds the subject's); pages show them through gettext.
-KINDS = ["video", "audio", "pdf", "image", "html", "epub", "zim", "text", "other"]
+KINDS = ["video", "audio", "pdf", "image", "html", "epub", "zim", "h5p", "text", "other"]
+IMPORTED_ONLY_KINDS = ("zim", "h5p")  # made by their importers, never declared in a pack manifest
 LEVELS = {
     "cycle1": N_("Cycle 1 (maternelle)"),
     "cycle2": N_("Cycle 2 (CP, CE1, CE2)"),
@@ -29,6 +30,7 @@ SUBJECTS = {
 KIND_LABELS = {
     "video": N_("Vidéo"), "audio": N_("Audio"), "pdf": N_("PDF"), "image": N_("Image"), "html": N_("Leçon"),
     "epub": N_("Livre numérique"), "zim": N_("Encyclopédie"), "text": N_("Texte"), "other": N_("Fichier"),
+    "h5p": N_("Exercice interactif (H5P)"),
 }
 RESOURCE_FIELDS = ["id", "pack", "path", "title", "description", "kind", "mime", "subject", "level",
                    "language", "license", "attribution", "size", "sha256", "tags", "added_at", "seq"]
@@ -87,6 +89,9 @@ def delete_pack_rows(db: sqlite_utils.Database, pack_id: str) -> list[str]:
     shas = [r[0] for r in db.execute("SELECT sha256 FROM resource WHERE pack = ? AND sha256 IS NOT NULL",
                                       [pack_id])]
     db.execute("DELETE FROM resource_fts WHERE rowid IN (SELECT seq FROM resource WHERE pack = ?)", [pack_id])
+    shas += [r[0] for r in db.execute("SELECT sha256 FROM h5p_file WHERE owner = ?", [f"content:{pack_id}"])]
+    db.execute("DELETE FROM h5p_file WHERE owner = ?", [f"content:{pack_id}"])
+    db.execute("DELETE FROM h5p_content WHERE pack = ?", [pack_id])
     db.execute("DELETE FROM zim_book WHERE pack = ?", [pack_id])
     db.execute("DELETE FROM resource WHERE pack = ?", [pack_id])
     db.execute("DELETE FROM pack WHERE id = ?", [pack_id])
@@ -94,9 +99,10 @@ def delete_pack_rows(db: sqlite_utils.Database, pack_id: str) -> list[str]:
 
 
 def unreferenced(db: sqlite_utils.Database, shas: Iterable[str]) -> list[str]:
-    """Those blobs no resource uses any more."""
+    """Those blobs no resource, H5P library or H5P content uses any more."""
     return [sha for sha in set(shas)
-            if db.execute("SELECT 1 FROM resource WHERE sha256 = ? LIMIT 1", [sha]).fetchone() is None]
+            if db.execute("SELECT 1 FROM resource WHERE sha256 = ? UNION ALL "
+                          "SELECT 1 FROM h5p_file WHERE sha256 = ? LIMIT 1", [sha, sha]).fetchone() is None]
 
 
 @dataclass

@@ -11,7 +11,7 @@ from classbox.cli_support import cli_config, open_db_for_cli
 
 @click.group()
 def library() -> None:
-    """Manage the library: content packs and ZIM books."""
+    """Manage the library: content packs, ZIM books and H5P exercises."""
 
 
 def _prepare(ctx: click.Context):
@@ -29,7 +29,7 @@ def _prepare(ctx: click.Context):
 @click.option("--sha256", help="Expected sha256 of the pack file (checked after download).")
 @click.pass_context
 def import_cmd(ctx: click.Context, source: str, sha256: str | None) -> None:
-    """Import a pack (zip file or folder) or a ZIM file, from a path or an http(s) URL."""
+    """Import a pack (zip file or folder), a ZIM file or an H5P exercise (.h5p), from a path or an http(s) URL."""
     from classbox.library import PackError, import_source
 
     config = _prepare(ctx)

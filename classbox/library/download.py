@@ -21,7 +21,8 @@ def partial_path(config: Config, url: str) -> Path:
     """Where the bytes of a URL accumulate between attempts (kept to resume)."""
     folder = config.data_dir / PARTIAL_DIR
     folder.mkdir(exist_ok=True)
-    suffix = ".zim" if urlsplit(url).path.lower().endswith(".zim") else ".zip"
+    name = urlsplit(url).path.lower()
+    suffix = next((end for end in (".zim", ".h5p") if name.endswith(end)), ".zip")
     return folder / (hashlib.sha256(url.encode()).hexdigest()[:24] + suffix)
 
 

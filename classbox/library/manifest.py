@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from classbox.library.catalogue import KINDS, LEVELS
+from classbox.library.catalogue import IMPORTED_ONLY_KINDS, KINDS, LEVELS
 from classbox.library.store import valid_sha
 from classbox.web.i18n_marks import N_, ShownError
 
@@ -66,11 +66,12 @@ def safe_member_path(name: str) -> str:
     """A normalised relative POSIX path, or PackError for `..`, absolute paths, drive letters."""
     if not isinstance(name, str) or not name or "\x00" in name or len(name) > 1024:
         raise PackError(f"invalid path {str(name)[:80]!r}")
+    unsafe = N_("fichier refusé : il contient un chemin qui sortirait de son dossier (%(path)s)")
     if "\\" in name or name.startswith("/") or DRIVE_RE.match(name):
-        raise PackError(f"unsafe path {name[:80]!r} (absolute, drive letter or backslash)")
+        raise PackError(f"unsafe path {name[:80]!r} (absolute, drive letter or backslash)", unsafe, path=name[:80])
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if not parts or any(p == ".." for p in parts):
-        raise PackError(f"unsafe path {name[:80]!r} (outside the pack)")
+        raise PackError(f"unsafe path {name[:80]!r} (outside the pack)", unsafe, path=name[:80])
     return str(PurePosixPath(*parts))
 
 
@@ -119,8 +120,9 @@ def _resource(entry: Any, index: int) -> ResourceSpec:
         raise PackError(f"{where}: the manifest cannot be a resource")
     mime = guess_mime(path)
     kind = _text(entry, "kind", where) or guess_kind(mime, path)
-    if kind not in KINDS or kind == "zim":
-        raise PackError(f"{where}: unknown kind {kind!r} (one of {', '.join(k for k in KINDS if k != 'zim')})")
+    if kind not in KINDS or kind in IMPORTED_ONLY_KINDS:
+        raise PackError(f"{where}: unknown kind {kind!r} "
+                        f"(one of {', '.join(k for k in KINDS if k not in IMPORTED_ONLY_KINDS)})")
     level = _text(entry, "level", where)
     if level and level not in LEVELS:
         raise PackError(f"{where}: unknown level {level!r} (one of {', '.join(LEVELS)})")

@@ -97,7 +97,8 @@ class ZipPack(PackSource):
             name = _zip_name(info)
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                raise PackError(f"symbolic link in the zip: {name[:80]!r}")
+                raise PackError(f"symbolic link in the zip: {name[:80]!r}",
+                                N_("fichier refusé : le zip contient un lien symbolique (%(path)s)"), path=name[:80])
             if info.is_dir():
                 safe_member_path(name.rstrip("/") or ".") if name.strip("/") else None
                 continue
@@ -108,9 +109,13 @@ class ZipPack(PackSource):
                 raise PackError(f"encrypted member: {clean!r}")
             total += info.file_size
             if total > max_total:
-                raise PackError(f"pack too large once unpacked (more than {max_total // (1024 * 1024)} MB)")
+                raise PackError(f"pack too large once unpacked (more than {max_total // MB} MB)",
+                                N_("fichier refusé : il occuperait plus de %(limit)s Mo une fois décompressé"),
+                                limit=max_total // MB)
             if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise PackError(f"suspicious compression ratio for {clean!r} (zip bomb?)")
+                raise PackError(f"suspicious compression ratio for {clean!r} (zip bomb?)",
+                                N_("fichier refusé : %(path)s est compressé plus de %(ratio)s fois (bombe zip ?)"),
+                                path=clean, ratio=MAX_RATIO)
             self.members[clean] = info
         self._check_budget(total)
 

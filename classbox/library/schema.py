@@ -87,3 +87,22 @@ def m003_fts_rowid_is_seq(db: sqlite_utils.Database) -> None:
         FROM resource_fts f JOIN resource r ON r.id = f.rid ORDER BY r.seq""")
     db.execute("DROP TABLE resource_fts")
     db.execute("ALTER TABLE resource_fts_by_seq RENAME TO resource_fts")
+
+
+@migrations()
+def m004_h5p(db: sqlite_utils.Database) -> None:
+    """H5P: libraries stored once per machine name and major.minor (the newest patch), each content's
+    dependencies, and the files of both as blobs (`owner` is `library:<Name-1.0>` or `content:<pack>`)."""
+    db.execute("""
+        CREATE TABLE h5p_library (
+            key TEXT PRIMARY KEY, machine_name TEXT NOT NULL, major INTEGER NOT NULL, minor INTEGER NOT NULL,
+            patch INTEGER NOT NULL, title TEXT NOT NULL, meta TEXT NOT NULL, imported_at REAL)""")
+    db.execute("""
+        CREATE TABLE h5p_content (
+            pack TEXT PRIMARY KEY REFERENCES pack(id) ON DELETE CASCADE, main_library TEXT NOT NULL,
+            dependencies TEXT NOT NULL)""")
+    db.execute("""
+        CREATE TABLE h5p_file (
+            owner TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+            PRIMARY KEY (owner, path))""")
+    db.execute("CREATE INDEX h5p_file_sha ON h5p_file(sha256)")

@@ -21,7 +21,7 @@ from classbox.runtime.offload import off_loop
 
 PIECE = 1024 * 1024        # bytes read from the request, then written, at a time
 RECHECK = 8 * 1024 * 1024  # free disk checked again after this many bytes
-SUFFIXES = (".zip", ".zim")
+SUFFIXES = (".zip", ".zim", ".h5p")
 
 
 class UploadRefused(PackError):
@@ -46,11 +46,11 @@ def too_large(config: Config) -> TooLarge:
 
 
 def upload_name(filename: str | None) -> str:
-    """The file's suffix-checked name (UploadRefused if it is neither .zip nor .zim)."""
+    """The file's suffix-checked name (UploadRefused unless it is a .zip, .zim or .h5p)."""
     name = os.path.basename((filename or "").replace("\\", "/"))[:100]
     if not name.lower().endswith(SUFFIXES):
-        raise UploadRefused(f"{name or 'the file'}: not a .zip pack or a .zim file",
-                            N_("choisissez un paquet .zip ou un fichier .zim"))
+        raise UploadRefused(f"{name or 'the file'}: not a .zip pack, a .zim or an .h5p file",
+                            N_("choisissez un paquet .zip, un fichier .zim ou un exercice .h5p"))
     return name
 
 

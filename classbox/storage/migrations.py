@@ -42,3 +42,14 @@ def migrate(db: sqlite_utils.Database, sets: list[Migrations]) -> list[str]:
             applied.append(f"{migrations.name}:{pending.name}")
         migrations.apply(db)
     return applied
+
+
+def sql_migration(migrations: Migrations, name: str, *statements: str) -> None:
+    """Register in `migrations` a migration called `name` that runs these SQL statements in one transaction."""
+
+    def run(db: sqlite_utils.Database) -> None:
+        for statement in statements:
+            db.execute(statement)
+
+    run.__name__ = name
+    migrations()(run)

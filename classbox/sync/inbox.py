@@ -220,7 +220,7 @@ class Inbox:
             if expected != digest.hexdigest():
                 part.unlink(missing_ok=True)
                 raise InboxError("sha256 differs from the .sha256 file")
-        if item.name.lower().endswith(".zip"):
+        if item.name.lower().endswith((".zip", ".h5p")):
             try:
                 with zipfile.ZipFile(part) as archive:
                     bad = archive.testzip()

@@ -7,9 +7,8 @@ from pathlib import Path
 import httpx
 
 from classbox.auth.users import add_user
-from classbox.config import load_config
 from classbox.web.datadir import prepare_data_dir
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, make_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEACHER = ("mme.martin", "correct-horse-1")
@@ -17,7 +16,7 @@ TEACHER = ("mme.martin", "correct-horse-1")
 
 def test_a_teacher_imports_a_gift_file_and_downloads_it_back(tmp_path):
     data = tmp_path / "data"
-    db = prepare_data_dir(load_config(path="/dev/null", env={}, overrides={"data_dir": data}))
+    db = prepare_data_dir(make_config(data))
     add_user(db, TEACHER[0], "teacher", TEACHER[1])
     db.conn.close()
     with LiveServer(data, command="web") as live, httpx.Client(base_url=live.url, timeout=60) as http:

@@ -106,7 +106,7 @@ def test_an_index_made_before_it_was_keyed_by_seq_is_rebuilt_on_upgrade(lib_conf
                    "VALUES (?, ?, '', '', 'Sciences', 'subjsciences lvlcycle3 kindtext langfr')", [rid, title])
     db.conn.commit()
 
-    assert migrate(db, migration_sets()) == ["classbox.library:m003_fts_rowid_is_seq"]
+    assert migrate(db, migration_sets())[:1] == ["classbox.library:m003_fts_rowid_is_seq"]  # then later ones
     db.conn.close()
     db = prepare_data_dir(lib_config)
     assert [r["id"] for r in catalogue.search(db, "volcan").items] == ["vieux-2"]

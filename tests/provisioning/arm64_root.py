@@ -5,20 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 from tests.provisioning.ansible_support import ROOT, ansible_env
+from tests.provisioning.chroot_support import Chroot
 from tests.provisioning.debian_root import CACHE, MIRROR, PACKAGES, enable_qemu
 
 SUITE, ARCH = "trixie", "arm64"
 BAKE_IMAGE = ROOT / "provisioning" / "bake-image"
-# What a baked root depends on: the roles and playbooks, the bake script, the units and
-# classbox's dependencies. classbox's own code is not in the key: each run installs the
-# working tree's wheel over the cached one.
-INPUTS = ["ansible", "provisioning", "systemd", "pyproject.toml"]
+# What a baked root depends on: the roles and playbooks, the bake script and the units.
+# classbox's code and dependencies are not in the key: each run installs the working tree's
+# wheel over the cached one, with any dependency it lacks, from the current wheelhouse.
+INPUTS = ["ansible", "provisioning", "systemd"]
 
 
 def inventory(wheel: Path, house: Path) -> dict:
@@ -31,8 +31,8 @@ def inventory(wheel: Path, house: Path) -> dict:
     }}}}
 
 
-def bake_key(house: Path) -> str:
-    """Hash of every input of the bake: files under INPUTS, packages, mirror, wheelhouse names."""
+def bake_key() -> str:
+    """Hash of every input of the bake: files under INPUTS, package list and mirror."""
     digest = hashlib.sha256("\n".join([SUITE, ARCH, MIRROR, *PACKAGES]).encode())
     for top in INPUTS:
         path = ROOT / top
@@ -41,8 +41,12 @@ def bake_key(house: Path) -> str:
             if "__pycache__" in file.parts:
                 continue
             digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
-    digest.update("\n".join(sorted(p.name for p in house.iterdir())).encode())
     return digest.hexdigest()[:16]
+
+
+def cached_bake() -> Path:
+    """Where the baked root of the current inputs is (or would be) cached."""
+    return CACHE / f"baked-{SUITE}-{ARCH}-{bake_key()}.tar"
 
 
 def bake_arm64(debootstrap: str, dest: Path, wheel: Path, house: Path, tmp: Path) -> tuple[bool, float]:
@@ -50,7 +54,7 @@ def bake_arm64(debootstrap: str, dest: Path, wheel: Path, house: Path, tmp: Path
     trixie --arch arm64` (debootstrap --foreign, second stage and roles under qemu), cached.
     Return (built now, seconds the bake took)."""
     enable_qemu(ARCH)
-    cached = CACHE / f"baked-{SUITE}-{ARCH}-{bake_key(house)}.tar"
+    cached = cached_bake()
     built, seconds = False, 0.0
     if not cached.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -66,7 +70,7 @@ def bake_arm64(debootstrap: str, dest: Path, wheel: Path, house: Path, tmp: Path
         try:
             done = subprocess.run(["bash", str(BAKE_IMAGE), "--debootstrap", SUITE, "--arch", ARCH,
                                    "--mirror", MIRROR, "--root", str(build), "-i", str(hosts), "--limit", "ecole-arm64"],
-                                  env=env, capture_output=True, text=True, timeout=3600)
+                                  env=env, capture_output=True, text=True, timeout=7200)
             if done.returncode != 0:
                 raise RuntimeError(f"bake-image failed: {done.stdout[-5000:]}\n{done.stderr[-3000:]}")
             seconds = time.monotonic() - started
@@ -75,7 +79,7 @@ def bake_arm64(debootstrap: str, dest: Path, wheel: Path, house: Path, tmp: Path
             os.replace(partial, cached)
             built = True
         finally:
-            shutil.rmtree(build, ignore_errors=True)
+            Chroot(build).remove()  # unmounts what a killed bake left, never deletes through it
     dest.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-C", str(dest), "--numeric-owner", "-xpf", str(cached)], check=True)
     return built, seconds

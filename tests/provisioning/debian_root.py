@@ -13,7 +13,9 @@ from pathlib import Path
 
 CACHE = Path("/var/cache/classbox-tests")
 MIRROR = "http://deb.debian.org/debian"
-SUITES = ("bookworm", "trixie")
+# The suites the chroot tests bake (CLASSBOX_TEST_SUITES=bookworm,trixie): bookworm alone by default
+# until trixie's bake and its in-root run on Python 3.13 fit the suite's time budget (issue 21).
+SUITES = tuple(os.environ.get("CLASSBOX_TEST_SUITES", "bookworm").split(","))
 # Python and glibc of each suite: the wheelhouse holds the wheels that run there.
 PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
 GLIBC = {"bookworm": "2_36", "trixie": "2_41"}

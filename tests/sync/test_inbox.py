@@ -203,3 +203,28 @@ def test_without_inbox_delete_a_pack_removed_upstream_stays(tmp_path, dav):
     (folder / "sciences.zip").unlink()
     assert pull(config)[0]["deleted"] == 0
     assert library_packs(config) == {"sciences-c3": 3}
+
+
+def test_an_h5p_in_the_ent_folder_becomes_an_exercise_and_leaves_with_it(tmp_path, dav):
+    """The real library: an .h5p dropped in the ENT's folder is imported; removed upstream, it goes."""
+    from tests.library.h5pbuild import h5p_files, write_h5p
+
+    folder = dav.root / "ressources"
+    folder.mkdir()
+    write_h5p(folder / "capitale.h5p")
+    bad = h5p_files()
+    bad["content/shell.php"] = b"<?php ?>"
+    write_h5p(folder / "piege.h5p", bad)
+    config = dav_config(tmp_path, dav, **{"sync.webdav.inbox": "ressources", "sync.webdav.inbox_delete": True})
+    counts, _ = pull(config)
+    assert counts["imported"] == 1 and counts["failed"] == 1
+    db = open_database(config.data_dir)
+    try:
+        assert db.execute("SELECT title, kind FROM resource").fetchall() == [("La capitale de la France", "h5p")]
+        error = db.execute("SELECT error FROM sync_inbox WHERE state = 'rejected'").fetchone()[0]
+    finally:
+        db.conn.close()
+    assert "content/shell.php: .php files are not allowed" in error
+    (folder / "capitale.h5p").unlink()
+    counts, _ = pull(config)
+    assert counts["deleted"] == 1 and library_packs(config) == {}

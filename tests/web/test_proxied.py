@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from classbox import create_app
-from classbox.config import load_config
+from tests.helpers import make_config
 
 
 @pytest.fixture
 def proxied_client(tmp_path):
-    app = create_app(load_config(path="/dev/null", env={}, overrides={"data_dir": tmp_path / "d",
+    app = create_app(make_config(**{"data_dir": tmp_path / "d",
                                                                      "web.behind_nginx": True}))
     return app.test_client()
 

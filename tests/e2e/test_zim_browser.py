@@ -6,8 +6,8 @@ import pytest
 from libzim.writer import Creator
 
 from classbox.library import import_path
-from tests.e2e.harness import launch_chromium, login
-from tests.helpers import LiveServer, free_port, make_config, require_apt, wait_until, with_accounts
+from tests.e2e.harness import login
+from tests.helpers import LiveServer, make_config, wait_until, with_accounts
 from tests.library.conftest import Article, manifest, write_folder
 
 TEACHER = ("prof.zim", "prof-zim-password-1")
@@ -72,20 +72,15 @@ def zim_box(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def teacher_page(zim_box):
-    """A Chromium page with the teacher logged in."""
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_apt("chromium")
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, chromium, dead_proxy_port=free_port())
-        context = browser.new_context(base_url=zim_box.url)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        login(page, TEACHER)
-        assert page.url.endswith("/teacher")
-        yield page
-        browser.close()
+def teacher_page(zim_box, browser):
+    """A page of the run's one Chromium with the teacher logged in (a second Playwright would clash)."""
+    context = browser.new_context(base_url=zim_box.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    login(page, TEACHER)
+    assert page.url.endswith("/teacher")
+    yield page
+    context.close()
 
 
 @pytest.mark.peer
