@@ -199,8 +199,10 @@ def measure(box: Box, device: str | None, seconds: float, during=None) -> dict:
             "load": os.getloadavg()}
 
 
-def scripted_class(box: Box, pupils: int, every_s: float):
-    """A teacher pushes a quiz every `every_s`; each pupil answers within min(15 s, every_s / 2)."""
+def scripted_class(box: Box, pupils: int, every_s: float, within_s: float, acks: list[float]):
+    """A teacher pushes a quiz every `every_s`; each pupil answers within min(within_s, every_s / 2).
+
+    Each answer's ack time (emit -> durable ack, seconds) is appended to `acks`."""
     from classroom_load import Client, teacher_cookie
 
     class _Server:
@@ -216,9 +218,11 @@ def scripted_class(box: Box, pupils: int, every_s: float):
             assert (await kid.call("join", {"code": code, "name": f"Eleve{k}"})).get("pupil_id")
 
         async def answer(kid, activity: str) -> None:
-            await asyncio.sleep(random.uniform(0, min(15.0, every_s / 2)))
+            await asyncio.sleep(random.uniform(0, min(within_s, every_s / 2)))
+            t0 = time.perf_counter()
             ack = await kid.call("submit", {"activity_id": activity, "submission_id": str(uuid.uuid4()),
                                             "answer": random.randint(1, 99)})
+            acks.append(time.perf_counter() - t0)
             assert ack.get("ok"), ack
 
         end, n = time.monotonic() + seconds, 0
@@ -229,6 +233,12 @@ def scripted_class(box: Box, pupils: int, every_s: float):
             n += 1
         await asyncio.gather(*(c.sio.disconnect() for c in [teacher, *kids]))
     return run
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] if ordered else float("nan")
 
 
 def show(title: str, result: dict, goal: float) -> None:
@@ -249,6 +259,10 @@ def main() -> None:
     parser.add_argument("--pupils", type=int, default=30)
     parser.add_argument("--quiz-every-s", type=float, nargs="+", default=[30.0, 120.0],
                         help="one class phase per pace: a question every N s")
+    parser.add_argument("--answer-within-s", type=float, default=10.0,
+                        help="each pupil answers at a random moment within this many seconds of the question")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="extra environment for both processes, e.g. CLASSBOX_CLASSROOM_COMMIT_GATHER_MS=0")
     parser.add_argument("--warmup-s", type=float, default=90.0, help="start-up writes left out")
     parser.add_argument("--no-loop", action="store_true", help="no loop device (not root)")
     parser.add_argument("--tree", type=Path, default=ROOT,
@@ -258,6 +272,7 @@ def main() -> None:
             tempfile.TemporaryDirectory(prefix="classbox-run-", dir="/dev/shm") as runtime, \
             data_filesystem(Path(tmp), not args.no_loop) as (folder, device):
         env = prepare(args.tree.resolve(), folder / "data", Path(runtime))
+        env.update(dict(item.split("=", 1) for item in args.set))
         box = Box(args.tree.resolve(), env, Path(tmp))
         try:
             box.start()
@@ -267,8 +282,13 @@ def main() -> None:
             if args.idle_min > 0:
                 show(f"idle, {args.idle_min:g} min", measure(box, device, args.idle_min * 60), 1.0)
             for every_s in args.quiz_every_s if args.class_min > 0 else []:
-                result = measure(box, device, args.class_min * 60, scripted_class(box, args.pupils, every_s))
-                show(f"class of {args.pupils}, a question every {every_s:g} s, {args.class_min:g} min", result, 5.0)
+                acks: list[float] = []
+                result = measure(box, device, args.class_min * 60,
+                                 scripted_class(box, args.pupils, every_s, args.answer_within_s, acks))
+                show(f"class of {args.pupils}, a question every {every_s:g} s, answers within "
+                     f"{args.answer_within_s:g} s, {args.class_min:g} min", result, 5.0)
+                print(f"  answers {len(acks)}, ack p50 {1000 * percentile(acks, 50):.0f} ms, "
+                      f"p99 {1000 * percentile(acks, 99):.0f} ms, max {1000 * max(acks, default=0):.0f} ms")
         finally:
             box.stop()
 

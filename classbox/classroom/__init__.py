@@ -34,7 +34,8 @@ def init_app(app: Flask) -> None:
 
     config = app.config["CLASSBOX"]
     app.extensions["classroom"] = Classroom(config.data_dir, app.config["SECRET_KEY"], config["classroom"],
-                                            socketio.async_mode, socketio.start_background_task)
+                                            socketio.async_mode, socketio.start_background_task,
+                                            runtime_dir=config.runtime_dir)
 
     def emit_submissions(session_id: int, records: list[dict]) -> None:
         socketio.emit("submission", records, to=events.teacher_room(session_id), namespace=events.NS)

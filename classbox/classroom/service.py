@@ -15,10 +15,11 @@ from classbox.classroom.handin_flow import submit_file
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.records import Answer
+from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
 
-STATE_KEY = "classroom.live"
 STATE_EVERY_S = 5.0
+LIVE_FILE = "classroom-live.json"  # in the runtime folder; the agent's health sampler reads it
 NEW_PUPILS_PER_S = 1 / 15  # after the first burst: a latecomer every 15 s
 
 
@@ -27,13 +28,15 @@ class Classroom:
 
     def __init__(self, data_dir: Path, secret_key: str, settings: dict, async_mode: str,
                  spawn: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time, runtime_dir: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.runtime_dir = Path(runtime_dir) if runtime_dir is not None else self.data_dir / "run"
         self.secret_key = secret_key
         self.max_pupils = settings["max_pupils_per_session"]
         self.max_handin_bytes = settings["max_handin_mb"] * 1024 * 1024
         self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
-        self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"])
+        self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"],
+                                  settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"])
         self.presence = Presence()
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s
         # new pupils per (address, session) and per session: a class at once, then 4 a minute
@@ -51,6 +54,7 @@ class Classroom:
         self.feed: Any = None  # a SubmissionFeed, set by init_app (it needs the Socket.IO server)
         self._state_written = float("-inf")
         self._state_pending = False
+        self._state_counts: dict | None = None
 
     @property
     def wall(self) -> Callable[[], float]:
@@ -215,22 +219,23 @@ class Classroom:
     # health -----------------------------------------------------------------------------
 
     def presence_changed(self) -> None:
-        """Keep box_state "classroom.live" up to date, at most one write every few seconds."""
+        """Keep the live counts for health up to date in RAM, at most one write every few seconds."""
         if self._state_pending:
             return
         self._state_pending = True
         self.spawn(self._write_state)
 
     def _write_state(self) -> None:
-        from classbox.storage.core import set_state
-
         wait = self._state_written + STATE_EVERY_S - self.clock()
         if wait > 0:
             time.sleep(wait)
         self._state_pending = False
         self._state_written = self.clock()
         counts = self.presence.counts()
-        try:
-            self.writer.run(lambda db: set_state(db, STATE_KEY, counts))
-        except Exception:  # health data is best effort; never take the classroom down for it
+        if counts == self._state_counts:
+            return
+        try:  # the runtime folder (tmpfs), never classbox.db: presence is worth no SD-card write
+            write_runtime_json(self.runtime_dir, LIVE_FILE, counts)
+            self._state_counts = counts
+        except OSError:  # health data is best effort; never take the classroom down for it
             pass

@@ -11,6 +11,9 @@ from typing import Any
 import sqlite_utils
 
 from classbox.storage.db import DB_FILENAME
+from classbox.storage.volatile import read_runtime_json
+
+LIVE_FILE = "classroom-live.json"  # web's live counts in the runtime folder (classroom/service.py)
 
 
 def state(db: sqlite_utils.Database, key: str) -> Any:
@@ -48,9 +51,12 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def classroom(db: sqlite_utils.Database) -> dict[str, int | None]:
-    """Pupils and teachers connected, sessions open (box_state "classroom.live")."""
-    live = state(db, "classroom.live")
+def classroom(db: sqlite_utils.Database, runtime_dir: Path | None = None) -> dict[str, int | None]:
+    """Pupils and teachers connected, sessions open: web's file in the runtime folder (RAM), else
+    box_state "classroom.live" (where web kept them before)."""
+    live = read_runtime_json(runtime_dir, LIVE_FILE) if runtime_dir is not None else None
+    if live is None:
+        live = state(db, "classroom.live")
     live = live if isinstance(live, dict) else {}
     return {key: _count(live.get(key)) for key in ("pupils", "teachers", "sessions")}
 

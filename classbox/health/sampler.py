@@ -56,7 +56,7 @@ class Sampler:
         boot = guarded({}, "boot_id", lambda: boot_id(r)) or ""
         system, errors = sample_system(r, self.counters, str(self.config.data_dir))
         app = {
-            "classroom": guarded(errors, "classroom", lambda: appstate.classroom(db)),
+            "classroom": guarded(errors, "classroom", lambda: appstate.classroom(db, self.config.runtime_dir)),
             "outbox": guarded(errors, "outbox", lambda: appstate.outbox(db, wall, now, boot)),
             "sync": guarded(errors, "sync", lambda: appstate.sync(db)),
             "backup": guarded(errors, "backup", lambda: appstate.backup(db)),

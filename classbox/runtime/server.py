@@ -46,6 +46,7 @@ _notify_socket: str | None = None
 # classroom_push.py). Freeze what exists once the app is built and collect young objects less
 # often; reference counting still frees everything that is not in a cycle at once.
 GC_THRESHOLDS = (20_000, 20, 100)
+SHM = "/dev/shm"  # a tmpfs on every Linux (systemd mounts it; PrivateTmp= leaves it)
 
 
 def tune_gc() -> None:
@@ -68,6 +69,11 @@ def _post_worker_init(worker) -> None:
         os.environ["NOTIFY_SOCKET"] = _notify_socket
     sd_notify("READY=1\nSTATUS=classbox web serving")
 
+def worker_tmp_dir() -> str | None:
+    """RAM for gunicorn's worker heartbeat file (touched every second), as gunicorn's docs advise."""
+    return SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK | os.X_OK) else None
+
+
 def gunicorn_options(config: Config) -> dict[str, Any]:
     """Gunicorn settings for one worker of the configured class."""
     kind = config["web"]["worker_class"]
@@ -87,6 +93,7 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
         "post_worker_init": _post_worker_init,
         "proc_name": "classbox-web",
         "control_socket_disable": True,
+        "worker_tmp_dir": worker_tmp_dir(),
         **WORKER_CLASSES[kind],
     }
 

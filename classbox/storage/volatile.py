@@ -13,8 +13,12 @@ to share between users, and transactions this small hold the lock for microsecon
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import sqlite3
-from typing import Iterator
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
 
 import sqlite_utils
 
@@ -59,3 +63,25 @@ def reading_volatile(config: Config) -> Iterator[sqlite_utils.Database | None]:
         yield sqlite_utils.Database(conn)
     finally:
         conn.close()
+
+
+def write_runtime_json(runtime_dir: Path, name: str, value: Any) -> None:
+    """Put a small JSON file in the runtime folder (a tmpfs), replaced atomically: no SD-card write."""
+    runtime_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=runtime_dir)
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(value, out)
+        os.replace(tmp, runtime_dir / name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_runtime_json(runtime_dir: Path, name: str) -> Any:
+    """A JSON file of the runtime folder (None if absent or unreadable)."""
+    try:
+        return json.loads((runtime_dir / name).read_text())
+    except (OSError, ValueError):
+        return None

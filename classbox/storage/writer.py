@@ -11,6 +11,11 @@ call `many(db, items)` (a class answering at once: one duplicate check, one mult
 which returns one outcome per item, a result or the exception refusing that item. If that call
 raises, its work is rolled back and each item runs again alone, so one bad item still fails
 alone.
+
+A batch gathers for at most `gather_ms` after its first write, or until GATHER_MAX writes
+wait (a class answering within seconds): one commit and one fsync for all of them, so the
+WAL and the SD card receive each shared page once instead of once per answer. Every caller
+still returns only after the commit holding its write.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ import sqlite_utils
 
 from classbox.runtime.offload import off_loop
 from classbox.storage import open_database
-from classbox.storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
+from classbox.storage.checkpoint import EVERY_S, WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
 
 log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
+GATHER_MAX = 60  # a full class: once this many writes wait, commit without waiting longer
 
 
 class _Job:
@@ -55,10 +61,15 @@ class _Job:
 class GroupWriter:
     """The single writer of the classroom tables."""
 
-    def __init__(self, data_dir: Path, async_mode: str = "threading", emulate_commit_ms: float = 0.0) -> None:
+    def __init__(self, data_dir: Path, async_mode: str = "threading", emulate_commit_ms: float = 0.0,
+                 gather_ms: float = 0.0, gather_max: int = GATHER_MAX,
+                 clock: Callable[[], float] = time.monotonic, checkpoint_every_s: float = EVERY_S) -> None:
         self.data_dir = Path(data_dir)
         self.async_mode = async_mode
         self.emulate_commit_s = emulate_commit_ms / 1000.0
+        self.gather_s, self.gather_max, self.clock = gather_ms / 1000.0, gather_max, clock
+        self.gathering = 0  # writes waiting in the batch being gathered (for tests)
+        self.checkpoint_every_s = checkpoint_every_s
         self._db: sqlite_utils.Database | None = None
         self._started = False
         self._start_lock = threading.Lock()
@@ -85,10 +96,11 @@ class GroupWriter:
             if self.async_mode == "gevent":
                 import gevent
 
-                self.checkpointer = Checkpointer(self.data_dir, gevent.spawn, off_loop)
+                self.checkpointer = Checkpointer(self.data_dir, gevent.spawn, off_loop, every_s=self.checkpoint_every_s)
                 gevent.spawn(self._loop)
             else:
-                self.checkpointer = Checkpointer(self.data_dir, _spawn_thread, off_loop)
+                self.checkpointer = Checkpointer(self.data_dir, _spawn_thread, off_loop,
+                                                 every_s=self.checkpoint_every_s)
                 threading.Thread(target=self._loop, name="classroom-writer", daemon=True).start()
             self._started = True
 
@@ -117,16 +129,28 @@ class GroupWriter:
             raise job.error
         return job.result
 
+    def _gather(self) -> list[_Job]:
+        """The next batch: the first waiting write, then others for up to gather_s (or gather_max)."""
+        batch = [self._queue.get()]
+        deadline = self.clock() + self.gather_s
+        while len(batch) < MAX_BATCH:
+            self.gathering = len(batch)
+            left = deadline - self.clock()
+            try:
+                if len(batch) >= self.gather_max or left <= 0:
+                    batch.append(self._queue.get_nowait())  # what is already there
+                else:
+                    batch.append(self._queue.get(timeout=left))
+            except queue.Empty:
+                break
+            except Exception:  # gevent.queue.Empty
+                break
+        self.gathering = 0
+        return batch
+
     def _loop(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-                except Exception:  # gevent.queue.Empty
-                    break
+            batch = self._gather()
             try:
                 self._commit(batch)
             except BaseException as err:  # never leave a caller waiting

@@ -12,6 +12,7 @@ from classbox.classroom.errors import ClassroomError
 from classbox.classroom.privacy import purge_closed
 from classbox.storage import open_database
 from classbox.storage.core import get_state
+from classbox.storage.db import db_path
 from classbox.storage.writer import GroupWriter
 from tests.classroom.conftest import ack, new_id
 from tests.classroom.test_handins import PNG, upload
@@ -173,12 +174,62 @@ def test_closed_sessions_are_purged_after_the_retention(app, teacher_sio, pupil,
     assert not list(Path(app.config["CLASSBOX"].data_dir).glob("handins/**/*.png"))
 
 
-def test_live_counts_are_written_for_health(app, teacher_sio, pupil, db):
+def test_answers_arriving_together_share_one_commit_and_each_is_acked_after_it(app):
+    from tests.health.test_sd_card import CommitWatch
+
+    data_dir = Path(app.config["CLASSBOX"].data_dir)
+    n = 8
+    writer = GroupWriter(data_dir, gather_ms=600_000, gather_max=n)  # the window never ends first here
+    watch = CommitWatch(db_path(data_dir))
+    reader = open_database(data_dir)
+    acked = []
+
+    def answer(i):
+        writer.run(lambda db: db.execute("INSERT INTO box_state (key, value) VALUES (?, '1')", [f"a{i}"]))
+        seen = reader.execute("SELECT COUNT(*) FROM box_state WHERE key = ?", [f"a{i}"]).fetchone()[0]
+        acked.append((i, seen))  # what another connection sees once this caller has its ack
+
+    threads = [threading.Thread(target=answer, args=(i,)) for i in range(n)]
+    for t in threads[:-1]:
+        t.start()
+    assert wait_until(lambda: writer.gathering == n - 1, 15, 0.01)
+    assert acked == [] and not watch.committed(), "an answer was acked or committed before its group"
+    threads[-1].start()
+    for t in threads:
+        t.join()
+    assert writer.batches == 1, "the answers did not share one commit"
+    assert sorted(acked) == [(i, 1) for i in range(n)], "an answer was acked before it was committed"
+    assert watch.committed()
+    reader.conn.close()
+
+
+def test_a_lone_answer_is_not_held_past_the_gather_window(app):
+    data_dir = Path(app.config["CLASSBOX"].data_dir)
+    ticks = iter(range(0, 10**9, 1000))  # each reading of the writer's clock is 1,000 s later
+    writer = GroupWriter(data_dir, gather_ms=600_000, clock=lambda: float(next(ticks)))  # a 10 min window
+    done = threading.Event()
+    threading.Thread(target=lambda: (writer.run(lambda db: db.execute(
+        "INSERT INTO box_state (key, value) VALUES ('lone', '1')")), done.set()), daemon=True).start()
+    assert done.wait(60), "the writer kept waiting for company after its window"
+    assert writer.batches == 1
+
+
+def test_live_counts_reach_health_from_ram_without_a_commit(app, teacher_sio, pupil, db, config):
+    from classbox.health.appstate import LIVE_FILE, classroom
+    from classbox.storage.volatile import read_runtime_json
+    from tests.health.test_sd_card import CommitWatch
+
     _, code = teacher_sio
     pupil(code, "Léa")
-    pupil(code, "Tom")
-    counts = {"pupils": 2, "teachers": 1, "sessions": 1}
-    assert wait_until(lambda: get_state(db, "classroom.live") == counts, 15, 0.2), get_state(db, "classroom.live")
+    tom, _ = pupil(code, "Tom")
+    live = lambda: read_runtime_json(config.runtime_dir, LIVE_FILE)  # noqa: E731
+    assert wait_until(lambda: live() == {"pupils": 2, "teachers": 1, "sessions": 1}, 15, 0.2), live()
+    watch = CommitWatch(db_path(config.data_dir))
+    tom.disconnect(namespace="/classroom")  # presence changes: health sees it, classbox.db is not written
+    assert wait_until(lambda: live() == {"pupils": 1, "teachers": 1, "sessions": 1}, 15, 0.2), live()
+    assert classroom(db, config.runtime_dir) == {"pupils": 1, "teachers": 1, "sessions": 1}
+    assert not watch.committed(), "a presence change committed to classbox.db"
+    assert get_state(db, "classroom.live") is None
 
 
 def test_agent_offers_the_retention_service(app, config):

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -78,3 +79,14 @@ def test_agent_records_heartbeat_and_stops_within_5s_on_sigterm(tmp_path):
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+def test_the_web_workers_heartbeat_file_is_in_ram_not_on_the_disk(tmp_path):
+    import psutil
+
+    with LiveServer(tmp_path / "data", command="web") as server:
+        [worker] = psutil.Process(server.proc.pid).children()
+        # gunicorn's WorkerTmp: a file it touches every second, unlinked at once, kept open
+        fds = Path(f"/proc/{worker.pid}/fd")
+        beats = [os.readlink(fd) for fd in fds.iterdir() if "wgunicorn-" in os.readlink(fd)]
+        assert beats and all(path.startswith("/dev/shm/") for path in beats), beats
