@@ -58,7 +58,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "new_pupils_burst": (int, 40),  # new pupils at once from one address in one session, then 4 a minute
         # the writer waits up to this long after a first write for others (one commit, one fsync for
         # all: the SD card's wear); a pupil's ack still waits for the commit (docs/performance.md)
-        "commit_gather_ms": (float, 100.0),
+        "commit_gather_ms": (float, 0.0),
         "checkpoint_every_s": (float, 30.0),  # WAL copied into classbox.db at most this often (storage/checkpoint.py)
         "emulate_commit_ms": (float, 0.0),  # benchmarks only: sleep after each commit, like a slow SD card
     },
