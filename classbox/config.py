@@ -56,9 +56,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "handin_min_free_mb": (int, 200),  # hand-ins refused below this free space: answers keep room
         "joins_per_ip_burst": (int, 120),  # joins per minute from one address (a school NAT may share one)
         "new_pupils_burst": (int, 40),  # new pupils at once from one address in one session, then 4 a minute
-        # the writer waits up to this long after a first write for others (one commit, one fsync for
-        # all: the SD card's wear); a pupil's ack still waits for the commit (docs/performance.md)
-        "commit_gather_ms": (float, 0.0),
+        "commit_gather_ms": (float, 0.0),  # >0: answers within it share one commit (docs/performance.md)
         "checkpoint_every_s": (float, 30.0),  # WAL copied into classbox.db at most this often (storage/checkpoint.py)
         "emulate_commit_ms": (float, 0.0),  # benchmarks only: sleep after each commit, like a slow SD card
     },
