@@ -21,7 +21,8 @@ WORKSPACE = "workspace"
 ATTENDED = "attended"
 ANSWERED = "answered"
 HANDED_IN = "handed_in"
-EVENTS = (ATTENDED, ANSWERED, HANDED_IN)
+COMPLETED = "completed"  # a pupil answered every step of a lesson released for self-paced work
+EVENTS = (ATTENDED, ANSWERED, HANDED_IN, COMPLETED)
 
 # how a question is answered (xAPI interactionType); what a choice answer's ids are joined with
 Interaction = Literal["choice", "fill-in", "numeric"]
@@ -50,6 +51,16 @@ class Choice(TypedDict):
     text: str  # as the teacher wrote it
 
 
+class Lesson(TypedDict):
+    """A prepared lesson (classbox.lessons), as the parent of its steps or the object of COMPLETED."""
+
+    id: int
+    title: str
+    steps: int  # how many steps it has
+    step: NotRequired[int]  # for a step: its position in the lesson, from 0
+    release: NotRequired[str]  # when pupils work through it at their own pace: the release's id
+
+
 class Activity(TypedDict):
     id: str
     type: str  # the classroom's activity type: quiz, handin, message…
@@ -58,6 +69,7 @@ class Activity(TypedDict):
     interaction: NotRequired[Interaction]
     choices: NotRequired[list[Choice]]
     correct: NotRequired[list[str]]  # xAPI correctResponsesPattern, when the teacher gave an answer
+    lesson: NotRequired[Lesson]  # the lesson this activity is a step of (played live or self-paced)
 
 
 class Score(TypedDict):
@@ -66,7 +78,7 @@ class Score(TypedDict):
 
 
 class Result(TypedDict):
-    response: str  # xAPI format: choice ids joined by "[,]", the text, the number
+    response: NotRequired[str]  # xAPI format (none for COMPLETED): choice ids joined by "[,]", the text, the number
     success: NotRequired[bool]
     score: NotRequired[Score]
 
@@ -77,7 +89,8 @@ class XapiRecord(TypedDict):
     event: str
     pupil: Pupil
     session: Session
-    activity: NotRequired[Activity]  # none for ATTENDED: the object is the session
+    activity: NotRequired[Activity]  # none for ATTENDED (the object is the session) and COMPLETED
+    lesson: NotRequired[Lesson]  # COMPLETED: the lesson finished (its object)
     result: NotRequired[Result]
 
 
@@ -113,6 +126,12 @@ def answered(pupil: Pupil, session: Session, activity: Activity, response: str,
         result["success"] = correct
         result["score"] = {"raw": int(correct), "max": 1}
     return {"event": ANSWERED, "pupil": pupil, "session": session, "activity": activity, "result": result}
+
+
+def completed(pupil: Pupil, session: Session, lesson: Lesson, correct: int, graded: int) -> XapiRecord:
+    """A pupil answered every step of a self-paced lesson: `correct` right out of `graded` scored steps."""
+    result: Result = {"score": {"raw": correct, "max": graded}} if graded else {}
+    return {"event": COMPLETED, "pupil": pupil, "session": session, "lesson": lesson, "result": result}
 
 
 def handed_in(pupil: Pupil, session: Session, activity: Activity, response: str) -> XapiRecord:

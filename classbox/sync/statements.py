@@ -12,6 +12,7 @@ VERBS = {
     records.ANSWERED: ("http://adlnet.gov/expapi/verbs/answered", "a répondu"),
     records.HANDED_IN: ("http://adlnet.gov/expapi/verbs/completed", "a rendu"),
     records.ATTENDED: ("http://adlnet.gov/expapi/verbs/attended", "a participé"),
+    records.COMPLETED: ("http://adlnet.gov/expapi/verbs/completed", "a terminé"),
 }
 ACTIVITY_TYPES = {
     "quiz": "http://adlnet.gov/expapi/activities/cmi.interaction",
@@ -19,6 +20,7 @@ ACTIVITY_TYPES = {
     "handin": "http://adlnet.gov/expapi/activities/assessment",
     "resource": "http://adlnet.gov/expapi/activities/media",
     "session": "http://adlnet.gov/expapi/activities/meeting",
+    "lesson": "http://adlnet.gov/expapi/activities/lesson",
 }
 DEFAULT_TYPE = "http://adlnet.gov/expapi/activities/interaction"
 
@@ -69,8 +71,8 @@ class StatementBuilder:
             "id": statement_id,
             "actor": self.actor(payload.get("pupil") or {}),
             "verb": {"id": verb_id, "display": {"fr-FR": verb_fr}},
-            "object": self._object(event, activity, session),
-            "context": self._context(session, seq, when),
+            "object": self._object(event, activity, session, payload.get("lesson")),
+            "context": self._context(session, seq, when, activity.get("lesson")),
             "timestamp": iso(when.epoch),
         }
         result = self._result(event, payload.get("result"))
@@ -78,7 +80,20 @@ class StatementBuilder:
             statement["result"] = result
         return statement
 
-    def _object(self, event: str, activity: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
+    def _lesson(self, lesson: Any) -> dict[str, Any]:
+        """A lesson as an xAPI activity (the object of `completed`, the parent of its steps)."""
+        if not isinstance(lesson, dict) or not lesson.get("id"):
+            raise StatementError("lesson without id")
+        found: dict[str, Any] = {"objectType": "Activity", "id": f"{self.box_home}/lessons/{lesson['id']}",
+                                 "definition": {"type": ACTIVITY_TYPES["lesson"]}}
+        if lesson.get("title"):
+            found["definition"]["name"] = {"fr-FR": str(lesson["title"])[:200]}
+        return found
+
+    def _object(self, event: str, activity: dict[str, Any], session: dict[str, Any],
+                lesson: Any = None) -> dict[str, Any]:
+        if event == records.COMPLETED:
+            return self._lesson(lesson)
         if event == "attended" or not activity.get("id"):
             sid = session.get("id")
             if not sid:
@@ -96,7 +111,7 @@ class StatementBuilder:
         return {"objectType": "Activity", "id": f"{self.box_home}/activities/{activity['id']}",
                 "definition": definition}
 
-    def _context(self, session: dict[str, Any], seq: int, when: Dated) -> dict[str, Any]:
+    def _context(self, session: dict[str, Any], seq: int, when: Dated, lesson: Any = None) -> dict[str, Any]:
         extensions: dict[str, Any] = {self.ext + "box": self.box_id, self.ext + "seq": seq}
         if session.get("code"):
             extensions[self.ext + "session-code"] = str(session["code"])
@@ -111,6 +126,10 @@ class StatementBuilder:
             if session.get("title"):
                 parent["definition"]["name"] = {"fr-FR": str(session["title"])[:200]}
             context["contextActivities"] = {"parent": [parent]}
+        if lesson:  # a lesson's step: the lesson is a parent too (its position in the extensions)
+            context.setdefault("contextActivities", {}).setdefault("parent", []).append(self._lesson(lesson))
+            if isinstance(lesson.get("step"), int):
+                extensions[self.ext + "lesson-step"] = lesson["step"]
         if self.school_uai:
             context.setdefault("contextActivities", {})["grouping"] = [
                 {"objectType": "Activity", "id": f"{self.box_home}/schools/{self.school_uai}"}]
