@@ -26,7 +26,8 @@ STEPS = [
 RIGHT = [None, 0, [1, 0], " LUTECE ", "0,5", 1, {"text": "Trois parts sur quatre"}, None]
 WRONG = [None, 2, [0], "Lyon", 2, 0, {"text": "?"}, None]
 SECRETS = ["Bravo : 2/4 = 1/2", "Non : 1/3", "Non : 2/3", "Multiplier en haut", "Oui, Paris", "l'ancien nom",
-           "Lutèce", "Paris", "correct", "tolerance", "weights", "feedback", "0.49", "0.51", "min", "max"]
+           "Lutèce", "Paris", '"correct"', '"tolerance"', '"weights"', '"feedback"', '"general_feedback"', "0.49",
+           "0.51", '"min"', '"max"', '"solution"']
 
 
 @pytest.fixture
