@@ -51,7 +51,8 @@ def teacher_release_view(db, release: dict, positions: Positions) -> dict:
     at = positions.of(release["id"])
     pupils = store.session_pupils(db, release["session_id"])
     return {"release_id": release["id"], "lesson_id": release["lesson_id"], "title": release["title"],
-            "state": release["state"], "steps": len(release["steps"]),
+            "state": release["state"], "steps": len(release["steps"]), "total": release["answerable"],
+            "graded": release["graded"],
             "progress": [{**releases.progress(release, answers, p["id"]), "name": p["name"], "step": at.get(p["id"])}
                          for p in pupils]}
 
