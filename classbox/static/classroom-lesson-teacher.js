@@ -15,8 +15,10 @@ function drawSummary(container, summary) {
   var list = el("ol", { "class": "lesson-summary" });
   summary.steps.forEach(function (s) {
     if (!s.graded) { return; }
-    list.appendChild(el("li", {}, _("Question %(n)s : %(share)s de réponses justes (%(answered)s réponse(s)) – %(label)s",
-      { n: s.step + 1, share: percent(s.share), answered: s.answered, label: s.label })));
+    list.appendChild(el("li", {}, s.answered ?
+      _("Question %(n)s : %(share)s de réponses justes (%(answered)s réponse(s)) – %(label)s",
+        { n: s.step + 1, share: percent(s.share), answered: s.answered, label: s.label }) :
+      _("Question %(n)s : pas encore de réponse – %(label)s", { n: s.step + 1, label: s.label })));
   });
   container.appendChild(el("h3", {}, _("Bilan : %(title)s", { title: summary.title })));
   container.appendChild(list);
