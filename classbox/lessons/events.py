@@ -11,6 +11,7 @@ from flask_socketio import SocketIO
 from classbox.classroom import store
 from classbox.classroom.checks import check_uuid
 from classbox.classroom.errors import ClassroomError
+from classbox.classroom.feed import SubmissionFeed
 from classbox.classroom.events import NS, _ack_in, _teacher_session, event, session_room, svc, teacher_room
 from classbox.classroom.live import Conn, checked_conn
 from classbox.lessons import release as releases
@@ -57,7 +58,7 @@ def teacher_release_view(db, release: dict, positions: Positions) -> dict:
                          for p in pupils]}
 
 
-def lesson_answer_handler(app, classroom, positions: Positions, emit: Callable[[str, Any, str], None]) -> Callable:
+def lesson_answer_handler(app, classroom, positions: Positions, progress_feed: SubmissionFeed) -> Callable:
     """The pupil's `lesson_answer` handler, called by python-socketio as handler(sid, data) (like `submit`)."""
     def on_lesson_answer(sid: str, data: Any = None, *extra: Any) -> dict:
         try:
@@ -76,8 +77,8 @@ def lesson_answer_handler(app, classroom, positions: Positions, emit: Callable[[
             done = classroom.writer.run_item(store_lesson_answers, (classroom.rules, item))
             if done["progress"] is not None:
                 positions.set(done["release_id"], conn.pupil_id, done["step"])
-                emit("lesson_progress", {**done["progress"], "release_id": done["release_id"], "step": done["step"]},
-                     teacher_room(conn.session_id))
+                progress_feed.add(conn.session_id, {**done["progress"], "release_id": done["release_id"],
+                                                    "step": done["step"]})
             return {"ok": True, "submission_id": submission_id, "duplicate": not done["new"],
                     "release_id": done["release_id"], "step": done["step"], "result": done["result"]}
         except ClassroomError as err:
@@ -88,6 +89,38 @@ def lesson_answer_handler(app, classroom, positions: Positions, emit: Callable[[
     return on_lesson_answer
 
 
+def lesson_at_handler(app, classroom, positions: Positions, progress_feed: SubmissionFeed) -> Callable:
+    """The pupil's `lesson_at {release_id, step}` (which step it is looking at), without a Flask request context."""
+    def on_lesson_at(sid: str, data: Any = None, *extra: Any) -> dict:
+        try:
+            conn = checked_conn(classroom, sid, data, extra)
+            if not isinstance(data, dict):
+                raise ClassroomError("malformed")
+            if conn.role != "pupil" or conn.pupil_id is None:
+                raise ClassroomError("not_joined")
+            release_id = data.get("release_id")
+            if not isinstance(release_id, str) or len(release_id) > 64:
+                raise ClassroomError("malformed", "release_id")
+            found = classroom.rules.rows.get(("release", release_id))
+            if found is None:  # read once per release (the writer's handle: no request here), then kept
+                found = classroom.writer.run(lambda db: classroom.rules.row(db, "release", release_id,
+                                                                            releases.get_release))
+            if found is None or found["session_id"] != conn.session_id:
+                raise ClassroomError("unknown_activity", "release_id")
+            if found["state"] != "open":
+                raise ClassroomError("not_released", message=releases.NOT_RELEASED)
+            index = step_index(data.get("step"), len(found["steps"]))
+            positions.set(found["id"], conn.pupil_id, index)  # answers counted come with each answer's progress
+            progress_feed.add(conn.session_id, {"release_id": found["id"], "pupil_id": conn.pupil_id, "step": index})
+            return {"ok": True}
+        except ClassroomError as err:
+            return _ack_in(app, classroom, sid, err)
+        except Exception:
+            log.exception("lesson event lesson_at failed")
+            return _ack_in(app, classroom, sid, ClassroomError("storage"))
+    return on_lesson_at
+
+
 def register(socketio: SocketIO, classroom, app) -> None:
     """Declare the lesson handlers on the app's /classroom namespace."""
     positions = Positions()
@@ -95,6 +128,10 @@ def register(socketio: SocketIO, classroom, app) -> None:
 
     def emit(name: str, payload: Any, room: str) -> None:
         socketio.emit(name, payload, to=room, namespace=NS)
+
+    # like `submission`: the progress of answers stored by one group commit reaches the dashboard as one list
+    progress_feed = SubmissionFeed(lambda session_id, found: emit("lesson_progress", found, teacher_room(session_id)),
+                                   socketio.start_background_task if socketio.async_mode == "gevent" else None)
 
     @socketio.on("play", namespace=NS)
     @event("teacher")
@@ -167,22 +204,6 @@ def register(socketio: SocketIO, classroom, app) -> None:
         found = releases.open_release(db, conn.session_id)
         return {"ok": True, "release": found and releases.pupil_view(db, found, conn.pupil_id)}
 
-    @socketio.on("lesson_at", namespace=NS)
-    @event()
-    def on_lesson_at(conn: Conn, data: dict) -> dict:
-        if conn.role != "pupil" or conn.pupil_id is None:
-            raise ClassroomError("not_joined")
-        db = get_db()
-        release_id = data.get("release_id")
-        found = releases.get_release(db, release_id) if isinstance(release_id, str) and len(release_id) <= 64 else None
-        if found is None or found["session_id"] != conn.session_id:
-            raise ClassroomError("unknown_activity", "release_id")
-        if found["state"] != "open":
-            raise ClassroomError("not_released", message=releases.NOT_RELEASED)
-        index = step_index(data.get("step"), len(found["steps"]))
-        positions.set(found["id"], conn.pupil_id, index)
-        mine = releases.progress(found, releases.answers_of(db, found, conn.pupil_id), conn.pupil_id)
-        emit("lesson_progress", {**mine, "release_id": found["id"], "step": index}, teacher_room(conn.session_id))
-        return {"ok": True}
-
-    socketio.server.on("lesson_answer", lesson_answer_handler(app, classroom, positions, emit), namespace=NS)
+    # registered on python-socketio directly, as `submit`: a class moving through a lesson sends many of them
+    socketio.server.on("lesson_answer", lesson_answer_handler(app, classroom, positions, progress_feed), namespace=NS)
+    socketio.server.on("lesson_at", lesson_at_handler(app, classroom, positions, progress_feed), namespace=NS)

@@ -169,11 +169,13 @@ function dashboard() {
   });
   socket.on("released", function (r) { setRelease(r); });
   socket.on("release_stopped", function (d) { if (state.release && state.release.release_id === d.release_id) { setRelease(null); } });
-  socket.on("lesson_progress", function (p) {
-    if (!state.release || p.release_id !== state.release.release_id) { return; }
-    var row = state.rows[p.pupil_id] || {};
-    Object.keys(p).forEach(function (k) { row[k] = p[k]; });
-    state.rows[p.pupil_id] = row;
+  socket.on("lesson_progress", function (list) {  /* one list per group commit, like `submission` */
+    list.forEach(function (p) {
+      if (!state.release || p.release_id !== state.release.release_id) { return; }
+      var row = state.rows[p.pupil_id] || {};
+      Object.keys(p).forEach(function (k) { row[k] = p[k]; });
+      state.rows[p.pupil_id] = row;
+    });
     drawRelease();
   });
   socket.on("presence", function (d) {
