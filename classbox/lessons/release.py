@@ -80,6 +80,7 @@ COLUMNS = "id, session_id, lesson_id, title, steps, activity_ids, state"
 
 
 def get_release(db: sqlite_utils.Database, release_id: str) -> dict | None:
+    """A release by id, with its steps (answers included: for the box only) and counts."""
     return _decode(db.execute(f"SELECT {COLUMNS} FROM lesson_releases WHERE id = ?", [release_id]).fetchone())
 
 

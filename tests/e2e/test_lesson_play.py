@@ -98,6 +98,17 @@ def test_a_teacher_imports_a_gift_file_plays_it_live_then_releases_it(contexts, 
     emma.wait_for_function("() => document.querySelector('.lesson-result')?.textContent.includes('Right')")
     teacher.wait_for_function("""() => [...document.querySelectorAll('#release-progress tr')]
         .some(tr => tr.textContent.startsWith('Léa') && tr.children[2].textContent === '2 / 4')""")
+    # Tom's Wi-Fi drops: his answer waits on the phone, then arrives with its feedback.
+    tom.context.set_offline(True)
+    tom.wait_for_function("() => document.querySelector('#connection-status').textContent.includes('perdue')")
+    tom.check("#lesson-choice-0")
+    tom.click("#lesson-send")
+    tom.wait_for_function("() => document.querySelector('#lesson-answer-status').textContent.includes('Hors connexion')")
+    tom.context.set_offline(False)
+    tom.wait_for_function("() => document.querySelector('.lesson-result')?.textContent.includes('Juste')", timeout=30_000)
+    assert tom.evaluate("async () => (await ClassboxOutbox.pending()).length") == 0
+    teacher.wait_for_function("""() => [...document.querySelectorAll('#release-progress tr')]
+        .some(tr => tr.textContent.startsWith('Tom') && tr.children[2].textContent === '1 / 4')""")
     row = teacher.inner_text("#release-progress tr:has-text('Emma')")
     assert "1 / 4" in row, row
     accessible_everywhere(teacher, report, "lecon-autonomie-progression", sizes=("tablet", "projector"))
@@ -114,3 +125,26 @@ def test_a_teacher_imports_a_gift_file_plays_it_live_then_releases_it(contexts, 
     tom.wait_for_function("() => document.querySelector('#lesson-status').textContent.includes('arrêté')")
     emma.wait_for_function("() => document.querySelector('#lesson-status').textContent.includes('stopped')")
     assert tom.locator("#lesson-form").count() == 0
+
+
+def test_the_next_step_follows_by_itself_when_the_countdown_ends_if_the_teacher_asks(contexts, box):
+    teacher = contexts("tablet", role="teacher").new_page()
+    teacher.goto("/teacher")
+    token = teacher.evaluate("() => document.querySelector('input[name=csrf_token]').value")
+    made = teacher.request.post("/api/lessons", headers={"X-CSRFToken": token}, data={
+        "format": "classbox-lesson/1", "lessons": [{"title": "Chrono", "steps": [
+            {"type": "quiz", "kind": "number", "question": "3 × 4 ?", "correct": 12, "duration_s": 5},
+            {"type": "message", "text": "Fin du chrono."}]}]})
+    assert made.status == 201, made.text()
+    lesson_id = made.json()["lessons"][0]["id"]
+    code = open_session(teacher)
+    pupil = contexts("phone").new_page()
+    join_by_code(pupil, code, "Lou")
+    teacher.wait_for_selector(f"#lesson-pick option[value='{lesson_id}']", state="attached")
+    teacher.select_option("#lesson-pick", str(lesson_id))
+    teacher.check("#lesson-auto")
+    teacher.click("#lesson-play")
+    pupil.wait_for_function("() => document.querySelector('#lesson-live-step')?.textContent === 'Question 1 / 2'")
+    pupil.wait_for_function("() => document.querySelector('#lesson-live-step')?.textContent === 'Question 2 / 2'",
+                            timeout=20_000)
+    assert pupil.inner_text("#message-text") == "Fin du chrono."

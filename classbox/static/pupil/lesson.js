@@ -4,6 +4,7 @@
  * The steps arrive without their answers; a step's feedback and right answer come in the ack of
  * this pupil's own answer (`lesson_answer`, through the device's outbox like every answer). */
 import { submit } from "../classroom-submit.js";
+import { outbox } from "./offline-queue.js";
 import { _, el } from "../toolkit.js";
 
 var socket = null;
@@ -104,6 +105,13 @@ function form(step) {
       if (ack.ok && ack.result) { state.results[step.id] = ack.result; draw(); return; }
       f.querySelector("button").disabled = !!ack.queued;
       out.textContent = ack.error === "offline" ? _("Hors connexion : la réponse partira dès le retour du Wi-Fi.") : ack.message;
+      if (ack.queued) {  /* kept on the device: once the box has it, its result comes with the lesson's state */
+        var off = outbox.on(function (d) {
+          if (d.submission_id !== ack.submission_id || (d.state !== "sent" && d.state !== "rejected")) { return; }
+          off();
+          if (d.state === "sent") { lesson.refresh(); } else { out.textContent = _("Réponse refusée par la classbox."); }
+        });
+      }
     });
   });
   return f;
