@@ -14,12 +14,14 @@ var state = { release: null, at: 0, results: {} };
 function say(text) { document.getElementById("lesson-status").textContent = text; }
 
 function show(release) {
+  var same = !!(state.release && release && state.release.release_id === release.release_id);
   state.release = release;
   state.results = (release && release.results) || {};
   if (!release) { section.hidden = true; return; }
   section.hidden = false;
   document.getElementById("lesson-nav").hidden = false;
   document.getElementById("lesson-name").textContent = release.title;
+  if (same) { draw(); return; }  /* back from a Wi-Fi drop: the same step, its result if it came */
   var first = release.steps.findIndex(function (s) { return answerable(s) && !state.results[s.id]; });
   go(first < 0 ? 0 : first);
 }
