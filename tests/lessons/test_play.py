@@ -77,6 +77,9 @@ def test_unknown_lesson_another_teachers_lesson_and_steps_out_of_range_are_refus
                           ({"lesson_id": True, "step": 0}, "malformed")):
         refused = ack(sio, "play", payload)
         assert refused["ok"] is False and refused["error"] == code, (payload, refused)
+    empty = save_lessons(db, [Lesson("Vide", [])], find_owner(db, "mme.martin"), "json")[0]
+    assert ack(sio, "play", {"lesson_id": empty, "step": 0})["error"] == "empty_lesson"
+    assert ack(sio, "release", {"lesson_id": empty})["error"] == "empty_lesson"
     out = ack(sio, "play", {"lesson_id": mine, "step": 8})
     assert out["message"] == "Cette leçon n'a pas d'étape 9 (elle en a 8)."
     assert ack(sio, "release", {"lesson_id": theirs})["error"] == "unknown_lesson"
