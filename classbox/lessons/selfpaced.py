@@ -45,7 +45,8 @@ def _checked(db: sqlite_utils.Database, rules: AnswerRules, item: LessonAnswer) 
     if activity is None or activity["session_id"] != item.session_id or not lesson.get("release"):
         raise ClassroomError("unknown_activity")
     release = rules.row(db, "release", lesson["release"], get_release)
-    if release is None or release["state"] != "open":
+    state = db.conn.execute("SELECT state FROM lesson_releases WHERE id = ?", [lesson["release"]]).fetchone()
+    if release is None or state is None or state[0] != "open":  # read each time: another web worker may have stopped it
         raise ClassroomError("not_released", message=NOT_RELEASED)
     return pupil, session, activity, release
 
