@@ -9,9 +9,9 @@ from classbox.classes.schema import migrations
 from classbox.features import hook
 
 if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
-    from flask import Blueprint
+    from flask import Blueprint, Flask
 
-__all__ = ["migrations", "blueprints", "privacy_export", "privacy_erase", "agent_services"]
+__all__ = ["migrations", "blueprints", "init_app", "privacy_export", "privacy_erase", "agent_services"]
 
 
 @hook
@@ -21,6 +21,16 @@ def blueprints() -> list[Blueprint]:
     from classbox.classes.views import bp
 
     return [bp, pages]
+
+
+@hook
+def init_app(app: Flask) -> None:
+    """Tap to join: the classroom learns about class sessions, the teacher answers takeover requests."""
+    from classbox.classes.join_events import register
+    from classbox.extensions import socketio
+
+    if "classroom" in app.extensions:
+        register(socketio, app.extensions["classroom"])
 
 
 @hook
