@@ -18,9 +18,10 @@ __all__ = ["migrations", "blueprints", "init_app", "privacy_export", "privacy_er
 def blueprints() -> list[Blueprint]:
     """The classes API, the pictograms and the teacher's class pages."""
     from classbox.classes.pages import bp as pages
+    from classbox.classes.secret_views import bp as join_secrets
     from classbox.classes.views import bp
 
-    return [bp, pages]
+    return [bp, pages, join_secrets]
 
 
 @hook
