@@ -11,7 +11,7 @@ from classbox.features import hook
 if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
     from flask import Blueprint, Flask
 
-__all__ = ["migrations", "blueprints", "init_app", "privacy_export", "privacy_erase", "agent_services"]
+__all__ = ["migrations", "blueprints", "init_app", "offline_urls", "privacy_export", "privacy_erase", "agent_services"]
 
 
 @hook
@@ -32,6 +32,14 @@ def init_app(app: Flask) -> None:
 
     if "classroom" in app.extensions:
         register(socketio, app.extensions["classroom"])
+
+
+@hook
+def offline_urls() -> list[str]:
+    """Every bundled pictogram (hashed URLs): a class's join page paints from the device's cache."""
+    from classbox.classes import pictograms
+
+    return [pictograms.url(p) for p in pictograms.PICTURE_IDS]
 
 
 @hook
