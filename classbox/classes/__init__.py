@@ -16,11 +16,12 @@ __all__ = ["migrations", "blueprints", "privacy_export", "privacy_erase", "agent
 
 @hook
 def blueprints() -> list[Blueprint]:
-    """The classes API, the pictograms and the teacher's class pages."""
+    """The classes API, the pictograms, the teacher's class pages and progress pages."""
     from classbox.classes.pages import bp as pages
+    from classbox.classes.progress_pages import bp as progress_pages
     from classbox.classes.views import bp
 
-    return [bp, pages]
+    return [bp, pages, progress_pages]
 
 
 @hook
