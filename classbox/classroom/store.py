@@ -79,7 +79,7 @@ def add_pupil(db: sqlite_utils.Database, session: dict, name: str, max_pupils: i
     current = get_session(db, session["id"])
     if current is None or current["state"] != "open":
         raise ClassroomError("closed")
-    if not current["joining"]:
+    if not current["joining"] and member_id is None:  # the switch closes typed names; a class's list stays open
         raise ClassroomError("joining_closed")
     count = db.execute("SELECT COUNT(*) FROM classroom_pupils WHERE session_id = ? AND removed = 0",
                        [session["id"]]).fetchone()[0]
