@@ -13,10 +13,10 @@ def run_session(db, teacher: dict, class_id: int | None, title: str, questions: 
                 answers: dict[str, list[int | None]], names: dict[str, str], handin: dict[str, str] | None = None,
                 close: bool = True) -> dict:
     """A session for `class_id`: single-choice `questions` (the right choice is "vert", index 1) answered by
-    members (answers[member_id][i]: a choice index, None for no answer); `handin`: member id -> text handed in."""
+    members (a session without a class: pupils who typed the member's name, not the member; answers[member_id][i]: a choice index, None for no answer); `handin`: member id -> text handed in."""
     with db.conn:
         session = store.create_session(db, teacher, title, class_id=class_id)
-        pupils = {m: store.add_pupil(db, session, names[m], 40, member_id=m) for m in answers}
+        pupils = {m: store.add_pupil(db, session, names[m], 40, member_id=m if class_id else None) for m in answers}
         for number, question in enumerate(questions):
             activity = store.add_activity(db, store.new_activity(
                 session["id"], "quiz", {"kind": "single", "question": question, "choices": CHOICES, "correct": [1]},
