@@ -75,10 +75,12 @@ function onPointerDown(event) {
   var handle = event.currentTarget;
   var li = handle.closest("li");
   var start = items().indexOf(li);
+  var pointer = event.pointerId;
   event.preventDefault();
-  handle.setPointerCapture(event.pointerId);
   li.classList.add("dragging");
+  /* on the document: moving the step in the list releases any pointer capture of its handle */
   function move(e) {
+    if (e.pointerId !== pointer) { return; }
     var all = items(), at = all.indexOf(li);
     var before = all[at - 1], after = all[at + 1];
     if (before && e.clientY < before.getBoundingClientRect().top + before.offsetHeight / 2) {
@@ -88,9 +90,10 @@ function onPointerDown(event) {
     }
   }
   function end(e) {
-    handle.removeEventListener("pointermove", move);
-    handle.removeEventListener("pointerup", end);
-    handle.removeEventListener("pointercancel", end);
+    if (e.pointerId !== pointer) { return; }
+    document.removeEventListener("pointermove", move);
+    document.removeEventListener("pointerup", end);
+    document.removeEventListener("pointercancel", end);
     li.classList.remove("dragging");
     var now = items().indexOf(li);
     if (e.type === "pointercancel" && now !== start) {
@@ -100,9 +103,9 @@ function onPointerDown(event) {
     }
     if (now !== start) { save(now); }
   }
-  handle.addEventListener("pointermove", move);
-  handle.addEventListener("pointerup", end);
-  handle.addEventListener("pointercancel", end);
+  document.addEventListener("pointermove", move);
+  document.addEventListener("pointerup", end);
+  document.addEventListener("pointercancel", end);
 }
 
 if (section && section.dataset.orderUrl && list()) { arm(); }
