@@ -21,7 +21,7 @@ WORKSPACE = "workspace"
 ATTENDED = "attended"
 ANSWERED = "answered"
 HANDED_IN = "handed_in"
-COMPLETED = "completed"  # a pupil answered every step of a lesson released for self-paced work
+COMPLETED = "completed"  # a pupil finished a self-paced lesson, or an exercise of the library (H5P)
 EVENTS = (ATTENDED, ANSWERED, HANDED_IN, COMPLETED)
 
 # how a question is answered (xAPI interactionType); what a choice answer's ids are joined with
@@ -61,6 +61,14 @@ class Lesson(TypedDict):
     release: NotRequired[str]  # when pupils work through it at their own pace: the release's id
 
 
+class Content(TypedDict):
+    """A resource of the library played as an activity (an H5P exercise): the statement's object."""
+
+    id: str  # the resource's id on the box (its page is /library/<id>)
+    title: str
+    library: NotRequired[str]  # H5P's main library, "H5P.MultiChoice-1.16"
+
+
 class Activity(TypedDict):
     id: str
     type: str  # the classroom's activity type: quiz, handin, message…
@@ -70,15 +78,16 @@ class Activity(TypedDict):
     choices: NotRequired[list[Choice]]
     correct: NotRequired[list[str]]  # xAPI correctResponsesPattern, when the teacher gave an answer
     lesson: NotRequired[Lesson]  # the lesson this activity is a step of (played live or self-paced)
+    content: NotRequired[Content]  # for an exercise of the library: what the pupil played
 
 
 class Score(TypedDict):
-    raw: int
-    max: int
+    raw: int | float
+    max: int | float
 
 
 class Result(TypedDict):
-    response: NotRequired[str]  # xAPI format (none for COMPLETED): choice ids joined by "[,]", the text, the number
+    response: NotRequired[str]  # xAPI format: choice ids joined by "[,]", the text, the number (none: empty)
     success: NotRequired[bool]
     score: NotRequired[Score]
 
@@ -89,7 +98,7 @@ class XapiRecord(TypedDict):
     event: str
     pupil: Pupil
     session: Session
-    activity: NotRequired[Activity]  # none for ATTENDED (the object is the session) and COMPLETED
+    activity: NotRequired[Activity]  # none for ATTENDED (the object is the session) and a lesson's COMPLETED
     lesson: NotRequired[Lesson]  # COMPLETED: the lesson finished (its object)
     result: NotRequired[Result]
 
@@ -132,6 +141,18 @@ def completed(pupil: Pupil, session: Session, lesson: Lesson, correct: int, grad
     """A pupil answered every step of a self-paced lesson: `correct` right out of `graded` scored steps."""
     result: Result = {"score": {"raw": correct, "max": graded}} if graded else {}
     return {"event": COMPLETED, "pupil": pupil, "session": session, "lesson": lesson, "result": result}
+
+
+def scored(pupil: Pupil, session: Session, activity: Activity, raw: int | float, max_: int | float,
+           success: bool | None, response: str, completed: bool) -> XapiRecord:
+    """A pupil's score in an exercise of the library (H5P): answered, or completed when it says so."""
+    result: Result = {"score": {"raw": raw, "max": max_}}
+    if response:  # xAPI allows no empty value
+        result["response"] = response
+    if success is not None:
+        result["success"] = success
+    return {"event": COMPLETED if completed else ANSWERED, "pupil": pupil, "session": session,
+            "activity": activity, "result": result}
 
 
 def handed_in(pupil: Pupil, session: Session, activity: Activity, response: str) -> XapiRecord:
