@@ -155,7 +155,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
         session = _open_session(conn)
         db = get_db()
         lesson = lesson_for(db, conn.user, data.get("lesson_id"))
-        made = svc().writer.run(lambda wdb: releases.create_release(wdb, session["id"], lesson))
+        made = svc().writer.run(lambda wdb: releases.create_release(wdb, session["id"], lesson))  # commits pending rows
         emit("release", releases.pupil_view(db, made, None), session_room(session["id"]))
         view = teacher_release_view(db, made, positions)
         emit("released", view, teacher_room(session["id"]))
@@ -175,6 +175,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
     @event("teacher")
     def on_status(conn: Conn, data: dict) -> dict:
         session = _teacher_session(conn)
+        svc().writer.settle()  # pupils and answers acked a moment ago are counted too (storage/journal.py)
         db = get_db()
         current = store.get_activity(db, session["current_activity_id"]) if session["current_activity_id"] else None
         live = (current or {}).get("spec", {}).get("lesson")
@@ -189,6 +190,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
         if not isinstance(lesson_id, int) or isinstance(lesson_id, bool) \
                 or (release_id is not None and not isinstance(release_id, str)):
             raise ClassroomError("malformed", "lesson_id (number), release_id? (text)")
+        svc().writer.settle()  # answers acked a moment ago are counted too (storage/journal.py)
         db = get_db()
         found = lesson_summary(store.session_activities(db, session["id"]), store.session_submissions(db, session["id"]),
                                store.session_pupils(db, session["id"]), lesson_id, release_id,
