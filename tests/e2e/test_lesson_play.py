@@ -1,4 +1,4 @@
-"""A prepared lesson in real browsers: a teacher imports a GIFT file, plays it live to three phones
+"""A prepared lesson in real browsers: a teacher imports a GIFT file on the lessons page, plays it live to three phones
 (next, previous, "Question 2 / 4"), then releases it self-paced and follows each pupil's progress."""
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ GIFT = """$CATEGORY: $course$/top/Fractions e2e
 
 
 def import_gift(teacher) -> int:
-    """The teacher imports the GIFT file through POST /api/lessons (CSRF token of the dashboard)."""
-    token = teacher.evaluate("() => document.querySelector('meta[name=csrf-token]')?.content"
-                             " || document.querySelector('input[name=csrf_token]')?.value")
-    made = teacher.request.post("/api/lessons", headers={"X-CSRFToken": token},
-                                multipart={"file": {"name": "fractions.gift", "mimeType": "text/plain",
-                                                    "buffer": GIFT.encode("utf-8")}})
-    assert made.status == 201, made.text()
-    [lesson] = made.json()["lessons"]
-    assert lesson["steps"] == 4
-    return lesson["id"]
+    """The teacher imports the GIFT file on the lessons page (i17-pages' form)."""
+    teacher.goto("/teacher/lessons")
+    teacher.set_input_files("#lesson-file", files=[{"name": "fractions.gift", "mimeType": "text/plain",
+                                                     "buffer": GIFT.encode("utf-8")}])
+    teacher.click("#import-lessons")
+    teacher.wait_for_selector("#import-summary")
+    assert teacher.inner_text("#import-summary") == "1 leçon(s) importée(s), 0 question(s) ignorée(s)."
+    assert "(4 étape(s))" in teacher.inner_text("#imported-lessons")
+    href = teacher.get_attribute("#imported-lessons a", "href")
+    return int(href.rstrip("/").rsplit("/", 1)[1])
 
 
 def live_step(page) -> str:
@@ -41,7 +41,6 @@ def live_step(page) -> str:
 
 def test_a_teacher_imports_a_gift_file_plays_it_live_then_releases_it(contexts, box, report):
     teacher = contexts("projector", role="teacher").new_page()
-    teacher.goto("/teacher")
     lesson_id = import_gift(teacher)
     code = open_session(teacher)
     pupils = [contexts("phone", language=lang).new_page() for lang in ("fr-FR", "fr-FR", "en-GB")]
