@@ -74,7 +74,7 @@ def lesson_answer_handler(app, classroom, positions: Positions, progress_feed: S
             if not isinstance(activity_id, str) or len(activity_id) > 64:
                 raise ClassroomError("malformed", "activity_id")
             item = LessonAnswer(conn.session_id, conn.pupil_id, submission_id, activity_id, data.get("answer"))
-            done = classroom.writer.run_item(store_lesson_answers, (classroom.rules, item))
+            done = classroom.writer.run_item(store_lesson_answers, (classroom.rules, item), journaled=True)
             if done["progress"] is not None:
                 positions.set(done["release_id"], conn.pupil_id, done["step"])
                 progress_feed.add(conn.session_id, {**done["progress"], "release_id": done["release_id"],
@@ -204,7 +204,10 @@ def register(socketio: SocketIO, classroom, app) -> None:
             raise ClassroomError("not_joined")
         db = get_db()
         found = releases.open_release(db, conn.session_id)
-        return {"ok": True, "release": found and releases.pupil_view(db, found, conn.pupil_id)}
+        if found is None:
+            return {"ok": True, "release": None}
+        svc().writer.settle()  # this pupil's answers acked a moment ago (storage/journal.py) come with their results
+        return {"ok": True, "release": releases.pupil_view(db, found, conn.pupil_id)}
 
     # registered on python-socketio directly, as `submit`: a class moving through a lesson sends many of them
     socketio.server.on("lesson_answer", lesson_answer_handler(app, classroom, positions, progress_feed), namespace=NS)
