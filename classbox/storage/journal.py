@@ -52,9 +52,9 @@ def new_epoch() -> int:
 class Journal:
     """The preallocated, append-only journal file of one data dir."""
 
-    def __init__(self, data_dir: Path, size: int = SIZE) -> None:
+    def __init__(self, data_dir: Path, size: int | None = None) -> None:
         self.path = Path(data_dir) / FILENAME
-        self.size = size
+        self.size = SIZE if size is None else size
         self.epoch, self.offset = new_epoch(), 0
         self._fd = self._open()
 
@@ -62,8 +62,13 @@ class Journal:
         fresh = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         current = os.fstat(fd).st_size
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)  # no read-ahead into big page-cache folios
         if current < self.size:  # zeros written for real: no unwritten extent to convert at append
-            os.pwrite(fd, bytes(self.size - current), current)
+            offset = current
+            while offset < self.size:  # block by block: small page-cache folios, so that an append
+                step = min(BLOCK - offset % BLOCK, self.size - offset)  # dirties one block, not a MiB
+                os.pwrite(fd, bytes(step), offset)
+                offset += step
             os.fsync(fd)
             if fresh:
                 dir_fd = os.open(self.path.parent, os.O_RDONLY)
@@ -103,6 +108,7 @@ class Journal:
     def read_from(self, epoch: int, offset: int) -> list[Rows]:
         """The records of `epoch` from `offset` on, in order, up to the first missing or damaged one."""
         found, data = [], os.pread(self._fd, self.size, 0)
+        os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)  # appends then dirty 4 KB folios
         while 0 <= offset < len(data):
             record = _decode(data, offset, epoch)
             if record is None and offset % BLOCK:
