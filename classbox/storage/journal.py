@@ -17,6 +17,7 @@ again at offset 0 under a new random epoch, so stale records from before are nev
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -35,6 +36,10 @@ MARK_EPOCH, MARK_OFFSET = "journal-epoch", "journal-offset"  # rows of the `sequ
 TABLES = ("classroom_pupils", "classroom_submissions", "outbox")  # what a record may write
 
 Rows = list[tuple[str, tuple[str, ...], list[tuple]]]
+
+
+class JournalBusy(OSError):
+    """Another process holds the journal of this data dir."""
 
 
 def note(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], rows: list) -> None:
@@ -61,6 +66,11 @@ class Journal:
     def _open(self) -> int:
         fresh = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:  # one writer per data dir: a second process (two gunicorn workers) commits directly
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise JournalBusy(f"{self.path} is in use by another process") from None
         current = os.fstat(fd).st_size
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)  # no read-ahead into big page-cache folios
         if current < self.size:  # zeros written for real: no unwritten extent to convert at append
@@ -218,9 +228,12 @@ def recover_data_dir(data_dir: Path) -> tuple[int, int]:
     """recover() on a data dir, with connections of its own (at the web app's start)."""
     from classbox.storage.db import open_database  # here: storage's package imports this module's users
 
+    try:
+        journal = Journal(data_dir)
+    except JournalBusy:  # its owner (the running web worker) recovered it when it started
+        return 0, 0
     db = open_database(data_dir, durable=True)
     db.conn.isolation_level = None
-    journal = Journal(data_dir)
     try:
         return recover(db, journal)
     finally:

@@ -95,8 +95,11 @@ class GroupWriter(JournalSteps, JobSteps):
             self._db.conn.execute("PRAGMA busy_timeout = 0")  # never wait for a lock on the loop
             self._db.conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
             if self.use_journal:
-                self.journal = answer_journal.Journal(self.data_dir)
-                off_loop(self._recover)
+                try:
+                    self.journal = answer_journal.Journal(self.data_dir)
+                    off_loop(self._recover)
+                except answer_journal.JournalBusy as err:  # each write commits, as without the journal
+                    log.warning("answer journal off in this process: %s", err)
             if self.async_mode == "gevent":
                 import gevent
 

@@ -133,3 +133,14 @@ def test_a_burst_too_big_for_the_journal_is_committed_at_once(data_dir, monkeypa
     big = uuid.uuid4().hex * 400  # 12.8 KB: more than the whole journal
     writer.run(lambda db: enqueue(db, "xapi", "lrs", {"big": big}, "big", None), journaled=True)
     assert "big" in _keys(data_dir) and not writer.pending
+
+
+def test_a_second_process_on_the_same_data_dir_commits_each_write_itself(data_dir):
+    first = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    first.run(_answer("first"), journaled=True)
+    second = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)  # e.g. a 2nd worker
+    second.run(_answer("second"), journaled=True)
+    assert second.journal is None and "second" in _keys(data_dir)
+    assert answer_journal.recover_data_dir(data_dir) == (0, 0)  # the owner's pending rows left alone
+    first.settle()
+    assert "first" in _keys(data_dir)
