@@ -16,12 +16,13 @@ __all__ = ["migrations", "blueprints", "init_app", "offline_urls", "privacy_expo
 
 @hook
 def blueprints() -> list[Blueprint]:
-    """The classes API, the pictograms and the teacher's class pages."""
+    """The classes API, the pictograms, the teacher's class pages and progress pages."""
     from classbox.classes.pages import bp as pages
+    from classbox.classes.progress_pages import bp as progress_pages
     from classbox.classes.secret_views import bp as join_secrets
     from classbox.classes.views import bp
 
-    return [bp, pages, join_secrets]
+    return [bp, pages, join_secrets, progress_pages]
 
 
 @hook
