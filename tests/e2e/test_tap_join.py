@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from classbox.classes import pictograms
 from tests.e2e.test_classroom_flow import accessible_everywhere, push_quiz
+from tests.e2e.test_offline import controlled_page
 
 pytestmark = pytest.mark.peer
 
@@ -136,3 +138,14 @@ def test_a_shared_tablet_and_a_takeover_the_teacher_allows(contexts, box):
     tablet.wait_for_function("() => document.querySelector('#join-error').textContent.includes('a pris ta place')")
     assert tablet.is_visible("#member-grid")
     teacher.wait_for_selector("#takeover-requests li", state="detached")
+
+
+def test_every_pictogram_is_on_the_phone_before_its_first_join_page(contexts):
+    context = contexts("phone")
+    page = controlled_page(context)  # the pupil home once: the service worker installs the shell
+    urls = [pictograms.url(p) for p in pictograms.PICTURE_IDS]
+    context.set_offline(True)
+    served = page.evaluate("async urls => Promise.all(urls.map(u => fetch(u).then(r => r.ok && "
+                           "r.headers.get('content-type').startsWith('image/svg'), () => false)))", urls)
+    context.set_offline(False)
+    assert served == [True] * len(urls)
