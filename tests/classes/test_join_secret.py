@@ -94,3 +94,13 @@ def test_a_reset_secret_unblocks_the_member(class_session, klass, device, db, te
     assert tap(device(), code, lea, secret)["error"] == "rate_limited"
     fresh = client.post(f"/api/classes/{klass['id']}/members/{lea['id']}/secret", json={}).get_json()["secret"]
     assert tap(device(), code, lea, fresh)["ok"]
+
+
+def test_the_join_page_of_a_class_with_secrets_has_the_picture_pad(app, class_session, db, teacher_id, klass):
+    _, code = class_session
+    _secrets_on(db, teacher_id, klass)
+    page = app.test_client().get(f"/join/{code}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-secret="on"' in html and html.count('class="tap-secret"') == len(secrets.SECRET_PICTURES)
+    assert 'alt="Apple"' in html and 'data-template="%(name)s, tap your two secret pictures"' in html
