@@ -191,6 +191,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
     @socketio.on("watch", namespace=NS)
     @event("teacher")
     def on_watch(conn: Conn, data: dict) -> dict:
+        svc().writer.settle()  # pupils and answers acked a moment ago are shown too (storage/journal.py)
         db = get_db()
         session = svc().owned_session(db, conn.user, data.get("code"))
         if conn.session_id is not None:

@@ -15,6 +15,7 @@ from classbox.classroom.handin_flow import submit_file
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.records import Answer
+from classbox.storage.journal import recover_data_dir
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
 from classbox.web.i18n_marks import N_
@@ -37,7 +38,10 @@ class Classroom:
         self.max_handin_bytes = settings["max_handin_mb"] * 1024 * 1024
         self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"],
-                                  settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"])
+                                  settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"],
+                                  journal=settings["answer_journal"])
+        if settings["answer_journal"]:  # answers acked before a power cut are in SQLite before anyone reads
+            recover_data_dir(self.data_dir)
         self.presence = Presence()
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s
         # new pupils per (address, session) and per session: a class at once, then 4 a minute
@@ -107,7 +111,7 @@ class Classroom:
                 pupil = store.add_pupil(db, session, name, self.max_pupils)
             return session, pupil, store.current_activity_for(db, session["id"], pupil["id"])
 
-        session, pupil, activity = self.writer.run(job)
+        session, pupil, activity = self.writer.run(job, journaled=True)  # its writes: rows it notes
         token = tokens.make_token(self.secret_key, session["id"], pupil["id"], pupil["nonce"])
         return {"session": session, "pupil": pupil, "token": token, "activity": activity}
 
@@ -132,7 +136,7 @@ class Classroom:
             raise ClassroomError("time_up")
         item = Answer(session_id, pupil_id, submission_id, activity_id, data.get("answer"), nonce)
         if file is None:  # answers of a class arriving together share a few statements
-            record, new = self.writer.run_item(store_answers, (self.rules, item))
+            record, new = self.writer.run_item(store_answers, (self.rules, item), journaled=True)
         else:
             record, new = submit_file(self, item, file)
         return {"ok": True, "submission_id": submission_id, "duplicate": not new, "record": record}

@@ -18,6 +18,7 @@ from classbox.classroom import payloads
 from classbox.classroom.codes import new_code
 from classbox.classroom.errors import ClassroomError
 from classbox.storage.core import next_seq, next_seqs
+from classbox.storage.journal import note
 from classbox.sync.outbox import enqueue, enqueue_many
 
 
@@ -90,6 +91,7 @@ def add_pupil(db: sqlite_utils.Database, session: dict, name: str, max_pupils: i
              "member_id": member_id}
     db.execute("INSERT INTO classroom_pupils (id, session_id, name, nonce, removed, joined_wall, seq, member_id) "
                "VALUES (:id, :session_id, :name, :nonce, :removed, :joined_wall, :seq, :member_id)", pupil)
+    note(db, "classroom_pupils", tuple(pupil), [tuple(pupil.values())])
     enqueue(db, *payloads.attended(pupil, session))
     return pupil
 
@@ -238,10 +240,15 @@ def record_submissions(db: sqlite_utils.Database, submissions: list[dict[str, An
                      file.get("sha256"), now, seq))
         outbox.extend(payloads.submitted(sub))
     db.conn.executemany(
-        "INSERT INTO classroom_submissions (id, session_id, activity_id, pupil_id, answer, correct, file_path, "
-        "file_mime, file_size, file_sha256, created_wall, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        f"INSERT INTO classroom_submissions ({', '.join(_SUBMISSION_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows)
+    note(db, "classroom_submissions", _SUBMISSION_COLUMNS, rows)
     enqueue_many(db, outbox)
     return outcomes
+
+
+_SUBMISSION_COLUMNS = ("id", "session_id", "activity_id", "pupil_id", "answer", "correct", "file_path", "file_mime",
+                       "file_size", "file_sha256", "created_wall", "seq")
 
 
 def get_submission(db: sqlite_utils.Database, submission_id: str) -> dict | None:

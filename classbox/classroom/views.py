@@ -107,6 +107,7 @@ def _own_activity(code: str, activity_id: str, kind: str) -> tuple[dict, dict, l
     """(session, activity, its answers in arrival order) for the session's teacher; 404 unless the
     activity is of this session and of this type."""
     session = _own_session(code)
+    svc().writer.settle()  # answers acked a moment ago are read too (storage/journal.py)
     db = get_db()
     activity = store.get_activity(db, activity_id)
     if activity is None or activity["session_id"] != session["id"] or activity["type"] != kind:
@@ -149,6 +150,7 @@ def handins_zip(code: str, activity_id: str):
 def results(code: str):
     """A session's results as JSON, or CSV with ?format=csv (&sep=semicolon: what a French Excel opens)."""
     session = _own_session(code)
+    svc().writer.settle()  # answers acked a moment ago are exported too (storage/journal.py)
     db = get_db()
     document = session_results(session, store.session_pupils(db, session["id"]),
                                store.session_activities(db, session["id"]),

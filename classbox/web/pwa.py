@@ -22,6 +22,7 @@ PUPIL_PAGES = [r"^/$", r"^/join(/|$)", r"^/library(/|$)", r"^/pupil(/|$)", r"^/c
 SHELL_FILES = ["classbox.css", "toolkit.js", "pwa/register.js", "pwa/icon.svg", "pwa/icon-192.png",
                "classroom-pupil.js", "classroom-submit.js", "library.js"]  # when present
 SHELL_DIRS = ["pupil", "vendor"]
+SHELL_SKIP = ("vendor/h5p-standalone/",)  # the H5P player (1.4 MB with its fonts): fetched when an exercise opens
 THEME = "#0b5cad"
 
 
@@ -32,7 +33,8 @@ def shell_static_files(static: Path) -> list[str]:
         base = static / folder
         if base.is_dir():
             found.update(p.relative_to(static).as_posix() for p in base.rglob("*")
-                         if p.is_file() and not p.name.startswith(".") and p.suffix != ".md")
+                         if p.is_file() and not p.name.startswith(".") and p.suffix != ".md"
+                         and not p.relative_to(static).as_posix().startswith(SHELL_SKIP))
     return sorted(found)
 
 
