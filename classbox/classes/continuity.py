@@ -8,7 +8,7 @@ as in a session's results.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 import sqlite_utils
 
@@ -72,16 +72,24 @@ def attendance(db: sqlite_utils.Database, class_id: int, owner_id: int,
     return [(r[0], r[1]) for r in db.execute(ATTENDANCE_SQL.format(member_filter=member_filter), params)]
 
 
-def submissions(db: sqlite_utils.Database, class_id: int, owner_id: int, member_id: str | None = None) -> list[dict]:
-    """Each member's (or one member's) latest answer or hand-in to each activity, with what they answered, in order."""
+def iter_submissions(db: sqlite_utils.Database, class_id: int, owner_id: int,
+                     member_id: str | None = None) -> Iterator[dict]:
+    """Each member's (or one member's) latest answer or hand-in to each activity, with what they answered,
+    in order, one at a time (a year of a class is ~75,000 rows: never all in memory for an export)."""
     member_filter, params = _filter(class_id, owner_id, member_id)
     rows = db.query(
         "SELECT sub.id, p.member_id, sub.activity_id, sub.session_id, sub.answer, sub.correct, sub.file_path, "
         "sub.file_mime, sub.file_size, MAX(sub.seq) AS seq FROM classroom_sessions s "
         "JOIN classroom_pupils p ON p.session_id = s.id JOIN classroom_submissions sub ON sub.pupil_id = p.id "
         f"WHERE s.class_id = ? AND s.teacher_id = ? {member_filter} "
-        "GROUP BY p.member_id, sub.activity_id ORDER BY seq", params)
-    return [{**row, "answer": json.loads(row["answer"])} for row in rows]
+        "GROUP BY sub.pupil_id, sub.activity_id ORDER BY seq", params)
+    for row in rows:
+        yield {**row, "answer": json.loads(row["answer"])}
+
+
+def submissions(db: sqlite_utils.Database, class_id: int, owner_id: int, member_id: str) -> list[dict]:
+    """One member's latest answer or hand-in to each activity of the class, in order."""
+    return list(iter_submissions(db, class_id, owner_id, member_id))
 
 
 def member_pupil_ids(db: sqlite_utils.Database, class_id: int, owner_id: int, member_id: str) -> dict[int, set]:

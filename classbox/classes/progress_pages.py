@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext
 
 from classbox.auth import current_user, login_required
@@ -44,7 +44,7 @@ def _helpers() -> dict:
             "label": lambda p: gettext(pictograms.label(p)), "rule": progress}
 
 
-def _csv(text: str, name: str) -> Response:
+def _csv(text, name: str) -> Response:
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "no-store"})
@@ -67,9 +67,9 @@ def class_progress_csv(class_id: int):
 
     if request.args.get("detail") == "answers":
         names = {m["id"]: m["name"] for m in klass["members"]}
-        text = class_answers_csv(continuity.sessions(db, class_id, owner), continuity.activities(db, class_id, owner),
-                                 continuity.submissions(db, class_id, owner), names)
-        return _csv(text, f"classe-{class_id}-reponses.csv")
+        chunks = class_answers_csv(continuity.sessions(db, class_id, owner), continuity.activities(db, class_id, owner),
+                                   continuity.iter_submissions(db, class_id, owner), names)
+        return _csv(stream_with_context(chunks), f"classe-{class_id}-reponses.csv")
     return _csv(summary_csv(class_report(db, klass, owner)["members"]), f"classe-{class_id}-suivi.csv")
 
 
