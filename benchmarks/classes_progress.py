@@ -1,6 +1,6 @@
 """Progress pages of a class after a school year: 30 pupils × 150 sessions × 20 questions (+ a hand-in each).
 
-Fills a fresh data dir (direct inserts, as the classroom writes them: ~90 % of the questions
+Fills a fresh data dir with the class and --other-classes like it (direct inserts, as the classroom writes them: ~90 % of the questions
 answered, 1 in 10 answered twice, 1 in 8 pupils absent per session), then times through the Flask
 app (login, routing, queries, template), median and worst of --rounds, wall and CPU:
 - baseline: the bare read of the class's answers (one SQL join over every row, nothing else);
@@ -123,6 +123,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=150)
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--other-classes", type=int, default=2, help="other classes of the same size on the box")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(path=os.devnull, env={}, overrides={"data_dir": Path(tmp) / "data"})
@@ -131,9 +132,11 @@ def main() -> None:
         owner = find_user(db, "bench")
         started = time.perf_counter()
         klass, written = fill(db, owner, args.members, args.sessions, args.questions)
+        for other in range(args.other_classes):
+            fill(db, owner, args.members, args.sessions, args.questions, seed=8 + other)
         size = Path(config.data_dir, "classbox.db").stat().st_size
-        print(f"filled: {args.members} pupils, {args.sessions} sessions × {args.questions} questions + 1 hand-in, "
-              f"{written} submissions, database {size / 1e6:.1f} MB, in {time.perf_counter() - started:.1f} s")
+        print(f"filled: {1 + args.other_classes} classes of {args.members} pupils, {args.sessions} sessions × {args.questions} questions + 1 hand-in, "
+              f"{written} submissions each, database {size / 1e6:.1f} MB, in {time.perf_counter() - started:.1f} s")
         member = klass["members"][0]
         print("query plans:")
         print("\n".join(plans(db, klass["id"], owner["id"], member["id"])))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext
 
 from classbox.auth import current_user, login_required
@@ -20,6 +20,9 @@ TREND_WORDS = {"up": N_("en progrès"), "down": N_("en baisse"), "steady": N_("s
 
 def _class(class_id: int) -> tuple[dict, int]:
     """(the class with its members, its owner's id): 404 if it does not exist, 403 if it is not the viewer's."""
+    classroom = current_app.extensions.get("classroom")
+    if classroom is not None:
+        classroom.writer.settle()  # answers acked a moment ago are read too (storage/journal.py)
     db = get_db()
     rows = list(db.query("SELECT * FROM classes WHERE id = ?", [class_id]))
     if not rows:
