@@ -16,7 +16,7 @@ from cryptography import x509
 
 from tests.helpers import IS_ROOT, require_apt, wait_until
 from tests.provisioning.ansible_support import ansible_playbook
-from tests.provisioning.certificates import make_authority, make_leaf, pem, write_pair
+from tests.certificates import make_authority, make_leaf, pem, write_pair
 from tests.provisioning.chroot_support import Chroot, mounted
 from tests.provisioning.debian_root import make_root
 from tests.provisioning.test_ansible import _failures
