@@ -6,7 +6,6 @@ are each refused on the controller before anything reaches the box, which keeps 
 from __future__ import annotations
 
 import json
-import ssl
 import subprocess
 import sys
 from pathlib import Path
