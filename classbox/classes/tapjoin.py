@@ -166,11 +166,13 @@ class TapJoin:
                 if any(other != sid for other in classroom.presence.pupil_sids(session["id"], pupil["id"])):
                     return session, pupil, member, None, True
                 pupil = renew(db, pupil)  # the device it used before can no longer come back with its token
+                classroom.rules.forget("pupil", pupil["id"])  # its cached nonce is the old one
             else:
                 pupil = store.add_pupil(db, session, member[1], classroom.max_pupils, member_id)
             return session, pupil, member, store.current_activity_for(db, session["id"], pupil["id"]), False
 
         session, pupil, member, activity, busy = classroom.writer.run(job)
+        classroom.rules.forget("pupil", pupil["id"])  # again once committed (a rolled-back batch re-read it)
         if busy:
             request = self._ask(session["id"], pupil, member_id, member, sid)
             self.announce(request)
@@ -218,9 +220,12 @@ class TapJoin:
             if pupil is None or pupil["removed"]:
                 raise ClassroomError("removed")
             pupil = renew(db, pupil)
+            self.classroom.rules.forget("pupil", pupil["id"])  # its cached nonce is the old one
             return session, pupil, store.current_activity_for(db, session["id"], pupil["id"])
 
-        return self.joined(*self.classroom.writer.run(job))
+        session, pupil, activity = self.classroom.writer.run(job)
+        self.classroom.rules.forget("pupil", pupil["id"])
+        return self.joined(session, pupil, activity)
 
 
 def renew(db: sqlite_utils.Database, pupil: dict) -> dict:
