@@ -12,7 +12,9 @@ changes the file's size or extents: `fdatasync` writes the data block alone). Ea
 [table, columns, rows]. A record that fits in a block never straddles two (it starts at the next
 block instead). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
-again at offset 0 under a new random epoch, so stale records from before are never read as new.
+again at offset 0 under a new random epoch, so stale records from before are never read as new,
+and the bytes written so far are zeroed and fdatasynced: pupils' names and answers never outlive
+their commit in this file (they are then erased from SQLite alone, docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Journal:
         self.size = SIZE if size is None else size
         self.epoch, self.offset = new_epoch(), 0
         self._fd = self._open()
+        self.written = self.size  # up to where records may lie (unknown at open: the whole file)
 
     def _open(self) -> int:
         fresh = not self.path.exists()
@@ -110,10 +113,33 @@ class Journal:
         os.pwrite(self._fd, record, offset)
         os.fdatasync(self._fd)
         self.offset = offset + len(record)
+        self.written = max(self.written, self.offset)
 
     def restart(self, epoch: int) -> None:
-        """Records so far are in SQLite (committed with the marker `epoch`, 0): write from 0 again."""
+        """Records so far are in SQLite (committed with the marker `epoch`, 0): zero their bytes
+        (fdatasynced) and write from 0 again (blocking: run off the loop)."""
         self.epoch, self.offset = epoch, 0
+        if self.written:
+            try:
+                self._zero(self.written)
+                self.written = 0
+            except OSError:  # committed all the same: zeroed at the next commit
+                log.exception("answer journal: committed records could not be zeroed")
+                self.written = self.size
+
+    def _zero(self, end: int) -> None:
+        if end < self.size:  # what appends wrote since the last commit
+            os.pwrite(self._fd, bytes(end), 0)
+        else:  # after an open: only the blocks that hold something (no MiB written at each start)
+            data, wrote = os.pread(self._fd, self.size, 0), False
+            for start in range(0, len(data), BLOCK):
+                block = data[start:start + BLOCK]
+                if block.count(0) != len(block):
+                    os.pwrite(self._fd, bytes(len(block)), start)
+                    wrote = True
+            if not wrote:
+                return
+        os.fdatasync(self._fd)
 
     def read_from(self, epoch: int, offset: int) -> list[Rows]:
         """The records of `epoch` from `offset` on, in order, up to the first missing or damaged one."""
