@@ -9,8 +9,10 @@ The rows reach SQLite in one commit for many answers (storage/writer.py says whe
 File `classroom.journal` in the data dir, 1 MiB written once with zeros (so an append never
 changes the file's size or extents: `fdatasync` writes the data block alone). Each record is a
 16-byte header (epoch, length, CRC-32 of header and payload) and a JSON payload: a list of
-[table, columns, rows]. A record that fits in a block never straddles two (it starts at the next
-block instead). Which records SQLite already holds is said by a marker in SQLite itself, written
+[table, columns, rows]. Every record starts on a block of its own, so an append never rewrites a
+block holding an acked record (a cut mid-write can tear only the record being written), and a
+damaged record costs itself alone: reading goes on at the next block starts (1 MiB holds 256
+records before a commit is forced). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
 again at offset 0 under a new random epoch, so stale records from before are never read as new,
 and the bytes written so far are zeroed and fdatasynced: pupils' names and answers never outlive
@@ -100,9 +102,7 @@ class Journal:
 
     def place(self, length: int) -> int | None:
         """Where a record of `length` bytes would go, or None if the journal has no room."""
-        offset = self.offset
-        if length <= BLOCK and offset % BLOCK + length > BLOCK:
-            offset += BLOCK - offset % BLOCK
+        offset = -(-self.offset // BLOCK) * BLOCK  # the next block start: acked blocks are never rewritten
         return offset if offset + length <= self.size else None
 
     def append(self, record: bytes) -> None:
@@ -142,16 +142,20 @@ class Journal:
         os.fdatasync(self._fd)
 
     def read_from(self, epoch: int, offset: int) -> list[Rows]:
-        """The records of `epoch` from `offset` on, in order, up to the first missing or damaged one."""
+        """The records of `epoch` from `offset` on, in order; a damaged one is skipped (and logged), not
+        the intact ones after it."""
         found, data = [], os.pread(self._fd, self.size, 0)
         os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)  # appends then dirty 4 KB folios
+        gap = None
         while 0 <= offset < len(data):
             record = _decode(data, offset, epoch)
-            if record is None and offset % BLOCK:
-                offset += BLOCK - offset % BLOCK
-                record = _decode(data, offset, epoch)
-            if record is None:
-                break
+            if record is None:  # the next block start (an older file may hold records mid-block)
+                gap = offset if gap is None else gap
+                offset = (offset // BLOCK + 1) * BLOCK
+                continue
+            if gap is not None:
+                log.error("answer journal: damaged bytes %d-%d skipped, records after them kept", gap, offset)
+            gap = None
             rows, offset = record
             found.append(rows)
         return found
