@@ -4,11 +4,14 @@ neither the cookies nor the page around it, and content on the Internet is said 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from classbox.library import import_path
 from classbox.storage import open_database
 from tests.e2e.harness import run_axe, serious
+from tests.e2e.test_classroom_flow import accessible_everywhere, join_by_code, open_session, push_resource
 from tests.helpers import make_config
 from tests.library.h5pbuild import content_json, h5p_files, h5p_json, library_files, write_h5p
 
@@ -40,3 +43,112 @@ def test_an_exercise_plays_in_its_frame_on_the_resource_page(box, contexts, tmp_
     exercise.get_by_label("Quelle est la capitale de la France ?").fill("paris")
     exercise.get_by_role("button", name="Vérifier").click()
     assert exercise.get_by_role("status").inner_text() == "Bonne réponse !"
+
+
+def test_a_pupil_plays_a_pushed_exercise_the_teacher_sees_the_score_and_ralph_the_statement(
+        box, contexts, report, tmp_path):
+    from tests.sync.conftest import secret
+    from tests.sync.peers import Ralph
+    from tests.sync.test_xapi import drain
+
+    rid = import_exercise(box, tmp_path, "fleuve", h5p_files(h5p_json("Les fleuves de France"),
+                                                             content_json("Le plus long fleuve de France ?", "Loire")))
+    teacher = contexts("tablet", role="teacher").new_page()
+    code = open_session(teacher)
+    pupil = contexts("phone").new_page()
+    join_by_code(pupil, code, "Inès")
+    push_resource(teacher, {"id": rid, "title": "Les fleuves de France"}, "Les fleuves de France")
+    exercise = exercise_frame(pupil)
+    exercise.get_by_label("Le plus long fleuve de France ?").fill("Loire")
+    exercise.get_by_role("button", name="Vérifier").click()
+    pupil.wait_for_function("() => document.querySelector('#envoi').dataset.state === 'sent'")
+    # The teacher sees the score live, in words.
+    teacher.wait_for_function("() => document.querySelectorAll('#answers li').length === 1")
+    assert teacher.locator("#answers li .answer").inner_text() == "1 / 1"
+    assert teacher.locator("#answers li .verdict").inner_text() == "✓ juste"
+    # The exercise said "answered" then "completed" at once: one submission, not two.
+    db = open_database(box.data_dir)
+    try:
+        stored = db.execute("SELECT s.answer FROM classroom_submissions s JOIN classroom_activities a "
+                            "ON a.id = s.activity_id WHERE a.type = 'h5p'").fetchall()
+    finally:
+        db.conn.close()
+    assert [json.loads(row[0]) for row in stored] == [{"score": 1, "max": 1, "completed": True, "success": True,
+                                                       "response": "Loire"}]
+    accessible_everywhere(pupil, report, "pupil-h5p", sizes=("phone",))
+    # The outbox delivers the score to a real ralph, the exercise as the statement's object.
+    ralph = Ralph(tmp_path / "ralph").start()
+    try:
+        config = make_config(box.data_dir, **{"sync.xapi.endpoint": ralph.endpoint,
+                                              "sync.xapi.username": ralph.username,
+                                              "sync.xapi.password_file": secret(tmp_path, "lrs", ralph.password)})
+        assert drain(config)["dead"] == 0
+        played = [s for s in ralph.stored() if s["object"]["id"].endswith(f"/library/{rid}")]
+    finally:
+        ralph.stop()
+    assert [(s["verb"]["id"].rsplit("/", 1)[1], s["result"]["score"]["raw"], s["result"]["score"]["max"])
+            for s in played] == [("completed", 1, 1)]
+    assert played[0]["object"]["definition"]["name"] == {"fr-FR": "Les fleuves de France"}
+
+
+SPY = b"""
+var H5P = H5P || {};
+H5P.ClassboxQuestion = (function (EventDispatcher) {
+  function Spy() { EventDispatcher.call(this); }
+  Spy.prototype = Object.create(EventDispatcher.prototype);
+  Spy.prototype.attach = function ($container) {
+    var root = $container.get ? $container.get(0) : $container;
+    var out = document.createElement("pre"); out.id = "spy"; root.appendChild(out);
+    var found = {}, pending = 3;
+    function attempt(name, how) { try { found[name] = String(how()); } catch (e) { found[name] = "blocked " + e.name; } }
+    attempt("cookie", function () { return document.cookie; });
+    attempt("parent", function () { return window.parent.document.body.innerHTML.slice(0, 80); });
+    attempt("top", function () { return window.top.location.href; });
+    attempt("storage", function () { return window.localStorage.getItem("classbox.token"); });
+    function done() { pending -= 1; if (!pending) { out.textContent = JSON.stringify(found); } }
+    ["/teacher", "/api/library", "/library"].forEach(function (url) {
+      fetch(url, { credentials: "include" }).then(function (r) { return r.text(); }).then(
+        function (text) { found[url] = text.slice(0, 80); done(); }, function () { found[url] = "blocked"; done(); });
+    });
+  };
+  return Spy;
+})(H5P.EventDispatcher);
+"""
+
+
+def test_a_hostile_exercise_reads_neither_cookies_nor_the_page_nor_the_box(box, contexts, network, tmp_path):
+    files = h5p_files(h5p_json("Exercice espion"))
+    files.update(library_files(script=SPY))
+    rid = import_exercise(box, tmp_path, "espion", files)
+    page = contexts("tablet", role="teacher").new_page()  # a teacher's device: its session cookie is there
+    page.goto(f"/library/{rid}")
+    assert any(c["name"] for c in page.context.cookies())
+    spy = exercise_frame(page).locator("#spy")
+    exercise_frame(page).locator("#spy:not(:empty)").wait_for()
+    found = json.loads(spy.inner_text())
+    assert found["cookie"] == "blocked SecurityError"
+    assert found["parent"] == "blocked SecurityError" and found["top"] == "blocked SecurityError"
+    assert found["storage"] == "null"  # an empty storage in memory: never the box's (the pupil's token)
+    assert found["/teacher"] == found["/api/library"] == found["/library"] == "blocked"
+    # What stopped the reads is the player's policy; nothing else of the box's pages was refused.
+    blocked = [v for v in network.violations if "connect-src" in v]
+    assert len(blocked) == 3 and len(network.violations) == 3, network.violations
+    network.violations.clear()
+
+
+def test_an_exercise_with_a_youtube_video_says_it_is_unavailable_and_asks_nothing_of_the_internet(
+        box, contexts, network, report, tmp_path):
+    content = content_json("Que montre la vidéo ?", "un volcan")
+    content["video"] = {"files": [{"path": "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "mime": "video/YouTube"}]}
+    rid = import_exercise(box, tmp_path, "video", h5p_files(h5p_json("Les volcans"), content))
+    page = contexts("phone").new_page()
+    page.goto(f"/library/{rid}")
+    player = exercise_frame(page)
+    assert player.locator("#h5p-internet").inner_text().startswith("Une partie de cet exercice")
+    player.get_by_label("Que montre la vidéo ?").wait_for()  # the rest of the exercise works
+    assert network.foreign() == []
+    # axe, on the resource page and inside the player's frame
+    assert serious(run_axe(page)) == []
+    frame = next(f for f in page.frames if "/h5p/play/" in f.url)
+    assert serious(run_axe(frame)) == []
+    report.screenshot(page, "library-h5p", "phone")
