@@ -10,10 +10,10 @@ import pytest
 
 from classbox.library import import_path
 from classbox.storage import open_database
-from tests.e2e.harness import run_axe, serious
+from tests.e2e.harness import NetworkLog, new_context, run_axe, serious
 from tests.e2e.test_classroom_flow import accessible_everywhere, join_by_code, open_session, push_resource
 from tests.helpers import make_config
-from tests.library.h5pbuild import content_json, h5p_files, h5p_json, library_files, write_h5p
+from tests.library.h5pbuild import content_json, h5p_files, h5p_json, write_h5p
 
 pytestmark = pytest.mark.peer
 
@@ -30,9 +30,10 @@ def import_exercise(box, tmp_path, name: str, files: dict[str, bytes]) -> str:
 
 
 def exercise_frame(page):
-    """The sandboxed frame the exercise plays in."""
-    page.wait_for_selector("iframe#h5p-frame")
-    return page.frame_locator("iframe#h5p-frame")
+    """The sandboxed frame the exercise plays in, once the player says it is ready."""
+    frame = page.wait_for_selector("iframe#h5p-frame").content_frame()
+    frame.wait_for_function("() => document.documentElement.dataset.h5p === 'ready'")
+    return frame
 
 
 def test_an_exercise_plays_in_its_frame_on_the_resource_page(box, contexts, tmp_path):
@@ -93,7 +94,7 @@ def test_a_pupil_plays_a_pushed_exercise_the_teacher_sees_the_score_and_ralph_th
 
 SPY = b"""
 var H5P = H5P || {};
-H5P.ClassboxQuestion = (function (EventDispatcher) {
+H5P.ClassboxSpy = (function (EventDispatcher) {
   function Spy() { EventDispatcher.call(this); }
   Spy.prototype = Object.create(EventDispatcher.prototype);
   Spy.prototype.attach = function ($container) {
@@ -116,24 +117,36 @@ H5P.ClassboxQuestion = (function (EventDispatcher) {
 """
 
 
-def test_a_hostile_exercise_reads_neither_cookies_nor_the_page_nor_the_box(box, contexts, network, tmp_path):
-    files = h5p_files(h5p_json("Exercice espion"))
-    files.update(library_files(script=SPY))
+def spy_files() -> dict[str, bytes]:
+    """An .h5p whose content type (H5P.ClassboxSpy, its own library) tries to read what it should not."""
+    library = {"title": "Spy", "machineName": "H5P.ClassboxSpy", "majorVersion": 1, "minorVersion": 0,
+               "patchVersion": 0, "runnable": 1, "preloadedJs": [{"path": "spy.js"}]}
+    meta = h5p_json("Exercice espion", mainLibrary="H5P.ClassboxSpy", preloadedDependencies=[
+        {"machineName": "H5P.ClassboxSpy", "majorVersion": 1, "minorVersion": 0}])
+    return {"h5p.json": json.dumps(meta).encode(), "content/content.json": b"{}",
+            "H5P.ClassboxSpy-1.0/library.json": json.dumps(library).encode(), "H5P.ClassboxSpy-1.0/spy.js": SPY}
+
+
+def test_a_hostile_exercise_reads_neither_cookies_nor_the_page_nor_the_box(box, browser, signed_in_states, tmp_path):
+    files = spy_files()
     rid = import_exercise(box, tmp_path, "espion", files)
-    page = contexts("tablet", role="teacher").new_page()  # a teacher's device: its session cookie is there
+    network = NetworkLog(box.url)  # its own log: the policy's refusals are what this test expects
+    context = new_context(browser, box.url, "tablet", "fr-FR", network, storage_state=signed_in_states["teacher"])
+    page = context.new_page()  # a teacher's device: its session cookie is there
     page.goto(f"/library/{rid}")
     assert any(c["name"] for c in page.context.cookies())
-    spy = exercise_frame(page).locator("#spy")
-    exercise_frame(page).locator("#spy:not(:empty)").wait_for()
-    found = json.loads(spy.inner_text())
+    frame = exercise_frame(page)
+    found = json.loads(frame.wait_for_function("() => (document.getElementById('spy') || {}).textContent").json_value())
     assert found["cookie"] == "blocked SecurityError"
     assert found["parent"] == "blocked SecurityError" and found["top"] == "blocked SecurityError"
     assert found["storage"] == "null"  # an empty storage in memory: never the box's (the pupil's token)
     assert found["/teacher"] == found["/api/library"] == found["/library"] == "blocked"
-    # What stopped the reads is the player's policy; nothing else of the box's pages was refused.
-    blocked = [v for v in network.violations if "connect-src" in v]
-    assert len(blocked) == 3 and len(network.violations) == 3, network.violations
-    network.violations.clear()
+    context.close()
+    # What stopped the reads is the player's policy (the exercise's own requests, nothing else), and
+    # no request left the box.
+    assert network.violations and all(v.startswith("CSP violation: connect-src ") and "/spy.js" in v
+                                      for v in network.violations), network.violations
+    assert network.foreign() == []
 
 
 def test_an_exercise_with_a_youtube_video_says_it_is_unavailable_and_asks_nothing_of_the_internet(
@@ -149,6 +162,5 @@ def test_an_exercise_with_a_youtube_video_says_it_is_unavailable_and_asks_nothin
     assert network.foreign() == []
     # axe, on the resource page and inside the player's frame
     assert serious(run_axe(page)) == []
-    frame = next(f for f in page.frames if "/h5p/play/" in f.url)
-    assert serious(run_axe(frame)) == []
+    assert serious(run_axe(player)) == []
     report.screenshot(page, "library-h5p", "phone")
