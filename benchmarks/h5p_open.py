@@ -24,6 +24,13 @@ import httpx  # noqa: E402
 from library_common import PING, classbox_web, nginx, now, proxy_location, rss_mb, stop_all  # noqa: E402
 
 PHONE = {"width": 360, "height": 740}
+# the shipped site's compression (ansible/roles/classbox_nginx/templates/classbox.conf.j2)
+GZIP = ("gzip on; gzip_vary on; gzip_proxied any; gzip_min_length 512; gzip_comp_level 5; gzip_types text/plain "
+        "text/css text/csv text/xml text/javascript application/javascript application/json;")
+# what docs/library-nginx.md's internal location adds back after an X-Accel-Redirect
+KEEP = ("add_header Content-Security-Policy $upstream_http_content_security_policy always; "
+        "add_header X-Content-Type-Options nosniff always; "
+        "add_header Access-Control-Allow-Origin $upstream_http_access_control_allow_origin always;")
 
 
 def import_exercise(data: Path, work: Path) -> str:
@@ -55,19 +62,23 @@ def browser_bytes(base: str, path: str) -> tuple[dict, list[str]]:
         context = browser.new_context(viewport=PHONE, service_workers="block")
         figures = {}
         for visit in ("first", "cached"):
-            page = context.new_page()
-            cdp = context.new_cdp_session(page)
-            cdp.send("Network.enable")
-            counted = {"bytes": 0, "requests": 0, "from_cache": 0}
-            cdp.on("Network.loadingFinished", lambda e: counted.update(
-                bytes=counted["bytes"] + e["encodedDataLength"], requests=counted["requests"] + 1))
-            cdp.on("Network.requestServedFromCache", lambda e: counted.update(from_cache=counted["from_cache"] + 1))
+            page = context.new_page()  # the sandboxed player is its own process: count through Playwright
+            responses = []
+
+            def keep(response, into=responses):
+                into.append(response)
+            context.on("response", keep)
             page.on("request", lambda r: seen.append(r.url))
             page.goto(base + path)
             frame = page.wait_for_selector("iframe#h5p-frame").content_frame()
             frame.wait_for_function("() => document.documentElement.dataset.h5p === 'ready'")
             page.wait_for_load_state("networkidle")
-            figures[visit] = dict(counted)
+            context.remove_listener("response", keep)
+            sizes = [r.request.sizes() for r in responses]
+            figures[visit] = {"bytes": sum(z["responseBodySize"] + z["responseHeadersSize"] for z in sizes),
+                              "requests": len(responses),
+                              "from_cache": sum(1 for r, z in zip(responses, sizes) if z["responseBodySize"] == 0
+                                                and r.status in (200, 304))}
             page.close()
         browser.close()
     h5p = sorted({urlsplit(u).path for u in seen if urlsplit(u).path.startswith("/h5p/")})
@@ -110,7 +121,7 @@ def main() -> None:
     try:
         app, app_url = classbox_web(data, work / "web.log", behind_nginx=True)
         procs.append(app)
-        server = "\n".join([PING, f"location /_blobs/ {{ internal; alias {data}/blobs/; }}",
+        server = "\n".join([PING, GZIP, f"location /_blobs/ {{ internal; alias {data}/blobs/; {KEEP} }}",
                             f"location /direct/ {{ alias {mirror}/; default_type text/html; }}",
                             proxy_location("/", app_url, "proxy_set_header Host $http_host;")])
         ngx, ngx_url = nginx(work / "nginx", server)
@@ -132,10 +143,10 @@ def main() -> None:
         print(f"# h5p_open {now()} — load average {os.getloadavg()[0]:.2f}, 2-core shared machine")
         print(f"# phone (360×740, Chromium) opening /library/<id>: first open {figures['first']['bytes'] / 1024:.1f} KB "
               f"in {figures['first']['requests']} responses; next open {figures['cached']['bytes'] / 1024:.1f} KB "
-              f"({figures['cached']['from_cache']} served from the browser's cache)")
-        print(f"# the player's own files: {len(paths)} requests, {total / 1024:.1f} KB uncompressed")
+              f"in {figures['cached']['requests']} responses ({figures['cached']['from_cache']} without a body: cache or 304)")
+        print(f"# the player's own files: {len(paths)} requests, {total / 1024:.1f} KB before gzip")
         base_p99 = p99(results["nginx direct"])
-        print(f"| server | pupils × rounds | p50 | p99 | ratio p99 to nginx | goal |")
+        print("| server | pupils × rounds | p50 | p99 | ratio p99 to nginx | goal |")
         print("|---|---|---|---|---|---|")
         for name, times in results.items():
             print(f"| {name} | {args.pupils} × {args.rounds} | {statistics.median(times) * 1000:.0f} ms | "
