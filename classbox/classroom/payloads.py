@@ -8,7 +8,8 @@ from classbox.sync import records
 
 
 def pupil_part(pupil: dict[str, Any]) -> records.Pupil:
-    return {"id": pupil["id"], "name": pupil["name"]}
+    """Who the ENT sees: a class member's stable pseudonymous id across sessions, else the session's pupil id."""
+    return {"id": pupil.get("member_id") or pupil["id"], "name": pupil["name"]}
 
 
 def session_part(session: dict[str, Any]) -> records.Session:

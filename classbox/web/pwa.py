@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 
+from classbox import features
 from classbox.version import __version__
 from classbox.web.i18n import current_language
 
@@ -47,8 +48,10 @@ def _worker_source(static_dir: str) -> tuple[str, str]:
     digest.update(body.encode())
     for name in files:
         digest.update(name.encode() + b"\0" + (static / name).read_bytes())
+    extra = [url for offline_urls in features.hooks("offline_urls") for url in offline_urls()]
+    digest.update("\0".join(extra).encode())  # hashed URLs: a changed file changes the version
     version = digest.hexdigest()[:16]
-    settings = {"version": version, "shell": ["/", "/manifest.webmanifest"] + [f"/static/{n}" for n in files],
+    settings = {"version": version, "shell": ["/", "/manifest.webmanifest"] + [f"/static/{n}" for n in files] + extra,
                 "pupilPages": PUPIL_PAGES}
     header = f"self.CLASSBOX_SW = {json.dumps(settings, separators=(',', ':'))};\n"
     return header + body, version
