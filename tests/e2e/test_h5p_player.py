@@ -67,15 +67,12 @@ def test_a_pupil_plays_a_pushed_exercise_the_teacher_sees_the_score_and_ralph_th
     teacher.wait_for_function("() => document.querySelectorAll('#answers li').length === 1")
     assert teacher.locator("#answers li .answer").inner_text() == "1 / 1"
     assert teacher.locator("#answers li .verdict").inner_text() == "✓ juste"
-    # The exercise said "answered" then "completed" at once: one submission, not two.
-    db = open_database(box.data_dir)
-    try:
-        stored = db.execute("SELECT s.answer FROM classroom_submissions s JOIN classroom_activities a "
-                            "ON a.id = s.activity_id WHERE a.type = 'h5p'").fetchall()
-    finally:
-        db.conn.close()
-    assert [json.loads(row[0]) for row in stored] == [{"score": 1, "max": 1, "completed": True, "success": True,
-                                                       "response": "Loire"}]
+    # The exercise said "answered" then "completed" at once: one submission, not two (the session's
+    # results, as the teacher exports them).
+    results = teacher.request.get(f"/api/sessions/{code}/results").json()
+    stored = [s["answer"] for s in results["submissions"] if s["activity_id"] in h5p_activities(results)]
+    assert stored == [{"score": 1, "max": 1, "completed": True, "success": True,
+                      "response": "Loire"}]
     accessible_everywhere(pupil, report, "pupil-h5p", sizes=("phone",))
     # The outbox delivers the score to a real ralph, the exercise as the statement's object.
     ralph = Ralph(tmp_path / "ralph").start()
@@ -90,6 +87,10 @@ def test_a_pupil_plays_a_pushed_exercise_the_teacher_sees_the_score_and_ralph_th
     assert [(s["verb"]["id"].rsplit("/", 1)[1], s["result"]["score"]["raw"], s["result"]["score"]["max"])
             for s in played] == [("completed", 1, 1)]
     assert played[0]["object"]["definition"]["name"] == {"fr-FR": "Les fleuves de France"}
+
+
+def h5p_activities(results: dict) -> set[str]:
+    return {a["id"] for a in results["activities"] if a["type"] == "h5p"}
 
 
 SPY = b"""

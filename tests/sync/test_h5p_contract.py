@@ -43,6 +43,7 @@ def play_an_exercise(config, scores: list[dict]) -> str:
         assert again["ok"] and again["duplicate"]
     lea.disconnect(namespace=NS)
     teacher.disconnect(namespace=NS)
+    app.extensions["classroom"].writer.settle()  # answers acked from the journal are in SQLite (storage/journal.py)
     app.extensions["classbox_db_pool"].close()
     return activity["id"]
 
