@@ -165,3 +165,30 @@ def test_an_exercise_with_a_youtube_video_says_it_is_unavailable_and_asks_nothin
     assert serious(run_axe(page)) == []
     assert serious(run_axe(player)) == []
     report.screenshot(page, "library-h5p", "phone")
+
+
+def test_a_score_made_while_the_wifi_is_down_waits_on_the_tablet_then_reaches_the_teacher(box, contexts, tmp_path):
+    rid = import_exercise(box, tmp_path, "montagne", h5p_files(h5p_json("Les montagnes"),
+                                                               content_json("Le plus haut sommet des Alpes ?", "Mont Blanc")))
+    teacher = contexts("tablet", role="teacher").new_page()
+    code = open_session(teacher)
+    pupil_context = contexts("phone")
+    pupil = pupil_context.new_page()
+    join_by_code(pupil, code, "Malo")
+    push_resource(teacher, {"id": rid, "title": "Les montagnes"}, "Les montagnes")
+    exercise = exercise_frame(pupil)
+    # The Wi-Fi drops after the exercise opened; Malo answers: the score waits on the tablet.
+    pupil_context.set_offline(True)
+    pupil.wait_for_function("() => document.querySelector('#connection-status').textContent.includes('perdue')")
+    exercise.get_by_label("Le plus haut sommet des Alpes ?").fill("mont blanc")
+    exercise.get_by_role("button", name="Vérifier").click()
+    pupil.wait_for_function("() => document.querySelector('#answer-status').textContent.includes('Hors connexion')")
+    queued = pupil.evaluate("async () => (await ClassboxOutbox.pending()).map(r => r.answer)")
+    assert queued == [{"score": 1, "max": 1, "completed": True, "success": True, "response": "mont blanc"}]
+    # The Wi-Fi comes back: the score goes, once, and the teacher sees it.
+    pupil_context.set_offline(False)
+    pupil.wait_for_function("async () => (await ClassboxOutbox.pending()).length === 0", polling=200)
+    teacher.wait_for_function("() => document.querySelectorAll('#answers li').length === 1")
+    assert teacher.locator("#answers li .answer").inner_text() == "1 / 1"
+    results = teacher.request.get(f"/api/sessions/{code}/results").json()
+    assert len([s for s in results["submissions"] if s["activity_id"] in h5p_activities(results)]) == 1
