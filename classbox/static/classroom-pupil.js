@@ -3,6 +3,7 @@
 import { submit } from "./classroom-submit.js";
 import { follow, h5pFrame } from "./h5p/embed.js";
 import { pwa } from "./pwa/register.js";
+import { lesson } from "./pupil/lesson.js";
 import { outbox } from "./pupil/offline-queue.js";
 import { _, classroomSocket, el, say } from "./toolkit.js";
 
@@ -17,6 +18,7 @@ var socket = classroomSocket();
 var me = { token: localStorage.getItem(tokenKey), activity: null };
 var timer = null;
 var stopH5P = null;  /* the H5P exercise on screen: sends its last score when it goes */
+lesson.attach(socket);
 
 
 function join(name, tapped) {
@@ -42,6 +44,7 @@ function joined(ack) {
   say(status, _("Connecté à « %(title)s ».", { title: ack.session.title }));
   render(ack.activity);
   submit.flush(socket);
+  lesson.refresh();
 }
 
 /* tap to join (pages/tap-join.js): a member's tap, the teacher's answer when another device was
@@ -117,6 +120,10 @@ function render(activity) {
   document.body.classList.toggle("paused", !!activity && activity.type === "pause");
   if (!activity) { panel.appendChild(el("p", { "class": "muted" }, _("En attente de l'enseignant…"))); return; }
   var out = el("p", { id: "answer-status", role: "status", "aria-live": "polite" });
+  if (activity.lesson) {  /* a step of a lesson the teacher plays live */
+    panel.appendChild(el("p", { id: "lesson-live-step", "class": "muted" },
+      _("Question %(n)s / %(total)s", { n: activity.lesson.step + 1, total: activity.lesson.steps })));
+  }
   if (activity.type === "pause") {
     panel.appendChild(el("h2", { id: "pause-text", "class": "pause" }, activity.text));
   } else if (activity.type === "message") {
