@@ -86,7 +86,7 @@ def _result(activity: dict, submission: dict | None) -> str:
 def answer_rows(sessions: list[dict], activities: dict[str, dict], submissions: Iterable[dict],
                 names: dict[str, str]) -> Iterable[list[Any]]:
     """One row per (member, activity) answered: who answered what, when, and whether it was right."""
-    by_id = {s["id"]: s for s in sessions}
+    by_id = {s["id"]: {**s, "day": day(s["created_wall"])} for s in sessions}  # one date format per session
     for sub in submissions:
         activity, name = activities.get(sub["activity_id"]), names.get(sub["member_id"])
         session = by_id.get(sub["session_id"])
@@ -97,7 +97,7 @@ def answer_rows(sessions: list[dict], activities: dict[str, dict], submissions: 
 
 def _answer_row(session: dict, activity: dict, sub: dict | None, name: str) -> list[Any]:
     spec = activity["spec"]
-    return [day(session["created_wall"]), session["title"], session["code"], continuity.lesson_title(spec), name,
+    return [session["day"] if "day" in session else day(session["created_wall"]), session["title"], session["code"], continuity.lesson_title(spec), name,
             activity["type"], spec.get("question") or spec.get("instructions") or "",
             continuity.answer_text(activity, sub["answer"]) if sub else "", _result(activity, sub),
             (sub["file_mime"] or "") if sub else "", sub["id"] if sub else ""]
