@@ -103,6 +103,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "temp_warn_celsius": (float, 80.0),
         "pending_warn_hours": (float, 48.0),
         "backup_warn_days": (float, 7.0),
+        "cert_warn_days": (float, 21.0),  # the HTTPS certificate's days left ([web] tls_certificate)
+        "cert_critical_days": (float, 7.0),
         "disk_critical_percent": (float, 97.0),
         "temp_critical_celsius": (float, 85.0),
         "pending_critical_hours": (float, 168.0),

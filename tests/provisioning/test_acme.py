@@ -16,7 +16,7 @@ from cryptography import x509
 
 from tests.helpers import free_port, require_apt, stop_process_group, wait_until
 from tests.provisioning.ansible_support import ansible_playbook
-from tests.provisioning.certificates import key_pem, make_authority, make_leaf, pem
+from tests.certificates import key_pem, make_authority, make_leaf, pem
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 
