@@ -17,8 +17,8 @@ wait (a class answering within seconds): one commit and one fsync for all of the
 WAL and the SD card receive each shared page once instead of once per answer. Every caller
 still returns only after the commit holding its write.
 
-With the answer journal on (`journal=True`), a batch made only of journaled jobs (answers, joins:
-jobs whose whole effect is rows they insert, noted with `journal.note`) is not committed: its
+With the answer journal on (`journal=True`), a batch made only of journaled jobs (answers, joins,
+pushes: jobs whose whole effect is rows they insert or update by key, noted with `journal.note`) is not committed: its
 rows are appended to the journal and fsynced (storage/journal.py), the transaction is rolled
 back, and the callers are acked. The rows pending so far are inserted again at the start of
 every later transaction (so jobs see them), and committed with the journal's marker by the next
@@ -114,13 +114,13 @@ class GroupWriter(JournalSteps, JobSteps):
     def run(self, fn: Callable[[sqlite_utils.Database], Any], journaled: bool = False) -> Any:
         """Run fn(db) in the next group transaction; return its result once durable (or raise).
 
-        journaled=True: fn's only writes are inserts it notes (journal.note); they may be made
-        durable by the journal and committed later."""
+        journaled=True: fn's only writes are the inserts and updates it notes (journal.note); they
+        may be made durable by the journal and committed later."""
         return self.wait(self._put(Job(fn, self._event(), journaled=journaled)))
 
-    def queue(self, fn: Callable[[sqlite_utils.Database], Any]) -> Job:
+    def queue(self, fn: Callable[[sqlite_utils.Database], Any], journaled: bool = False) -> Job:
         """Queue fn(db) without waiting (jobs run in the order they were queued)."""
-        return self._put(Job(fn, self._event()))
+        return self._put(Job(fn, self._event(), journaled=journaled))
 
     def run_item(self, many: Callable[[sqlite_utils.Database, list], list], item: Any,
                  journaled: bool = False) -> Any:
