@@ -49,8 +49,9 @@ MAX_BATCH = 1000
 GATHER_MAX = 60  # a full class: once this many writes wait, commit without waiting longer
 
 
-SETTLE_S = 3.0  # journaled rows are committed once no write came for this long…
-MAX_PENDING_S = 30.0  # …or this long after the first of them
+SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
+MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
+# for several questions' answers, each shared page written once (docs/performance.md, issue 23)
 
 
 class GroupWriter(JournalSteps, JobSteps):
