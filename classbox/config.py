@@ -11,7 +11,8 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from classbox.config_values import value_problems
 
 DEFAULT_CONFIG_FILE = Path("/etc/classbox/classbox.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/classbox")
@@ -40,6 +41,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "behind_nginx": (bool, False),
         "max_upload_mb": (int, 20),
         "public_url": (str, ""),
+        "https_url": (str, ""),  # https://<name>/ under a certificate every device trusts: nginx redirects there
+        "tls_certificate": (str, ""),  # the PEM chain nginx serves on 443, watched by health
     },
     "library": {
         "min_free_mb": (int, 500),
@@ -100,6 +103,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "temp_warn_celsius": (float, 80.0),
         "pending_warn_hours": (float, 48.0),
         "backup_warn_days": (float, 7.0),
+        "cert_warn_days": (float, 21.0),  # the HTTPS certificate's days left ([web] tls_certificate)
+        "cert_critical_days": (float, 7.0),
         "disk_critical_percent": (float, 97.0),
         "temp_critical_celsius": (float, 85.0),
         "pending_critical_hours": (float, 168.0),
@@ -270,16 +275,10 @@ def load_config(
         if kind is str and isinstance(value, os.PathLike):
             value = os.fspath(value)
         config[section][key] = _coerce(value, kind, f"override {flat}")
-    _check_timezone(config["box"]["timezone"])
+    problems = value_problems(config)
+    if problems:
+        raise ConfigError(problems[0])
     return config
-
-
-def _check_timezone(name: str) -> None:
-    """An IANA time zone the system knows (Europe/Paris, America/Cayenne, Indian/Reunion…)."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"[box] timezone: unknown time zone {name!r} (e.g. 'Europe/Paris')") from None
 
 
 def _env_target(name: str) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from classbox.classroom.records import Answer
 from classbox.storage.journal import recover_data_dir
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
+from classbox.web.i18n_marks import N_
 
 STATE_EVERY_S = 5.0
 LIVE_FILE = "classroom-live.json"  # in the runtime folder; the agent's health sampler reads it
@@ -56,6 +57,7 @@ class Classroom:
         self.clock = clock
         self.spawn = spawn
         self.feed: Any = None  # a SubmissionFeed, set by init_app (it needs the Socket.IO server)
+        self.tap: Any = None  # classes' TapJoin (sessions opened for a class), set by classes' init_app
         self._state_written = float("-inf")
         self._state_pending = False
         self._state_counts: dict | None = None
@@ -92,6 +94,8 @@ class Classroom:
                 raise ClassroomError("unknown_code")
             if session["state"] != "open":
                 raise ClassroomError("closed")
+            if claims is None and session["class_id"] is not None:
+                raise ClassroomError("tap_to_join", message=N_("Touche ton prénom et ton image dans la liste."))
             if claims is not None:
                 pupil = store.get_pupil(db, claims["p"])
                 if pupil is None or claims["s"] != session["id"] or pupil["session_id"] != session["id"]:
@@ -139,9 +143,13 @@ class Classroom:
 
     # teachers ---------------------------------------------------------------------------
 
-    def open_session(self, user: dict, title_raw: Any) -> dict:
+    def open_session(self, user: dict, title_raw: Any, class_id: Any = None) -> dict:
+        """A new session of this teacher, for one of their classes (pupils tap to join) or not."""
         title = clean_title(title_raw, self.rules.wall())
-        session = self.writer.run(lambda db: store.create_session(db, user, title))
+        if class_id is not None and self.tap is None:
+            raise ClassroomError("malformed", "class_id")
+        session = self.writer.run(lambda db: store.create_session(
+            db, user, title, None if class_id is None else self.tap.owned_class(db, user, class_id)))
         self.open_ids.add(session["id"])
         return session
 
@@ -155,13 +163,16 @@ class Classroom:
             raise ClassroomError("forbidden")
         return session
 
-    def push(self, session_id: int, raw: Any, announce: Callable[[dict], None]) -> dict:
+    def push(self, session_id: int, raw: Any, announce: Callable[[dict], None], extra: dict | None = None) -> dict:
         """Record a pushed activity and announce it; returns once it is durable.
+
+        `extra` joins the checked spec (a lesson step's `lesson {id, title, step, steps}`).
 
         A whole-class push is announced while its commit runs: pupils' answers to it are queued
         behind it in the same writer, so they can never be stored before the activity itself.
         """
         kind, spec, targets = activities.validate_spec(raw)
+        spec = {**spec, **(extra or {})}
         activity = store.new_activity(session_id, kind, spec, targets)
         if "duration_s" in spec:
             self.rules.deadlines[activity["id"]] = self.clock() + spec["duration_s"]

@@ -56,7 +56,9 @@ def join(code: str):
         return render_template("classroom/home.html", error=ClassroomError("closed").message), 410
     if canonical != code:
         return redirect(url_for("classroom.join", code=canonical))
-    return render_template("classroom/pupil.html", session=session,
+    members = svc().tap.page(get_db(), session) if svc().tap is not None else None
+    return render_template("classroom/pupil.html", session=session, members=members,
+                           pad=svc().tap.pad() if members and members["secret"] else [],
                            max_handin_mb=current_app.config["CLASSBOX"]["classroom"]["max_handin_mb"])
 
 
