@@ -52,6 +52,7 @@ GATHER_MAX = 60  # a full class: once this many writes wait, commit without wait
 SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
 MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
 # for several questions' answers, each shared page written once (docs/performance.md, issue 23)
+MAX_PENDING_ROWS = 400  # more are committed at once: every batch inserts the pending rows again first
 
 
 class GroupWriter(JournalSteps, JobSteps):
@@ -60,7 +61,8 @@ class GroupWriter(JournalSteps, JobSteps):
     def __init__(self, data_dir: Path, async_mode: str = "threading", emulate_commit_ms: float = 0.0,
                  gather_ms: float = 0.0, gather_max: int = GATHER_MAX,
                  clock: Callable[[], float] = time.monotonic, checkpoint_every_s: float = EVERY_S,
-                 journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S) -> None:
+                 journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S,
+                 max_pending_rows: int = MAX_PENDING_ROWS) -> None:
         self.data_dir = Path(data_dir)
         self.async_mode = async_mode
         self.emulate_commit_s = emulate_commit_ms / 1000.0
@@ -68,8 +70,10 @@ class GroupWriter(JournalSteps, JobSteps):
         self.gathering = 0  # writes waiting in the batch being gathered (for tests)
         self.checkpoint_every_s = checkpoint_every_s
         self.use_journal, self.settle_s, self.max_pending_s = journal, settle_s, max_pending_s
+        self.max_pending_rows = max_pending_rows
         self.journal: answer_journal.Journal | None = None
         self.pending: list = []  # journal records acked but not yet committed in SQLite
+        self.pending_rows = 0
         self._pending_since = self._last_write = 0.0
         self.commits = 0
         self._db: sqlite_utils.Database | None = None
@@ -223,6 +227,7 @@ class GroupWriter(JournalSteps, JobSteps):
                     if not self.pending:
                         self._pending_since = self.clock()
                     self.pending.append(rows)
+                    self.pending_rows += sum(len(entry[2]) for entry in rows)
                 return
             self._commit_pending()
         except BaseException as err:

@@ -163,3 +163,13 @@ def test_updates_by_key_are_replayed_after_a_power_cut(data_dir, tmp_path):
         assert db.execute("SELECT value FROM sequence WHERE name = 'x'").fetchone()[0] == 1
     finally:
         db.conn.close()
+
+
+def test_past_a_few_hundred_pending_rows_the_batch_commits_them(data_dir):
+    """Every batch inserts the pending rows again first: a school of 300 answering must not grow that."""
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5)
+    for key in ["a", "b", "c", "d", "e"]:
+        writer.run(_answer(key), journaled=True)
+    assert writer.commits == 0 and writer.pending_rows == 5
+    writer.run(_answer("f"), journaled=True)
+    assert writer.commits == 1 and writer.pending_rows == 0 and {"a", "f"} <= _keys(data_dir)
