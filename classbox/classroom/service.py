@@ -188,11 +188,11 @@ class Classroom:
         if "duration_s" in spec:
             self.rules.deadlines[activity["id"]] = self.clock() + spec["duration_s"]
         if targets is not None or session_id not in self.open_ids:
-            activity = self.writer.run(lambda db: store.add_activity(db, activity))
+            activity = self.writer.run(lambda db: store.add_activity(db, activity), journaled=True)
             self.open_ids.add(session_id)
             announce(activity)
             return activity
-        job = self.writer.queue(lambda db: store.add_activity(db, activity))
+        job = self.writer.queue(lambda db: store.add_activity(db, activity), journaled=True)
         announce(activity)
         return self.writer.wait(job)
 
