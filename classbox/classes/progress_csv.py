@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from flask_babel import format_date
 
@@ -33,12 +33,22 @@ def day(epoch: float | None) -> str:
 
 
 def _write(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
+    return "".join(stream(header, rows))
+
+
+def stream(header: list[str], rows: Iterable[Iterable[Any]], batch: int = 500) -> Iterator[str]:
+    """The CSV text in chunks of `batch` lines, the BOM and header first."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    out.write(BOM)
     writer.writerow(header)
-    for row in rows:
+    for number, row in enumerate(rows, 1):
         writer.writerow([neutral_cell(v) for v in row])
-    return BOM + out.getvalue()
+        if number % batch == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def summary_csv(members: list[MemberProgress]) -> str:
@@ -62,7 +72,7 @@ def _result(activity: dict, submission: dict | None) -> str:
     return {1: "juste", 0: "faux"}.get(submission["correct"], "non noté")
 
 
-def answer_rows(sessions: list[dict], activities: dict[str, dict], submissions: list[dict],
+def answer_rows(sessions: list[dict], activities: dict[str, dict], submissions: Iterable[dict],
                 names: dict[str, str]) -> Iterable[list[Any]]:
     """One row per (member, activity) answered: who answered what, when, and whether it was right."""
     by_id = {s["id"]: s for s in sessions}
@@ -82,10 +92,10 @@ def _answer_row(session: dict, activity: dict, sub: dict | None, name: str) -> l
             (sub["file_mime"] or "") if sub else "", sub["id"] if sub else ""]
 
 
-def class_answers_csv(sessions: list[dict], activities: dict[str, dict], submissions: list[dict],
-                      names: dict[str, str]) -> str:
-    """Every member's latest answer to every activity of the class."""
-    return _write(ANSWER_COLUMNS, answer_rows(sessions, activities, submissions, names))
+def class_answers_csv(sessions: list[dict], activities: dict[str, dict], submissions: Iterable[dict],
+                      names: dict[str, str]) -> Iterator[str]:
+    """Every member's latest answer to every activity of the class, in chunks."""
+    return stream(ANSWER_COLUMNS, answer_rows(sessions, activities, submissions, names))
 
 
 def member_answers_csv(report: dict) -> str:

@@ -163,13 +163,16 @@ class Classroom:
             raise ClassroomError("forbidden")
         return session
 
-    def push(self, session_id: int, raw: Any, announce: Callable[[dict], None]) -> dict:
+    def push(self, session_id: int, raw: Any, announce: Callable[[dict], None], extra: dict | None = None) -> dict:
         """Record a pushed activity and announce it; returns once it is durable.
+
+        `extra` joins the checked spec (a lesson step's `lesson {id, title, step, steps}`).
 
         A whole-class push is announced while its commit runs: pupils' answers to it are queued
         behind it in the same writer, so they can never be stored before the activity itself.
         """
         kind, spec, targets = activities.validate_spec(raw)
+        spec = {**spec, **(extra or {})}
         activity = store.new_activity(session_id, kind, spec, targets)
         if "duration_s" in spec:
             self.rules.deadlines[activity["id"]] = self.clock() + spec["duration_s"]

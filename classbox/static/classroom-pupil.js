@@ -2,6 +2,7 @@
    session), then show whatever the teacher pushes. */
 import { submit } from "./classroom-submit.js";
 import { pwa } from "./pwa/register.js";
+import { lesson } from "./pupil/lesson.js";
 import { outbox } from "./pupil/offline-queue.js";
 import { _, classroomSocket, el, say } from "./toolkit.js";
 
@@ -15,6 +16,7 @@ var joinError = document.getElementById("join-error");
 var socket = classroomSocket();
 var me = { token: localStorage.getItem(tokenKey), activity: null };
 var timer = null;
+lesson.attach(socket);
 
 
 function join(name, tapped) {
@@ -40,6 +42,7 @@ function joined(ack) {
   say(status, _("Connecté à « %(title)s ».", { title: ack.session.title }));
   render(ack.activity);
   submit.flush(socket);
+  lesson.refresh();
 }
 
 /* tap to join (pages/tap-join.js): a member's tap, the teacher's answer when another device was
@@ -114,6 +117,10 @@ function render(activity) {
   document.body.classList.toggle("paused", !!activity && activity.type === "pause");
   if (!activity) { panel.appendChild(el("p", { "class": "muted" }, _("En attente de l'enseignant…"))); return; }
   var out = el("p", { id: "answer-status", role: "status", "aria-live": "polite" });
+  if (activity.lesson) {  /* a step of a lesson the teacher plays live */
+    panel.appendChild(el("p", { id: "lesson-live-step", "class": "muted" },
+      _("Question %(n)s / %(total)s", { n: activity.lesson.step + 1, total: activity.lesson.steps })));
+  }
   if (activity.type === "pause") {
     panel.appendChild(el("h2", { id: "pause-text", "class": "pause" }, activity.text));
   } else if (activity.type === "message") {

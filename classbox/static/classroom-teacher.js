@@ -8,6 +8,7 @@ window.ClassboxDashboard = { socket: socket };  /* for classroom-teacher-guard.j
 var state = { pupils: {}, order: [], activities: {}, current: null, submissions: [], pinned: null };
 function $(id) { return document.getElementById(id); }
 var live = $("live-status");
+function selfPaced(a) { return !!(a.spec && a.spec.lesson && a.spec.lesson.release); }
 
 socket.on("connect", function () {
   socket.emit("watch", { code: root.dataset.code }, function (ack) {
@@ -15,9 +16,10 @@ socket.on("connect", function () {
     root.dispatchEvent(new CustomEvent("classbox:watched", { detail: ack }));
     state.pupils = {}; state.order = [];
     ack.pupils.forEach(function (p) { state.pupils[p.id] = p; state.order.push(p.id); });
-    ack.activities.forEach(function (a) { state.activities[a.id] = a; offer(a); });
+    var shown = ack.activities.filter(function (a) { return !selfPaced(a); });  /* a release's steps: lesson panel */
+    shown.forEach(function (a) { state.activities[a.id] = a; offer(a); });
     state.submissions = ack.submissions; state.current = ack.current;
-    if (ack.activities.length) { state.current = ack.activities[ack.activities.length - 1].id; }
+    if (shown.length) { state.current = shown[shown.length - 1].id; }
     say(live, ack.session.state === "open" ? _("Séance ouverte.") : _("Séance terminée."));
     draw();
   });

@@ -17,6 +17,7 @@ again at offset 0 under a new random epoch, so stale records from before are nev
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -37,6 +38,10 @@ TABLES = ("classroom_pupils", "classroom_submissions", "outbox")  # what a recor
 Rows = list[tuple[str, tuple[str, ...], list[tuple]]]
 
 
+class JournalBusy(OSError):
+    """Another process holds the journal of this data dir."""
+
+
 def note(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], rows: list) -> None:
     """Inside a writer job that may be journaled: remember the rows it inserted (else nothing)."""
     capture = getattr(db, "journal_capture", None)
@@ -52,18 +57,28 @@ def new_epoch() -> int:
 class Journal:
     """The preallocated, append-only journal file of one data dir."""
 
-    def __init__(self, data_dir: Path, size: int = SIZE) -> None:
+    def __init__(self, data_dir: Path, size: int | None = None) -> None:
         self.path = Path(data_dir) / FILENAME
-        self.size = size
+        self.size = SIZE if size is None else size
         self.epoch, self.offset = new_epoch(), 0
         self._fd = self._open()
 
     def _open(self) -> int:
         fresh = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:  # one writer per data dir: a second process (two gunicorn workers) commits directly
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise JournalBusy(f"{self.path} is in use by another process") from None
         current = os.fstat(fd).st_size
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)  # no read-ahead into big page-cache folios
         if current < self.size:  # zeros written for real: no unwritten extent to convert at append
-            os.pwrite(fd, bytes(self.size - current), current)
+            offset = current
+            while offset < self.size:  # block by block: small page-cache folios, so that an append
+                step = min(BLOCK - offset % BLOCK, self.size - offset)  # dirties one block, not a MiB
+                os.pwrite(fd, bytes(step), offset)
+                offset += step
             os.fsync(fd)
             if fresh:
                 dir_fd = os.open(self.path.parent, os.O_RDONLY)
@@ -103,6 +118,7 @@ class Journal:
     def read_from(self, epoch: int, offset: int) -> list[Rows]:
         """The records of `epoch` from `offset` on, in order, up to the first missing or damaged one."""
         found, data = [], os.pread(self._fd, self.size, 0)
+        os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)  # appends then dirty 4 KB folios
         while 0 <= offset < len(data):
             record = _decode(data, offset, epoch)
             if record is None and offset % BLOCK:
@@ -212,9 +228,12 @@ def recover_data_dir(data_dir: Path) -> tuple[int, int]:
     """recover() on a data dir, with connections of its own (at the web app's start)."""
     from classbox.storage.db import open_database  # here: storage's package imports this module's users
 
+    try:
+        journal = Journal(data_dir)
+    except JournalBusy:  # its owner (the running web worker) recovered it when it started
+        return 0, 0
     db = open_database(data_dir, durable=True)
     db.conn.isolation_level = None
-    journal = Journal(data_dir)
     try:
         return recover(db, journal)
     finally:

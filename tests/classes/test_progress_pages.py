@@ -99,7 +99,7 @@ def test_the_printable_report_names_only_its_pupil(client, teacher, login, year)
 def test_the_pages_in_english(client, teacher, login, year):
     login(teacher)
     page = text_of(client.get(url(year), headers={"Accept-Language": "en"}).get_data(as_text=True))
-    assert "Progress of CE1 des Tilleuls" in page and "Needs help" in page and "1 of 5 (20 %)" in page
+    assert "Progress of CE1 des Tilleuls" in page and "Needs help" in page and "1 of 5 (20%)" in page
     page = text_of(client.get(url(year, "lea", "report"), headers={"Accept-Language": "en"}).get_data(as_text=True))
     assert "Report on Léa" in page and "Notes" in page
 
