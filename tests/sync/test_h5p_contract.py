@@ -43,6 +43,7 @@ def play_an_exercise(config, scores: list[dict]) -> str:
         assert again["ok"] and again["duplicate"]
     lea.disconnect(namespace=NS)
     teacher.disconnect(namespace=NS)
+    app.extensions["classroom"].writer.settle()  # what the box commits within seconds (answers journaled)
     app.extensions["classbox_db_pool"].close()
     return activity["id"]
 
