@@ -93,6 +93,8 @@ class JournalSteps:
         """The journal record for this batch if it may skip the commit, else None."""
         if self.journal is None or not all(job.journaled for job in batch):
             return None
+        if self.pending_rows + sum(len(entry[2]) for entry in rows) > self.max_pending_rows:
+            return None
         record = self.journal.encode(rows)
         return record if self.journal.place(len(record)) is not None else None
 
@@ -104,7 +106,7 @@ class JournalSteps:
         off_loop(self._finish)
         self.commits += 1
         if self.journal is not None:
-            self.pending = []
+            self.pending, self.pending_rows = [], 0
             off_loop(self.journal.restart, epoch)  # the committed records' bytes are zeroed
 
     def _flush(self) -> None:
