@@ -164,7 +164,16 @@ def register(socketio: SocketIO, classroom, app) -> None:
         session = _open_session(conn)
         db = get_db()
         lesson = lesson_for(db, conn.user, data.get("lesson_id"))
-        made = svc().writer.run(lambda wdb: releases.create_release(wdb, session["id"], lesson))  # commits pending rows
+        rules = svc().rules
+
+        def job(wdb) -> dict:
+            previous = releases.open_release(wdb, session["id"])  # stopped by this release
+            made = releases.create_release(wdb, session["id"], lesson)
+            if previous is not None:
+                rules.forget("release", previous["id"])  # lesson_at trusts the cached state
+            return made
+
+        made = svc().writer.run(job)  # commits pending rows
         emit("release", releases.pupil_view(db, made, None), session_room(session["id"]))
         view = teacher_release_view(db, made, positions)
         emit("released", view, teacher_room(session["id"]))

@@ -36,3 +36,15 @@ def test_a_pupils_lesson_state_does_not_commit_the_others_answers(teacher_sio, p
     assert writer.commits == commits and writer.pending
     mine = ack(lea, "lesson_state", {})["release"]["results"]  # her own answer comes with its result
     assert list(mine) == [view["steps"][1]["id"]]
+
+
+def test_releasing_another_lesson_stops_the_first_for_lesson_at_too(teacher_sio, pupil, save_lesson):
+    sio, code = teacher_sio
+    lea, _ = pupil(code, "Léa")
+    first, _ = released(sio, lea, save_lesson())
+    assert ack(lea, "lesson_at", {"release_id": first["release_id"], "step": 1})["ok"]  # the release is now cached
+    released(sio, lea, save_lesson())
+    sio.get_received("/classroom")
+    stale = ack(lea, "lesson_at", {"release_id": first["release_id"], "step": 2})
+    assert stale["ok"] is False and stale["error"] == "not_released"
+    assert not [e for e in sio.get_received("/classroom") if e["name"] == "lesson_progress"]
