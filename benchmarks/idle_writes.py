@@ -238,14 +238,29 @@ def scripted_class(box: Box, pupils: int, every_s: float, within_s: float, acks:
             acks.append(time.perf_counter() - t0)
             assert ack.get("ok"), ack
 
-        end, n = t_start + seconds, 0
+        end, n = t_start + seconds - 40, 0  # the last 40 s: the class ends (below), within the phase
         while time.monotonic() < end:
             ack = await teacher.call("push", {"type": "quiz", "kind": "number", "question": f"q{n}", "code": code})
             await asyncio.gather(*(answer(kid, ack["activity"]["id"]) for kid in kids),
                                  asyncio.sleep(min(every_s, max(0.0, end - time.monotonic()))))
             n += 1
+        await teacher.call("watch", {"code": code})  # the teacher looks at the results: all answers committed
         await asyncio.gather(*(c.sio.disconnect() for c in [teacher, *kids]))
+        await asyncio.sleep(5)
+        checkpoint(box.env["CLASSBOX_DATA_DIR"])  # what the box's next checkpoint would copy, counted here
+        await asyncio.sleep(35)  # dirty pages reach the device (dirty_expire 30 s) within the phase
     return run
+
+
+def checkpoint(data: str) -> None:
+    """Copy the WAL into classbox.db now (PASSIVE, as the box's checkpointer does, later)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"{data}/classbox.db", timeout=10)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        conn.close()
 
 
 def percentile(values: list[float], p: float) -> float:

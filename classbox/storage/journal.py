@@ -9,8 +9,8 @@ The rows reach SQLite in one commit for many answers (storage/writer.py says whe
 File `classroom.journal` in the data dir, 1 MiB written once with zeros (so an append never
 changes the file's size or extents: `fdatasync` writes the data block alone). Each record is a
 16-byte header (epoch, length, CRC-32 of header and payload) and a JSON payload: a list of
-[table, columns, rows]. A record that fits in a block never straddles two (it starts at the next
-block instead). Which records SQLite already holds is said by a marker in SQLite itself, written
+[table, columns, rows] (rows inserted) or [table, columns, rows, key] (rows updated by key).
+A record that fits in a block never straddles two (it starts at the next block instead). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
 again at offset 0 under a new random epoch, so stale records from before are never read as new.
 """
@@ -33,7 +33,8 @@ SIZE = 1 << 20
 BLOCK = 4096
 _HEADER = struct.Struct("<QII")  # epoch, payload length, crc32
 MARK_EPOCH, MARK_OFFSET = "journal-epoch", "journal-offset"  # rows of the `sequence` table
-TABLES = ("classroom_pupils", "classroom_submissions", "outbox")  # what a record may write
+TABLES = ("classroom_pupils", "classroom_submissions", "classroom_activities", "classroom_sessions",
+          "outbox")  # what a record may write
 
 Rows = list[tuple[str, tuple[str, ...], list[tuple]]]
 
@@ -42,11 +43,15 @@ class JournalBusy(OSError):
     """Another process holds the journal of this data dir."""
 
 
-def note(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], rows: list) -> None:
-    """Inside a writer job that may be journaled: remember the rows it inserted (else nothing)."""
+def note(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], rows: list,
+         key: str | None = None) -> None:
+    """Inside a writer job that may be journaled: remember the rows it inserted (else nothing).
+
+    With `key`: the rows it updated, each (*new values of columns, value of key)."""
     capture = getattr(db, "journal_capture", None)
     if capture is not None and rows:
-        capture.append((table, tuple(columns), [tuple(row) for row in rows]))
+        entry = (table, tuple(columns), [tuple(row) for row in rows])
+        capture.append(entry if key is None else (*entry, key))
 
 
 def new_epoch() -> int:
@@ -173,17 +178,20 @@ def apply(db: sqlite_utils.Database, records: list[Rows]) -> int:
     """
     failed, top = 0, 0
     for record in records:
-        for table, columns, rows in record:
-            if table not in TABLES or not all(isinstance(c, str) and c.isidentifier() for c in columns):
+        for table, columns, rows, *key in record:
+            if table not in TABLES or not all(isinstance(c, str) and c.isidentifier() for c in [*columns, *key]):
                 log.error("journal record for %r ignored", table)
                 continue
-            sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
-                   f"VALUES ({', '.join('?' * len(columns))})")
+            if key:  # an update of these columns, by key
+                sql = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {key[0]} = ?"
+            else:
+                sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
+                       f"VALUES ({', '.join('?' * len(columns))})")
             try:
                 db.conn.executemany(sql, rows)
             except Exception:
                 failed += _one_by_one(db, sql, rows)
-            if "seq" in columns and table != "outbox":
+            if "seq" in columns and table != "outbox" and not key:
                 top = max([top, *(row[list(columns).index("seq")] for row in rows)])
     if top:
         db.execute("INSERT INTO sequence (name, value) VALUES ('records', ?) "

@@ -17,8 +17,8 @@ wait (a class answering within seconds): one commit and one fsync for all of the
 WAL and the SD card receive each shared page once instead of once per answer. Every caller
 still returns only after the commit holding its write.
 
-With the answer journal on (`journal=True`), a batch made only of journaled jobs (answers, joins:
-jobs whose whole effect is rows they insert, noted with `journal.note`) is not committed: its
+With the answer journal on (`journal=True`), a batch made only of journaled jobs (answers, joins,
+pushes: jobs whose whole effect is rows they insert or update by key, noted with `journal.note`) is not committed: its
 rows are appended to the journal and fsynced (storage/journal.py), the transaction is rolled
 back, and the callers are acked. The rows pending so far are inserted again at the start of
 every later transaction (so jobs see them), and committed with the journal's marker by the next
@@ -49,8 +49,10 @@ MAX_BATCH = 1000
 GATHER_MAX = 60  # a full class: once this many writes wait, commit without waiting longer
 
 
-SETTLE_S = 3.0  # journaled rows are committed once no write came for this long…
-MAX_PENDING_S = 30.0  # …or this long after the first of them
+SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
+MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
+# for several questions' answers, each shared page written once (docs/performance.md, issue 23)
+MAX_PENDING_ROWS = 400  # more are committed at once: every batch inserts the pending rows again first
 
 
 class GroupWriter(JournalSteps, JobSteps):
@@ -59,7 +61,8 @@ class GroupWriter(JournalSteps, JobSteps):
     def __init__(self, data_dir: Path, async_mode: str = "threading", emulate_commit_ms: float = 0.0,
                  gather_ms: float = 0.0, gather_max: int = GATHER_MAX,
                  clock: Callable[[], float] = time.monotonic, checkpoint_every_s: float = EVERY_S,
-                 journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S) -> None:
+                 journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S,
+                 max_pending_rows: int = MAX_PENDING_ROWS) -> None:
         self.data_dir = Path(data_dir)
         self.async_mode = async_mode
         self.emulate_commit_s = emulate_commit_ms / 1000.0
@@ -67,8 +70,10 @@ class GroupWriter(JournalSteps, JobSteps):
         self.gathering = 0  # writes waiting in the batch being gathered (for tests)
         self.checkpoint_every_s = checkpoint_every_s
         self.use_journal, self.settle_s, self.max_pending_s = journal, settle_s, max_pending_s
+        self.max_pending_rows = max_pending_rows
         self.journal: answer_journal.Journal | None = None
         self.pending: list = []  # journal records acked but not yet committed in SQLite
+        self.pending_rows = 0
         self._pending_since = self._last_write = 0.0
         self.commits = 0
         self._db: sqlite_utils.Database | None = None
@@ -114,13 +119,13 @@ class GroupWriter(JournalSteps, JobSteps):
     def run(self, fn: Callable[[sqlite_utils.Database], Any], journaled: bool = False) -> Any:
         """Run fn(db) in the next group transaction; return its result once durable (or raise).
 
-        journaled=True: fn's only writes are inserts it notes (journal.note); they may be made
-        durable by the journal and committed later."""
+        journaled=True: fn's only writes are the inserts and updates it notes (journal.note); they
+        may be made durable by the journal and committed later."""
         return self.wait(self._put(Job(fn, self._event(), journaled=journaled)))
 
-    def queue(self, fn: Callable[[sqlite_utils.Database], Any]) -> Job:
+    def queue(self, fn: Callable[[sqlite_utils.Database], Any], journaled: bool = False) -> Job:
         """Queue fn(db) without waiting (jobs run in the order they were queued)."""
-        return self._put(Job(fn, self._event()))
+        return self._put(Job(fn, self._event(), journaled=journaled))
 
     def run_item(self, many: Callable[[sqlite_utils.Database, list], list], item: Any,
                  journaled: bool = False) -> Any:
@@ -222,6 +227,7 @@ class GroupWriter(JournalSteps, JobSteps):
                     if not self.pending:
                         self._pending_since = self.clock()
                     self.pending.append(rows)
+                    self.pending_rows += sum(len(entry[2]) for entry in rows)
                 return
             self._commit_pending()
         except BaseException as err:

@@ -93,6 +93,8 @@ class JournalSteps:
         """The journal record for this batch if it may skip the commit, else None."""
         if self.journal is None or not all(job.journaled for job in batch):
             return None
+        if self.pending_rows + sum(len(entry[2]) for entry in rows) > self.max_pending_rows:
+            return None
         record = self.journal.encode(rows)
         return record if self.journal.place(len(record)) is not None else None
 
@@ -105,7 +107,7 @@ class JournalSteps:
         self.commits += 1
         if self.journal is not None:
             self.journal.restart(epoch)
-            self.pending = []
+            self.pending, self.pending_rows = [], 0
 
     def _flush(self) -> None:
         """Commit the pending journaled rows on their own (no write came for a while)."""

@@ -144,3 +144,32 @@ def test_a_second_process_on_the_same_data_dir_commits_each_write_itself(data_di
     assert answer_journal.recover_data_dir(data_dir) == (0, 0)  # the owner's pending rows left alone
     first.settle()
     assert "first" in _keys(data_dir)
+
+
+def test_updates_by_key_are_replayed_after_a_power_cut(data_dir, tmp_path):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    writer.run(lambda db: db.execute("INSERT INTO sequence (name, value) VALUES ('x', 1)"))  # committed
+
+    def bump(db):
+        db.execute("UPDATE sequence SET value = 7 WHERE name = 'x'")
+        answer_journal.note(db, "classroom_sessions", ("title",), [], key="id")  # nothing: not noted
+        answer_journal.note(db, "sequence", ("value",), [(7, "x")], key="name")  # not a journal table
+
+    writer.run(bump, journaled=True)
+    cut = _power_cut(data_dir, tmp_path / "cut")
+    assert answer_journal.recover_data_dir(cut) == (1, 0)
+    db = open_database(cut)
+    try:  # a table outside the journal's list is never written by a replay
+        assert db.execute("SELECT value FROM sequence WHERE name = 'x'").fetchone()[0] == 1
+    finally:
+        db.conn.close()
+
+
+def test_past_a_few_hundred_pending_rows_the_batch_commits_them(data_dir):
+    """Every batch inserts the pending rows again first: a school of 300 answering must not grow that."""
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5)
+    for key in ["a", "b", "c", "d", "e"]:
+        writer.run(_answer(key), journaled=True)
+    assert writer.commits == 0 and writer.pending_rows == 5
+    writer.run(_answer("f"), journaled=True)
+    assert writer.commits == 1 and writer.pending_rows == 0 and {"a", "f"} <= _keys(data_dir)
