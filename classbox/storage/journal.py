@@ -10,10 +10,14 @@ File `classroom.journal` in the data dir, 1 MiB written once with zeros (so an a
 changes the file's size or extents: `fdatasync` writes the data block alone). Each record is a
 16-byte header (epoch, length, CRC-32 of header and payload) and a JSON payload: a list of
 [table, columns, rows] (rows inserted) or [table, columns, rows, key] (rows updated by key).
-Every record starts on a block of its own, so an append never rewrites a block holding an acked
-record (a cut mid-write can tear only the record being written), and a damaged record costs
-itself alone: reading goes on at the next block starts (1 MiB holds 256 records before a commit
-is forced). Which records SQLite already holds is said by a marker in SQLite itself, written
+A record that fits in a block never straddles two (it starts at the next block instead), so every
+block starts with a record: a damaged record costs the rest of its block, not the records of the
+blocks after it (reading resumes at the next block start). An append rewrites the block holding
+the records acked just before it (records of a few hundred bytes share blocks): a cut during that
+rewrite on a card without power-loss protection can damage them, at most one block (about ten
+answers). Giving each record a block of its own would rule that out, but the zeroing after each
+commit (below) would then write a block per answer again (+44 % of the SD writes of a class,
+benchmarks/idle_writes.py, docs/performance.md). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
 again at offset 0 under a new random epoch, so stale records from before are never read as new,
 and the bytes written so far are zeroed and fdatasynced: pupils' names and answers never outlive
@@ -108,7 +112,9 @@ class Journal:
 
     def place(self, length: int) -> int | None:
         """Where a record of `length` bytes would go, or None if the journal has no room."""
-        offset = -(-self.offset // BLOCK) * BLOCK  # the next block start: acked blocks are never rewritten
+        offset = self.offset
+        if length <= BLOCK and offset % BLOCK + length > BLOCK:  # never straddles two blocks: each block
+            offset += BLOCK - offset % BLOCK  # starts with a record, where reading resumes after a damaged one
         return offset if offset + length <= self.size else None
 
     def append(self, record: bytes) -> None:
