@@ -179,6 +179,6 @@ def test_when_the_journal_is_full_the_pending_answers_are_committed_with_the_bat
     monkeypatch.setattr(answer_journal, "SIZE", 16384)
     writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
     writer.run(_answer("small"), journaled=True)
-    big = uuid.uuid4().hex * 400
+    big = uuid.uuid4().hex * 600  # 19 KB: no room left for it
     writer.run(lambda db: enqueue(db, "xapi", "lrs", {"big": big}, "big", None), journaled=True)
     assert {"small", "big"} <= _keys(data_dir) and not writer.pending
