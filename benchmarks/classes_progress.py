@@ -107,7 +107,7 @@ def plans(db, class_id: int, owner_id: int, member_id: str) -> list[str]:
     queries = [("sessions", "SELECT id FROM classroom_sessions WHERE class_id = ? AND teacher_id = ? ORDER BY seq",
                 [class_id, owner_id])]
     for name, sql in (("latest answers", continuity.LATEST_SQL), ("attendance", continuity.ATTENDANCE_SQL)):
-        queries.append((name, sql.format(member_filter="AND p.member_id IS NOT NULL"), [class_id, owner_id]))
+        queries.append((name, sql.format(member_filter="AND +p.member_id IS NOT NULL"), [class_id, owner_id]))
         queries.append((name + " (one pupil)", sql.format(member_filter="AND p.member_id = ?"),
                         [class_id, owner_id, member_id]))
     lines = []

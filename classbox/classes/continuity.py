@@ -53,8 +53,8 @@ def activities(db: sqlite_utils.Database, class_id: int, owner_id: int) -> dict[
 
 
 def _filter(class_id: int, owner_id: int, member_id: str | None) -> tuple[str, list[Any]]:
-    if member_id is None:
-        return "AND p.member_id IS NOT NULL", [class_id, owner_id]
+    if member_id is None:  # unary +: not the member index (every class's pupils), the class's sessions first
+        return "AND +p.member_id IS NOT NULL", [class_id, owner_id]
     return "AND p.member_id = ?", [class_id, owner_id, member_id]
 
 

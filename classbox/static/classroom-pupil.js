@@ -1,6 +1,7 @@
 /* classbox: the pupil page (an ES module). Join with a first name (or a tap on one's name in a class
    session), then show whatever the teacher pushes. */
 import { submit } from "./classroom-submit.js";
+import { follow, h5pFrame } from "./h5p/embed.js";
 import { pwa } from "./pwa/register.js";
 import { lesson } from "./pupil/lesson.js";
 import { outbox } from "./pupil/offline-queue.js";
@@ -16,6 +17,7 @@ var joinError = document.getElementById("join-error");
 var socket = classroomSocket();
 var me = { token: localStorage.getItem(tokenKey), activity: null };
 var timer = null;
+var stopH5P = null;  /* the H5P exercise on screen: sends its last score when it goes */
 lesson.attach(socket);
 
 
@@ -110,6 +112,7 @@ function keepFiles(activity) {
 }
 
 function render(activity) {
+  if (stopH5P) { stopH5P(); stopH5P = null; }
   me.activity = activity;
   keepFiles(activity);
   if (timer) { clearInterval(timer); timer = null; }
@@ -130,6 +133,13 @@ function render(activity) {
     panel.appendChild(el("h2", {}, activity.title));
     var a = el("a", { href: activity.url, "class": "button", id: "open-resource" }, _("Ouvrir la ressource"));
     panel.appendChild(a);
+  } else if (activity.type === "h5p") {
+    panel.appendChild(el("h2", {}, activity.title));
+    var frame = panel.appendChild(h5pFrame(activity.resource_id, activity.title));
+    stopH5P = follow(frame, function (score) {
+      out.textContent = _("Envoi…");
+      submit.send(socket, activity.id, score).then(function (ack) { feedback(ack, out); });
+    });
   } else if (activity.type === "quiz") {
     renderQuiz(activity, out);
   } else if (activity.type === "handin") {

@@ -217,6 +217,9 @@ function draw() {
 // An answer as the teacher wrote the question: the choices' texts, numbers in the page's format.
 var numbers = new Intl.NumberFormat(document.documentElement.lang || "fr", { maximumFractionDigits: 6 });
 function answerText(a, answer) {
+  if (answer !== null && typeof answer === "object" && typeof answer.score === "number") {  /* an H5P exercise */
+    return _("%(score)s / %(max)s", { score: numbers.format(answer.score), max: numbers.format(answer.max) });
+  }
   if (answer !== null && typeof answer === "object" && !Array.isArray(answer)) { return answer.text || ""; }
   var kind = a && a.type === "quiz" ? a.spec.kind : null;
   if (kind === "single" || kind === "multiple") {
@@ -268,6 +271,7 @@ if (!projector) {  // the dashboard's controls; the projector only shows
       if (type === "message") { p.text = val("message-text"); }
       if (type === "pause") { p.text = val("pause-text") || undefined; }
       if (type === "resource") { p.title = val("resource-title"); p.resource_id = val("resource-id") || undefined; }
+      if (type === "resource" && $("resource-id").dataset.kind === "h5p") { p.type = "h5p"; }  /* scored by the pupils' devices */
       if (type === "handin") {
         p.instructions = val("handin-instructions");
         p.accept = Array.prototype.filter.call(form.querySelectorAll("input[name=accept]"), function (x) { return x.checked; }).map(function (x) { return x.value; });

@@ -56,6 +56,7 @@ def run_a_lesson(config) -> tuple[int, str, str]:
                                     "answer": answer})
     lea.disconnect(namespace=NS)
     teacher.disconnect(namespace=NS)
+    app.extensions["classroom"].writer.settle()  # what the box commits within seconds (answers journaled)
     app.extensions["classbox_db_pool"].close()
     return lesson_id, release, live
 
