@@ -222,7 +222,7 @@ class GroupWriter(JournalSteps, JobSteps):
                     rows += self._run_alone(batch[start])
                 start = end
             record = self._journal_record(batch, rows) if lazy else None
-            if record is None and lazy and self.pending:  # no room in the journal after all
+            if record is None and lazy and self.pending:  # no room in the journal, or too many rows pending
                 answer_journal.apply(self._db, [[e for e in r if e[0] == "outbox"] for r in self.pending])
             if record is not None:
                 conn.execute("ROLLBACK")
