@@ -2,14 +2,16 @@
 the page reloads from its cache once the box is unreachable.
 
 Real pieces: `classbox serve` behind Debian's nginx with the classbox_nginx site and a
-certificate for the box's name; Debian's Chromium whose NSS database (in a temporary HOME)
-trusts the root, as an MDM installs it (certutil); the name mapped to 127.0.0.1 as the school's
-DNS would map it to the box. Without the root in the NSS database the same page is refused.
+certificate for the box's name issued by Debian's pebble (DNS-01 through pebble-challtestsrv,
+lego); Debian's Chromium whose NSS database (in a temporary HOME) trusts pebble's root, as an
+MDM installs a root (certutil); the name mapped to 127.0.0.1 as the school's DNS would map it
+to the box. Without the root in the NSS database the same page is refused.
 """
 
 from __future__ import annotations
 
 import http.server
+import shutil
 import socket
 import ssl
 import subprocess
@@ -17,9 +19,10 @@ import threading
 
 import pytest
 
-from tests.certificates import make_authority, make_leaf, pem, write_pair
+from tests.certificates import make_authority, make_leaf, write_pair
 from tests.e2e.harness import CHROMIUM_ARGS
 from tests.helpers import LiveServer, free_port, require_apt, wait_until
+from tests.pebble import issue, running_pebble
 from tests.provisioning.test_nginx_site import main_conf
 from tests.provisioning.test_nginx_tls import NAME, render
 
@@ -31,10 +34,12 @@ def https_box(tmp_path_factory):
     """classbox behind nginx on HTTPS (redirect, HSTS, Secure cookies); yields its URL and nginx."""
     nginx_bin = require_apt("nginx")
     tmp = tmp_path_factory.mktemp("https-box")
-    root = make_authority("Département Test Root")
-    leaf, key = make_leaf(root, [NAME])
-    write_pair(tmp / "tls", [leaf], key)
-    (tmp / "root.pem").write_bytes(pem(root.cert))
+    with running_pebble(tmp_path_factory.mktemp("pebble")) as pebble:
+        chain, key = issue(pebble, NAME, tmp / "lego")
+        (tmp / "tls").mkdir()
+        shutil.copy(chain, tmp / "tls" / "fullchain.pem")
+        shutil.copy(key, tmp / "tls" / "privkey.pem")
+        shutil.copy(pebble["root"], tmp / "root.pem")
     ports = {"http": free_port(), "https": free_port()}
     url = f"https://{NAME}:{ports['https']}/"
     server = LiveServer(tmp / "data", extra_env={
@@ -94,6 +99,7 @@ def test_service_worker_registers_over_https_and_the_page_reloads_with_the_box_u
             response = page.goto(https_box["url"])
             assert response.ok and page.evaluate("() => window.isSecureContext")
             assert response.headers["strict-transport-security"] == "max-age=63072000"
+            assert "Pebble" in response.security_details()["issuer"], response.security_details()
             page.wait_for_function("() => window.ClassboxPWA && window.ClassboxPWA.ready")
             page.evaluate("() => window.ClassboxPWA.ready")
             if not page.evaluate("() => !!navigator.serviceWorker.controller"):
