@@ -15,10 +15,12 @@ __all__ = ["migrations", "blueprints", "cli_commands"]
 
 @hook
 def blueprints() -> list[Blueprint]:
-    """The lessons API (/api/lessons)."""
+    """The lessons API (/api/lessons) and the teacher's lessons pages (/teacher/lessons)."""
+    from classbox.lessons import steppages  # noqa: F401  (its routes join the pages' blueprint)
+    from classbox.lessons.pages import bp as pages
     from classbox.lessons.views import bp
 
-    return [bp]
+    return [bp, pages]
 
 
 @hook

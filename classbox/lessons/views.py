@@ -10,10 +10,12 @@ from flask import Blueprint, Response, abort, jsonify, request
 from flask_babel import gettext
 
 from classbox.auth.decorators import current_user, login_required
+from classbox.lessons.edits import (LessonConflict, LessonNotFound, LessonReadOnly, copy_title, delete_lesson,
+                                    duplicate_lesson, update_lesson)
 from classbox.lessons.giftexport import export_gift
 from classbox.lessons.importer import import_lessons, title_from_filename
 from classbox.lessons.lessonjson import export_json
-from classbox.lessons.steps import LessonError
+from classbox.lessons.steps import LessonError, validate_steps, validate_title
 from classbox.lessons.store import get_lesson, list_lessons, mark_missing_resources
 from classbox.runtime.offload import off_loop
 from classbox.storage import get_db
@@ -67,6 +69,60 @@ def create():
         "skipped": [{"line": s.line, "title": s.title, "reason": s.reason, "message": s.shown_in(gettext)}
                     for s in result.skipped],
     }), 201
+
+
+def refused(err: LessonError):
+    """The JSON answer for a refused change: 404, 403 (a pack's lesson), 409 (stale version) or 400."""
+    if isinstance(err, LessonNotFound):
+        return jsonify({"error": "not_found", "message": err.shown_in(gettext)}), 404
+    if isinstance(err, LessonReadOnly):
+        return jsonify({"error": "read_only", "message": err.shown_in(gettext), "detail": str(err)}), 403
+    if isinstance(err, LessonConflict):
+        return jsonify({"error": "stale_version", "version": err.current, "message": err.shown_in(gettext),
+                        "detail": str(err)}), 409
+    return jsonify(err.as_dict(gettext)), 400
+
+
+@bp.put("/api/lessons/<int:lesson_id>")
+@login_required(*TEACHERS)
+def update(lesson_id: int):
+    """Replace a lesson's title and steps: {title, steps, version}; a stale `version` is refused (409)."""
+    body = request.get_json(silent=True)
+    try:
+        if not isinstance(body, dict):
+            raise LessonError("a JSON object {title, steps, version} expected",
+                              shown=N_("un objet JSON {title, steps, version} attendu"))
+        version = body.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise LessonError("the version you read is needed", field="version",
+                              shown=N_("la version lue est nécessaire"))
+        title, steps = validate_title(body.get("title")), validate_steps(body.get("steps"))
+        new_version = update_lesson(get_db(), lesson_id, current_user(), title, steps, version)
+    except LessonError as err:
+        return refused(err)
+    return jsonify({"id": lesson_id, "version": new_version})
+
+
+@bp.delete("/api/lessons/<int:lesson_id>")
+@login_required(*TEACHERS)
+def delete(lesson_id: int):
+    """Delete one of the teacher's lessons (a pack's: 403)."""
+    try:
+        delete_lesson(get_db(), lesson_id, current_user())
+    except LessonError as err:
+        return refused(err)
+    return "", 204
+
+
+@bp.post("/api/lessons/<int:lesson_id>/duplicate")
+@login_required(*TEACHERS)
+def duplicate(lesson_id: int):
+    """Copy a lesson (the teacher's own or a pack's) as a new lesson of the teacher's."""
+    found = get_lesson(get_db(), lesson_id, current_user())
+    if found is None:
+        return refused(LessonNotFound())
+    new_id = duplicate_lesson(get_db(), lesson_id, current_user(), copy_title(found["title"], gettext))
+    return jsonify({"id": new_id}), 201
 
 
 @bp.get("/api/lessons/<int:lesson_id>/export")

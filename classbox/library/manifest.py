@@ -61,6 +61,7 @@ class Manifest:
     license: str
     resources: list[ResourceSpec]
     raw: dict
+    lessons: list = field(default_factory=list)  # classbox.lessons.store.Lesson, resource steps checked
 
 
 def safe_member_path(name: str) -> str:
@@ -142,6 +143,21 @@ def _resource(entry: Any, index: int) -> ResourceSpec:
                         attribution=_text(entry, "attribution", where, limit=500), tags=tags, sha256=sha)
 
 
+def _lessons(raw: Any, pack_id: str, specs: list[ResourceSpec]) -> list:
+    """The pack's lessons, each resource step checked against the pack's files (PackError names lesson and step)."""
+    from classbox.lessons.packlessons import parse_pack_lessons
+    from classbox.lessons.steps import LessonError
+    from classbox.library.packs import resource_id
+
+    try:
+        return parse_pack_lessons(raw, pack_id, {spec.path: spec.title for spec in specs}, resource_id)
+    except LessonError as err:
+        if err.field and err.shown:  # a step's own error: say where, then what
+            raise PackError(f"{MANIFEST_NAME}: {err}", N_("%(field)s : %(message)s"), field=err.field,
+                            message=err.shown % err.params if err.params else err.shown) from None
+        raise PackError(f"{MANIFEST_NAME}: {err}", err.shown, **err.params) from None
+
+
 def parse_manifest(data: bytes) -> Manifest:
     """Parse and validate a manifest's bytes; PackError says what is wrong."""
     if len(data) > MAX_MANIFEST_BYTES:
@@ -171,6 +187,7 @@ def parse_manifest(data: bytes) -> Manifest:
             raise PackError(f"{where}: duplicate resource path {spec.path!r}")
         seen.add(spec.path)
     return Manifest(id=pack_id, version=_text(raw, "version", where, required=True, limit=40),
+                    lessons=_lessons(raw.get("lessons"), pack_id, specs),
                     title=_text(raw, "title", where, required=True, limit=300), language=language,
                     publisher=_text(raw, "publisher", where, required=True, limit=200),
                     license=_text(raw, "license", where, required=True, limit=200), resources=specs, raw=raw)

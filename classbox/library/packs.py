@@ -15,6 +15,7 @@ import sqlite_utils
 from packaging.version import InvalidVersion, Version
 
 from classbox.config import Config
+from classbox.lessons.packlessons import delete_pack_lessons, sync_pack_lessons
 from classbox.library import catalogue
 from classbox.library.copier import (InflateError, OverLimit, copy_hashed, crc32, file_reader, inflate_reader,
                                      stream_reader)
@@ -192,6 +193,7 @@ def _commit(db: sqlite_utils.Database, store: BlobStore, manifest: Manifest, can
                            source=source_label, manifest=canonical, now=now)
         for spec, sha, size, _tmp in staged:
             catalogue.index_resource(db, _row(manifest, spec, sha, size, now, next_seq(db, "library")))
+        sync_pack_lessons(db, manifest.id, manifest.lessons)
     return ImportResult(manifest.id, manifest.version, status, len(staged), written)
 
 
@@ -206,6 +208,7 @@ def remove_pack(config: Config, pack_id: str) -> int:
         files = [r[0] for r in db.execute("SELECT file FROM zim_book WHERE pack = ?", [pack_id])]
         with db.atomic():
             shas = catalogue.delete_pack_rows(db, pack_id)
+            delete_pack_lessons(db, pack_id)  # teachers' copies of them stay
         for sha in catalogue.unreferenced(db, shas):
             store.delete(sha)
         for name in files:

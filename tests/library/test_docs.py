@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from referencing import Registry, Resource
 
 from classbox.demo import DEMO_PACK
 from classbox.library import PackError, import_path
@@ -15,13 +16,21 @@ from tests.library.conftest import manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "classbox/library/classbox-pack.schema.json").read_text(encoding="utf-8"))
+# The pack schema's lessons refer to the lesson schema's steps.
+LESSON_SCHEMA = json.loads((ROOT / "classbox/lessons/classbox-lesson.schema.json").read_text(encoding="utf-8"))
+REGISTRY = Registry().with_resource(LESSON_SCHEMA["$id"], Resource.from_contents(LESSON_SCHEMA))
+
+
+def validate(data) -> None:
+    """Check a manifest against the pack schema (and the lesson schema it refers to)."""
+    jsonschema.Draft202012Validator(SCHEMA, registry=REGISTRY).validate(data)
 EXAMPLE = ROOT / "examples/packs/fractions-cycle3"
 
 
 @pytest.mark.parametrize("folder", [EXAMPLE, DEMO_PACK], ids=["example", "demo"])
 def test_shipped_manifests_match_the_schema(folder):
     data = json.loads((folder / "classbox-pack.json").read_text(encoding="utf-8"))
-    jsonschema.validate(data, SCHEMA)
+    validate(data)
     parse_manifest((folder / "classbox-pack.json").read_bytes())
 
 
@@ -33,7 +42,7 @@ def test_shipped_manifests_match_the_schema(folder):
 ])
 def test_schema_and_importer_refuse_the_same_manifests(bad):
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(bad, SCHEMA)
+        validate(bad)
     with pytest.raises(PackError):
         parse_manifest(json.dumps(bad).encode())
 
