@@ -3,6 +3,7 @@ tarballs keyed by suite, architecture and package list."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -12,6 +13,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from tests.provisioning.chroot_support import Chroot
 
 CACHE = Path("/var/cache/classbox-tests")
 MIRROR = "http://deb.debian.org/debian"
@@ -110,25 +113,32 @@ def _debootstrap(debootstrap: str, suite: str, arch: str, build: Path, debs: Pat
     return seconds
 
 
+def _build(debootstrap: str, suite: str, arch: str, cached: Path) -> None:
+    """debootstrap a root and store it as the cached tarball, its stages' seconds beside it."""
+    debs = CACHE / f"debs-{suite}-{arch}"
+    debs.mkdir(exist_ok=True)
+    build = CACHE / f"build-{cache_key(suite, arch)}-{os.getpid()}"
+    try:
+        seconds = _debootstrap(debootstrap, suite, arch, build, debs)
+        partial = cached.with_suffix(f".partial-{os.getpid()}")
+        subprocess.run(["tar", "-C", str(build), "--numeric-owner", "-cf", str(partial), "."], check=True)
+        cached.with_suffix(".json").write_text(json.dumps(seconds))
+        os.replace(partial, cached)
+    finally:
+        Chroot(build).remove()  # unmounts what a killed debootstrap left, never deletes through it
+
+
 def make_root(debootstrap: str, dest: Path, suite: str = "bookworm", arch: str = HOST_ARCH) -> None:
     """Fill dest with a suite/arch root: from the cached tarball, else debootstrap (and cache
     it, with how long each stage took beside it: root_figures). The apt lists count as fresh
     (the roles' apt tasks then download nothing: every package they need is in the root)."""
     dest.mkdir(parents=True, exist_ok=True)
     cached = tarball(suite, arch)
-    if not cached.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        debs = CACHE / f"debs-{suite}-{arch}"
-        debs.mkdir(exist_ok=True)
-        build = CACHE / f"build-{cache_key(suite, arch)}-{os.getpid()}"
-        try:
-            seconds = _debootstrap(debootstrap, suite, arch, build, debs)
-            partial = cached.with_suffix(f".partial-{os.getpid()}")
-            subprocess.run(["tar", "-C", str(build), "--numeric-owner", "-cf", str(partial), "."], check=True)
-            cached.with_suffix(".json").write_text(json.dumps(seconds))
-            os.replace(partial, cached)
-        finally:
-            shutil.rmtree(build, ignore_errors=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(cached.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another run building the same root: wait for it, build once
+        if not cached.exists():
+            _build(debootstrap, suite, arch, cached)
     subprocess.run(["tar", "-C", str(dest), "--numeric-owner", "-xpf", str(cached)], check=True)
     os.utime(dest / "var/lib/apt/lists")
 

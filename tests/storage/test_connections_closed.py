@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 
 from classbox import create_app
+from classbox.cli import cli
 from classbox.storage import connect, get_db
 from classbox.storage.db import db_path
 from classbox.storage.volatile import FILENAME, open_volatile, reading_volatile
@@ -88,3 +89,13 @@ def test_an_app_that_goes_away_closes_its_pooled_connections(config, opened):
     create_app(config)  # the Socket.IO extension lets go of the first app for this one
     gc.collect()
     assert all(is_closed(conn) for conn in pooled)
+
+
+def test_a_cli_command_closes_the_database_it_opened(tmp_path, runner, opened):
+    password = tmp_path / "password"
+    password.write_text("correct-horse-battery-1\n")
+    for args in (["user", "add", "--role", "teacher", "--password-file", str(password), "mme.martin"],
+                 ["user", "list"]):
+        result = runner.invoke(cli, ["--config", "/dev/null", "--data-dir", str(tmp_path / "data"), *args])
+        assert result.exit_code == 0, result.output
+    assert opened and all(is_closed(conn) for conn in opened)
