@@ -60,8 +60,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "joins_per_ip_burst": (int, 120),  # joins per minute from one address (a school NAT may share one)
         "new_pupils_burst": (int, 40),  # new pupils at once from one address in one session, then 4 a minute
         "commit_gather_ms": (float, 0.0),  # >0: answers within it share one commit (docs/performance.md)
-        "answer_journal": (bool, True),  # acks made durable by storage/journal.py, committed in SQLite later
-        "checkpoint_every_s": (float, 30.0),  # WAL copied into classbox.db at most this often (storage/checkpoint.py)
+        "answer_journal": (bool, True),  # acks durable in storage/journal.py, committed in SQLite later
+        "checkpoint_every_s": (float, 300.0),  # WAL copied into classbox.db at most this often (storage/checkpoint.py)
         "emulate_commit_ms": (float, 0.0),  # benchmarks only: sleep after each commit, like a slow SD card
     },
     "sync": {
@@ -103,6 +103,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "temp_warn_celsius": (float, 80.0),
         "pending_warn_hours": (float, 48.0),
         "backup_warn_days": (float, 7.0),
+        "cert_warn_days": (float, 21.0),  # the HTTPS certificate's days left ([web] tls_certificate)
+        "cert_critical_days": (float, 7.0),
         "disk_critical_percent": (float, 97.0),
         "temp_critical_celsius": (float, 85.0),
         "pending_critical_hours": (float, 168.0),

@@ -8,13 +8,22 @@ as in a session's results.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 import sqlite_utils
 
 from classbox.classes.progress import Answer
 
-ANSWERABLE = ("quiz", "handin")
+# {member_filter}: every member's rows, or one member's. SQLite takes the bare columns of a MAX()
+# aggregate from the row holding the maximum: the latest answer.
+LATEST_SQL = (
+    "SELECT p.member_id, sub.activity_id, sub.correct, MAX(sub.seq) "
+    "FROM classroom_sessions s JOIN classroom_pupils p ON p.session_id = s.id "
+    "JOIN classroom_submissions sub ON sub.pupil_id = p.id "
+    "WHERE s.class_id = ? AND s.teacher_id = ? {member_filter} GROUP BY sub.pupil_id, sub.activity_id")
+ATTENDANCE_SQL = (
+    "SELECT DISTINCT p.member_id, p.session_id FROM classroom_sessions s "
+    "JOIN classroom_pupils p ON p.session_id = s.id WHERE s.class_id = ? AND s.teacher_id = ? {member_filter}")
 
 
 def sessions(db: sqlite_utils.Database, class_id: int, owner_id: int) -> list[dict]:
@@ -43,43 +52,44 @@ def activities(db: sqlite_utils.Database, class_id: int, owner_id: int) -> dict[
                    "targets": json.loads(r[4]) if r[4] else None, "seq": r[5]} for r in rows}
 
 
+def _filter(class_id: int, owner_id: int, member_id: str | None) -> tuple[str, list[Any]]:
+    if member_id is None:  # unary +: not the member index (every class's pupils), the class's sessions first
+        return "AND +p.member_id IS NOT NULL", [class_id, owner_id]
+    return "AND p.member_id = ?", [class_id, owner_id, member_id]
+
+
 def latest_answers(db: sqlite_utils.Database, class_id: int, owner_id: int,
                    member_id: str | None = None) -> list[Answer]:
     """Every member's latest answer to each activity of the class (one member's, if given)."""
-    member_filter = "AND p.member_id = ?" if member_id is not None else "AND p.member_id IS NOT NULL"
-    params: list[Any] = [class_id, owner_id] + ([member_id] if member_id is not None else [])
-    # SQLite takes the bare columns of a MAX() aggregate from the row holding the maximum.
-    rows = db.execute(
-        "SELECT p.member_id, sub.activity_id, sub.correct, sub.file_path IS NOT NULL, MAX(sub.seq) "
-        "FROM classroom_sessions s JOIN classroom_pupils p ON p.session_id = s.id "
-        "JOIN classroom_submissions sub ON sub.pupil_id = p.id "
-        f"WHERE s.class_id = ? AND s.teacher_id = ? {member_filter} "
-        "GROUP BY p.member_id, sub.activity_id", params).fetchall()
-    return [Answer(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+    member_filter, params = _filter(class_id, owner_id, member_id)
+    return db.execute(LATEST_SQL.format(member_filter=member_filter), params).fetchall()  # plain tuples: 75k a year
 
 
 def attendance(db: sqlite_utils.Database, class_id: int, owner_id: int,
                member_id: str | None = None) -> list[tuple[str, int]]:
     """(member id, session id) of every member present in a session of the class."""
-    member_filter = "AND p.member_id = ?" if member_id is not None else "AND p.member_id IS NOT NULL"
-    params: list[Any] = [class_id, owner_id] + ([member_id] if member_id is not None else [])
-    return [(r[0], r[1]) for r in db.execute(
-        "SELECT DISTINCT p.member_id, p.session_id FROM classroom_sessions s "
-        "JOIN classroom_pupils p ON p.session_id = s.id "
-        f"WHERE s.class_id = ? AND s.teacher_id = ? {member_filter}", params).fetchall()]
+    member_filter, params = _filter(class_id, owner_id, member_id)
+    return [(r[0], r[1]) for r in db.execute(ATTENDANCE_SQL.format(member_filter=member_filter), params)]
 
 
-def submissions(db: sqlite_utils.Database, class_id: int, owner_id: int, member_id: str | None = None) -> list[dict]:
-    """Each member's (or one member's) latest answer or hand-in to each activity, with what they answered, in order."""
-    member_filter = "AND p.member_id = ?" if member_id is not None else "AND p.member_id IS NOT NULL"
-    params: list[Any] = [class_id, owner_id] + ([member_id] if member_id is not None else [])
+def iter_submissions(db: sqlite_utils.Database, class_id: int, owner_id: int,
+                     member_id: str | None = None) -> Iterator[dict]:
+    """Each member's (or one member's) latest answer or hand-in to each activity, with what they answered,
+    in order, one at a time (a year of a class is ~75,000 rows: never all in memory for an export)."""
+    member_filter, params = _filter(class_id, owner_id, member_id)
     rows = db.query(
         "SELECT sub.id, p.member_id, sub.activity_id, sub.session_id, sub.answer, sub.correct, sub.file_path, "
         "sub.file_mime, sub.file_size, MAX(sub.seq) AS seq FROM classroom_sessions s "
         "JOIN classroom_pupils p ON p.session_id = s.id JOIN classroom_submissions sub ON sub.pupil_id = p.id "
         f"WHERE s.class_id = ? AND s.teacher_id = ? {member_filter} "
-        "GROUP BY p.member_id, sub.activity_id ORDER BY seq", params)
-    return [{**row, "answer": json.loads(row["answer"])} for row in rows]
+        "GROUP BY sub.pupil_id, sub.activity_id ORDER BY seq", params)
+    for row in rows:
+        yield {**row, "answer": json.loads(row["answer"])}
+
+
+def submissions(db: sqlite_utils.Database, class_id: int, owner_id: int, member_id: str) -> list[dict]:
+    """One member's latest answer or hand-in to each activity of the class, in order."""
+    return list(iter_submissions(db, class_id, owner_id, member_id))
 
 
 def member_pupil_ids(db: sqlite_utils.Database, class_id: int, owner_id: int, member_id: str) -> dict[int, set]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from flask_babel import format_date
 
@@ -18,6 +19,7 @@ from classbox.classes.progress import MemberProgress
 from classbox.classroom.results import neutral_cell
 
 BOM = "\ufeff"
+MAYBE_FORMULA = re.compile("[=+\\-@\uff1d\uff0b\uff0d\uff20]")
 SUMMARY_COLUMNS = ["eleve", "seances", "reponses_notees", "justes", "reussite_pct", "dernieres_notees",
                    "dernieres_justes", "dernieres_pct", "tendance", "travaux_remis", "a_aider"]
 ANSWER_COLUMNS = ["date", "seance", "code", "lecon", "eleve", "type", "question", "reponse", "resultat",
@@ -32,13 +34,32 @@ def day(epoch: float | None) -> str:
     return format_date(datetime.fromtimestamp(epoch, timezone.utc), "yyyy-MM-dd")
 
 
+def _cell(value: Any) -> Any:
+    """A cell as neutral_cell makes it, skipping the work for numbers and text without = + - @."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and not MAYBE_FORMULA.search(value):
+        return value
+    return neutral_cell(value)
+
+
 def _write(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
+    return "".join(stream(header, rows))
+
+
+def stream(header: list[str], rows: Iterable[Iterable[Any]], batch: int = 500) -> Iterator[str]:
+    """The CSV text in chunks of `batch` lines, the BOM and header first."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    out.write(BOM)
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutral_cell(v) for v in row])
-    return BOM + out.getvalue()
+    for number, row in enumerate(rows, 1):
+        writer.writerow([_cell(v) for v in row])
+        if number % batch == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def summary_csv(members: list[MemberProgress]) -> str:
@@ -62,10 +83,10 @@ def _result(activity: dict, submission: dict | None) -> str:
     return {1: "juste", 0: "faux"}.get(submission["correct"], "non noté")
 
 
-def answer_rows(sessions: list[dict], activities: dict[str, dict], submissions: list[dict],
+def answer_rows(sessions: list[dict], activities: dict[str, dict], submissions: Iterable[dict],
                 names: dict[str, str]) -> Iterable[list[Any]]:
     """One row per (member, activity) answered: who answered what, when, and whether it was right."""
-    by_id = {s["id"]: s for s in sessions}
+    by_id = {s["id"]: {**s, "day": day(s["created_wall"])} for s in sessions}  # one date format per session
     for sub in submissions:
         activity, name = activities.get(sub["activity_id"]), names.get(sub["member_id"])
         session = by_id.get(sub["session_id"])
@@ -76,16 +97,16 @@ def answer_rows(sessions: list[dict], activities: dict[str, dict], submissions: 
 
 def _answer_row(session: dict, activity: dict, sub: dict | None, name: str) -> list[Any]:
     spec = activity["spec"]
-    return [day(session["created_wall"]), session["title"], session["code"], continuity.lesson_title(spec), name,
+    return [session["day"] if "day" in session else day(session["created_wall"]), session["title"], session["code"], continuity.lesson_title(spec), name,
             activity["type"], spec.get("question") or spec.get("instructions") or "",
             continuity.answer_text(activity, sub["answer"]) if sub else "", _result(activity, sub),
             (sub["file_mime"] or "") if sub else "", sub["id"] if sub else ""]
 
 
-def class_answers_csv(sessions: list[dict], activities: dict[str, dict], submissions: list[dict],
-                      names: dict[str, str]) -> str:
-    """Every member's latest answer to every activity of the class."""
-    return _write(ANSWER_COLUMNS, answer_rows(sessions, activities, submissions, names))
+def class_answers_csv(sessions: list[dict], activities: dict[str, dict], submissions: Iterable[dict],
+                      names: dict[str, str]) -> Iterator[str]:
+    """Every member's latest answer to every activity of the class, in chunks."""
+    return stream(ANSWER_COLUMNS, answer_rows(sessions, activities, submissions, names))
 
 
 def member_answers_csv(report: dict) -> str:

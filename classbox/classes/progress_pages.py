@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext
 
 from classbox.auth import current_user, login_required
@@ -20,6 +20,9 @@ TREND_WORDS = {"up": N_("en progrès"), "down": N_("en baisse"), "steady": N_("s
 
 def _class(class_id: int) -> tuple[dict, int]:
     """(the class with its members, its owner's id): 404 if it does not exist, 403 if it is not the viewer's."""
+    classroom = current_app.extensions.get("classroom")
+    if classroom is not None:
+        classroom.writer.settle()  # answers acked a moment ago are read too (storage/journal.py)
     db = get_db()
     rows = list(db.query("SELECT * FROM classes WHERE id = ?", [class_id]))
     if not rows:
@@ -44,7 +47,7 @@ def _helpers() -> dict:
             "label": lambda p: gettext(pictograms.label(p)), "rule": progress}
 
 
-def _csv(text: str, name: str) -> Response:
+def _csv(text, name: str) -> Response:
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "no-store"})
@@ -67,9 +70,9 @@ def class_progress_csv(class_id: int):
 
     if request.args.get("detail") == "answers":
         names = {m["id"]: m["name"] for m in klass["members"]}
-        text = class_answers_csv(continuity.sessions(db, class_id, owner), continuity.activities(db, class_id, owner),
-                                 continuity.submissions(db, class_id, owner), names)
-        return _csv(text, f"classe-{class_id}-reponses.csv")
+        chunks = class_answers_csv(continuity.sessions(db, class_id, owner), continuity.activities(db, class_id, owner),
+                                   continuity.iter_submissions(db, class_id, owner), names)
+        return _csv(stream_with_context(chunks), f"classe-{class_id}-reponses.csv")
     return _csv(summary_csv(class_report(db, klass, owner)["members"]), f"classe-{class_id}-suivi.csv")
 
 

@@ -16,13 +16,14 @@ def class_report(db: sqlite_utils.Database, klass: dict, owner_id: int) -> dict[
     activities = continuity.activities(db, klass["id"], owner_id)
     answers = continuity.latest_answers(db, klass["id"], owner_id)
     attendance = continuity.attendance(db, klass["id"], owner_id)
-    members = progress.summarize_members(klass["members"], activities, answers, attendance)
-    questions = progress.summarize_questions(activities, answers)
+    tallied = progress.tally(activities, answers)
+    members = progress.summarize_members(klass["members"], activities, answers, attendance, tallied)
+    questions = progress.summarize_questions(activities, answers, tallied)
     by_id = {s["id"]: s for s in sessions}
     for question in questions:
         for time in question["times"]:
             time["session"] = by_id.get(time["session_id"])
-    session_rows = progress.summarize_sessions(sessions, activities, answers, attendance)
+    session_rows = progress.summarize_sessions(sessions, activities, answers, attendance, tallied)
     by_session = _by_session(activities)
     for row in session_rows:
         row["lessons"] = _lessons(by_session.get(row["id"], []), row["id"])

@@ -48,6 +48,18 @@ def activity_part(activity: dict[str, Any]) -> records.Activity:
             part["choices"] = [{"id": str(i), "text": text} for i, text in enumerate(spec["choices"])]
         if spec.get("correct") not in (None, []):  # xAPI allows no empty pattern
             part["correct"] = _correct(spec["kind"], spec)
+    if isinstance(spec.get("lesson"), dict):  # a step of a prepared lesson (classbox.lessons)
+        part["lesson"] = lesson_part(spec["lesson"])
+    return part
+
+
+def lesson_part(ref: dict[str, Any]) -> records.Lesson:
+    """A lesson step's `lesson {id, title, step, steps, release?}` as sync's record."""
+    part: records.Lesson = {"id": ref["id"], "title": ref["title"], "steps": ref["steps"]}
+    if "step" in ref:
+        part["step"] = ref["step"]
+    if ref.get("release"):
+        part["release"] = ref["release"]
     return part
 
 

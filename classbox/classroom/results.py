@@ -94,10 +94,13 @@ def results_csv(document: dict, delimiter: str = ",") -> str:
         if activity["type"] == "quiz" and spec.get("kind") in ("single", "multiple"):
             picked = [answer] if isinstance(answer, int) else answer
             answer = " | ".join(spec["choices"][i] for i in picked if 0 <= i < len(spec["choices"]))
+        elif isinstance(answer, dict) and "score" in answer:  # an H5P exercise's score
+            answer = f"{answer['score']}/{answer.get('max', '')}"
         elif isinstance(answer, dict):
             answer = answer.get("text") or answer.get("filename") or ""
         writer.writerow([neutral_cell(v) for v in (
-            s["seq"], s["pupil_name"], activity["type"], spec.get("question") or spec.get("instructions") or "",
+            s["seq"], s["pupil_name"], activity["type"],
+            spec.get("question") or spec.get("instructions") or (activity["type"] == "h5p" and spec.get("title")) or "",
             answer, "" if s["correct"] is None else ("oui" if s["correct"] else "non"),
             s["file"]["mime"] if s["file"] else "", s["id"])])
     return out.getvalue()

@@ -15,6 +15,7 @@ from classbox.classroom.handin_flow import submit_file
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.records import Answer
+from classbox.library.h5pfiles import exercise_library
 from classbox.storage.journal import recover_data_dir
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
@@ -23,6 +24,14 @@ from classbox.web.i18n_marks import N_
 STATE_EVERY_S = 5.0
 LIVE_FILE = "classroom-live.json"  # in the runtime folder; the agent's health sampler reads it
 NEW_PUPILS_PER_S = 1 / 15  # after the first burst: a latecomer every 15 s
+
+
+def h5p_exercise(db, resource_id: str) -> str:
+    """The main library of the H5P exercise a teacher pushes; refused if there is no such exercise."""
+    library = exercise_library(db, resource_id)
+    if library is None:
+        raise ClassroomError("invalid_activity", "resource_id: no H5P exercise with this id on the box")
+    return library
 
 
 class Classroom:
@@ -163,22 +172,27 @@ class Classroom:
             raise ClassroomError("forbidden")
         return session
 
-    def push(self, session_id: int, raw: Any, announce: Callable[[dict], None]) -> dict:
+    def push(self, session_id: int, raw: Any, announce: Callable[[dict], None], extra: dict | None = None) -> dict:
         """Record a pushed activity and announce it; returns once it is durable.
+
+        `extra` joins the checked spec (a lesson step's `lesson {id, title, step, steps}`).
 
         A whole-class push is announced while its commit runs: pupils' answers to it are queued
         behind it in the same writer, so they can never be stored before the activity itself.
         """
         kind, spec, targets = activities.validate_spec(raw)
+        if kind == "h5p":  # an exercise on this box: its H5P content type goes with its scores to the ENT
+            spec["library"] = self.writer.run(lambda db: h5p_exercise(db, spec["resource_id"]))
+        spec = {**spec, **(extra or {})}
         activity = store.new_activity(session_id, kind, spec, targets)
         if "duration_s" in spec:
             self.rules.deadlines[activity["id"]] = self.clock() + spec["duration_s"]
         if targets is not None or session_id not in self.open_ids:
-            activity = self.writer.run(lambda db: store.add_activity(db, activity))
+            activity = self.writer.run(lambda db: store.add_activity(db, activity), journaled=True)
             self.open_ids.add(session_id)
             announce(activity)
             return activity
-        job = self.writer.queue(lambda db: store.add_activity(db, activity))
+        job = self.writer.queue(lambda db: store.add_activity(db, activity), journaled=True)
         announce(activity)
         return self.writer.wait(job)
 

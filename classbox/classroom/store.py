@@ -163,11 +163,14 @@ def add_activity(db: sqlite_utils.Database, activity: dict) -> dict:
     row = {**activity, "spec": json.dumps(activity["spec"], ensure_ascii=False),
            "targets": json.dumps(activity["targets"]) if activity["targets"] is not None else None,
            "seq": next_seq(db)}
-    db.execute("INSERT INTO classroom_activities (id, session_id, type, spec, targets, created_wall, seq) "
+    columns = ("id", "session_id", "type", "spec", "targets", "created_wall", "seq")
+    db.execute(f"INSERT INTO classroom_activities ({', '.join(columns)}) "
                "VALUES (:id, :session_id, :type, :spec, :targets, :created_wall, :seq)", row)
+    note(db, "classroom_activities", columns, [tuple(row[c] for c in columns)])
     if activity["targets"] is None:
         db.execute("UPDATE classroom_sessions SET current_activity_id = ? WHERE id = ?",
                    [activity["id"], activity["session_id"]])
+        note(db, "classroom_sessions", ("current_activity_id",), [(activity["id"], activity["session_id"])], key="id")
     return {**activity, "seq": row["seq"]}
 
 

@@ -66,6 +66,7 @@ def join(code: str):
 @login_required("teacher", "admin")
 def teacher():
     """The teacher's dashboard: open a session, or go back to one."""
+    svc().writer.settle()  # pupils who joined a moment ago are counted (storage/journal.py)
     return render_template("classroom/teacher.html", sessions=store.teacher_sessions(get_db(), current_user()["id"]))
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from zeroconf import BadTypeInNameException, ServiceBrowser, ServiceInfo, ServiceStateChange, Zeroconf
 
+from classbox.config_values import https_url_problem
 from classbox.discovery.responder import CLASSBOX_TYPE
 
 MAX_BOXES = 256
@@ -39,6 +40,7 @@ class FoundBox:
     school: str = ""
     id: str = ""
     host: str = ""
+    url: str = ""  # TXT url=: the HTTPS URL under a certificate every device trusts
 
     def as_dict(self) -> dict[str, Any]:
         """The box as JSON-ready data."""
@@ -51,7 +53,17 @@ def box_from_info(info: ServiceInfo) -> FoundBox:
     name = info.name[: -len(info.type) - 1] if info.name.endswith("." + info.type) else info.name
     return FoundBox(name=clean(name), addresses=[clean(a) for a in info.parsed_scoped_addresses()][:16],
                     port=int(info.port or 0), version=props.get("v", ""), school=props.get("uai", ""),
-                    id=props.get("id", ""), host=clean(info.server or ""))
+                    id=props.get("id", ""), host=clean(info.server or ""), url=_https_url((info.properties or {}).get(b"url")))
+
+
+def _https_url(raw: Any) -> str:
+    """The announced HTTPS URL, or "" when it is anything else (a hostile or broken announcement)."""
+    try:
+        text = raw.decode("ascii") if isinstance(raw, bytes) else ""
+    except UnicodeDecodeError:
+        return ""
+    printable = text.isprintable() and len(text) <= 300
+    return text if printable and https_url_problem(text) is None else ""
 
 
 def discover(timeout: float = 3.0, zeroconf_factory: Callable[[], Zeroconf] = Zeroconf,

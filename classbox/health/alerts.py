@@ -107,6 +107,20 @@ def _backup(s: dict, cfg: dict) -> Check:
     return level, (N_("Dernière sauvegarde il y a %(days)s jour(s)"), {"days": round(days, 1)}), last
 
 
+def _certificate(s: dict, cfg: dict) -> Check:
+    tls = (s.get("app") or {}).get("tls")
+    if not tls:
+        return "ok", N_("Pas de certificat HTTPS : la classbox sert en HTTP"), None
+    if tls.get("error"):
+        return "critical", (N_("Certificat HTTPS illisible (%(path)s) : %(error)s"), tls), None
+    days = tls["days_left"]
+    level = ("critical" if days < cfg["cert_critical_days"] else "warn" if days < cfg["cert_warn_days"] else "ok")
+    args = {"name": ", ".join(tls["names"][:3]), "issuer": tls["issuer"], "days": round(abs(days))}
+    if days < 0:
+        return level, (N_("Certificat HTTPS de %(name)s expiré depuis %(days)s jour(s) : le renouveler"), args), days
+    return level, (N_("Certificat HTTPS de %(name)s (%(issuer)s) : encore %(days)s jour(s)"), args), days
+
+
 CHECKS: dict[str, tuple[str, Callable[[dict, dict], Check]]] = {
     "disk": (N_("Disque"), _disk),
     "temperature": (N_("Température"), _temperature),
@@ -117,6 +131,7 @@ CHECKS: dict[str, tuple[str, Callable[[dict, dict], Check]]] = {
     "db_integrity": (N_("Base de données"), _integrity),
     "clock": (N_("Horloge"), _clock),
     "backup": (N_("Sauvegarde"), _backup),
+    "certificate": (N_("Certificat HTTPS"), _certificate),
 }
 
 

@@ -90,6 +90,13 @@ def app_metrics(app: dict[str, Any]) -> Iterator[Metric]:
     sizes = app.get("sizes") or {}
     yield from _gauge("classbox_library_size_bytes", "Library files (blobs and ZIM).", sizes.get("library_bytes"))
     yield from _gauge("classbox_database_size_bytes", "Database with its WAL.", sizes.get("database_bytes"))
+    tls = app.get("tls") or {}
+    yield from _gauge("classbox_tls_certificate_expiry_timestamp_seconds",
+                      "When the HTTPS certificate nginx serves ends (Unix time).", tls.get("not_after"))
+    if tls.get("issuer") is not None:
+        info = InfoMetricFamily("classbox_tls_certificate", "The HTTPS certificate nginx serves.")
+        info.add_metric([], {"issuer": tls["issuer"], "names": ",".join(tls["names"])})
+        yield info
     integrity = app.get("db_integrity")
     yield from _gauge("classbox_database_integrity_ok", "1 when the last integrity check passed.",
                       None if integrity is None else integrity["ok"])

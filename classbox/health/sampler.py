@@ -9,6 +9,7 @@ import sqlite_utils
 
 from classbox.config import Config
 from classbox.health import appstate
+from classbox.health.certificate import read_certificate
 from classbox.health.readers import Readers
 from classbox.health.readers.pi import boot_id
 from classbox.health.system import Counters, guarded, sample_system
@@ -63,6 +64,7 @@ class Sampler:
             "discovery": guarded(errors, "discovery", lambda: appstate.discovery(db)),
             "sizes": self._cached_sizes(errors, now),
             "db_integrity": self._cached_integrity(errors, now, wall),
+            "tls": read_certificate(self.config["web"]["tls_certificate"], wall),
         }
         return {"wall": wall, "monotonic": now, "boot_id": boot, "system": system, "app": app,
                 "errors": errors}

@@ -8,9 +8,9 @@ from classbox.features import hook
 from classbox.lessons.schema import migrations
 
 if TYPE_CHECKING:  # Flask is imported when the web app is built, not by `classbox agent`
-    from flask import Blueprint
+    from flask import Blueprint, Flask
 
-__all__ = ["migrations", "blueprints", "cli_commands"]
+__all__ = ["migrations", "blueprints", "cli_commands", "init_app"]
 
 
 @hook
@@ -29,3 +29,12 @@ def cli_commands() -> list:
     from classbox.lessons.cli import lesson
 
     return [lesson]
+
+
+@hook
+def init_app(app: Flask) -> None:
+    """Lessons in a session: `play`, `release` and their companions on the /classroom namespace."""
+    from classbox.extensions import socketio
+    from classbox.lessons import events
+
+    events.register(socketio, app.extensions["classroom"], app)

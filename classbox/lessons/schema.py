@@ -24,3 +24,18 @@ sql_migration(
     "CREATE INDEX lessons_owner ON lessons (owner_id, id)",
     "CREATE INDEX lessons_pack ON lessons (pack_id, id)",
 )
+
+# A lesson released for pupils to work through at their own pace in one session: a copy of its
+# steps (answers included, never sent to pupils) and one classroom activity per step.
+sql_migration(
+    migrations, "m002_lesson_releases",
+    """CREATE TABLE lesson_releases (
+        id TEXT PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES classroom_sessions(id) ON DELETE CASCADE,
+        lesson_id INTEGER NOT NULL, title TEXT NOT NULL,
+        steps TEXT NOT NULL, activity_ids TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'stopped')),
+        created_wall REAL, stopped_wall REAL, seq INTEGER NOT NULL
+    )""",
+    "CREATE INDEX lesson_releases_session ON lesson_releases (session_id, state)",
+)

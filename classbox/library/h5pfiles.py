@@ -104,3 +104,14 @@ def internet_hosts(content: object) -> list[str]:
         elif isinstance(value, list):
             stack.extend(value)
     return sorted(hosts)
+
+
+def exercise_library(db: sqlite_utils.Database, resource_id: str) -> str | None:
+    """The main library ("H5P.MultiChoice-1.16") of an H5P resource on the box, or None if it is not one."""
+    row = db.execute("SELECT c.main_library, c.dependencies FROM resource r JOIN h5p_content c ON c.pack = r.pack "
+                     "WHERE r.id = ? AND r.kind = 'h5p'", [resource_id]).fetchone()
+    if row is None:
+        return None
+    keys = [key for key in json.loads(row[1]) if LIBRARY_FOLDER_RE.match(key)
+            and LIBRARY_FOLDER_RE.match(key)[1] == row[0]]
+    return keys[0] if keys else row[0]

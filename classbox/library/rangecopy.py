@@ -4,8 +4,10 @@ For the files of a folder pack and the stored members of a zip: `os.copy_file_ra
 cache to page cache without passing the bytes through Python buffers (a third less CPU per GB than
 read + write); each piece is then hashed (and its CRC-32 computed) from a read-only mapping of the
 destination, so the digest names exactly the bytes stored, even if the source changed meanwhile.
-The disk writes of each piece are started as soon as it is hashed, so the final fsync waits for
-the tail only. Where the kernel or the filesystem cannot do it, the caller falls back to copier.py.
+The hash runs in a second thread one piece behind the copy (both release the GIL), so on two
+cores the copy, the hash and the disk overlap instead of following each other. The disk writes of
+each piece are started as soon as it is hashed, so the final fsync waits for the tail only. Where
+the kernel or the filesystem cannot do it, the caller falls back to copier.py.
 """
 
 from __future__ import annotations
@@ -15,10 +17,81 @@ import hashlib
 import mmap
 import os
 
-from classbox.library.copier import crc32, start_writeback
+from classbox.library.copier import _native, crc32, start_writeback
 
 PIECE = 16 * 1024 * 1024  # a multiple of mmap.ALLOCATIONGRANULARITY: every piece maps at its offset
+AHEAD = 2                 # pieces the copy may run ahead of the hash
 UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
+
+
+class _Hasher:
+    """Hashes pieces of `dst` in a native thread, in the order they are handed over.
+
+    Hand-over uses one binary lock per slot (as copier.py's ring): `full` released when a piece
+    is ready, `free` released when it is hashed; a piece of length 0 ends the thread. An error
+    stops the hashing, not the hand-over, so the copying thread never waits forever."""
+
+    def __init__(self, dst: int, with_crc: bool):
+        start, allocate = _native()
+        self.dst, self.with_crc = dst, with_crc
+        self.digest, self.crc = hashlib.sha256(), 0
+        self.pieces: list[tuple[int, int]] = [(0, 0)] * AHEAD
+        self.free = [allocate() for _ in range(AHEAD)]
+        self.full = [allocate() for _ in range(AHEAD)]
+        for lock in self.full:
+            lock.acquire()
+        self.finished = allocate()
+        self.finished.acquire()
+        self.error: BaseException | None = None
+        self.slot = 0
+        start(self._run, ())
+
+    def hand(self, offset: int, length: int) -> None:
+        """Queue a copied piece (length 0: no more pieces); waits while AHEAD pieces are pending."""
+        self.free[self.slot].acquire()
+        self.pieces[self.slot] = (offset, length)
+        self.full[self.slot].release()
+        self.slot = (self.slot + 1) % AHEAD
+
+    def _run(self) -> None:
+        """Hash each piece handed over; after an error, keep taking pieces (unhashed) to the end."""
+        slot = 0
+        try:
+            while True:
+                self.full[slot].acquire()
+                offset, length = self.pieces[slot]
+                if not length:
+                    return
+                if self.error is None:
+                    try:
+                        self._hash(offset, length)
+                    except BaseException as err:  # raised by result() in the copying thread
+                        self.error = err
+                self.free[slot].release()
+                slot = (slot + 1) % AHEAD
+        finally:
+            self.finished.release()
+
+    def _hash(self, offset: int, length: int) -> None:
+        with mmap.mmap(self.dst, length, prot=mmap.PROT_READ, offset=offset) as view:
+            self.digest.update(view)
+            if self.with_crc:
+                self.crc = crc32(view, self.crc)
+        start_writeback(self.dst, offset, length)
+
+    def result(self) -> tuple[str, int]:
+        """End the thread after the pieces handed so far; (sha256 hex, CRC-32)."""
+        self.hand(0, 0)
+        self.finished.acquire()
+        if self.error is not None:
+            raise self.error
+        return self.digest.hexdigest(), self.crc
+
+    def abandon(self) -> None:
+        """End the thread without waiting for a result (the copy failed)."""
+        self.error = self.error or RuntimeError("copy abandoned")
+        self.hand(0, 0)
+        self.finished.acquire()
 
 
 def copy_range_hashed(src: int, offset: int, length: int, dst: int,
@@ -28,25 +101,29 @@ def copy_range_hashed(src: int, offset: int, length: int, dst: int,
     when the source is shorter — or None, `dst` emptied again, where copy_file_range cannot be used."""
     if not hasattr(os, "copy_file_range"):
         return None
-    digest, crc, done = hashlib.sha256(), 0, 0
-    while done < length:
-        want = min(PIECE, length - done)
-        try:
+    want = min(PIECE, length)
+    try:
+        got = _copy_piece(src, offset, dst, 0, want)
+    except OSError as err:
+        if err.errno in UNSUPPORTED:
+            os.ftruncate(dst, 0)
+            return None
+        raise
+    hasher = _Hasher(dst, with_crc)
+    try:
+        done = 0
+        while got and hasher.error is None:
+            hasher.hand(done, got)
+            done += got
+            if got < want or done >= length:
+                break
+            want = min(PIECE, length - done)
             got = _copy_piece(src, offset + done, dst, done, want)
-        except OSError as err:
-            if done == 0 and err.errno in UNSUPPORTED:
-                os.ftruncate(dst, 0)
-                return None
-            raise
-        if got:
-            with mmap.mmap(dst, got, prot=mmap.PROT_READ, offset=done) as view:
-                digest.update(view)
-                crc = crc32(view, crc) if with_crc else 0
-            start_writeback(dst, done, got)
-        done += got
-        if got < want:
-            break
-    return digest.hexdigest(), done, crc
+    except BaseException:
+        hasher.abandon()
+        raise
+    sha, crc = hasher.result()
+    return sha, done, crc if with_crc else 0
 
 
 def _copy_piece(src: int, src_offset: int, dst: int, dst_offset: int, want: int) -> int:

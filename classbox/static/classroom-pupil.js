@@ -1,7 +1,9 @@
 /* classbox: the pupil page (an ES module). Join with a first name (or a tap on one's name in a class
    session), then show whatever the teacher pushes. */
 import { submit } from "./classroom-submit.js";
+import { follow, h5pFrame } from "./h5p/embed.js";
 import { pwa } from "./pwa/register.js";
+import { lesson } from "./pupil/lesson.js";
 import { outbox } from "./pupil/offline-queue.js";
 import { _, classroomSocket, el, say } from "./toolkit.js";
 
@@ -15,6 +17,8 @@ var joinError = document.getElementById("join-error");
 var socket = classroomSocket();
 var me = { token: localStorage.getItem(tokenKey), activity: null };
 var timer = null;
+var stopH5P = null;  /* the H5P exercise on screen: sends its last score when it goes */
+lesson.attach(socket);
 
 
 function join(name, tapped) {
@@ -40,6 +44,7 @@ function joined(ack) {
   say(status, _("Connecté à « %(title)s ».", { title: ack.session.title }));
   render(ack.activity);
   submit.flush(socket);
+  lesson.refresh();
 }
 
 /* tap to join (pages/tap-join.js): a member's tap, the teacher's answer when another device was
@@ -107,6 +112,7 @@ function keepFiles(activity) {
 }
 
 function render(activity) {
+  if (stopH5P) { stopH5P(); stopH5P = null; }
   me.activity = activity;
   keepFiles(activity);
   if (timer) { clearInterval(timer); timer = null; }
@@ -114,6 +120,10 @@ function render(activity) {
   document.body.classList.toggle("paused", !!activity && activity.type === "pause");
   if (!activity) { panel.appendChild(el("p", { "class": "muted" }, _("En attente de l'enseignant…"))); return; }
   var out = el("p", { id: "answer-status", role: "status", "aria-live": "polite" });
+  if (activity.lesson) {  /* a step of a lesson the teacher plays live */
+    panel.appendChild(el("p", { id: "lesson-live-step", "class": "muted" },
+      _("Question %(n)s / %(total)s", { n: activity.lesson.step + 1, total: activity.lesson.steps })));
+  }
   if (activity.type === "pause") {
     panel.appendChild(el("h2", { id: "pause-text", "class": "pause" }, activity.text));
   } else if (activity.type === "message") {
@@ -123,6 +133,13 @@ function render(activity) {
     panel.appendChild(el("h2", {}, activity.title));
     var a = el("a", { href: activity.url, "class": "button", id: "open-resource" }, _("Ouvrir la ressource"));
     panel.appendChild(a);
+  } else if (activity.type === "h5p") {
+    panel.appendChild(el("h2", {}, activity.title));
+    var frame = panel.appendChild(h5pFrame(activity.resource_id, activity.title));
+    stopH5P = follow(frame, function (score) {
+      out.textContent = _("Envoi…");
+      submit.send(socket, activity.id, score).then(function (ack) { feedback(ack, out); });
+    });
   } else if (activity.type === "quiz") {
     renderQuiz(activity, out);
   } else if (activity.type === "handin") {

@@ -9,6 +9,7 @@ var asked = 0;
 
 function choose(item) {
   document.getElementById("resource-id").value = item.id;
+  document.getElementById("resource-id").dataset.kind = item.kind;  /* an H5P exercise is pushed to be scored */
   document.getElementById("resource-title").value = item.title;
   results.textContent = "";
   document.getElementById("resource-title").focus();
@@ -35,6 +36,9 @@ function lookup() {
     .then(function (body) { if (mine === asked) { show(body.items || []); } })
     .catch(function () { if (mine === asked) { show([]); } });
 }
+
+var typed = document.getElementById("resource-id");
+if (typed) { typed.addEventListener("input", function () { delete typed.dataset.kind; }); }
 
 if (search && results) {
   search.addEventListener("input", function () {

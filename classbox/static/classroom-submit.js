@@ -9,9 +9,9 @@ var TRANSIENT = ["storage", "storage_full", "rate_limited", "not_joined", "offli
 
 function offline() { return { ok: false, error: "offline", message: _("Pas de connexion : réessayez.") }; }
 
-function emitOne(socket, item) {
+function emitOne(socket, item, event) {
   return new Promise(function (resolve) {
-    socket.timeout(10000).emit("submit", item, function (err, ack) {
+    socket.timeout(10000).emit(event || "submit", item, function (err, ack) {
       resolve(err ? { ok: false, error: "offline" } : ack || { ok: false, error: "offline" });
     });
   });
@@ -44,7 +44,8 @@ function outboxSender(socket) {
       sending = postFile(record);
     } else {
       if (!socket.connected) { return Promise.reject({ error: "offline" }); }
-      sending = emitOne(socket, { activity_id: record.activity_id, submission_id: record.submission_id, answer: record.answer });
+      sending = emitOne(socket, { activity_id: record.activity_id, submission_id: record.submission_id, answer: record.answer },
+        record.event);  /* "lesson_answer" for a self-paced lesson's step */
     }
     return sending.then(function (ack) {
       if (ack && ack.ok) { return ack; }
@@ -87,9 +88,12 @@ function sendQueued(socket, submission) {
 }
 
 export var submit = {
-  /* Send an answer: resolves with the box's ack ({ok, submission_id} or {ok:false, error, message}). */
-  send: function (socket, activityId, answer) {
-    return sendQueued(socket, { activity_id: activityId, answer: answer });
+  /* Send an answer (event: "submit", or "lesson_answer" for a self-paced step): resolves with the box's ack
+     ({ok, submission_id, ...} or {ok:false, error, message}). */
+  send: function (socket, activityId, answer, event) {
+    var record = { activity_id: activityId, answer: answer };
+    if (event) { record.event = event; }
+    return sendQueued(socket, record);
   },
   /* Re-send every record not yet acked (call after each (re)join): now, when the browser says it
      is online again, and every 5 s while something waits (a 5xx, a 429). */

@@ -8,6 +8,7 @@ window.ClassboxDashboard = { socket: socket };  /* for classroom-teacher-guard.j
 var state = { pupils: {}, order: [], activities: {}, current: null, submissions: [], pinned: null };
 function $(id) { return document.getElementById(id); }
 var live = $("live-status");
+function selfPaced(a) { return !!(a.spec && a.spec.lesson && a.spec.lesson.release); }
 
 socket.on("connect", function () {
   socket.emit("watch", { code: root.dataset.code }, function (ack) {
@@ -15,9 +16,10 @@ socket.on("connect", function () {
     root.dispatchEvent(new CustomEvent("classbox:watched", { detail: ack }));
     state.pupils = {}; state.order = [];
     ack.pupils.forEach(function (p) { state.pupils[p.id] = p; state.order.push(p.id); });
-    ack.activities.forEach(function (a) { state.activities[a.id] = a; offer(a); });
+    var shown = ack.activities.filter(function (a) { return !selfPaced(a); });  /* a release's steps: lesson panel */
+    shown.forEach(function (a) { state.activities[a.id] = a; offer(a); });
     state.submissions = ack.submissions; state.current = ack.current;
-    if (ack.activities.length) { state.current = ack.activities[ack.activities.length - 1].id; }
+    if (shown.length) { state.current = shown[shown.length - 1].id; }
     say(live, ack.session.state === "open" ? _("Séance ouverte.") : _("Séance terminée."));
     draw();
   });
@@ -215,6 +217,9 @@ function draw() {
 // An answer as the teacher wrote the question: the choices' texts, numbers in the page's format.
 var numbers = new Intl.NumberFormat(document.documentElement.lang || "fr", { maximumFractionDigits: 6 });
 function answerText(a, answer) {
+  if (answer !== null && typeof answer === "object" && typeof answer.score === "number") {  /* an H5P exercise */
+    return _("%(score)s / %(max)s", { score: numbers.format(answer.score), max: numbers.format(answer.max) });
+  }
   if (answer !== null && typeof answer === "object" && !Array.isArray(answer)) { return answer.text || ""; }
   var kind = a && a.type === "quiz" ? a.spec.kind : null;
   if (kind === "single" || kind === "multiple") {
@@ -266,6 +271,7 @@ if (!projector) {  // the dashboard's controls; the projector only shows
       if (type === "message") { p.text = val("message-text"); }
       if (type === "pause") { p.text = val("pause-text") || undefined; }
       if (type === "resource") { p.title = val("resource-title"); p.resource_id = val("resource-id") || undefined; }
+      if (type === "resource" && $("resource-id").dataset.kind === "h5p") { p.type = "h5p"; }  /* scored by the pupils' devices */
       if (type === "handin") {
         p.instructions = val("handin-instructions");
         p.accept = Array.prototype.filter.call(form.querySelectorAll("input[name=accept]"), function (x) { return x.checked; }).map(function (x) { return x.value; });

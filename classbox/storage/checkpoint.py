@@ -8,10 +8,10 @@ threshold is raised to a safety net and this object runs PASSIVE checkpoints on 
 connection, off the loop, after commits: WAL mode lets a checkpoint run while the writer keeps
 appending, and every acked answer is already durable in the fsynced WAL.
 
-At most one every EVERY_S (30 s), for the SD card: the pages a class rewrites at every answer
+At most one every EVERY_S (300 s), for the SD card: the pages a class rewrites at every answer
 (the tables' last leaves, their indexes) reach the database file once per checkpoint, so spacing
-them writes each hot page once per 30 s instead of once a second. The WAL holds at most that
-long of commits (a few MB in a busy class). No checkpoint runs without a commit before it.
+them writes each hot page once per 5 minutes instead of once a second. The WAL holds at most
+that long of commits (with the answer journal, a few commits of a class: well under 1 MB). No checkpoint runs without a commit before it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, Callable
 from classbox.storage import open_database
 
 log = logging.getLogger("classbox.storage.writer")
-EVERY_S = 30.0
+EVERY_S = 300.0
 WRITER_AUTOCHECKPOINT_PAGES = 10_000  # the writer checkpoints itself only if these fall far behind
 
 

@@ -9,14 +9,15 @@ The rows reach SQLite in one commit for many answers (storage/writer.py says whe
 File `classroom.journal` in the data dir, 1 MiB written once with zeros (so an append never
 changes the file's size or extents: `fdatasync` writes the data block alone). Each record is a
 16-byte header (epoch, length, CRC-32 of header and payload) and a JSON payload: a list of
-[table, columns, rows]. A record that fits in a block never straddles two (it starts at the next
-block instead). Which records SQLite already holds is said by a marker in SQLite itself, written
+[table, columns, rows] (rows inserted) or [table, columns, rows, key] (rows updated by key).
+A record that fits in a block never straddles two (it starts at the next block instead). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
 again at offset 0 under a new random epoch, so stale records from before are never read as new.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -32,16 +33,25 @@ SIZE = 1 << 20
 BLOCK = 4096
 _HEADER = struct.Struct("<QII")  # epoch, payload length, crc32
 MARK_EPOCH, MARK_OFFSET = "journal-epoch", "journal-offset"  # rows of the `sequence` table
-TABLES = ("classroom_pupils", "classroom_submissions", "outbox")  # what a record may write
+TABLES = ("classroom_pupils", "classroom_submissions", "classroom_activities", "classroom_sessions",
+          "outbox")  # what a record may write
 
 Rows = list[tuple[str, tuple[str, ...], list[tuple]]]
 
 
-def note(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], rows: list) -> None:
-    """Inside a writer job that may be journaled: remember the rows it inserted (else nothing)."""
+class JournalBusy(OSError):
+    """Another process holds the journal of this data dir."""
+
+
+def note(db: sqlite_utils.Database, table: str, columns: tuple[str, ...], rows: list,
+         key: str | None = None) -> None:
+    """Inside a writer job that may be journaled: remember the rows it inserted (else nothing).
+
+    With `key`: the rows it updated, each (*new values of columns, value of key)."""
     capture = getattr(db, "journal_capture", None)
     if capture is not None and rows:
-        capture.append((table, tuple(columns), [tuple(row) for row in rows]))
+        entry = (table, tuple(columns), [tuple(row) for row in rows])
+        capture.append(entry if key is None else (*entry, key))
 
 
 def new_epoch() -> int:
@@ -52,18 +62,28 @@ def new_epoch() -> int:
 class Journal:
     """The preallocated, append-only journal file of one data dir."""
 
-    def __init__(self, data_dir: Path, size: int = SIZE) -> None:
+    def __init__(self, data_dir: Path, size: int | None = None) -> None:
         self.path = Path(data_dir) / FILENAME
-        self.size = size
+        self.size = SIZE if size is None else size
         self.epoch, self.offset = new_epoch(), 0
         self._fd = self._open()
 
     def _open(self) -> int:
         fresh = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:  # one writer per data dir: a second process (two gunicorn workers) commits directly
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise JournalBusy(f"{self.path} is in use by another process") from None
         current = os.fstat(fd).st_size
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)  # no read-ahead into big page-cache folios
         if current < self.size:  # zeros written for real: no unwritten extent to convert at append
-            os.pwrite(fd, bytes(self.size - current), current)
+            offset = current
+            while offset < self.size:  # block by block: small page-cache folios, so that an append
+                step = min(BLOCK - offset % BLOCK, self.size - offset)  # dirties one block, not a MiB
+                os.pwrite(fd, bytes(step), offset)
+                offset += step
             os.fsync(fd)
             if fresh:
                 dir_fd = os.open(self.path.parent, os.O_RDONLY)
@@ -103,6 +123,7 @@ class Journal:
     def read_from(self, epoch: int, offset: int) -> list[Rows]:
         """The records of `epoch` from `offset` on, in order, up to the first missing or damaged one."""
         found, data = [], os.pread(self._fd, self.size, 0)
+        os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)  # appends then dirty 4 KB folios
         while 0 <= offset < len(data):
             record = _decode(data, offset, epoch)
             if record is None and offset % BLOCK:
@@ -157,17 +178,20 @@ def apply(db: sqlite_utils.Database, records: list[Rows]) -> int:
     """
     failed, top = 0, 0
     for record in records:
-        for table, columns, rows in record:
-            if table not in TABLES or not all(isinstance(c, str) and c.isidentifier() for c in columns):
+        for table, columns, rows, *key in record:
+            if table not in TABLES or not all(isinstance(c, str) and c.isidentifier() for c in [*columns, *key]):
                 log.error("journal record for %r ignored", table)
                 continue
-            sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
-                   f"VALUES ({', '.join('?' * len(columns))})")
+            if key:  # an update of these columns, by key
+                sql = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {key[0]} = ?"
+            else:
+                sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
+                       f"VALUES ({', '.join('?' * len(columns))})")
             try:
                 db.conn.executemany(sql, rows)
             except Exception:
                 failed += _one_by_one(db, sql, rows)
-            if "seq" in columns and table != "outbox":
+            if "seq" in columns and table != "outbox" and not key:
                 top = max([top, *(row[list(columns).index("seq")] for row in rows)])
     if top:
         db.execute("INSERT INTO sequence (name, value) VALUES ('records', ?) "
@@ -212,9 +236,12 @@ def recover_data_dir(data_dir: Path) -> tuple[int, int]:
     """recover() on a data dir, with connections of its own (at the web app's start)."""
     from classbox.storage.db import open_database  # here: storage's package imports this module's users
 
+    try:
+        journal = Journal(data_dir)
+    except JournalBusy:  # its owner (the running web worker) recovered it when it started
+        return 0, 0
     db = open_database(data_dir, durable=True)
     db.conn.isolation_level = None
-    journal = Journal(data_dir)
     try:
         return recover(db, journal)
     finally:

@@ -17,8 +17,8 @@ wait (a class answering within seconds): one commit and one fsync for all of the
 WAL and the SD card receive each shared page once instead of once per answer. Every caller
 still returns only after the commit holding its write.
 
-With the answer journal on (`journal=True`), a batch made only of journaled jobs (answers, joins:
-jobs whose whole effect is rows they insert, noted with `journal.note`) is not committed: its
+With the answer journal on (`journal=True`), a batch made only of journaled jobs (answers, joins,
+pushes: jobs whose whole effect is rows they insert or update by key, noted with `journal.note`) is not committed: its
 rows are appended to the journal and fsynced (storage/journal.py), the transaction is rolled
 back, and the callers are acked. The rows pending so far are inserted again at the start of
 every later transaction (so jobs see them), and committed with the journal's marker by the next
@@ -42,43 +42,27 @@ from classbox.storage import journal as answer_journal
 from classbox.storage import open_database
 from classbox.storage.checkpoint import EVERY_S, WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
+from classbox.storage.writer_steps import Job, JobSteps, JournalSteps
 
 log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
 GATHER_MAX = 60  # a full class: once this many writes wait, commit without waiting longer
 
 
-SETTLE_S = 3.0  # journaled rows are committed once no write came for this long…
-MAX_PENDING_S = 30.0  # …or this long after the first of them
+SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
+MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
+# for several questions' answers, each shared page written once (docs/performance.md, issue 23)
+MAX_PENDING_ROWS = 400  # more are committed at once: every batch inserts the pending rows again first
 
 
-class _Job:
-    __slots__ = ("fn", "done", "result", "error", "many", "item", "journaled", "rows")
-
-    def __init__(self, fn: Callable[[sqlite_utils.Database], Any] | None, done: Any,
-                 many: Callable[[sqlite_utils.Database, list], list] | None = None, item: Any = None,
-                 journaled: bool = False) -> None:
-        self.fn, self.done, self.result, self.error = fn, done, None, None
-        self.many, self.item, self.journaled = many, item, journaled
-        self.rows: list = []  # rows it inserted (journaled jobs)
-
-    def run_alone(self, db: sqlite_utils.Database) -> Any:
-        """This job's work on its own (an item: a call of `many` with it alone)."""
-        if self.many is None:
-            return self.fn(db)
-        outcome = self.many(db, [self.item])[0]
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-
-class GroupWriter:
+class GroupWriter(JournalSteps, JobSteps):
     """The single writer of the classroom tables."""
 
     def __init__(self, data_dir: Path, async_mode: str = "threading", emulate_commit_ms: float = 0.0,
                  gather_ms: float = 0.0, gather_max: int = GATHER_MAX,
                  clock: Callable[[], float] = time.monotonic, checkpoint_every_s: float = EVERY_S,
-                 journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S) -> None:
+                 journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S,
+                 max_pending_rows: int = MAX_PENDING_ROWS) -> None:
         self.data_dir = Path(data_dir)
         self.async_mode = async_mode
         self.emulate_commit_s = emulate_commit_ms / 1000.0
@@ -86,8 +70,10 @@ class GroupWriter:
         self.gathering = 0  # writes waiting in the batch being gathered (for tests)
         self.checkpoint_every_s = checkpoint_every_s
         self.use_journal, self.settle_s, self.max_pending_s = journal, settle_s, max_pending_s
+        self.max_pending_rows = max_pending_rows
         self.journal: answer_journal.Journal | None = None
         self.pending: list = []  # journal records acked but not yet committed in SQLite
+        self.pending_rows = 0
         self._pending_since = self._last_write = 0.0
         self.commits = 0
         self._db: sqlite_utils.Database | None = None
@@ -114,8 +100,11 @@ class GroupWriter:
             self._db.conn.execute("PRAGMA busy_timeout = 0")  # never wait for a lock on the loop
             self._db.conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
             if self.use_journal:
-                self.journal = answer_journal.Journal(self.data_dir)
-                off_loop(self._recover)
+                try:
+                    self.journal = answer_journal.Journal(self.data_dir)
+                    off_loop(self._recover)
+                except answer_journal.JournalBusy as err:  # each write commits, as without the journal
+                    log.warning("answer journal off in this process: %s", err)
             if self.async_mode == "gevent":
                 import gevent
 
@@ -130,38 +119,38 @@ class GroupWriter:
     def run(self, fn: Callable[[sqlite_utils.Database], Any], journaled: bool = False) -> Any:
         """Run fn(db) in the next group transaction; return its result once durable (or raise).
 
-        journaled=True: fn's only writes are inserts it notes (journal.note); they may be made
-        durable by the journal and committed later."""
-        return self.wait(self._put(_Job(fn, self._event(), journaled=journaled)))
+        journaled=True: fn's only writes are the inserts and updates it notes (journal.note); they
+        may be made durable by the journal and committed later."""
+        return self.wait(self._put(Job(fn, self._event(), journaled=journaled)))
 
-    def queue(self, fn: Callable[[sqlite_utils.Database], Any]) -> _Job:
+    def queue(self, fn: Callable[[sqlite_utils.Database], Any], journaled: bool = False) -> Job:
         """Queue fn(db) without waiting (jobs run in the order they were queued)."""
-        return self._put(_Job(fn, self._event()))
+        return self._put(Job(fn, self._event(), journaled=journaled))
 
     def run_item(self, many: Callable[[sqlite_utils.Database, list], list], item: Any,
                  journaled: bool = False) -> Any:
         """Write one item with its neighbours in the batch: many(db, items); its outcome once durable."""
-        return self.wait(self._put(_Job(None, self._event(), many, item, journaled)))
+        return self.wait(self._put(Job(None, self._event(), many, item, journaled)))
 
     def settle(self) -> None:
         """Commit the journaled rows still pending, so that other connections read them."""
         if self.pending:
             self.run(lambda db: None)
 
-    def _put(self, job: _Job) -> _Job:
+    def _put(self, job: Job) -> Job:
         if not self._started:
             self._start()
         self._queue.put(job)
         return job
 
-    def wait(self, job: _Job) -> Any:
+    def wait(self, job: Job) -> Any:
         """Wait until a queued job is committed; its result (or its error raised)."""
         job.done.wait()
         if job.error is not None:
             raise job.error
         return job.result
 
-    def _gather(self) -> list[_Job]:
+    def _gather(self) -> list[Job]:
         """The next batch: the first waiting write, then others for up to gather_s (or gather_max).
 
         Empty when journaled rows are pending and no write came before their commit is due."""
@@ -206,7 +195,7 @@ class GroupWriter:
                 job.done.set()
             self.checkpointer.poke()
 
-    def _commit(self, batch: list[_Job]) -> None:
+    def _commit(self, batch: list[Job]) -> None:
         """One transaction for the whole batch, each job in a savepoint; fsynced at COMMIT.
 
         Taking the write lock and committing (the fsync) run off the loop; the jobs' statements
@@ -238,6 +227,7 @@ class GroupWriter:
                     if not self.pending:
                         self._pending_since = self.clock()
                     self.pending.append(rows)
+                    self.pending_rows += sum(len(entry[2]) for entry in rows)
                 return
             self._commit_pending()
         except BaseException as err:
@@ -246,86 +236,6 @@ class GroupWriter:
                 conn.execute("ROLLBACK")
             for job in batch:
                 job.error = job.error or err
-
-    def _journal_record(self, batch: list[_Job], rows: list) -> bytes | None:
-        """The journal record for this batch if it may skip the commit, else None."""
-        if self.journal is None or not all(job.journaled for job in batch):
-            return None
-        record = self.journal.encode(rows)
-        return record if self.journal.place(len(record)) is not None else None
-
-    def _commit_pending(self) -> None:
-        """COMMIT the open transaction with the journal's marker: pending rows are in SQLite now."""
-        epoch = answer_journal.new_epoch()
-        if self.journal is not None:
-            answer_journal.write_marker(self._db, epoch, 0)
-        off_loop(self._finish)
-        self.commits += 1
-        if self.journal is not None:
-            self.journal.restart(epoch)
-            self.pending = []
-
-    def _flush(self) -> None:
-        """Commit the pending journaled rows on their own (no write came for a while)."""
-        try:
-            self._begin()
-            answer_journal.apply(self._db, self.pending)
-            self._commit_pending()
-        except BaseException:  # they stay pending (and in the journal); the next write tries again
-            log.exception("commit of %d journaled batches failed", len(self.pending))
-            if self._db.conn.in_transaction:
-                self._db.conn.execute("ROLLBACK")
-            self._last_write = self._pending_since = self.clock()
-        self.checkpointer.poke()
-
-    def _recover(self) -> None:
-        """At start: commit the journal's records that SQLite does not hold (a power cut, a kill)."""
-        self._db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        try:
-            answer_journal.recover(self._db, self.journal)
-        finally:
-            self._db.conn.execute("PRAGMA busy_timeout = 0")
-
-    def _run_alone(self, job: _Job) -> list:
-        conn = self._db.conn
-        conn.execute("SAVEPOINT job")
-        self._db.journal_capture = rows = []
-        try:
-            job.result = job.run_alone(self._db)
-            conn.execute("RELEASE job")
-            return rows
-        except Exception as err:
-            conn.execute("ROLLBACK TO job")
-            conn.execute("RELEASE job")
-            job.error = err
-            return []
-        finally:
-            self._db.journal_capture = None
-
-    def _run_group(self, group: list[_Job]) -> list:
-        """Consecutive items of one `many` function in one call; each alone if that call fails."""
-        conn = self._db.conn
-        conn.execute("SAVEPOINT items")
-        self._db.journal_capture = rows = []
-        try:
-            outcomes = group[0].many(self._db, [job.item for job in group])
-            if len(outcomes) != len(group):
-                raise RuntimeError(f"{len(outcomes)} outcomes for {len(group)} items")
-            conn.execute("RELEASE items")
-        except Exception:
-            log.exception("a group of %d items failed; writing them one by one", len(group))
-            conn.execute("ROLLBACK TO items")
-            conn.execute("RELEASE items")
-            self._db.journal_capture = None
-            return [row for job in group for row in self._run_alone(job)]
-        finally:
-            self._db.journal_capture = None
-        for job, outcome in zip(group, outcomes):
-            if isinstance(outcome, BaseException):
-                job.error = outcome
-            else:
-                job.result = outcome
-        return rows
 
     def _begin(self) -> None:
         """Take the write lock: at once on the loop when free, else wait for it off the loop."""

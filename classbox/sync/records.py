@@ -21,7 +21,7 @@ WORKSPACE = "workspace"
 ATTENDED = "attended"
 ANSWERED = "answered"
 HANDED_IN = "handed_in"
-COMPLETED = "completed"  # a pupil finished an exercise of the library (H5P), with its score
+COMPLETED = "completed"  # a pupil finished a self-paced lesson, or an exercise of the library (H5P)
 EVENTS = (ATTENDED, ANSWERED, HANDED_IN, COMPLETED)
 
 # how a question is answered (xAPI interactionType); what a choice answer's ids are joined with
@@ -51,6 +51,16 @@ class Choice(TypedDict):
     text: str  # as the teacher wrote it
 
 
+class Lesson(TypedDict):
+    """A prepared lesson (classbox.lessons), as the parent of its steps or the object of COMPLETED."""
+
+    id: int
+    title: str
+    steps: int  # how many steps it has
+    step: NotRequired[int]  # for a step: its position in the lesson, from 0
+    release: NotRequired[str]  # when pupils work through it at their own pace: the release's id
+
+
 class Content(TypedDict):
     """A resource of the library played as an activity (an H5P exercise): the statement's object."""
 
@@ -67,6 +77,7 @@ class Activity(TypedDict):
     interaction: NotRequired[Interaction]
     choices: NotRequired[list[Choice]]
     correct: NotRequired[list[str]]  # xAPI correctResponsesPattern, when the teacher gave an answer
+    lesson: NotRequired[Lesson]  # the lesson this activity is a step of (played live or self-paced)
     content: NotRequired[Content]  # for an exercise of the library: what the pupil played
 
 
@@ -87,7 +98,8 @@ class XapiRecord(TypedDict):
     event: str
     pupil: Pupil
     session: Session
-    activity: NotRequired[Activity]  # none for ATTENDED: the object is the session
+    activity: NotRequired[Activity]  # none for ATTENDED (the object is the session) and a lesson's COMPLETED
+    lesson: NotRequired[Lesson]  # COMPLETED: the lesson finished (its object)
     result: NotRequired[Result]
 
 
@@ -123,6 +135,12 @@ def answered(pupil: Pupil, session: Session, activity: Activity, response: str,
         result["success"] = correct
         result["score"] = {"raw": int(correct), "max": 1}
     return {"event": ANSWERED, "pupil": pupil, "session": session, "activity": activity, "result": result}
+
+
+def completed(pupil: Pupil, session: Session, lesson: Lesson, correct: int, graded: int) -> XapiRecord:
+    """A pupil answered every step of a self-paced lesson: `correct` right out of `graded` scored steps."""
+    result: Result = {"score": {"raw": correct, "max": graded}} if graded else {}
+    return {"event": COMPLETED, "pupil": pupil, "session": session, "lesson": lesson, "result": result}
 
 
 def scored(pupil: Pupil, session: Session, activity: Activity, raw: int | float, max_: int | float,

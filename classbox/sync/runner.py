@@ -119,7 +119,7 @@ class SyncRunner:
             status.record(db, None, sent=self.link.sent - sent0,
                           received=self.link.received - received0)
             purge_if_due(db, self.config)
-            status.refresh(db, window_open=True, clock=clock)
+            status.refresh(db, window_open=True, clock=clock, counts_alone=False)  # SD card: docs/sync.md
         return summary
 
     def _learn_time(self, connector: Connector) -> None:

@@ -20,6 +20,7 @@ ACTIVITY_TYPES = {
     "handin": "http://adlnet.gov/expapi/activities/assessment",
     "resource": "http://adlnet.gov/expapi/activities/media",
     "session": "http://adlnet.gov/expapi/activities/meeting",
+    "lesson": "http://adlnet.gov/expapi/activities/lesson",
     "h5p": "http://adlnet.gov/expapi/activities/cmi.interaction",
 }
 H5P_LIBRARIES = "http://h5p.org/libraries/"  # H5P's own category of a statement: the content type
@@ -72,8 +73,8 @@ class StatementBuilder:
             "id": statement_id,
             "actor": self.actor(payload.get("pupil") or {}),
             "verb": {"id": verb_id, "display": {"fr-FR": verb_fr}},
-            "object": self._object(event, activity, session),
-            "context": self._context(session, seq, when),
+            "object": self._object(event, activity, session, payload.get("lesson")),
+            "context": self._context(session, seq, when, activity.get("lesson")),
             "timestamp": iso(when.epoch),
         }
         result = self._result(event, payload.get("result"))
@@ -82,6 +83,16 @@ class StatementBuilder:
         if isinstance(activity.get("content"), dict):
             self._played_in(statement["context"], activity)
         return statement
+
+    def _lesson(self, lesson: Any) -> dict[str, Any]:
+        """A lesson as an xAPI activity (the object of `completed`, the parent of its steps)."""
+        if not isinstance(lesson, dict) or not lesson.get("id"):
+            raise StatementError("lesson without id")
+        found: dict[str, Any] = {"objectType": "Activity", "id": f"{self.box_home}/lessons/{lesson['id']}",
+                                 "definition": {"type": ACTIVITY_TYPES["lesson"]}}
+        if lesson.get("title"):
+            found["definition"]["name"] = {"fr-FR": str(lesson["title"])[:200]}
+        return found
 
     def _played_in(self, context: dict[str, Any], activity: dict[str, Any]) -> None:
         """An exercise of the library: the class activity it was played in, and H5P's content type."""
@@ -93,7 +104,10 @@ class StatementBuilder:
             found["category"] = [{"objectType": "Activity", "id": H5P_LIBRARIES + library,
                                   "definition": {"type": "http://adlnet.gov/expapi/activities/profile"}}]
 
-    def _object(self, event: str, activity: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
+    def _object(self, event: str, activity: dict[str, Any], session: dict[str, Any],
+                lesson: Any = None) -> dict[str, Any]:
+        if event == records.COMPLETED and not activity.get("id"):
+            return self._lesson(lesson)  # a pupil finished a self-paced lesson: the object is the lesson
         if event == "attended" or not activity.get("id"):
             sid = session.get("id")
             if not sid:
@@ -116,7 +130,7 @@ class StatementBuilder:
         return {"objectType": "Activity", "id": f"{self.box_home}/activities/{activity['id']}",
                 "definition": definition}
 
-    def _context(self, session: dict[str, Any], seq: int, when: Dated) -> dict[str, Any]:
+    def _context(self, session: dict[str, Any], seq: int, when: Dated, lesson: Any = None) -> dict[str, Any]:
         extensions: dict[str, Any] = {self.ext + "box": self.box_id, self.ext + "seq": seq}
         if session.get("code"):
             extensions[self.ext + "session-code"] = str(session["code"])
@@ -131,6 +145,10 @@ class StatementBuilder:
             if session.get("title"):
                 parent["definition"]["name"] = {"fr-FR": str(session["title"])[:200]}
             context["contextActivities"] = {"parent": [parent]}
+        if lesson:  # a lesson's step: the lesson is a parent too (its position in the extensions)
+            context.setdefault("contextActivities", {}).setdefault("parent", []).append(self._lesson(lesson))
+            if isinstance(lesson.get("step"), int):
+                extensions[self.ext + "lesson-step"] = lesson["step"]
         if self.school_uai:
             context.setdefault("contextActivities", {})["grouping"] = [
                 {"objectType": "Activity", "id": f"{self.box_home}/schools/{self.school_uai}"}]

@@ -85,8 +85,11 @@ def queue_figures(db: sqlite_utils.Database, clock: Clock | None = None,
 
 
 def refresh(db: sqlite_utils.Database, window_open: bool | None = None, clock: Clock | None = None,
-            now: float | None = None) -> dict[str, Any]:
-    """Recompute the queue figures; store them only if more than their ages changed; return them."""
+            now: float | None = None, counts_alone: bool = True) -> dict[str, Any]:
+    """Recompute the queue figures; store them only if more than their ages changed; return them.
+
+    counts_alone=False (the agent's passes): queue counts that moved alone are not worth a write
+    either (a class answering moves them all the time; whoever reads them recomputes them)."""
     now = time.time() if now is None else now
     stored = load(db)
     status = json.loads(json.dumps(stored))
@@ -103,16 +106,22 @@ def refresh(db: sqlite_utils.Database, window_open: bool | None = None, clock: C
     if window_open is not None:
         status["window_open"] = window_open
     _add_bytes(status, 0, 0, now)
-    if _lasting(status) != _lasting(stored):
+    if _lasting(status, counts_alone) != _lasting(stored, counts_alone):
         save(db, status)
     return status
 
 
-def _lasting(status: dict[str, Any]) -> dict[str, Any]:
-    """The status without what changes at every look (the update time, the pending records' age)."""
-    targets = {name: {k: v for k, v in entry.items() if k != "oldest_pending_age_s"}
+_COUNTS = ("pending", "dead", "delivered")
+
+
+def _lasting(status: dict[str, Any], counts: bool = True) -> dict[str, Any]:
+    """The status without what changes at every look (the update time, the pending records' age),
+    and without the queue counts unless `counts`."""
+    skip = {"oldest_pending_age_s"} | (set() if counts else set(_COUNTS))
+    targets = {name: {k: v for k, v in entry.items() if k not in skip}
                for name, entry in (status.get("targets") or {}).items()}
-    return {**{k: v for k, v in status.items() if k != "updated"}, "targets": targets}
+    return {**{k: v for k, v in status.items() if k != "updated" and (counts or k not in _COUNTS)},
+            "targets": targets}
 
 
 def dead_records(db: sqlite_utils.Database, limit: int = 100) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ bp = Blueprint("pwa", __name__)
 PUPIL_PAGES = [r"^/$", r"^/join(/|$)", r"^/library(/|$)", r"^/pupil(/|$)", r"^/classroom(/|$)"]
 # Pupil shell: precached at install. Every file under static/pupil/ and static/vendor/ is added.
 SHELL_FILES = ["classbox.css", "toolkit.js", "pwa/register.js", "pwa/icon.svg", "pwa/icon-192.png",
-               "classroom-pupil.js", "classroom-submit.js", "library.js"]  # when present
+               "classroom-pupil.js", "classroom-submit.js", "library.js", "h5p/embed.js"]  # when present
 SHELL_DIRS = ["pupil", "vendor"]
 SHELL_SKIP = ("vendor/h5p-standalone/",)  # the H5P player (1.4 MB with its fonts): fetched when an exercise opens
 THEME = "#0b5cad"

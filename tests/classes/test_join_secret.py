@@ -104,3 +104,15 @@ def test_the_join_page_of_a_class_with_secrets_has_the_picture_pad(app, class_se
     html = page.get_data(as_text=True)
     assert 'data-secret="on"' in html and html.count('class="tap-secret"') == len(secrets.SECRET_PICTURES)
     assert 'alt="Apple"' in html and 'data-template="%(name)s, tap your two secret pictures"' in html
+
+
+def test_the_secrets_api_turns_them_on_and_lists_them(client, login, teacher, klass, app):
+    login(teacher)
+    url = f"/api/classes/{klass['id']}/secrets"
+    assert client.get(url).get_json() == {"enabled": False, "secrets": {}}
+    on = client.put(url, json={"enabled": True}).get_json()
+    assert on["enabled"] and set(on["secrets"]) == {m["id"] for m in klass["members"].values()}
+    assert all(len(pair) == 2 and set(pair) <= set(secrets.SECRET_PICTURES) for pair in on["secrets"].values())
+    assert client.get(url).get_json() == on
+    assert client.put(url, json={"enabled": "yes"}).status_code == 400
+    assert client.put(f"/api/classes/{klass['id'] + 99}/secrets", json={"enabled": True}).status_code == 404

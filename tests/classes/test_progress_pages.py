@@ -99,7 +99,7 @@ def test_the_printable_report_names_only_its_pupil(client, teacher, login, year)
 def test_the_pages_in_english(client, teacher, login, year):
     login(teacher)
     page = text_of(client.get(url(year), headers={"Accept-Language": "en"}).get_data(as_text=True))
-    assert "Progress of CE1 des Tilleuls" in page and "Needs help" in page and "1 of 5 (20 %)" in page
+    assert "Progress of CE1 des Tilleuls" in page and "Needs help" in page and "1 of 5 (20%)" in page
     page = text_of(client.get(url(year, "lea", "report"), headers={"Accept-Language": "en"}).get_data(as_text=True))
     assert "Report on Léa" in page and "Notes" in page
 
@@ -151,3 +151,20 @@ def test_markup_in_titles_and_questions_is_escaped(client, teacher, login, db, t
     assert "&lt;b&gt;titre&lt;/b&gt;" in html and "<b>titre" not in html
     html = client.get(f"/teacher/classes/{klass['id']}/members/{tom['id']}/progress").get_data(as_text=True)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
+
+
+def test_a_question_asked_all_year_shows_its_last_ten_times(client, teacher, login, db, teacher_id):
+    login(teacher)
+    me = find_user(db, teacher[0])
+    klass = classes.create_class(db, teacher_id, "CM1", ["CM1"])
+    tom, = classes.add_members(db, teacher_id, klass["id"], [{"name": "Tom"}])
+    for week in range(12):
+        run_session(db, me, klass["id"], f"Semaine {week + 1}", ["Couleur de l'herbe ?"],
+                    {tom["id"]: [0 if week < 2 else 1]}, {tom["id"]: "Tom"})
+    for address in (f"/teacher/classes/{klass['id']}/progress",
+                    f"/teacher/classes/{klass['id']}/members/{tom['id']}/progress"):
+        page = text_of(client.get(address).get_data(as_text=True))
+        repeated = page.split("Questions posées plusieurs fois")[1].split("Questions les moins")[0]
+        repeated = repeated.split("Réponses et travaux")[0]
+        assert "12 fois, les 10 dernières :" in repeated and "en progrès" in repeated
+        assert "faux" not in repeated and "0 sur 1" not in repeated, "the first two (wrong) are not shown"

@@ -38,8 +38,8 @@ def _activity(aid, session_id, seq, question="2 + 2 ?"):
 def test_the_same_question_asked_again_is_one_question_with_a_trend():
     activities = {"a1": _activity("a1", 1, 1, "2 + 2 ?"), "a2": _activity("a2", 2, 2, " 2 + 2 ? "),
                   "b1": _activity("b1", 2, 3, "3 + 3 ?")}
-    answers = [Answer("lea", "a1", 0, False, 10), Answer("tom", "a1", 0, False, 11),
-               Answer("lea", "a2", 1, False, 12), Answer("tom", "a2", 1, False, 13), Answer("lea", "b1", 1, False, 14)]
+    answers = [Answer("lea", "a1", 0, 10), Answer("tom", "a1", 0, 11),
+               Answer("lea", "a2", 1, 12), Answer("tom", "a2", 1, 13), Answer("lea", "b1", 1, 14)]
     questions = progress.summarize_questions(activities, answers)
     twice = next(q for q in questions if len(q["times"]) == 2)
     assert [t["score"].rate for t in twice["times"]] == [0.0, 1.0] and twice["trend"] == "up"
@@ -50,8 +50,8 @@ def test_members_are_counted_by_their_latest_answer_in_the_order_asked():
     activities = {f"q{i}": _activity(f"q{i}", 1 + i // 5, i) for i in range(10)}
     activities["h"] = {"id": "h", "session_id": 2, "type": "handin", "seq": 99, "spec": {"instructions": "x"},
                        "targets": None}
-    answers = [Answer("lea", f"q{i}", 1 if i < 5 else 0, False, 100 - i) for i in range(10)]
-    answers.append(Answer("lea", "h", None, True, 200))
+    answers = [Answer("lea", f"q{i}", 1 if i < 5 else 0, 100 - i) for i in range(10)]
+    answers.append(Answer("lea", "h", None, 200))
     lea = progress.summarize_members([{"id": "lea"}], activities, answers, [("lea", 1), ("lea", 2)])["lea"]
     assert lea.graded == [1, 1, 1, 1, 1, 0, 0, 0, 0, 0], "in the order the questions were asked, not answered"
     assert (lea.total.right, lea.total.graded, lea.total.handins) == (5, 10, 1)

@@ -40,3 +40,13 @@ def test_hostile_scores_are_refused(answer):
     with pytest.raises(ClassroomError) as refused:
         check_answer("h5p", {}, answer, 500)
     assert refused.value.code == "invalid_answer"
+
+
+def test_the_results_csv_gives_an_exercises_score_and_title():
+    from classbox.classroom.results import results_csv
+
+    document = {"activities": [{"id": "a1", "type": "h5p", "spec": {"resource_id": "r", "title": "Capitales"}}],
+                "submissions": [{"id": "s1", "seq": 3, "activity_id": "a1", "pupil_name": "Léa", "file": None,
+                                 "answer": {"score": 2, "max": 3, "completed": True}, "correct": False}]}
+    lines = results_csv(document).splitlines()
+    assert lines[1] == "3,Léa,h5p,Capitales,2/3,non,,s1"

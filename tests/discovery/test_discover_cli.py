@@ -52,3 +52,14 @@ def test_cli_prints_the_avahi_service_file(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "<type>_classbox._tcp</type>" in result.output and "<txt-record>path=/</txt-record>" in result.output
     assert discover_cli.discover.help
+
+
+def test_the_announced_https_url_is_kept_only_when_it_is_one():
+    def found(url: bytes) -> str:
+        info = ServiceInfo(TYPE, f"Classbox Bourg.{TYPE}", port=80, server="bourg.local.",
+                           parsed_addresses=["10.0.0.5"], properties={b"url": url})
+        return box_from_info(info).url
+    assert found(b"https://ecole-du-bourg.ecoles.example.fr/") == "https://ecole-du-bourg.ecoles.example.fr/"
+    for hostile in (b"javascript:alert(1)", b"http://evil.example/", b"https://evil.example/\x1b[2J",
+                    b"https://ecole.example.fr\xe2\x80\xae/", b"https://user@evil.example/", b"https://a/b?c"):
+        assert found(hostile) == ""

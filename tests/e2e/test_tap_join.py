@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from classbox.classes import pictograms
 from tests.e2e.test_classroom_flow import accessible_everywhere, push_quiz
+from tests.e2e.test_offline import controlled_page
 
 pytestmark = pytest.mark.peer
 
@@ -91,3 +93,59 @@ def test_three_pupils_tap_to_join_a_class_session_and_answer(contexts, report, t
         page.check(f"#choice-{choice}")
         page.click("#send-answer")
     teacher.wait_for_function("() => document.querySelectorAll('#answers li').length === 3")
+
+
+def test_a_shared_tablet_and_a_takeover_the_teacher_allows(contexts, box):
+    from classbox.auth.users import find_user
+    from classbox.classes import store as classes
+    from classbox.storage import open_database
+
+    db = open_database(box.data_dir)
+    try:
+        owner = find_user(db, box.teacher[0])["id"]
+        klass = classes.create_class(db, owner, "CE1 (tablette)", ["CE1"])
+        classes.add_members(db, owner, klass["id"], [{"name": "Inès"}, {"name": "Hugo"}])
+    finally:
+        db.conn.close()
+    teacher = contexts("tablet", role="teacher").new_page()
+    teacher.goto("/teacher")
+    teacher.wait_for_selector("#session-class-line:not([hidden])")
+    teacher.select_option("#session-class", label="CE1 (tablette)")
+    teacher.click("#open-session")
+    teacher.wait_for_url(re.compile(r"/teacher/sessions/[A-Z0-9]{6}$"))
+    code = teacher.inner_text("#join-code").strip()
+
+    # One shared tablet: Inès, then « Changer d'élève », then Hugo.
+    tablet = contexts("tablet").new_page()
+    tablet.goto(f"/join/{code}")
+    tablet.click("button.tap-member[data-name='Inès']")
+    tablet.wait_for_selector("#join-panel", state="hidden")
+    tablet.click("#switch-pupil")
+    tablet.wait_for_selector("#member-grid")
+    tablet.click("button.tap-member[data-name='Hugo']")
+    tablet.wait_for_selector("#join-panel", state="hidden")
+    assert tablet.inner_text("#pupil-name-shown") == "Hugo"
+
+    # Hugo again, on a phone, while the tablet is still Hugo: the teacher is asked and allows it.
+    phone = contexts("phone").new_page()
+    phone.goto(f"/join/{code}")
+    phone.click("button.tap-member[data-name='Hugo']")
+    phone.wait_for_function("() => document.querySelector('#join-error').textContent.includes('enseignant')")
+    teacher.wait_for_selector("#takeover-requests li:has-text('Hugo')")
+    teacher.click("#takeover-requests button.allow-takeover")
+    phone.wait_for_selector("#join-panel", state="hidden")
+    assert phone.inner_text("#pupil-name-shown") == "Hugo"
+    tablet.wait_for_function("() => document.querySelector('#join-error').textContent.includes('a pris ta place')")
+    assert tablet.is_visible("#member-grid")
+    teacher.wait_for_selector("#takeover-requests li", state="detached")
+
+
+def test_every_pictogram_is_on_the_phone_before_its_first_join_page(contexts):
+    context = contexts("phone")
+    page = controlled_page(context)  # the pupil home once: the service worker installs the shell
+    urls = [pictograms.url(p) for p in pictograms.PICTURE_IDS]
+    context.set_offline(True)
+    served = page.evaluate("async urls => Promise.all(urls.map(u => fetch(u).then(r => r.ok && "
+                           "r.headers.get('content-type').startsWith('image/svg'), () => false)))", urls)
+    context.set_offline(False)
+    assert served == [True] * len(urls)

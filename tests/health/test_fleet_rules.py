@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from classbox.sync.outbox import enqueue
 
+from tests.certificates import make_authority, make_leaf, pem
 from tests.helpers import require_apt
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -27,7 +28,10 @@ def test_promtool_accepts_the_rules(args):
     assert "SUCCESS" in result.stdout
 
 
-def test_rules_use_series_the_box_exposes(client, service, db):
+def test_rules_use_series_the_box_exposes(client, service, db, config, tmp_path):
+    leaf, _ = make_leaf(make_authority("Test CA"), ["ecole.ecoles.example.fr"])
+    (tmp_path / "fullchain.pem").write_bytes(pem(leaf))
+    config["web"]["tls_certificate"] = str(tmp_path / "fullchain.pem")  # a box with HTTPS
     with db.conn:
         enqueue(db, "xapi", "lrs", {"n": 1}, "key-1")
     service.tick(db)

@@ -81,3 +81,33 @@ def test_a_pack_imports_the_same_whichever_way_its_files_are_copied(tmp_path, mo
             results.append(sorted((sha, path.read_bytes()) for sha, path in store.iter_blobs()))
     assert all(r == results[0] for r in results) and len(results[0]) == 3
     assert all(hashlib.sha256(content).hexdigest() == sha for sha, content in results[0])
+
+
+def test_a_failure_of_the_hashing_thread_reaches_the_caller(tmp_path, small_pieces, monkeypatch):
+    """The hash runs in its own thread: its error is raised by the copy, which does not hang."""
+    def broken(*args, **kwargs):
+        raise OSError(errno.ENOMEM, "no mapping")
+    monkeypatch.setattr(rangecopy.mmap, "mmap", broken)
+    src, dst = files(tmp_path, os.urandom(64 * 1024 * 5))
+    try:
+        with pytest.raises(OSError, match="no mapping"):
+            rangecopy.copy_range_hashed(src, 0, 64 * 1024 * 5, dst)
+    finally:
+        os.close(src), os.close(dst)
+
+
+def test_a_copy_failing_halfway_stops_the_hashing_thread_and_raises(tmp_path, small_pieces, monkeypatch):
+    real, calls = os.copy_file_range, []
+
+    def fails_on_the_third_piece(*args):
+        calls.append(args)
+        if len(calls) == 3:
+            raise OSError(errno.EIO, "disk error")
+        return real(*args)
+    monkeypatch.setattr(rangecopy.os, "copy_file_range", fails_on_the_third_piece)
+    src, dst = files(tmp_path, os.urandom(64 * 1024 * 5))
+    try:
+        with pytest.raises(OSError, match="disk error"):
+            rangecopy.copy_range_hashed(src, 0, 64 * 1024 * 5, dst)
+    finally:
+        os.close(src), os.close(dst)

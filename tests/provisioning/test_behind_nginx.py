@@ -7,6 +7,7 @@ app must tell them apart (its limits key on the client's address), and files ngi
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import zipfile
@@ -19,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from classbox.library import import_path
 from tests.helpers import LiveServer, free_port, make_config, require_apt, wait_http, with_accounts
 from tests.library.conftest import make_zim, manifest
+from tests.library.h5pbuild import write_h5p
 from tests.provisioning.test_nginx_site import main_conf, render_site
 
 TEACHER = ("prof.nginx", "prof-nginx-password-1")
@@ -76,6 +78,7 @@ def box(tmp_path_factory):
             zf.writestr(name, content)
     import_path(config, pack)
     import_path(config, make_zim(tmp_path / "v.zim"))
+    import_path(config, write_h5p(tmp_path / "exercice.h5p"))
     server = LiveServer(data, command="web", extra_env={
         "CLASSBOX_WEB_BEHIND_NGINX": "true", "CLASSBOX_CLASSROOM_JOINS_PER_IP_BURST": "3",
         "CLASSBOX_DISCOVERY_ENABLED": "false", "CLASSBOX_SYNC_ENABLED": "false"})
@@ -119,6 +122,32 @@ def test_files_nginx_sends_keep_the_sandbox_and_nosniff(box, name):
         assert "X-Accel-Redirect" not in response.headers and "public, immutable" in response.headers["Cache-Control"]
         assert response.headers.get("X-Content-Type-Options") == "nosniff", (path, dict(response.headers))
         assert "sandbox" in response.headers.get("Content-Security-Policy", ""), (path, dict(response.headers))
+
+
+@pytest.mark.peer
+def test_h5p_files_nginx_sends_stay_readable_by_the_sandboxed_player(box):
+    db_rid = resource_ids(box, "h5p-%")[0]
+    html = requests.get(url(box, path=f"/h5p/play/{db_rid}")).text
+    options = json.loads(re.search(r'id="h5p-options">(.*?)</script>', html, re.S).group(1))["player"]
+    for path, mime in ((options["h5pJsonPath"] + "/h5p.json", "application/json"),
+                       (options["librariesPath"] + "/H5P.ClassboxQuestion-1.0/classbox-question.js", "text/javascript"),
+                       (options["frameCss"], "text/css")):
+        response = requests.get(url(box, path=path))
+        assert response.status_code == 200 and "X-Accel-Redirect" not in response.headers, path
+        assert response.headers["Content-Type"].split(";")[0] == mime, (path, dict(response.headers))
+        assert response.headers.get("Access-Control-Allow-Origin") == "*", (path, dict(response.headers))
+        assert "immutable" in response.headers["Cache-Control"], (path, dict(response.headers))
+
+
+def resource_ids(box, pack_like: str) -> list[str]:
+    """Resource ids of the packs matching `pack_like`."""
+    from classbox.storage import open_database
+
+    db = open_database(box["config"].data_dir)
+    try:
+        return [row[0] for row in db.execute("SELECT id FROM resource WHERE pack LIKE ?", [pack_like])]
+    finally:
+        db.conn.close()
 
 
 @pytest.mark.peer

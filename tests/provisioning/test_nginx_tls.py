@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.helpers import free_port, require_apt, wait_until
-from tests.provisioning.certificates import make_authority, make_leaf, pem, write_pair
+from tests.certificates import make_authority, make_leaf, pem, write_pair
 from tests.provisioning.test_nginx_site import BLOB, ROLE, SHA, StandIn, main_conf, role_template
 
 NAME = "ecole-du-bourg.ecoles.example.fr"

@@ -6,7 +6,6 @@ are each refused on the controller before anything reaches the box, which keeps 
 from __future__ import annotations
 
 import json
-import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from cryptography import x509
 
 from tests.helpers import IS_ROOT, require_apt, wait_until
 from tests.provisioning.ansible_support import ansible_playbook
-from tests.provisioning.certificates import make_authority, make_leaf, pem, write_pair
+from tests.certificates import make_authority, make_leaf, pem, write_pair
 from tests.provisioning.chroot_support import Chroot, mounted
 from tests.provisioning.debian_root import make_root
 from tests.provisioning.test_ansible import _failures

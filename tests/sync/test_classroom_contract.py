@@ -74,6 +74,7 @@ def run_a_class(config) -> dict[str, str]:
         pushed[kind] = activity["id"]
     lea.disconnect(namespace=NS)
     teacher.disconnect(namespace=NS)
+    app.extensions["classroom"].writer.settle()  # the class is over: its last answers reach the outbox
     app.extensions["classbox_db_pool"].close()
     return pushed
 

@@ -10,18 +10,29 @@ import pytest
 from classbox import create_app
 from classbox.auth.users import add_user
 from classbox.extensions import socketio
+from classbox.library import import_path
 from classbox.storage import open_database
 from tests.sync.conftest import lrs_config
 from tests.sync.test_classroom_contract import validate_with_ralph
+from tests.library.h5pbuild import write_h5p
 from tests.sync.test_xapi import drain
 
 pytestmark = pytest.mark.peer
 
 NS = "/classroom"
-RESOURCE = "0123456789abcdef"
 
 
-def play_an_exercise(config, scores: list[dict]) -> str:
+def import_exercise(config, tmp_path) -> str:
+    """The tests' H5P exercise imported on the box: its resource id."""
+    pack = import_path(config, write_h5p(tmp_path / "capitales.h5p")).pack
+    db = open_database(config.data_dir)
+    try:
+        return db.execute("SELECT id FROM resource WHERE pack = ?", [pack]).fetchone()[0]
+    finally:
+        db.conn.close()
+
+
+def play_an_exercise(config, resource: str, scores: list[dict]) -> str:
     """A teacher pushes an H5P exercise, Léa's device sends its scores through `submit`: the activity id."""
     app = create_app(config)
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
@@ -34,7 +45,10 @@ def play_an_exercise(config, scores: list[dict]) -> str:
     code = teacher.emit("open_session", {"title": "CM2 géographie"}, namespace=NS, callback=True)["code"]
     lea = socketio.test_client(app, namespace=NS, flask_test_client=app.test_client())
     assert lea.emit("join", {"code": code, "name": "Léa"}, namespace=NS, callback=True)["ok"]
-    activity = teacher.emit("push", {"type": "h5p", "resource_id": RESOURCE, "title": "Les capitales"},
+    unknown = teacher.emit("push", {"type": "h5p", "resource_id": "f" * 16, "title": "Rien"}, namespace=NS,
+                           callback=True)
+    assert (unknown["ok"], unknown["error"]) == (False, "invalid_activity")  # only an exercise of the box
+    activity = teacher.emit("push", {"type": "h5p", "resource_id": resource, "title": "Les capitales"},
                             namespace=NS, callback=True)["activity"]
     for score in scores:
         submission = {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()), "answer": score}
@@ -43,20 +57,22 @@ def play_an_exercise(config, scores: list[dict]) -> str:
         assert again["ok"] and again["duplicate"]
     lea.disconnect(namespace=NS)
     teacher.disconnect(namespace=NS)
+    app.extensions["classroom"].writer.settle()  # answers acked from the journal are in SQLite (storage/journal.py)
     app.extensions["classbox_db_pool"].close()
     return activity["id"]
 
 
 def test_an_h5p_score_reaches_the_lrs_with_the_content_as_its_object(tmp_path, ralph):
-    config = lrs_config(tmp_path, ralph)
-    activity = play_an_exercise(config, [{"score": 1, "max": 3, "response": "Lyon"},
+    config = lrs_config(tmp_path, ralph, **{"library.min_free_mb": 1})
+    resource = import_exercise(config, tmp_path)
+    activity = play_an_exercise(config, resource, [{"score": 1, "max": 3, "response": "Lyon"},
                                          {"score": 3, "max": 3, "success": True, "completed": True}])
     assert drain(config)["dead"] == 0
     box = config["box"]["id"]
     home = f"http://{box}.classbox.invalid"
     ours = [s for s in ralph.stored() if s["context"]["extensions"].get(f"{home}/xapi/ext/box") == box]
     assert validate_with_ralph(ours) == [None] * len(ours)
-    played = [s for s in ours if s["object"]["id"] == f"{home}/library/{RESOURCE}"]
+    played = [s for s in ours if s["object"]["id"] == f"{home}/library/{resource}"]
     assert [s["verb"]["id"].rsplit("/", 1)[1] for s in played] == ["answered", "completed"]
     first, last = sorted(played, key=lambda s: s["context"]["extensions"][f"{home}/xapi/ext/seq"])
     assert first["object"]["definition"]["name"] == {"fr-FR": "Les capitales"}
@@ -64,4 +80,7 @@ def test_an_h5p_score_reaches_the_lrs_with_the_content_as_its_object(tmp_path, r
     assert first["result"]["response"] == "Lyon" and first["result"]["success"] is False
     assert last["result"]["score"]["scaled"] == 1.0 and last["result"]["success"] is True
     assert last["result"]["completion"] is True
-    assert {"objectType": "Activity", "id": f"{home}/activities/{activity}"} in last["context"]["contextActivities"]["grouping"]
+    context = last["context"]["contextActivities"]
+    assert {"objectType": "Activity", "id": f"{home}/activities/{activity}"} in context["grouping"]
+    assert context["category"] == [{"objectType": "Activity", "id": "http://h5p.org/libraries/H5P.ClassboxQuestion-1.0",
+                                    "definition": {"type": "http://adlnet.gov/expapi/activities/profile"}}]

@@ -60,3 +60,20 @@ def test_after_a_failure_one_record_probes_the_ent(tmp_path):
     attempts = [row[0] for row in db.execute("SELECT attempts FROM outbox ORDER BY seq")]
     assert attempts == [3] + [1] * 49  # the first pass tried the batch, then only the head
     db.conn.close()
+
+
+def test_passes_during_a_class_commit_nothing_while_only_the_queue_grows(tmp_path):
+    """Answers keep arriving, the ENT is out of reach: a pass with nothing due writes no status
+    (the queue figures are recomputed whenever someone looks: `classbox sync status`, /admin)."""
+    config = unreachable_lrs(tmp_path)
+    db = open_database(config.data_dir)
+    enqueue_answers(db, 5)
+    start = time.time()
+    runner = SyncRunner(config, now=lambda: start)
+    assert runner.once(db=db)["retry"] == 1
+    for _ in range(3):
+        enqueue_answers(db, 5)  # the class answers between two passes (the web's commits)
+        watch = CommitWatch(db_path(config.data_dir))
+        assert runner.once(db=db)["retry"] == 0
+        assert not watch.committed(), "a pass with nothing due wrote to classbox.db"
+    db.conn.close()

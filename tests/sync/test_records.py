@@ -39,3 +39,22 @@ def test_a_choice_question_without_its_choices_is_refused_not_sent_half_empty():
     with pytest.raises(StatementError, match="choices"):
         BUILDER.build(records.answered(PUPIL, SESSION, activity, "0", None), "3fa85f64-5717-4562-b3fc-2c963f66afa6",
                       1, WHEN)
+
+
+LESSON: records.Lesson = {"id": 7, "title": "Le cycle de l'eau", "steps": 4, "release": "r-1"}
+
+
+def test_a_completed_lesson_without_graded_steps_has_completion_and_no_score():
+    statement = BUILDER.build(records.completed(PUPIL, SESSION, LESSON, 0, 0),
+                              records.statement_id(records.COMPLETED, "r-1:p-9c1e"), 1, WHEN)
+    assert statement["result"] == {"completion": True}
+    assert statement["object"]["id"] == "http://cb-1.classbox.invalid/lessons/7"
+    assert [p["id"] for p in statement["context"]["contextActivities"]["parent"]] == [
+        "http://cb-1.classbox.invalid/sessions/3"]
+
+
+def test_a_completed_record_without_its_lesson_is_refused_not_sent_half_empty():
+    record = records.completed(PUPIL, SESSION, LESSON, 1, 2)
+    del record["lesson"]
+    with pytest.raises(StatementError, match="lesson"):
+        BUILDER.build(record, "3fa85f64-5717-4562-b3fc-2c963f66afa6", 1, WHEN)

@@ -75,3 +75,26 @@ def test_every_page_links_the_manifest_and_registers_the_worker(client):
     page = client.get("/").get_data(as_text=True)
     assert '<link rel="manifest" href="/manifest.webmanifest">' in page
     assert "/static/pwa/register.js" in page
+
+
+def test_every_module_the_pupil_page_imports_is_in_the_shell(app):
+    """Offline, the pupil page loads from the worker's cache: a module it imports that is not
+    precached breaks the whole page (ES module imports fail as a block)."""
+    import posixpath
+    import re
+    from pathlib import Path
+
+    from classbox.web.pwa import shell_static_files
+
+    static = Path(app.static_folder)
+    shell = set(shell_static_files(static))
+    todo, seen = ["classroom-pupil.js"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = (static / name).read_text(encoding="utf-8")
+        for found in re.findall(r'^import .* from "(\.{1,2}/[^"]+)";', source, re.M):
+            todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), found)))
+    assert seen - shell == set()

@@ -46,7 +46,10 @@ export function follow(frame, onScore) {
       frame.style.height = Math.max(200, Math.min(5000, Math.round(data.height) + 8)) + "px";
     } else if (data.type === "xapi" && onScore) {
       var score = scoreOf(data.statement);
-      if (score) { waiting = score; clearTimeout(timer); timer = setTimeout(send, SCORE_QUIET_MS); }
+      if (!score) { return; }
+      /* "completed" right after "answered" often carries no response: keep the answer's */
+      if (waiting && score.response === undefined && waiting.response !== undefined) { score.response = waiting.response; }
+      waiting = score; clearTimeout(timer); timer = setTimeout(send, SCORE_QUIET_MS);
     }
   }
   function hidden() { if (document.visibilityState === "hidden") { send(); } }

@@ -11,6 +11,25 @@
   var container = document.getElementById("h5p-container");
   var box = window.location.protocol + "//" + window.location.host;
 
+  /* Without an origin the frame has no storage (reading localStorage throws) and H5P's core wants
+     some: give it one in memory, forgotten with the page (it never sees the box's own storage). */
+  function memoryStorage() {
+    var items = {};
+    return {
+      getItem: function (k) { return Object.prototype.hasOwnProperty.call(items, k) ? items[k] : null; },
+      setItem: function (k, v) { items[k] = String(v); },
+      removeItem: function (k) { delete items[k]; },
+      clear: function () { items = {}; },
+      key: function (i) { return Object.keys(items)[i] || null; },
+      get length() { return Object.keys(items).length; }
+    };
+  }
+  ["localStorage", "sessionStorage"].forEach(function (name) {
+    try { window[name].getItem("x"); } catch (e) {
+      Object.defineProperty(window, name, { value: memoryStorage(), configurable: true });
+    }
+  });
+
   function tell(message) {
     /* the parent is the box's page (its origin is the box's); this frame has none of its own */
     if (window.parent !== window) { window.parent.postMessage(message, box); }
@@ -53,9 +72,11 @@
       var s = statement(event);
       if (s) { tell({ source: "classbox-h5p", type: "xapi", statement: s }); }
     });
+    document.documentElement.setAttribute("data-h5p", "ready");
     tell({ source: "classbox-h5p", type: "ready" });
     height();
   }, function (error) {
+    document.documentElement.setAttribute("data-h5p", "failed " + String(error && error.stack || error));
     failed.hidden = false;
     tell({ source: "classbox-h5p", type: "failed", message: String(error && error.message || error) });
   });

@@ -50,13 +50,14 @@ def make_authority(common_name: str, parent: Authority | None = None) -> Authori
 
 
 def make_leaf(issuer: Authority, names: list[str], days_left: float = 90, days_old: float = 1,
-              key: ec.EllipticCurvePrivateKey | None = None) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+              key: ec.EllipticCurvePrivateKey | None = None,
+              now: datetime.datetime = NOW) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     """A server certificate for names, signed by issuer, ending days_left from now."""
     key = key or ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder().subject_name(_name(names[0])).issuer_name(issuer.cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - datetime.timedelta(days=days_old))
-            .not_valid_after(NOW + datetime.timedelta(days=days_left))
+            .not_valid_before(now - datetime.timedelta(days=days_old))
+            .not_valid_after(now + datetime.timedelta(days=days_left))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

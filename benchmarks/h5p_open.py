@@ -1,0 +1,161 @@
+"""Opening an H5P exercise: bytes on a phone's first open and on the next (cached), then 35 pupils
+opening it at once — time to last byte of every file the player needs, classbox behind nginx
+(X-Accel-Redirect) against nginx serving the same files directly, same run.
+
+    .venv/bin/python benchmarks/h5p_open.py [--pupils 35] [--rounds 5]
+Goal: p99 time to last byte ≤ 2 × nginx direct's (the box's per-request checks are Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx  # noqa: E402
+
+from library_common import PING, classbox_web, nginx, now, proxy_location, rss_mb, stop_all  # noqa: E402
+
+PHONE = {"width": 360, "height": 740}
+# the shipped site's compression (ansible/roles/classbox_nginx/templates/classbox.conf.j2)
+GZIP = ("gzip on; gzip_vary on; gzip_proxied any; gzip_min_length 512; gzip_comp_level 5; gzip_types text/plain "
+        "text/css text/csv text/xml text/javascript application/javascript application/json;")
+# what docs/library-nginx.md's internal location adds back after an X-Accel-Redirect
+KEEP = ("add_header Content-Security-Policy $upstream_http_content_security_policy always; "
+        "add_header X-Content-Type-Options nosniff always; "
+        "add_header Access-Control-Allow-Origin $upstream_http_access_control_allow_origin always;")
+
+
+def import_exercise(data: Path, work: Path) -> str:
+    """A ClassboxQuestion exercise (the tests' content type) imported into `data`; its resource id."""
+    import os
+
+    from classbox.config import load_config
+    from classbox.library import import_path
+    from classbox.storage import open_database
+    from tests.library.h5pbuild import write_h5p
+
+    config = load_config(path=os.devnull, env={}, overrides={"data_dir": data, "library.min_free_mb": 1})
+    pack = import_path(config, write_h5p(work / "exercice.h5p")).pack
+    db = open_database(data)
+    try:
+        return db.execute("SELECT id FROM resource WHERE pack = ?", [pack]).fetchone()[0]
+    finally:
+        db.conn.close()
+
+
+def browser_bytes(base: str, path: str) -> tuple[dict, list[str]]:
+    """Bytes over the network (headers included) on a first and a second open in one phone-sized
+    Chromium context, and the H5P URLs the player asked for."""
+    from playwright.sync_api import sync_playwright
+
+    seen: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        context = browser.new_context(viewport=PHONE, service_workers="block")
+        figures = {}
+        for visit in ("first", "cached"):
+            page = context.new_page()  # the sandboxed player is its own process: count through Playwright
+            responses = []
+
+            def keep(response, into=responses):
+                into.append(response)
+            context.on("response", keep)
+            page.on("request", lambda r: seen.append(r.url))
+            page.goto(base + path)
+            frame = page.wait_for_selector("iframe#h5p-frame").content_frame()
+            frame.wait_for_function("() => document.documentElement.dataset.h5p === 'ready'")
+            page.wait_for_load_state("networkidle")
+            context.remove_listener("response", keep)
+            sizes = [r.request.sizes() for r in responses]
+            figures[visit] = {"bytes": sum(z["responseBodySize"] + z["responseHeadersSize"] for z in sizes),
+                              "requests": len(responses),
+                              "from_cache": sum(1 for r, z in zip(responses, sizes) if z["responseBodySize"] == 0
+                                                and r.status in (200, 304))}
+            page.close()
+        browser.close()
+    h5p = sorted({urlsplit(u).path for u in seen if urlsplit(u).path.startswith("/h5p/")})
+    return figures, h5p
+
+
+async def one_pupil(base: str, paths: list[str]) -> float:
+    """A pupil's browser: the player page, then its files over 6 connections; seconds to the last byte."""
+    start = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=6), timeout=60) as client:
+        first = await client.get(paths[0])
+        first.raise_for_status()
+        responses = await asyncio.gather(*(client.get(p) for p in paths[1:]))
+        for response in responses:
+            response.raise_for_status()
+    return time.perf_counter() - start
+
+
+async def class_opens(base: str, paths: list[str], pupils: int, rounds: int) -> list[float]:
+    """`pupils` at once, `rounds` times: every pupil's time to last byte (seconds)."""
+    times: list[float] = []
+    for _ in range(rounds):
+        times += await asyncio.gather(*(one_pupil(base, paths) for _ in range(pupils)))
+    return times
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pupils", type=int, default=35)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="classbox-bench-h5p-"))
+    data, mirror = work / "data", work / "mirror"
+    rid = import_exercise(data, work)
+    procs = []
+    try:
+        app, app_url = classbox_web(data, work / "web.log", behind_nginx=True)
+        procs.append(app)
+        server = "\n".join([PING, GZIP, f"location /_blobs/ {{ internal; alias {data}/blobs/; {KEEP} }}",
+                            f"location /direct/ {{ alias {mirror}/; default_type text/html; }}",
+                            proxy_location("/", app_url, "proxy_set_header Host $http_host;")])
+        ngx, ngx_url = nginx(work / "nginx", server)
+        procs.append(ngx)
+        figures, paths = browser_bytes(ngx_url, f"/library/{rid}")
+        player = f"/h5p/play/{rid}"
+        paths = [player] + [p for p in paths if p != player]
+        for path in paths:  # the same files for nginx alone, at the same paths under /direct/
+            target = mirror / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(httpx.get(ngx_url + path).raise_for_status().content)
+        total = sum((mirror / p.lstrip("/")).stat().st_size for p in paths)
+        results = {}
+        for name, base, prefix in (("nginx direct", ngx_url, "/direct"), ("classbox via nginx", ngx_url, "")):
+            asyncio.run(class_opens(base, [prefix + p for p in paths], 5, 1))  # warm up
+            results[name] = asyncio.run(class_opens(base, [prefix + p for p in paths], args.pupils, args.rounds))
+        import os
+
+        print(f"# h5p_open {now()} — load average {os.getloadavg()[0]:.2f}, 2-core shared machine")
+        print(f"# phone (360×740, Chromium) opening /library/<id>: first open {figures['first']['bytes'] / 1024:.1f} KB "
+              f"in {figures['first']['requests']} responses; next open {figures['cached']['bytes'] / 1024:.1f} KB "
+              f"in {figures['cached']['requests']} responses ({figures['cached']['from_cache']} without a body: cache or 304)")
+        print(f"# the player's own files: {len(paths)} requests, {total / 1024:.1f} KB before gzip")
+        base_p99 = p99(results["nginx direct"])
+        print("| server | pupils × rounds | p50 | p99 | ratio p99 to nginx | goal |")
+        print("|---|---|---|---|---|---|")
+        for name, times in results.items():
+            print(f"| {name} | {args.pupils} × {args.rounds} | {statistics.median(times) * 1000:.0f} ms | "
+                  f"{p99(times) * 1000:.0f} ms | {p99(times) / base_p99:.2f} | "
+                  f"{'1' if name == 'nginx direct' else '≤ 2'} |")
+        print(f"# classbox web RSS after the run: {rss_mb(app.pid):.0f} MB")
+    finally:
+        stop_all(procs, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The group writer's steps: running jobs in savepoints, and the answer journal's commit path."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import sqlite_utils
+
+from classbox.runtime.offload import off_loop
+from classbox.storage import journal as answer_journal
+from classbox.storage.db import BUSY_TIMEOUT_MS
+
+log = logging.getLogger("classbox.storage.writer")
+
+
+class Job:
+    """One write waiting for the writer: a function, or an item of a batch function."""
+
+    __slots__ = ("fn", "done", "result", "error", "many", "item", "journaled")
+
+    def __init__(self, fn: Callable[[sqlite_utils.Database], Any] | None, done: Any,
+                 many: Callable[[sqlite_utils.Database, list], list] | None = None, item: Any = None,
+                 journaled: bool = False) -> None:
+        self.fn, self.done, self.result, self.error = fn, done, None, None
+        self.many, self.item, self.journaled = many, item, journaled
+
+    def run_alone(self, db: sqlite_utils.Database) -> Any:
+        """This job's work on its own (an item: a call of `many` with it alone)."""
+        if self.many is None:
+            return self.fn(db)
+        outcome = self.many(db, [self.item])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+class JobSteps:
+    """Running jobs inside the writer's transaction, each in a savepoint, noting the rows they insert."""
+
+    _db: sqlite_utils.Database
+
+    def _run_alone(self, job: Job) -> list:
+        conn = self._db.conn
+        conn.execute("SAVEPOINT job")
+        self._db.journal_capture = rows = []
+        try:
+            job.result = job.run_alone(self._db)
+            conn.execute("RELEASE job")
+            return rows
+        except Exception as err:
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            job.error = err
+            return []
+        finally:
+            self._db.journal_capture = None
+
+    def _run_group(self, group: list[Job]) -> list:
+        """Consecutive items of one `many` function in one call; each alone if that call fails."""
+        conn = self._db.conn
+        conn.execute("SAVEPOINT items")
+        self._db.journal_capture = rows = []
+        try:
+            outcomes = group[0].many(self._db, [job.item for job in group])
+            if len(outcomes) != len(group):
+                raise RuntimeError(f"{len(outcomes)} outcomes for {len(group)} items")
+            conn.execute("RELEASE items")
+        except Exception:
+            log.exception("a group of %d items failed; writing them one by one", len(group))
+            conn.execute("ROLLBACK TO items")
+            conn.execute("RELEASE items")
+            self._db.journal_capture = None
+            return [row for job in group for row in self._run_alone(job)]
+        finally:
+            self._db.journal_capture = None
+        for job, outcome in zip(group, outcomes):
+            if isinstance(outcome, BaseException):
+                job.error = outcome
+            else:
+                job.result = outcome
+        return rows
+
+
+class JournalSteps:
+    """The commit path of journaled rows (storage/journal.py) for the group writer."""
+
+    _db: sqlite_utils.Database
+    journal: answer_journal.Journal | None
+    pending: list
+
+    def _journal_record(self, batch: list[Job], rows: list) -> bytes | None:
+        """The journal record for this batch if it may skip the commit, else None."""
+        if self.journal is None or not all(job.journaled for job in batch):
+            return None
+        if self.pending_rows + sum(len(entry[2]) for entry in rows) > self.max_pending_rows:
+            return None
+        record = self.journal.encode(rows)
+        return record if self.journal.place(len(record)) is not None else None
+
+    def _commit_pending(self) -> None:
+        """COMMIT the open transaction with the journal's marker: pending rows are in SQLite now."""
+        epoch = answer_journal.new_epoch()
+        if self.journal is not None:
+            answer_journal.write_marker(self._db, epoch, 0)
+        off_loop(self._finish)
+        self.commits += 1
+        if self.journal is not None:
+            self.journal.restart(epoch)
+            self.pending, self.pending_rows = [], 0
+
+    def _flush(self) -> None:
+        """Commit the pending journaled rows on their own (no write came for a while)."""
+        try:
+            self._begin()
+            answer_journal.apply(self._db, self.pending)
+            self._commit_pending()
+        except BaseException:  # they stay pending (and in the journal); the next write tries again
+            log.exception("commit of %d journaled batches failed", len(self.pending))
+            if self._db.conn.in_transaction:
+                self._db.conn.execute("ROLLBACK")
+            self._last_write = self._pending_since = self.clock()
+        self.checkpointer.poke()
+
+    def _recover(self) -> None:
+        """At start: commit the journal's records that SQLite does not hold (a power cut, a kill)."""
+        self._db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            answer_journal.recover(self._db, self.journal)
+        finally:
+            self._db.conn.execute("PRAGMA busy_timeout = 0")
+
