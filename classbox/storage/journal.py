@@ -208,7 +208,7 @@ def write_marker(db: sqlite_utils.Database, epoch: int, offset: int) -> None:
                         [(MARK_EPOCH, epoch), (MARK_OFFSET, offset)])
 
 
-def apply(db: sqlite_utils.Database, records: list[Rows]) -> int:
+def apply(db: sqlite_utils.Database, records: list[Rows], skip: tuple[str, ...] = ()) -> int:
     """Insert the rows of journal records (already there: skipped); the number of rows that failed.
 
     A row SQLite refuses (its pupil erased meanwhile) is logged and skipped, never the others.
@@ -216,6 +216,8 @@ def apply(db: sqlite_utils.Database, records: list[Rows]) -> int:
     failed, top = 0, 0
     for record in records:
         for table, columns, rows, *key in record:
+            if table in skip:
+                continue
             if table not in TABLES or not all(isinstance(c, str) and c.isidentifier() for c in [*columns, *key]):
                 log.error("journal record for %r ignored", table)
                 continue

@@ -225,3 +225,12 @@ def test_past_a_few_hundred_pending_rows_the_batch_commits_them(data_dir):
     assert writer.commits == 0 and writer.pending_rows == 5
     writer.run(_answer("f"), journaled=True)
     assert writer.commits == 1 and writer.pending_rows == 0 and {"a", "f"} <= _keys(data_dir)
+
+
+def test_when_the_journal_is_full_the_pending_answers_are_committed_with_the_batch(data_dir, monkeypatch):
+    monkeypatch.setattr(answer_journal, "SIZE", 16384)
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    writer.run(_answer("small"), journaled=True)
+    big = uuid.uuid4().hex * 600  # 19 KB: no room left for it
+    writer.run(lambda db: enqueue(db, "xapi", "lrs", {"big": big}, "big", None), journaled=True)
+    assert {"small", "big"} <= _keys(data_dir) and not writer.pending
