@@ -16,7 +16,7 @@ blocks after it (reading resumes at the next block start). An append rewrites th
 the records acked just before it (records of a few hundred bytes share blocks): a cut during that
 rewrite on a card without power-loss protection can damage them, at most one block (about ten
 answers). Giving each record a block of its own would rule that out, but the zeroing after each
-commit (below) would then write a block per answer again (+44 % of the SD writes of a class,
+commit (below) would then write a block per answer again (+48 % of the SD writes of a class,
 benchmarks/idle_writes.py, docs/performance.md). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
 again at offset 0 under a new random epoch, so stale records from before are never read as new,
