@@ -69,20 +69,27 @@ def message_queue_problem(url: str) -> str | None:
             f"(e.g. '{DEFAULT_MESSAGE_QUEUE}' or 'redis://127.0.0.1:6379/0')")
 
 
-def resolve_workers(web: MutableMapping[str, Any]) -> str | None:
+def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | None:
     """Turn workers = 0 into a count and an empty message_queue into the box's Redis when several
-    workers need one; the problem with [web] workers, if any."""
+    workers need one; the problem with [web] workers, if any.
+
+    Several workers: the answer journal is off. Rows it acks wait in one worker's memory and journal
+    before SQLite, where the other workers would not see them (a pupil answering on another worker
+    than the push's got "unknown activity"); every write then commits before its ack."""
+    web = config["web"]
     if not 0 <= web["workers"] <= MAX_WORKERS:
         return f"[web] workers: expected 0 (one per core, at most 4) to {MAX_WORKERS}, got {web['workers']}"
     if web["workers"] == 0:
         web["workers"] = auto_workers()
     if web["workers"] > 1 and not web["message_queue"]:
         web["message_queue"] = DEFAULT_MESSAGE_QUEUE
+    if web["workers"] > 1:
+        config["classroom"]["answer_journal"] = False
     return None
 
 
 def value_problems(config: Mapping[str, MutableMapping[str, Any]]) -> list[str]:
     """One line per invalid value, for ConfigError ([web] workers and message_queue resolved first)."""
     found = [timezone_problem(config["box"]["timezone"]), https_url_problem(config["web"]["https_url"]),
-             resolve_workers(config["web"]), message_queue_problem(config["web"]["message_queue"])]
+             resolve_workers(config), message_queue_problem(config["web"]["message_queue"])]
     return [problem for problem in found if problem]

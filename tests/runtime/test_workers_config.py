@@ -42,6 +42,13 @@ def test_several_workers_use_the_box_redis_unless_told_otherwise():
     assert config["web"]["message_queue"] == url
 
 
+def test_several_workers_commit_each_answer_instead_of_journaling_it():
+    """The journal's pending rows live in one worker: the others must read every acked row in SQLite."""
+    assert load_config(os.devnull, env={})["classroom"]["answer_journal"] is True
+    config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "2", "CLASSBOX_CLASSROOM_ANSWER_JOURNAL": "true"})
+    assert config["classroom"]["answer_journal"] is False
+
+
 @pytest.mark.parametrize("env, message", [
     ({"CLASSBOX_WEB_WORKERS": "-1"}, "[web] workers: expected 0 (one per core, at most 4) to 64, got -1"),
     ({"CLASSBOX_WEB_WORKERS": "65"}, "got 65"),
