@@ -16,7 +16,7 @@ from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.records import Answer
 from classbox.library.h5pfiles import exercise_library
-from classbox.storage.journal import recover_data_dir
+from classbox.storage.journal import FILENAME as JOURNAL_FILE, recover_data_dir
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
 from classbox.web.i18n_marks import N_
@@ -49,7 +49,9 @@ class Classroom:
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"],
                                   settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"],
                                   journal=settings["answer_journal"])
-        if settings["answer_journal"]:  # answers acked before a power cut are in SQLite before anyone reads
+        # answers acked before a power cut are in SQLite before anyone reads, also when the journal
+        # was turned off since (several web workers: config_values.resolve_workers)
+        if settings["answer_journal"] or (self.data_dir / JOURNAL_FILE).exists():
             recover_data_dir(self.data_dir)
         self.presence = Presence()
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s

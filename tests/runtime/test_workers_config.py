@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
 import psutil
 import pytest
 
+from classbox import create_app
+from classbox.classroom import store
 from classbox.config import ConfigError, load_config
 from classbox.config_values import DEFAULT_MESSAGE_QUEUE, auto_workers
-from tests.helpers import LiveServer, free_port
+from classbox.storage import journal as answer_journal
+from classbox.storage import open_database
+from classbox.storage.writer import GroupWriter
+from classbox.web.datadir import prepare_data_dir
+from tests.helpers import LiveServer, free_port, make_config
 
 GB = 1024**3
 
@@ -91,3 +98,23 @@ def test_serve_on_a_laptop_stays_one_worker_without_redis(tmp_path):
         workers = [p for p in children if "agent" not in p.cmdline()]
         assert len(workers) == 1, [p.cmdline() for p in children]
         assert len(children) == 2  # and the agent
+
+
+def test_answers_journaled_by_one_worker_reach_sqlite_when_the_box_restarts_with_several(tmp_path):
+    """A power cut under one worker (journal on), then a restart with two (journal off): nothing acked is lost."""
+    config = make_config(tmp_path / "data")
+    prepare_data_dir(config).conn.close()
+    writer = GroupWriter(config.data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    session = writer.run(lambda db: store.create_session(db, {"id": 1, "login": "t"}, "CM2"))
+    pupil = writer.run(lambda db: store.add_pupil(db, session, "Léa", 30), journaled=True)  # acked by the journal
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for name in ("classbox.db", "classbox.db-wal", answer_journal.FILENAME, "box_id"):
+        shutil.copyfile(config.data_dir / name, cut / name)
+    shutil.copytree(config.data_dir / "secrets", cut / "secrets")
+    create_app(make_config(cut, **{"web.workers": 2}))
+    db = open_database(cut)
+    try:
+        assert store.get_pupil(db, pupil["id"])["name"] == "Léa"
+    finally:
+        db.conn.close()
