@@ -176,8 +176,8 @@ def register(socketio: SocketIO, classroom, app) -> None:
     @socketio.on("lesson_status", namespace=NS)
     @event("teacher")
     def on_status(conn: Conn, data: dict) -> dict:
+        svc().writer.settle()  # pushes, pupils and answers acked a moment ago are read too (storage/journal.py)
         session = _teacher_session(conn)
-        svc().writer.settle()  # pupils and answers acked a moment ago are counted too (storage/journal.py)
         db = get_db()
         current = store.get_activity(db, session["current_activity_id"]) if session["current_activity_id"] else None
         live = (current or {}).get("spec", {}).get("lesson")
