@@ -39,7 +39,9 @@ class Classroom:
 
     def __init__(self, data_dir: Path, secret_key: str, settings: dict, async_mode: str,
                  spawn: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time, runtime_dir: Path | None = None) -> None:
+                 wall: Callable[[], float] = time.time, runtime_dir: Path | None = None,
+                 shared: bool = False) -> None:
+        """`shared`: other web workers write the same database (their sessions and pupils are read fresh)."""
         self.data_dir = Path(data_dir)
         self.runtime_dir = Path(runtime_dir) if runtime_dir is not None else self.data_dir / "run"
         self.secret_key = secret_key
@@ -64,6 +66,8 @@ class Classroom:
         self.submit_limit = RateLimiter(20, 2.0, clock)  # per pupil: 20 at once, then 2 per second
         self.event_limit = RateLimiter(60, 10.0, clock)  # any event, per connection
         self.rules = AnswerRules(settings["max_answer_chars"], clock, wall)  # what answers are checked against
+        self.shared = shared
+        self.rules.keep_rows = not shared  # a row cached here would miss another worker's close or removal
         self.open_ids: set[int] = set()  # sessions known open (closing goes through this object)
         self.clock = clock
         self.spawn = spawn
@@ -189,7 +193,7 @@ class Classroom:
         activity = store.new_activity(session_id, kind, spec, targets)
         if "duration_s" in spec:
             self.rules.deadlines[activity["id"]] = self.clock() + spec["duration_s"]
-        if targets is not None or session_id not in self.open_ids:
+        if targets is not None or session_id not in self.open_ids or self.shared:  # shared: maybe closed elsewhere
             activity = self.writer.run(lambda db: store.add_activity(db, activity), journaled=True)
             self.open_ids.add(session_id)
             announce(activity)

@@ -49,6 +49,38 @@ def data_dir(tmp_path):
     return path
 
 
+@pytest.fixture
+def two_workers(tmp_path, data_dir):
+    """`classbox web` with 2 workers and a real Redis; yields (server, workers, teacher, its pid, the other pid)."""
+    with RedisServer(tmp_path / "redis") as redis_server:
+        with LiveServer(data_dir, command="web", extra_env={
+                "CLASSBOX_WEB_WORKERS": "2", "CLASSBOX_WEB_MESSAGE_QUEUE": redis_server.url}) as server:
+            workers = wait_until(lambda: len(psutil.Process(server.proc.pid).children()) == 2
+                                 and psutil.Process(server.proc.pid).children(), what="two workers")
+            teacher = Device(server.url, teacher_cookie(server.url))
+            here = worker_of(teacher, workers)
+            yield server, workers, teacher, here, next(w.pid for w in workers if w.pid != here)
+
+
+def test_a_pupil_removed_or_a_session_closed_through_one_worker_cannot_answer_through_another(two_workers):
+    server, workers, teacher, here, there = two_workers
+    code = teacher.call("open_session", {"title": "Fermeture"})["code"]
+    leaving, staying = place(server.url, workers, {here: 0, there: 2})
+    ids = [pupil.call("join", {"code": code, "name": name})["pupil_id"] for pupil, name in
+           ((leaving, "Léo"), (staying, "Zoé"))]
+    activity = teacher.call("push", {"type": "quiz", "kind": "number", "question": "?"})["activity"]
+    for pupil in (leaving, staying):  # the other worker has now read this session and these pupils
+        pupil.wait_for("activity")
+        assert pupil.call("submit", {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()),
+                                     "answer": 1})["ok"]
+    assert teacher.call("remove_pupil", {"pupil_id": ids[0]})["ok"]
+    refused = leaving.call("submit", {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()), "answer": 2})
+    assert refused["ok"] is False and refused["error"] in ("bad_token", "removed")
+    assert teacher.call("close_session", {})["ok"]
+    refused = staying.call("submit", {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()), "answer": 2})
+    assert refused == {**refused, "ok": False, "error": "closed"}
+
+
 def test_a_push_reaches_pupils_on_every_worker_and_acks_stay_durable(tmp_path, data_dir):
     with RedisServer(tmp_path / "redis") as redis_server:
         server = LiveServer(data_dir, command="web", extra_env={
