@@ -71,11 +71,7 @@ def message_queue_problem(url: str) -> str | None:
 
 def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | None:
     """Turn workers = 0 into a count and an empty message_queue into the box's Redis when several
-    workers need one; the problem with [web] workers, if any.
-
-    Several workers: the answer journal is off. Rows it acks wait in one worker's memory and journal
-    before SQLite, where the other workers would not see them (a pupil answering on another worker
-    than the push's got "unknown activity"); every write then commits before its ack."""
+    workers need one; the problem with [web] workers, if any."""
     web = config["web"]
     if not 0 <= web["workers"] <= MAX_WORKERS:
         return f"[web] workers: expected 0 (one per core, at most 4) to {MAX_WORKERS}, got {web['workers']}"
@@ -83,8 +79,6 @@ def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | Non
         web["workers"] = auto_workers()
     if web["workers"] > 1 and not web["message_queue"]:
         web["message_queue"] = DEFAULT_MESSAGE_QUEUE
-    if web["workers"] > 1:
-        config["classroom"]["answer_journal"] = False
     return None
 
 

@@ -50,9 +50,12 @@ class Classroom:
         self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"],
                                   settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"],
-                                  journal=settings["answer_journal"])
-        # answers acked before a power cut are in SQLite before anyone reads, also when the journal
-        # was turned off since (several web workers: config_values.resolve_workers)
+                                  journal=settings["answer_journal"] and not shared)
+        # Several workers: no journal. Rows it acks wait in one worker's memory and journal before
+        # SQLite, where the other workers would not see them (a pupil answering through another
+        # worker than the push's got "unknown activity"); every write commits before its ack.
+        # Answers acked before a power cut are in SQLite before anyone reads, also when the journal
+        # was turned off since.
         if settings["answer_journal"] or (self.data_dir / JOURNAL_FILE).exists():
             recover_data_dir(self.data_dir)
         self.presence = Presence()

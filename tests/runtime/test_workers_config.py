@@ -49,11 +49,12 @@ def test_several_workers_use_the_box_redis_unless_told_otherwise():
     assert config["web"]["message_queue"] == url
 
 
-def test_several_workers_commit_each_answer_instead_of_journaling_it():
+def test_several_workers_commit_each_answer_instead_of_journaling_it(tmp_path):
     """The journal's pending rows live in one worker: the others must read every acked row in SQLite."""
-    assert load_config(os.devnull, env={})["classroom"]["answer_journal"] is True
-    config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "2", "CLASSBOX_CLASSROOM_ANSWER_JOURNAL": "true"})
-    assert config["classroom"]["answer_journal"] is False
+    one = create_app(make_config(tmp_path / "one"))
+    several = create_app(make_config(tmp_path / "several", **{"web.workers": 2, "classroom.answer_journal": True}))
+    assert one.extensions["classroom"].writer.use_journal is True
+    assert several.extensions["classroom"].writer.use_journal is False
 
 
 @pytest.mark.parametrize("env, message", [
