@@ -13,6 +13,7 @@ each stage) are printed with -s.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -24,9 +25,14 @@ import pytest
 from tests.helpers import IS_ROOT, free_port, require_apt, stop_process_group
 from tests.provisioning.ansible_support import ROOT, ansible_env
 from tests.provisioning.chroot_support import Chroot, mounted
-from tests.provisioning.debian_root import build_wheel, enable_qemu, make_root, root_figures, wheelhouse
+from tests.provisioning.debian_root import build_wheel, enable_qemu, make_root, root_figures, tarball, wheelhouse
 
-pytestmark = [pytest.mark.peer, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
+
+# The first build of the arm64 root (the debootstrap second stage under qemu) takes over half an
+# hour on 2 cores: past the suite's budget. Until its cache is built on the CI machine, the test runs
+# when that cache exists or when asked with CLASSBOX_TEST_ARM64=1 (issue 21 stays open on it).
+WANTED = os.environ.get("CLASSBOX_TEST_ARM64", "") == "1"
 
 SUITE, ARCH = "trixie", "arm64"
 BAKE_IMAGE = ROOT / "provisioning" / "bake-image"
@@ -48,6 +54,8 @@ def pi_root(tmp_path_factory):
     (chroot, bake-image's run, figures)."""
     if not IS_ROOT:
         pytest.skip("needs root: debootstrap, binfmt_misc and chroot")
+    if not (WANTED or tarball(SUITE, ARCH).exists()):
+        pytest.skip(f"no cached arm64 root ({tarball(SUITE, ARCH).name}): CLASSBOX_TEST_ARM64=1 builds it (over half an hour)")
     debootstrap = require_apt("debootstrap")
     require_apt("ansible-playbook", "ansible")
     require_apt("qemu-aarch64-static", "qemu-user-static")
