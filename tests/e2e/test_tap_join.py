@@ -94,6 +94,53 @@ def test_three_pupils_tap_to_join_a_class_session_and_answer(contexts, report, t
         page.click("#send-answer")
     teacher.wait_for_function("() => document.querySelectorAll('#answers li').length === 3")
 
+    # The teacher ends the session from the dashboard; the phones say so.
+    teacher.once("dialog", lambda dialog: dialog.accept())
+    teacher.click("#close-session")
+    for page, over in ((lea, "La séance est terminée"), (zoe, "The session is over"), (noe, "La séance est terminée")):
+        page.wait_for_selector(f"#connection-status:has-text('{over}')")
+
+    # Thursday: a second session for the same class; the pupils type its code on the same phones.
+    teacher.click("nav a[href='/teacher']")
+    teacher.wait_for_selector("#session-class-line:not([hidden])")
+    teacher.select_option("#session-class", label="CP bleu (tap)")
+    teacher.fill("#session-title", "Calcul")
+    teacher.click("#open-session")
+    teacher.wait_for_url(re.compile(r"/teacher/sessions/[A-Z0-9]{6}$"))
+    second = teacher.inner_text("#join-code").strip()
+    assert second != code
+    for page in (lea, zoe, noe):
+        page.click("a.brand")
+        page.fill("#code", second)
+        page.click("form.join button[type=submit]")
+        page.wait_for_url(f"**/join/{second}")
+    for page, name in ((lea, "Léa"), (zoe, "Zoé"), (noe, "Noé")):
+        tap_join(page, name, secrets[name])
+    teacher.wait_for_function("() => document.querySelector('#pupil-count').textContent.startsWith('3 connecté')")
+    teacher.select_option("#quiz-kind", "single")
+    teacher.fill("#quiz-question", "Combien font 2 + 3 ?")
+    teacher.fill("#quiz-choices", "4\n5\n6")
+    teacher.fill("#quiz-correct", "2")
+    teacher.click("#push-quiz-button")
+    for page, choice in ((lea, 1), (zoe, 2), (noe, 1)):
+        page.wait_for_selector("#quiz-form:has-text('2 + 3')")
+        page.check(f"#choice-{choice}")
+        page.click("#send-answer")
+    teacher.wait_for_function("() => document.querySelectorAll('#answers li').length === 3")
+
+    # The teacher follows Léa: class page, her name, her progress page shows both sessions.
+    teacher.click("nav a[href='/teacher/classes']")
+    teacher.click("a:has-text('CP bleu (tap)')")
+    teacher.click("ul.members a:has-text('Léa')")
+    teacher.wait_for_url(re.compile(r"/teacher/classes/\d+/members/[^/]+/progress$"))
+    sessions = teacher.locator("#ms-caption ~ tbody tr th[scope=row]").all_inner_texts()
+    assert sessions == ["Lecture", "Calcul"]
+    marks = {title: teacher.locator("table.data", has=teacher.locator(f"caption:has-text('{title}')"))
+             .locator("tbody tr").all_inner_texts() for title in ("Lecture", "Calcul")}
+    assert len(marks["Lecture"]) == 1 and "Où va l'eau de pluie" in marks["Lecture"][0]
+    assert "Dans le ciel" in marks["Lecture"][0] and "faux" in marks["Lecture"][0]
+    assert len(marks["Calcul"]) == 1 and "2 + 3" in marks["Calcul"][0] and "juste" in marks["Calcul"][0]
+
 
 def test_a_shared_tablet_and_a_takeover_the_teacher_allows(contexts, box):
     from classbox.auth.users import find_user
