@@ -121,6 +121,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "privacy": {
         "retention_days": (int, 30),
         "class_year_end": (str, "08-31"),  # MM-DD: a class's members are erased after this day
+        "class_archive": (str, "07-10"),  # MM-DD: a class is read-only from this day (config_values.py)
     },
 }
 
@@ -275,8 +276,7 @@ def load_config(
         if kind is str and isinstance(value, os.PathLike):
             value = os.fspath(value)
         config[section][key] = _coerce(value, kind, f"override {flat}")
-    problems = value_problems(config)
-    if problems:
+    if problems := value_problems(config):
         raise ConfigError(problems[0])
     return config
 

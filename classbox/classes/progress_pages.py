@@ -7,6 +7,7 @@ from flask_babel import gettext
 
 from classbox.auth import current_user, login_required
 from classbox.classes import continuity, pictograms, progress
+from classbox.classes.archive import archived_on, erase_day
 from classbox.classes.progress_csv import class_answers_csv, member_answers_csv, summary_csv
 from classbox.classes.progress_view import class_report, member_report
 from classbox.classes.store import members as class_members
@@ -32,7 +33,8 @@ def _class(class_id: int) -> tuple[dict, int]:
         abort(403)
     row = rows[0]
     return {"id": row["id"], "name": row["name"], "levels": row["levels"].split(","),
-            "retain_until": row["retain_until"], "members": class_members(db, class_id)}, owner
+            "retain_until": row["retain_until"], "archived_on": archived_on(row), "erased_on": erase_day(row),
+            "members": class_members(db, class_id)}, owner
 
 
 def _member(klass: dict, member_id: str) -> dict:
