@@ -74,6 +74,8 @@ class Server:
                         "CLASSBOX_CLASSROOM_NEW_PUPILS_BURST": "100000",  # every simulated tablet is 127.0.0.1
                         "CLASSBOX_CLASSROOM_MAX_PUPILS_PER_SESSION": "100",
                         "CLASSBOX_CLASSROOM_EMULATE_COMMIT_MS": str(emulate_ms)})
+            # one lever at a time: BENCH_SET="CLASSBOX_CLASSROOM_ANSWER_JOURNAL=false" (the env is cleaned above)
+            env.update(item.split("=", 1) for item in os.environ.get("BENCH_SET", "").split())
             self._make_teachers(data, env)
             cmd = [sys.executable, "-m", "classbox", "web", "--host", "127.0.0.1", "--port", str(self.port)]
         self.log = open(Path(self.tmp.name) / "server.log", "wb")

@@ -52,7 +52,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(close_db)
     csrf.init_app(app)
     i18n.init_i18n(app)
-    socketio.init_app(app, async_mode=_async_mode(cfg),
+    from classbox.runtime.message_queue import client_manager
+
+    socketio.init_app(app, async_mode=_async_mode(cfg), client_manager=client_manager(cfg["web"]),  # Redis: workers > 1
                       max_http_buffer_size=MAX_FRAME_BYTES)  # refused before decoding, polling or websocket
     cap_websocket_messages(socketio.server, MAX_FRAME_BYTES)
     refuse_reserved_events(socketio.server)

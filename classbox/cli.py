@@ -98,7 +98,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data_dir: str 
 @click.option("--port", type=int, help="Port to listen on (default [web] port).")
 @click.pass_context
 def web(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Run the web app under gunicorn (one worker)."""
+    """Run the web app under gunicorn ([web] workers processes, joined by Redis when several)."""
     from classbox.runtime.server import run_web
 
     config = cli_config(ctx, **{"web.host": host, "web.port": port})

@@ -45,11 +45,14 @@ def cli_config(ctx: click.Context, **overrides: Any) -> Config:
 
 
 def open_db_for_cli(ctx: click.Context) -> sqlite_utils.Database:
-    """Open the data dir's database, initialising the data dir if needed."""
+    """Open the data dir's database, initialising the data dir if needed; closed when the
+    command ends."""
     from classbox.web.datadir import prepare_data_dir
 
     config = cli_config(ctx)
-    return prepare_data_dir(config)
+    db = prepare_data_dir(config)
+    ctx.call_on_close(db.conn.close)
+    return db
 
 
 def env_for_children(config_path: str | None, overrides: dict[str, Any]) -> dict[str, str]:

@@ -38,6 +38,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "host": (str, "0.0.0.0"),
         "port": (int, 8080),
         "worker_class": (str, "gevent"),
+        "workers": (int, 1),  # gunicorn workers; 0: auto (config_values.auto_workers); >1 needs message_queue
+        "message_queue": (str, ""),  # Redis URL joining the workers; empty with workers > 1: the box's Redis
         "behind_nginx": (bool, False),
         "max_upload_mb": (int, 20),
         "public_url": (str, ""),
@@ -248,11 +250,8 @@ def load_config(
     `overrides` uses flat names ("data_dir", "web.port", "sync.xapi.endpoint").
     """
     env = os.environ if env is None else env
-    config = Config({section: {k: v[1] for k, v in keys.items()} for section, keys in SCHEMA.items()})
-    for keys in config.values():
-        for key, value in keys.items():
-            if isinstance(value, list):
-                keys[key] = list(value)
+    config = Config({section: {k: list(v[1]) if isinstance(v[1], list) else v[1] for k, v in keys.items()}
+                     for section, keys in SCHEMA.items()})
 
     explicit = path or env.get("CLASSBOX_CONFIG")
     file_path = Path(explicit) if explicit else DEFAULT_CONFIG_FILE
@@ -276,7 +275,8 @@ def load_config(
         if kind is str and isinstance(value, os.PathLike):
             value = os.fspath(value)
         config[section][key] = _coerce(value, kind, f"override {flat}")
-    if problems := value_problems(config):
+    problems = value_problems(config)  # and [web] workers = 0 / message_queue = "" resolved
+    if problems:
         raise ConfigError(problems[0])
     return config
 

@@ -1,12 +1,12 @@
 """Checks of config values that their type alone does not make: a known time zone, an HTTPS origin,
-the dates of a class's school year."""
+the web workers and the Redis URL that joins them, the dates of a class's school year."""
 
 from __future__ import annotations
 
 import datetime
+import os
 import re
-
-from typing import Any, Mapping
+from typing import Any, Mapping, MutableMapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,8 +61,58 @@ def school_year_problem(year_end: str, archive: str) -> str | None:
     return None
 
 
-def value_problems(config: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """One line per invalid value, for ConfigError."""
+# Debian's redis-server socket, as the classbox_redis role configures it (docs/operations.md)
+DEFAULT_MESSAGE_QUEUE = "unix:///run/redis/redis-server.sock"
+MAX_AUTO_WORKERS = 4
+MAX_WORKERS = 64
+# A "2 GB" board reports less (firmware and kernel keep some): a Pi 4 2 GB shows about 1.8 GiB.
+TWO_GB_BOARD = int(1.75 * 1024**3)
+
+
+def auto_workers(cpus: int | None = None, ram_bytes: int | None = None) -> int:
+    """[web] workers = 0: 1 below a 2 GB board or 2 cores, else one per core, at most 4."""
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0))
+    if ram_bytes is None:
+        ram_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if cpus < 2 or ram_bytes < TWO_GB_BOARD:
+        return 1
+    return min(cpus, MAX_AUTO_WORKERS)
+
+
+def message_queue_problem(url: str) -> str | None:
+    """Empty, or a Redis URL: unix:///path/to.sock, redis://host:port/db or rediss://."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    try:
+        valid = ((parts.scheme == "unix" and parts.path.startswith("/") and not parts.netloc)
+                 or (parts.scheme in ("redis", "rediss") and bool(parts.hostname) and parts.port != 0))
+    except ValueError:  # a port that is not a number
+        valid = False
+    valid = valid and not any(c.isspace() for c in url)
+    if valid:
+        return None
+    return (f"[web] message_queue: {url!r} is not a Redis URL "
+            f"(e.g. '{DEFAULT_MESSAGE_QUEUE}' or 'redis://127.0.0.1:6379/0')")
+
+
+def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | None:
+    """Turn workers = 0 into a count and an empty message_queue into the box's Redis when several
+    workers need one; the problem with [web] workers, if any."""
+    web = config["web"]
+    if not 0 <= web["workers"] <= MAX_WORKERS:
+        return f"[web] workers: expected 0 (one per core, at most 4) to {MAX_WORKERS}, got {web['workers']}"
+    if web["workers"] == 0:
+        web["workers"] = auto_workers()
+    if web["workers"] > 1 and not web["message_queue"]:
+        web["message_queue"] = DEFAULT_MESSAGE_QUEUE
+    return None
+
+
+def value_problems(config: Mapping[str, MutableMapping[str, Any]]) -> list[str]:
+    """One line per invalid value, for ConfigError ([web] workers and message_queue resolved first)."""
     found = [timezone_problem(config["box"]["timezone"]), https_url_problem(config["web"]["https_url"]),
+             resolve_workers(config), message_queue_problem(config["web"]["message_queue"]),
              school_year_problem(config["privacy"]["class_year_end"], config["privacy"]["class_archive"])]
     return [problem for problem in found if problem]

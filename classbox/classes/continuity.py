@@ -42,14 +42,25 @@ def lesson_title(spec: dict) -> str:
 
 
 def activities(db: sqlite_utils.Database, class_id: int, owner_id: int) -> dict[str, dict]:
-    """The class's quizzes and hand-in requests by id, each with its session and decoded spec."""
+    """The class's quizzes, hand-in requests and H5P exercises by id, each with its session and decoded spec
+    (a step of a lesson released for the pupils' own pace is asked to every pupil of its session)."""
     rows = db.execute(
         "SELECT a.id, a.session_id, a.type, a.spec, a.targets, a.seq FROM classroom_sessions s "
         "JOIN classroom_activities a ON a.session_id = s.id "
-        "WHERE s.class_id = ? AND s.teacher_id = ? AND a.type IN ('quiz', 'handin') ORDER BY a.seq",
+        "WHERE s.class_id = ? AND s.teacher_id = ? AND a.type IN ('quiz', 'handin', 'h5p') ORDER BY a.seq",
         [class_id, owner_id]).fetchall()
-    return {r[0]: {"id": r[0], "session_id": r[1], "type": r[2], "spec": json.loads(r[3]),
-                   "targets": json.loads(r[4]) if r[4] else None, "seq": r[5]} for r in rows}
+    found = {r[0]: {"id": r[0], "session_id": r[1], "type": r[2], "spec": json.loads(r[3]),
+                    "targets": json.loads(r[4]) if r[4] else None, "seq": r[5]} for r in rows}
+    for activity in found.values():
+        if released(activity["spec"]):
+            activity["targets"] = None  # stored for nobody live, done by each pupil at their own pace
+    return found
+
+
+def released(spec: dict) -> bool:
+    """Whether an activity is a step of a lesson released for the pupils' own pace."""
+    return isinstance(spec.get("lesson"), dict) and bool(spec["lesson"].get("release"))
+
 
 
 def _filter(class_id: int, owner_id: int, member_id: str | None) -> tuple[str, list[Any]]:
@@ -105,6 +116,8 @@ def member_pupil_ids(db: sqlite_utils.Database, class_id: int, owner_id: int, me
 def answer_text(activity: dict, answer: Any) -> str:
     """What a pupil answered, as a teacher reads it (the chosen choices' text, the text handed in)."""
     spec = activity["spec"]
+    if activity["type"] == "h5p" and isinstance(answer, dict):
+        return f"{answer.get('score')} / {answer.get('max')}"
     if activity["type"] == "quiz" and spec.get("kind") in ("single", "multiple"):
         picked = [answer] if isinstance(answer, int) else answer if isinstance(answer, list) else []
         choices = spec.get("choices", [])

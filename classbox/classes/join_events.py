@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -28,6 +29,13 @@ def register(socketio: SocketIO, classroom: Any) -> TapJoin:
         emit("takeover_request", request.public(), teacher_room(request.session_id))
 
     tap.announce = announce
+    tap.announce_lock = lambda session_id, member: emit("secret_locked", asdict(member), teacher_room(session_id))
+
+    @socketio.on("locked_members", namespace=NS)
+    @event("teacher")
+    def on_locked(conn: Conn, data: dict) -> dict:
+        session = _teacher_session(conn)
+        return {"ok": True, "members": tap.locks.of_class(session.get("class_id"))}
 
     @socketio.on("pending_takeovers", namespace=NS)
     @event("teacher")

@@ -65,6 +65,11 @@ class MemberProgress:
     needs_help: bool = False
 
 
+def graded(activity: dict) -> bool:
+    """Whether an activity is a graded question: a quiz with its right answer, or an H5P exercise (its score)."""
+    return activity["type"] == "h5p" or (activity["type"] == "quiz" and "correct" in activity["spec"])
+
+
 def question_key(activity: dict) -> tuple | None:
     """What makes two quiz activities "the same question" (kind and folded text); None for others."""
     if activity["type"] != "quiz":
@@ -163,7 +168,7 @@ def summarize_sessions(sessions: list[dict], activities: dict[str, dict], answer
     for activity in activities.values():
         row = rows.get(activity["session_id"])
         if row is not None:
-            row["questions"] += activity["type"] == "quiz" and "correct" in activity["spec"]
+            row["questions"] += graded(activity)
             row["handins_asked"] += activity["type"] == "handin"
     for (_, session_id), counts in per_member_session.items():
         if session_id in rows:

@@ -98,7 +98,7 @@ def answer_rows(sessions: list[dict], activities: dict[str, dict], submissions: 
 def _answer_row(session: dict, activity: dict, sub: dict | None, name: str) -> list[Any]:
     spec = activity["spec"]
     return [session["day"] if "day" in session else day(session["created_wall"]), session["title"], session["code"], continuity.lesson_title(spec), name,
-            activity["type"], spec.get("question") or spec.get("instructions") or "",
+            activity["type"], spec.get("question") or spec.get("instructions") or spec.get("title") or "",
             continuity.answer_text(activity, sub["answer"]) if sub else "", _result(activity, sub),
             (sub["file_mime"] or "") if sub else "", sub["id"] if sub else ""]
 

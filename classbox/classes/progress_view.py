@@ -68,7 +68,7 @@ def member_report(db: sqlite_utils.Database, klass: dict, member: dict, owner_id
                   "text": continuity.answer_text(a, submissions[a["id"]]["answer"]) if a["id"] in submissions else ""}
                  for a in asked]
         rows.append({**session, "present": True, "items": items, "score": mine.by_session.get(session["id"], Score()),
-                     "questions": sum(a["type"] == "quiz" and "correct" in a["spec"] for a in asked),
+                     "questions": sum(progress.graded(a) for a in asked),
                      "handins_asked": sum(a["type"] == "handin" for a in asked),
                      "lessons": _lessons(asked, session["id"])})
     return {"class": klass, "member": member, "progress": mine, "sessions": rows,

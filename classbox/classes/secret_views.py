@@ -25,10 +25,11 @@ def _owner() -> int:
 
 
 def _unblock(member_id: str) -> None:
-    """A new secret lifts the member's wrong-secret throttle (the teacher vouches for the pupil)."""
+    """A new secret lifts the member's wrong-secret throttle and lock (the teacher vouches for the pupil)."""
     tap = getattr(current_app.extensions.get("classroom"), "tap", None)
     if tap is not None:
         tap.member_limit.forget(member_id)
+        tap.locks.unlock(member_id)
 
 
 @bp.app_template_global("class_join_secrets")

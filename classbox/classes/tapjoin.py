@@ -16,8 +16,9 @@ from typing import Any, Callable
 import sqlite_utils
 
 from classbox.classes import pictograms
-from classbox.classes.archive import archived_on
 from classbox.classes import secrets as join_secrets
+from classbox.classes.archive import archived_on
+from classbox.classes.secretlock import Locked, SecretLocks
 from classbox.classroom import store, tokens
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
@@ -37,6 +38,7 @@ MESSAGES = {
     "unknown_class": N_("Cette classe n'existe pas."),
     "archived_class": N_("Cette classe est archivée : on n'ouvre plus de séance pour elle. "
                          "Restaurez-la depuis sa page pour en ouvrir une."),
+    "secret_locked": N_("Trop d'images secrètes fausses : demande à l'enseignant de te donner de nouvelles images."),
 }
 MAX_PENDING = 30  # takeover requests waiting for one session's teacher
 PENDING_TTL_S = 600
@@ -64,6 +66,14 @@ class Takeover:
         """What the teacher's dashboard shows."""
         return {"request_id": self.id, "pupil_id": self.pupil_id, "member_id": self.member_id,
                 "name": self.name, "picture_url": self.picture_url}
+
+
+class SecretLocked(ClassroomError):
+    """Too many wrong secrets for this member: the teacher must give a new one."""
+
+    def __init__(self, member: Locked, session_id: int, new: bool) -> None:
+        super().__init__("secret_locked", message=MESSAGES["secret_locked"])
+        self.member, self.session_id, self.new = member, session_id, new
 
 
 class TakeoverNeeded(ClassroomError):
@@ -112,9 +122,11 @@ class TapJoin:
         self.connection_limit = RateLimiter(5, 1 / 30, clock)
         self.address_limit = RateLimiter(20, 1 / 10, clock)
         self.member_limit = RateLimiter(5, 1 / 60, clock)
+        self.locks = SecretLocks()  # then locked until the teacher gives a new secret
         self.pending: dict[str, Takeover] = {}
         self._lock = threading.Lock()
         self.announce: Callable[[Takeover], None] = lambda request: None  # tells the teacher (join_events)
+        self.announce_lock: Callable[[int, Locked], None] = lambda session_id, member: None
 
     def owned_class(self, db: sqlite_utils.Database, user: dict, class_id: Any) -> int | None:
         """The class a session is opened for, checked against its teacher (open_session)."""
@@ -130,7 +142,11 @@ class TapJoin:
         """The members the join page shows (None: a session without a class)."""
         return page_members(db, session)
 
-    def _check_secret(self, expected: list[str], given: Any, member_id: str, sid: str, address: str) -> None:
+    def _check_secret(self, expected: list[str], given: Any, member: Locked, session_id: int, sid: str,
+                      address: str) -> None:
+        member_id = member.member_id
+        if self.locks.is_locked(member_id):
+            raise SecretLocked(member, session_id, False)
         keys = [(self.connection_limit, sid), (self.address_limit, address), (self.member_limit, member_id)]
         if any(limit.blocked(key) for limit, key in keys):
             raise ClassroomError("rate_limited", "secret")
@@ -139,6 +155,8 @@ class TapJoin:
         if not join_secrets.matches(expected, given):
             for limit, key in keys:
                 limit.allow(key)
+            if self.locks.wrong(member):
+                raise SecretLocked(member, session_id, True)
             raise refusal("wrong_secret")
 
     def join(self, data: dict, sid: str, address: str) -> dict:
@@ -165,7 +183,8 @@ class TapJoin:
                 raise refusal("class_gone" if gone else "unknown_member")
             expected = join_secrets.member_secret(db, member_id)
             if expected is not None:
-                self._check_secret(expected, data.get("secret"), member_id, sid, address)
+                self._check_secret(expected, data.get("secret"), Locked(member_id, session["class_id"], member[1],
+                                   pictograms.url(member[2])), session["id"], sid, address)
             pupil = store.member_pupil(db, session["id"], member_id)
             if pupil is not None and pupil["removed"]:
                 raise ClassroomError("removed")
@@ -173,11 +192,18 @@ class TapJoin:
                 if any(other != sid for other in classroom.presence.pupil_sids(session["id"], pupil["id"])):
                     return session, pupil, member, None, True
                 pupil = renew(db, pupil)  # the device it used before can no longer come back with its token
+                classroom.rules.forget("pupil", pupil["id"])  # its cached nonce is the old one
             else:
                 pupil = store.add_pupil(db, session, member[1], classroom.max_pupils, member_id)
             return session, pupil, member, store.current_activity_for(db, session["id"], pupil["id"]), False
 
-        session, pupil, member, activity, busy = classroom.writer.run(job)
+        try:
+            session, pupil, member, activity, busy = classroom.writer.run(job)
+        except SecretLocked as locked:
+            if locked.new:
+                self.announce_lock(locked.session_id, locked.member)
+            raise
+        classroom.rules.forget("pupil", pupil["id"])  # again once committed (a rolled-back batch re-read it)
         if busy:
             request = self._ask(session["id"], pupil, member_id, member, sid)
             self.announce(request)
@@ -225,9 +251,12 @@ class TapJoin:
             if pupil is None or pupil["removed"]:
                 raise ClassroomError("removed")
             pupil = renew(db, pupil)
+            self.classroom.rules.forget("pupil", pupil["id"])  # its cached nonce is the old one
             return session, pupil, store.current_activity_for(db, session["id"], pupil["id"])
 
-        return self.joined(*self.classroom.writer.run(job))
+        session, pupil, activity = self.classroom.writer.run(job)
+        self.classroom.rules.forget("pupil", pupil["id"])
+        return self.joined(session, pupil, activity)
 
 
 def renew(db: sqlite_utils.Database, pupil: dict) -> dict:

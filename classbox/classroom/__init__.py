@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
     config = app.config["CLASSBOX"]
     app.extensions["classroom"] = Classroom(config.data_dir, app.config["SECRET_KEY"], config["classroom"],
                                             socketio.async_mode, socketio.start_background_task,
-                                            runtime_dir=config.runtime_dir)
+                                            runtime_dir=config.runtime_dir, shared=config["web"]["workers"] > 1)
 
     def emit_submissions(session_id: int, records: list[dict]) -> None:
         socketio.emit("submission", records, to=events.teacher_room(session_id), namespace=events.NS)

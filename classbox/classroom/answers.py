@@ -29,13 +29,14 @@ class AnswerRules:
         self.wall = wall  # only to rebuild countdowns after a restart
         self.deadlines: dict[str, float] = {}
         self.rows: dict[tuple[str, Any], dict] = {}
+        self.keep_rows = True  # False when other processes (web workers) change sessions and pupils too
 
     def row(self, db: sqlite_utils.Database, kind: str, key: Any, load: Callable) -> dict | None:
         """A row read inside a writer job, kept in memory (changes go through the service, which forgets it)."""
         found = self.rows.get((kind, key))
         if found is None:
             found = load(db, key)
-            if found is not None:
+            if found is not None and self.keep_rows:
                 if len(self.rows) > MAX_ROWS:
                     self.rows.clear()
                 self.rows[(kind, key)] = found

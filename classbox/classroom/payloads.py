@@ -72,6 +72,7 @@ def attended(pupil: dict[str, Any], session: dict[str, Any]) -> tuple:
 def submitted(sub: dict[str, Any]) -> list[tuple]:
     """The outbox entries of one stored answer or hand-in: its statement, and its file if any."""
     pupil, session, activity = pupil_part(sub["pupil"]), session_part(sub["session"]), activity_part(sub["activity"])
+    owner = sub["pupil"]["id"]  # the session's pupil files every row (privacy erase/export by either id find them)
     if sub["activity"]["type"] == "quiz":
         record = records.answered(pupil, session, activity, sub["response"], sub["correct"])
     elif sub["activity"]["type"] == "h5p":
@@ -80,11 +81,11 @@ def submitted(sub: dict[str, Any]) -> list[tuple]:
                                 sub["response"], score.get("completed", False))
     else:
         record = records.handed_in(pupil, session, activity, sub["response"])
-    entries = [(records.XAPI, records.LRS, record, records.statement_id(record["event"], sub["id"]), pupil["id"])]
+    entries = [(records.XAPI, records.LRS, record, records.statement_id(record["event"], sub["id"]), owner)]
     file = sub["file"]
     if file:
         entries.append((records.WEBDAV, records.WORKSPACE,
                         records.handed_in_file(file["path"], file["filename"], file["mime"], file["size"],
                                                file["sha256"], pupil, session, activity),
-                        f"webdav:{sub['id']}", pupil["id"]))
+                        f"webdav:{sub['id']}", owner))
     return entries

@@ -16,7 +16,7 @@ from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.records import Answer
 from classbox.library.h5pfiles import exercise_library
-from classbox.storage.journal import recover_data_dir
+from classbox.storage.journal import FILENAME as JOURNAL_FILE, recover_data_dir
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
 from classbox.web.i18n_marks import N_
@@ -39,7 +39,9 @@ class Classroom:
 
     def __init__(self, data_dir: Path, secret_key: str, settings: dict, async_mode: str,
                  spawn: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time, runtime_dir: Path | None = None) -> None:
+                 wall: Callable[[], float] = time.time, runtime_dir: Path | None = None,
+                 shared: bool = False) -> None:
+        """`shared`: other web workers write the same database (their sessions and pupils are read fresh)."""
         self.data_dir = Path(data_dir)
         self.runtime_dir = Path(runtime_dir) if runtime_dir is not None else self.data_dir / "run"
         self.secret_key = secret_key
@@ -48,8 +50,13 @@ class Classroom:
         self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"],
                                   settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"],
-                                  journal=settings["answer_journal"])
-        if settings["answer_journal"]:  # answers acked before a power cut are in SQLite before anyone reads
+                                  journal=settings["answer_journal"] and not shared)
+        # Several workers: no journal. Rows it acks wait in one worker's memory and journal before
+        # SQLite, where the other workers would not see them (a pupil answering through another
+        # worker than the push's got "unknown activity"); every write commits before its ack.
+        # Answers acked before a power cut are in SQLite before anyone reads, also when the journal
+        # was turned off since.
+        if settings["answer_journal"] or (self.data_dir / JOURNAL_FILE).exists():
             recover_data_dir(self.data_dir)
         self.presence = Presence()
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s
@@ -62,6 +69,8 @@ class Classroom:
         self.submit_limit = RateLimiter(20, 2.0, clock)  # per pupil: 20 at once, then 2 per second
         self.event_limit = RateLimiter(60, 10.0, clock)  # any event, per connection
         self.rules = AnswerRules(settings["max_answer_chars"], clock, wall)  # what answers are checked against
+        self.shared = shared
+        self.rules.keep_rows = not shared  # a row cached here would miss another worker's close or removal
         self.open_ids: set[int] = set()  # sessions known open (closing goes through this object)
         self.clock = clock
         self.spawn = spawn
@@ -187,7 +196,7 @@ class Classroom:
         activity = store.new_activity(session_id, kind, spec, targets)
         if "duration_s" in spec:
             self.rules.deadlines[activity["id"]] = self.clock() + spec["duration_s"]
-        if targets is not None or session_id not in self.open_ids:
+        if targets is not None or session_id not in self.open_ids or self.shared:  # shared: maybe closed elsewhere
             activity = self.writer.run(lambda db: store.add_activity(db, activity), journaled=True)
             self.open_ids.add(session_id)
             announce(activity)

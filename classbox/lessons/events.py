@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any, Callable
 
@@ -91,6 +92,9 @@ def lesson_answer_handler(app, classroom, positions: Positions, progress_feed: S
     return on_lesson_answer
 
 
+RELEASE_ID = re.compile(r"[0-9a-f]{32}")  # releases' ids (uuid4().hex)
+
+
 def lesson_at_handler(app, classroom, positions: Positions, progress_feed: SubmissionFeed) -> Callable:
     """The pupil's `lesson_at {release_id, step}` (which step it is looking at), without a Flask request context."""
     def on_lesson_at(sid: str, data: Any = None, *extra: Any) -> dict:
@@ -101,12 +105,15 @@ def lesson_at_handler(app, classroom, positions: Positions, progress_feed: Submi
             if conn.role != "pupil" or conn.pupil_id is None:
                 raise ClassroomError("not_joined")
             release_id = data.get("release_id")
-            if not isinstance(release_id, str) or len(release_id) > 64:
+            if not isinstance(release_id, str) or not RELEASE_ID.fullmatch(release_id):
                 raise ClassroomError("malformed", "release_id")
             found = classroom.rules.rows.get(("release", release_id))
-            if found is None:  # read once per release (the writer's handle: no request here), then kept
-                found = classroom.writer.run(lambda db: classroom.rules.row(db, "release", release_id,
-                                                                            releases.get_release))
+            if found is None:  # looked up read-only: an unknown id never makes the writer commit
+                with app.app_context():
+                    found = releases.get_release(get_db(), release_id)
+                if found is not None and found["session_id"] == conn.session_id:  # then kept by the writer's rules
+                    found = classroom.writer.run(lambda db: classroom.rules.row(db, "release", release_id,
+                                                                                releases.get_release))
             if found is None or found["session_id"] != conn.session_id:
                 raise ClassroomError("unknown_activity", "release_id")
             if found["state"] != "open":
@@ -157,7 +164,16 @@ def register(socketio: SocketIO, classroom, app) -> None:
         session = _open_session(conn)
         db = get_db()
         lesson = lesson_for(db, conn.user, data.get("lesson_id"))
-        made = svc().writer.run(lambda wdb: releases.create_release(wdb, session["id"], lesson))  # commits pending rows
+        rules = svc().rules
+
+        def job(wdb) -> dict:
+            previous = releases.open_release(wdb, session["id"])  # stopped by this release
+            made = releases.create_release(wdb, session["id"], lesson)
+            if previous is not None:
+                rules.forget("release", previous["id"])  # lesson_at trusts the cached state
+            return made
+
+        made = svc().writer.run(job)  # commits pending rows
         emit("release", releases.pupil_view(db, made, None), session_room(session["id"]))
         view = teacher_release_view(db, made, positions)
         emit("released", view, teacher_room(session["id"]))
@@ -208,7 +224,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
         found = releases.open_release(db, conn.session_id)
         if found is None:
             return {"ok": True, "release": None}
-        svc().writer.settle()  # this pupil's answers acked a moment ago (storage/journal.py) come with their results
+        # no writer.settle(): self-paced answers are committed before their ack (a pupil never forces the class's commit)
         return {"ok": True, "release": releases.pupil_view(db, found, conn.pupil_id)}
 
     # registered on python-socketio directly, as `submit`: a class moving through a lesson sends many of them

@@ -44,7 +44,7 @@ def own_lesson(lesson_id: int) -> dict:
 def form_version() -> int:
     """The version of the lesson the submitted form was made from (-1 if absent: refused as stale)."""
     text = request.form.get("version", "")
-    return int(text) if text.isdigit() else -1
+    return int(text) if text.isascii() and text.isdigit() else -1
 
 
 def save(lesson: dict, steps: list[dict], title: str | None = None) -> bool:

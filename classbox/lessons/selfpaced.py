@@ -66,12 +66,12 @@ def store_lesson_answers(db: sqlite_utils.Database, items: list[tuple[AnswerRule
     """Writer group: per item {record, new, release_id, step, result, progress} or the ClassroomError refusing it."""
     outcomes: list[Any] = []
     fresh: list[tuple[int, dict, dict]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], dict] = {}  # answers of this batch: a resent one (same id) is a duplicate
     for rules, item in items:
         try:
             pupil, session, activity, release = _checked(db, rules, item)
-            earlier = _earlier(db, item.pupil_id, item.activity_id)
-            if earlier is not None or (item.pupil_id, item.activity_id) in seen:
+            earlier = _earlier(db, item.pupil_id, item.activity_id) or seen.get((item.pupil_id, item.activity_id))
+            if earlier is not None:
                 if earlier is None or earlier["id"] != item.submission_id:
                     raise ClassroomError("already_answered", message=ALREADY_ANSWERED)
                 outcomes.append({**_outcome(release, activity, earlier["answer"], earlier["correct"]),
@@ -82,7 +82,7 @@ def store_lesson_answers(db: sqlite_utils.Database, items: list[tuple[AnswerRule
         except ClassroomError as err:
             outcomes.append(err)
             continue
-        seen.add((item.pupil_id, item.activity_id))
+        seen[(item.pupil_id, item.activity_id)] = {"id": item.submission_id, "answer": value, "correct": correct}
         sub = {"id": item.submission_id, "answer": value, "pupil": pupil, "session": session, "activity": activity,
                "response": response, "correct": correct, "file": None}
         fresh.append((len(outcomes), sub, release))

@@ -78,7 +78,7 @@ def form_values(step: dict) -> dict[str, Any]:
 def _choices(form: Mapping, kind: str, old: dict) -> dict:
     """Choices (blank ones dropped) and the right one(s), renumbered; per-choice extras kept if unchanged."""
     raw = [(form.get(f"choice-{i}") or "").strip() for i in range(MAX_CHOICES)]
-    picked = {int(v) for v in form.getlist("correct") if v.isdigit()}
+    picked = {int(v) for v in form.getlist("correct") if v.isascii() and v.isdigit()}
     kept = [(i, text) for i, text in enumerate(raw) if text]
     out: dict[str, Any] = {"choices": [text for _i, text in kept]}
     right = [n for n, (i, _text) in enumerate(kept) if i in picked]
@@ -114,7 +114,7 @@ def _quiz(form: Mapping, kind: str, old: dict) -> dict:
     step: dict[str, Any] = {"type": "quiz", "kind": kind, "question": form.get("question", "")}
     duration = (form.get("duration_s") or "").strip()
     if duration:
-        if not duration.isdigit():
+        if not (duration.isascii() and duration.isdigit()):
             raise LessonError("a countdown in whole seconds (5 to 3600)", field="duration_s",
                               shown=N_("un compte à rebours en secondes entières (de 5 à 3600)"))
         step["duration_s"] = int(duration)

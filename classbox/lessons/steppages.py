@@ -48,7 +48,7 @@ def _posted(lesson: dict, index: int | None, step_type: str, kind: str | None, o
         form["title"] = picked["title"] if picked else (old or {}).get("title", "")
     values = {**form_values({}), **{k: v for k, v in form.items()}, "choices": [
         form.get(f"choice-{i}", "") for i in range(MAX_CHOICES)], "correct": [
-        int(v) for v in form.getlist("correct") if v.isdigit()], "accept": form.getlist("accept")}
+        int(v) for v in form.getlist("correct") if v.isascii() and v.isdigit()], "accept": form.getlist("accept")}
     try:
         step = step_from_form(step_type, kind, form, old)
     except LessonError as err:

@@ -9,6 +9,8 @@ import click
 
 from classbox.cli_support import open_db_for_cli
 
+PUPIL_HELP = ("The pupil's id: a session pupil's (as shown in the session's results) covers that session; a class member's member id (in `/api/classes/<id>`) covers every session they joined.")
+
 
 @click.group()
 def privacy() -> None:
@@ -16,7 +18,7 @@ def privacy() -> None:
 
 
 @privacy.command("export")
-@click.option("--pupil", "pupil_id", required=True, help="The pupil's id (as shown in the results).")
+@click.option("--pupil", "pupil_id", required=True, help=PUPIL_HELP)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the JSON here (default: stdout).")
 @click.pass_context
 def export(ctx: click.Context, pupil_id: str, output: str | None) -> None:
@@ -38,7 +40,7 @@ def export(ctx: click.Context, pupil_id: str, output: str | None) -> None:
 
 
 @privacy.command("erase")
-@click.option("--pupil", "pupil_id", required=True, help="The pupil's id.")
+@click.option("--pupil", "pupil_id", required=True, help=PUPIL_HELP)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def erase(ctx: click.Context, pupil_id: str, yes: bool) -> None:

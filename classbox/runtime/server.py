@@ -75,7 +75,7 @@ def worker_tmp_dir() -> str | None:
 
 
 def gunicorn_options(config: Config) -> dict[str, Any]:
-    """Gunicorn settings for one worker of the configured class."""
+    """Gunicorn settings for [web] workers workers of the configured class."""
     kind = config["web"]["worker_class"]
     if kind not in WORKER_CLASSES:
         from classbox.config import ConfigError
@@ -83,7 +83,7 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
         raise ConfigError(f"[web] worker_class: expected one of {sorted(WORKER_CLASSES)}, got {kind!r}")
     return {
         "bind": f"{config['web']['host']}:{config['web']['port']}",
-        "workers": 1,
+        "workers": config["web"]["workers"],  # joined by [web] message_queue when > 1
         "timeout": 120,
         "graceful_timeout": 5,
         "keepalive": 5,
@@ -100,6 +100,9 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
 def run_web(config: Config) -> None:
     """Serve the web app until gunicorn is told to stop."""
     global _notify_socket
+    from classbox.runtime.message_queue import check_reachable
+
+    check_reachable(config["web"])  # a wrong URL or a stopped Redis: a clear error, not mute workers
     _notify_socket = os.environ.pop("NOTIFY_SOCKET", None) or _notify_socket
     ClassboxGunicorn(config, gunicorn_options(config)).run()
 
@@ -108,6 +111,7 @@ def serve_all(config: Config, config_path: str | None, overrides: dict[str, Any]
     from classbox.cli_support import env_for_children
 
     env = env_for_children(config_path, overrides)
+    config["web"].update(workers=1, message_queue="")  # a laptop: one process, no Redis, whatever the file says
     agent = subprocess.Popen([sys.executable, "-m", "classbox", "agent"], env=env)
     print(f"classbox: serving http://{config['web']['host']}:{config['web']['port']}/ "
           f"(data dir {config.data_dir}, agent pid {agent.pid})", flush=True)

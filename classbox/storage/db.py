@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import weakref
 from pathlib import Path
 
 import sqlite_utils
@@ -29,11 +30,15 @@ def connect(path: Path, durable: bool = True, readonly: bool = False) -> sqlite_
                                check_same_thread=False)
     else:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if not readonly:
-        conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-    conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        conn.close()  # not a database, or locked: nothing left for the garbage collector
+        raise
     return sqlite_utils.Database(conn)
 
 
@@ -91,7 +96,7 @@ def get_db() -> sqlite_utils.Database:
     from flask import current_app, g  # here, so that the agent and the CLI run without Flask
 
     if "classbox_db" not in g:
-        g.classbox_db = _pool(current_app).take()
+        g.classbox_db = _pool(current_app._get_current_object()).take()
     return g.classbox_db
 
 
@@ -101,11 +106,12 @@ def close_db(_exc: BaseException | None = None) -> None:
 
     db = g.pop("classbox_db", None)
     if db is not None:
-        _pool(current_app).give_back(db)
+        _pool(current_app._get_current_object()).give_back(db)
 
 
 def _pool(app) -> ConnectionPool:
     pool = app.extensions.get("classbox_db_pool")
     if pool is None:
         pool = app.extensions["classbox_db_pool"] = ConnectionPool(app.config["CLASSBOX"].data_dir)
+        weakref.finalize(app, pool.close)  # an app that goes away closes its idle connections
     return pool

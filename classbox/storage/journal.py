@@ -10,9 +10,18 @@ File `classroom.journal` in the data dir, 1 MiB written once with zeros (so an a
 changes the file's size or extents: `fdatasync` writes the data block alone). Each record is a
 16-byte header (epoch, length, CRC-32 of header and payload) and a JSON payload: a list of
 [table, columns, rows] (rows inserted) or [table, columns, rows, key] (rows updated by key).
-A record that fits in a block never straddles two (it starts at the next block instead). Which records SQLite already holds is said by a marker in SQLite itself, written
+A record that fits in a block never straddles two (it starts at the next block instead), so every
+block starts with a record: a damaged record costs the rest of its block, not the records of the
+blocks after it (reading resumes at the next block start). An append rewrites the block holding
+the records acked just before it (records of a few hundred bytes share blocks): a cut during that
+rewrite on a card without power-loss protection can damage them, at most one block (about ten
+answers). Giving each record a block of its own would rule that out, but the zeroing after each
+commit (below) would then write a block per answer again (+48 % of the SD writes of a class,
+benchmarks/idle_writes.py, docs/performance.md). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
-again at offset 0 under a new random epoch, so stale records from before are never read as new.
+again at offset 0 under a new random epoch, so stale records from before are never read as new,
+and the bytes written so far are zeroed and fdatasynced: pupils' names and answers never outlive
+their commit in this file (they are then erased from SQLite alone, docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -67,6 +76,7 @@ class Journal:
         self.size = SIZE if size is None else size
         self.epoch, self.offset = new_epoch(), 0
         self._fd = self._open()
+        self.written = self.size  # up to where records may lie (unknown at open: the whole file)
 
     def _open(self) -> int:
         fresh = not self.path.exists()
@@ -103,8 +113,8 @@ class Journal:
     def place(self, length: int) -> int | None:
         """Where a record of `length` bytes would go, or None if the journal has no room."""
         offset = self.offset
-        if length <= BLOCK and offset % BLOCK + length > BLOCK:
-            offset += BLOCK - offset % BLOCK
+        if length <= BLOCK and offset % BLOCK + length > BLOCK:  # never straddles two blocks: each block
+            offset += BLOCK - offset % BLOCK  # starts with a record, where reading resumes after a damaged one
         return offset if offset + length <= self.size else None
 
     def append(self, record: bytes) -> None:
@@ -115,22 +125,49 @@ class Journal:
         os.pwrite(self._fd, record, offset)
         os.fdatasync(self._fd)
         self.offset = offset + len(record)
+        self.written = max(self.written, self.offset)
 
     def restart(self, epoch: int) -> None:
-        """Records so far are in SQLite (committed with the marker `epoch`, 0): write from 0 again."""
+        """Records so far are in SQLite (committed with the marker `epoch`, 0): zero their bytes
+        (fdatasynced) and write from 0 again (blocking: run off the loop)."""
         self.epoch, self.offset = epoch, 0
+        if self.written:
+            try:
+                self._zero(self.written)
+                self.written = 0
+            except OSError:  # committed all the same: zeroed at the next commit
+                log.exception("answer journal: committed records could not be zeroed")
+                self.written = self.size
+
+    def _zero(self, end: int) -> None:
+        if end < self.size:  # what appends wrote since the last commit
+            os.pwrite(self._fd, bytes(end), 0)
+        else:  # after an open: only the blocks that hold something (no MiB written at each start)
+            data, wrote = os.pread(self._fd, self.size, 0), False
+            for start in range(0, len(data), BLOCK):
+                block = data[start:start + BLOCK]
+                if block.count(0) != len(block):
+                    os.pwrite(self._fd, bytes(len(block)), start)
+                    wrote = True
+            if not wrote:
+                return
+        os.fdatasync(self._fd)
 
     def read_from(self, epoch: int, offset: int) -> list[Rows]:
-        """The records of `epoch` from `offset` on, in order, up to the first missing or damaged one."""
+        """The records of `epoch` from `offset` on, in order; a damaged one is skipped (and logged), not
+        the intact ones after it."""
         found, data = [], os.pread(self._fd, self.size, 0)
         os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)  # appends then dirty 4 KB folios
+        gap = None
         while 0 <= offset < len(data):
             record = _decode(data, offset, epoch)
-            if record is None and offset % BLOCK:
-                offset += BLOCK - offset % BLOCK
-                record = _decode(data, offset, epoch)
-            if record is None:
-                break
+            if record is None:  # the next block start (an older file may hold records mid-block)
+                gap = offset if gap is None else gap
+                offset = (offset // BLOCK + 1) * BLOCK
+                continue
+            if gap is not None:
+                log.error("answer journal: damaged bytes %d-%d skipped, records after them kept", gap, offset)
+            gap = None
             rows, offset = record
             found.append(rows)
         return found
@@ -171,7 +208,7 @@ def write_marker(db: sqlite_utils.Database, epoch: int, offset: int) -> None:
                         [(MARK_EPOCH, epoch), (MARK_OFFSET, offset)])
 
 
-def apply(db: sqlite_utils.Database, records: list[Rows]) -> int:
+def apply(db: sqlite_utils.Database, records: list[Rows], skip: tuple[str, ...] = ()) -> int:
     """Insert the rows of journal records (already there: skipped); the number of rows that failed.
 
     A row SQLite refuses (its pupil erased meanwhile) is logged and skipped, never the others.
@@ -179,6 +216,8 @@ def apply(db: sqlite_utils.Database, records: list[Rows]) -> int:
     failed, top = 0, 0
     for record in records:
         for table, columns, rows, *key in record:
+            if table in skip:
+                continue
             if table not in TABLES or not all(isinstance(c, str) and c.isidentifier() for c in [*columns, *key]):
                 log.error("journal record for %r ignored", table)
                 continue

@@ -39,12 +39,16 @@ def open_volatile(config: Config) -> sqlite_utils.Database:
     folder = config.runtime_dir
     folder.mkdir(mode=0o750, parents=True, exist_ok=True)
     conn = sqlite3.connect(str(folder / FILENAME), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = DELETE")
-    conn.execute("PRAGMA synchronous = OFF")  # RAM: nothing to make durable
-    with conn:
-        for statement in SCHEMA:
-            conn.execute(statement)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA synchronous = OFF")  # RAM: nothing to make durable
+        with conn:
+            for statement in SCHEMA:
+                conn.execute(statement)
+    except BaseException:
+        conn.close()
+        raise
     return sqlite_utils.Database(conn)
 
 
@@ -55,8 +59,13 @@ def reading_volatile(config: Config) -> Iterator[sqlite_utils.Database | None]:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                check_same_thread=False)
+    except sqlite3.Error:
+        yield None
+        return
+    try:
         conn.execute("SELECT 1 FROM box_state LIMIT 1").fetchall()
     except sqlite3.Error:
+        conn.close()
         yield None
         return
     try:

@@ -203,10 +203,12 @@ class GroupWriter(JournalSteps, JobSteps):
         the loop for the GIL. A batch of journaled jobs is made durable by the journal instead.
         """
         conn = self._db.conn
+        lazy = self.journal is not None and all(job.journaled for job in batch) \
+            and self.pending_rows <= self.max_pending_rows
         self._begin()
         try:
-            if self.pending:
-                answer_journal.apply(self._db, self.pending)
+            if self.pending:  # the jobs see the rows acked before (the outbox's only at the commit)
+                answer_journal.apply(self._db, self.pending, skip=("outbox",) if lazy else ())
             rows: list = []
             start = 0
             while start < len(batch):
@@ -219,7 +221,9 @@ class GroupWriter(JournalSteps, JobSteps):
                 else:
                     rows += self._run_alone(batch[start])
                 start = end
-            record = self._journal_record(batch, rows)
+            record = self._journal_record(batch, rows) if lazy else None
+            if record is None and lazy and self.pending:  # no room in the journal, or too many rows pending
+                answer_journal.apply(self._db, [[e for e in r if e[0] == "outbox"] for r in self.pending])
             if record is not None:
                 conn.execute("ROLLBACK")
                 if rows:

@@ -106,8 +106,8 @@ class JournalSteps:
         off_loop(self._finish)
         self.commits += 1
         if self.journal is not None:
-            self.journal.restart(epoch)
             self.pending, self.pending_rows = [], 0
+            off_loop(self.journal.restart, epoch)  # the committed records' bytes are zeroed
 
     def _flush(self) -> None:
         """Commit the pending journaled rows on their own (no write came for a while)."""

@@ -70,5 +70,9 @@ def prepare_data_dir(config: Config) -> sqlite_utils.Database:
     ensure_secret(data_dir, "secret_key")
     box_id(config)
     db = open_database(data_dir)
-    migrate(db, features.migration_sets())
+    try:
+        migrate(db, features.migration_sets())
+    except BaseException:
+        db.conn.close()
+        raise
     return db

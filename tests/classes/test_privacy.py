@@ -58,3 +58,11 @@ def test_the_agent_runs_the_class_retention(config, db, teacher_id):
     stop.set()  # one pass, then return
     retention.run(stop)
     assert store.list_classes(db, teacher_id) == []
+
+
+def test_the_privacy_help_says_which_id_erases_a_class_members_whole_year(runner):
+    for command in ("export", "erase"):
+        shown = runner.invoke(cli, ["privacy", command, "--help"])
+        assert shown.exit_code == 0
+        text = " ".join(shown.output.split())
+        assert "member id" in text and "every session" in text, text

@@ -107,3 +107,27 @@ def test_a_class_keeps_its_closed_sessions_past_the_session_retention_until_its_
     classes.delete_class(db, find_user(db, "mme.martin")["id"], year["new"]["id"])
     assert purge_closed(db, 30, now=in_40_days) == 1, "a deleted class's sessions follow retention_days again"
     assert {r[0] for r in db.execute("SELECT title FROM classroom_sessions")} == {"Lundi", "Jeudi"}
+
+
+def _session_rows(db, session: dict) -> int:
+    """The outbox rows of a session's pupils' answers and hand-ins (their statements carry the session code)."""
+    return count(db, "SELECT COUNT(*) FROM outbox WHERE payload LIKE ?", [f'%"code": "{session["code"]}"%']) or \
+        count(db, "SELECT COUNT(*) FROM outbox WHERE payload LIKE ?", [f'%"code":"{session["code"]}"%'])
+
+
+@pytest.mark.parametrize("by", ["session pupil", "member"])
+def test_erasing_a_members_session_pupil_or_the_member_leaves_nothing_for_the_ent(runner, config, db, year, by):
+    """The id the results show (the session's pupil) erases every queued statement of that pupil, as the member id does."""
+    pupil = year["thursday"]["pupils"][year["lea"]["id"]]
+    queued = _session_rows(db, year["thursday"])
+    assert queued >= 3, "Léa's and Hugo's answers and Léa's hand-in were queued"
+    exported = runner.invoke(cli, ["--data-dir", str(config.data_dir), "privacy", "export", "--pupil", pupil["id"]])
+    statements = [r for r in json.loads(exported.output)["features"]["sync"]["outbox"]
+                  if r["payload"].get("event") != "attended"]
+    assert len(statements) == 3, "her two answers and her hand-in are in her export"
+    target = pupil["id"] if by == "session pupil" else year["lea"]["id"]
+    result = runner.invoke(cli, ["--data-dir", str(config.data_dir), "privacy", "erase", "--pupil", target, "--yes"])
+    assert result.exit_code == 0, result.output
+    left = db.execute("SELECT payload FROM outbox WHERE payload LIKE ?", ['%Léa%']).fetchall()
+    assert [row for row in left if year["thursday"]["code"] in row[0]] == []
+    assert _session_rows(db, year["thursday"]) == 3, "Hugo's join and two answers stay queued"

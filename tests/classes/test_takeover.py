@@ -69,3 +69,38 @@ def test_takeover_answers_are_checked(class_session, klass, device, app, socketi
     requester.disconnect("/classroom")
     gone = ack(teacher, "answer_takeover", {"request_id": request_id, "allow": True})
     assert gone["ok"] is False and gone["error"] == "gone"
+
+
+def test_after_a_takeover_the_new_device_hands_in_and_the_old_one_cannot(class_session, klass, device, app):
+    """The pupil row the answer rules cached must not keep the revoked token alive."""
+    from tests.classroom.test_handins import PNG, upload
+
+    teacher, code = class_session
+    lea = klass["members"]["Léa"]
+    own, other = device(), device()
+    first = tap(own, code, lea)
+    activity = ack(teacher, "push", {"type": "handin", "instructions": "Ton schéma", "accept": ["photo"]})["activity"]
+    assert upload(app.test_client(), first, activity, PNG).status_code == 200  # the pupil's row is now cached
+    request_id = tap(other, code, lea)["detail"]
+    received(teacher)
+    assert ack(teacher, "answer_takeover", {"request_id": request_id, "allow": True})["allowed"] is True
+    joined, = received(other, "joined")
+    assert upload(app.test_client(), joined, activity, PNG).status_code == 200
+    stale = upload(app.test_client(), first, activity, PNG)
+    assert stale.status_code == 401 and stale.get_json()["error"] == "bad_token"
+
+
+def test_a_member_back_on_another_device_hands_in_and_the_first_device_cannot(class_session, klass, device, app):
+    from tests.classroom.test_handins import PNG, upload
+
+    teacher, code = class_session
+    lea = klass["members"]["Léa"]
+    own = device()
+    first = tap(own, code, lea)
+    activity = ack(teacher, "push", {"type": "handin", "instructions": "Ton schéma", "accept": ["photo"]})["activity"]
+    assert upload(app.test_client(), first, activity, PNG).status_code == 200
+    own.disconnect("/classroom")  # tablet 1 goes offline; Léa taps her name on tablet 2
+    again = tap(device(), code, lea)
+    assert again["ok"] and again["token"] != first["token"]
+    assert upload(app.test_client(), again, activity, PNG).status_code == 200
+    assert upload(app.test_client(), first, activity, PNG).status_code == 401

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import weakref
 
 import pytest
 
@@ -25,6 +26,7 @@ class CommitWatch:
 
     def __init__(self, path) -> None:
         self.conn = sqlite3.connect(str(path))
+        weakref.finalize(self, self.conn.close)  # closed with the watch, not left to the collector
         self.version = self._read()
 
     def _read(self) -> int:

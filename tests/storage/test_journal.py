@@ -146,6 +146,58 @@ def test_a_second_process_on_the_same_data_dir_commits_each_write_itself(data_di
     assert "first" in _keys(data_dir)
 
 
+def _named(name: str):
+    """A journaled writer job holding a pupil's first name (as a join or an answer does)."""
+    return lambda db: enqueue(db, "xapi", "lrs", {"event": "answered", "actor": name}, name, "pupil-1")
+
+
+def test_a_committed_pupils_name_does_not_stay_in_the_journal_file(data_dir, monkeypatch):
+    """RGPD: once committed (then erasable in SQLite), the journal's bytes of a record are zeroed and synced."""
+    synced_after_zeroing: list[bool] = []
+    real_pwrite, real_sync = os.pwrite, os.fdatasync
+    zeroed = []
+    monkeypatch.setattr(answer_journal.os, "pwrite",
+                        lambda fd, data, offset: (zeroed.append(not any(data)), real_pwrite(fd, data, offset))[1])
+    monkeypatch.setattr(answer_journal.os, "fdatasync",
+                        lambda fd: (real_sync(fd), synced_after_zeroing.append(bool(zeroed) and zeroed[-1])))
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    writer.run(_named("Zoé Martin et sa réponse"), journaled=True)
+    writer.run(_named("Léo Dupont"), journaled=True)
+    journal_file = data_dir / answer_journal.FILENAME
+    assert "Zoé Martin".encode() in journal_file.read_bytes()  # acked: durable in the journal alone
+    writer.settle()
+    assert "Zoé Martin".encode() not in journal_file.read_bytes() and b"Dupont" not in journal_file.read_bytes()
+    assert synced_after_zeroing[-1] is True, "the zeros are fdatasynced"
+    writer.run(_named("Ana"), journaled=True)  # a smaller burst after the commit
+    writer.settle()
+    assert "Zoé".encode() not in journal_file.read_bytes() and b"Ana" not in journal_file.read_bytes()
+
+
+def test_a_journal_recovered_at_start_keeps_no_name(data_dir, tmp_path):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    writer.run(_named("Zoé Martin"), journaled=True)
+    cut = _power_cut(data_dir, tmp_path / "cut")
+    assert answer_journal.recover_data_dir(cut) == (1, 0) and "Zoé Martin" in _keys(cut)
+    assert "Zoé".encode() not in (cut / answer_journal.FILENAME).read_bytes()
+
+
+def test_a_damaged_record_does_not_lose_the_acked_records_of_the_blocks_after_it(data_dir, tmp_path, caplog):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    for key in ["before", "damaged", "after1", "after2"]:  # about 2.5 KB each: one record per 4 KB block
+        writer.run(lambda db, key=key: enqueue(db, "xapi", "lrs", {"n": key, "pad": "x" * 2500}, key, "pupil-1"),
+                   journaled=True)
+    cut = _power_cut(data_dir, tmp_path / "cut")
+    data = (cut / answer_journal.FILENAME).read_bytes()
+    second = data.index(b"damaged") - 40  # inside the second record's payload
+    with open(cut / answer_journal.FILENAME, "r+b") as handle:
+        handle.seek(second)
+        handle.write(b"\xff\xff")
+    with caplog.at_level("ERROR", logger="classbox.storage.journal"):
+        assert answer_journal.recover_data_dir(cut) == (3, 0)
+    assert {"before", "after1", "after2"} <= _keys(cut) and "damaged" not in _keys(cut)
+    assert any("damaged" in r.getMessage() for r in caplog.records), "the gap is logged loudly"
+
+
 def test_updates_by_key_are_replayed_after_a_power_cut(data_dir, tmp_path):
     writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
     writer.run(lambda db: db.execute("INSERT INTO sequence (name, value) VALUES ('x', 1)"))  # committed
@@ -173,3 +225,12 @@ def test_past_a_few_hundred_pending_rows_the_batch_commits_them(data_dir):
     assert writer.commits == 0 and writer.pending_rows == 5
     writer.run(_answer("f"), journaled=True)
     assert writer.commits == 1 and writer.pending_rows == 0 and {"a", "f"} <= _keys(data_dir)
+
+
+def test_when_the_journal_is_full_the_pending_answers_are_committed_with_the_batch(data_dir, monkeypatch):
+    monkeypatch.setattr(answer_journal, "SIZE", 16384)
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    writer.run(_answer("small"), journaled=True)
+    big = uuid.uuid4().hex * 600  # 19 KB: no room left for it
+    writer.run(lambda db: enqueue(db, "xapi", "lrs", {"big": big}, "big", None), journaled=True)
+    assert {"small", "big"} <= _keys(data_dir) and not writer.pending

@@ -16,23 +16,23 @@ from classbox.web.datadir import prepare_data_dir
 
 
 def test_fresh_database_has_every_feature_table(config):
-    db = prepare_data_dir(config)
-    names = set(db.table_names())
-    assert {"box_state", "sequence", "users", "outbox", "_sqlite_migrations"} <= names
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    with prepare_data_dir(config) as db:
+        names = set(db.table_names())
+        assert {"box_state", "sequence", "users", "outbox", "_sqlite_migrations"} <= names
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
 
 def test_non_durable_connection_is_normal(config):
     prepare_data_dir(config).conn.close()
-    db = connect(db_path(config.data_dir), durable=False)
-    assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    with connect(db_path(config.data_dir), durable=False) as db:
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
 
 
 def test_migrate_twice_applies_nothing_the_second_time(config):
-    db = prepare_data_dir(config)
-    assert migrate(db, migration_sets()) == []
+    with prepare_data_dir(config) as db:
+        assert migrate(db, migration_sets()) == []
 
 
 def test_upgrade_from_an_older_database_keeps_data(config):
@@ -40,16 +40,16 @@ def test_upgrade_from_an_older_database_keeps_data(config):
     sets = migration_sets()
     old = [s for s in sets if s.name in ("classbox.core", "classbox.auth")]
     config.data_dir.mkdir(parents=True)
-    db = open_database(config.data_dir)
-    migrate(db, old)
-    db["users"].insert({"login": "ancien", "role": "teacher", "password_hash": "x", "disabled": 0})
-    db.conn.commit()
-    assert "outbox" not in db.table_names()
+    with open_database(config.data_dir) as db:
+        migrate(db, old)
+        db["users"].insert({"login": "ancien", "role": "teacher", "password_hash": "x", "disabled": 0})
+        db.conn.commit()
+        assert "outbox" not in db.table_names()
 
-    applied = migrate(db, sets)
-    assert "classbox.sync:m001_outbox" in applied
-    assert "outbox" in db.table_names()
-    assert db.execute("SELECT login FROM users").fetchall() == [("ancien",)]
+        applied = migrate(db, sets)
+        assert "classbox.sync:m001_outbox" in applied
+        assert "outbox" in db.table_names()
+        assert db.execute("SELECT login FROM users").fetchall() == [("ancien",)]
 
 
 def test_failed_migration_rolls_back(config):
@@ -62,29 +62,29 @@ def test_failed_migration_rolls_back(config):
 
     sets = migration_sets() + [broken]
     config.data_dir.mkdir(parents=True)
-    db = open_database(config.data_dir)
-    with pytest.raises(RuntimeError):
-        migrate(db, sets)
-    assert "half_done" not in db.table_names()
+    with open_database(config.data_dir) as db:
+        with pytest.raises(RuntimeError):
+            migrate(db, sets)
+        assert "half_done" not in db.table_names()
 
 
 def test_database_from_a_newer_version_is_refused(config):
-    db = prepare_data_dir(config)
-    db["_sqlite_migrations"].insert({"migration_set": "classbox.library", "name": "m999_future",
-                                     "applied_at": "2030-01-01"})
-    db.conn.commit()
-    with pytest.raises(SchemaError, match="newer classbox"):
-        migrate(db, migration_sets())
+    with prepare_data_dir(config) as db:
+        db["_sqlite_migrations"].insert({"migration_set": "classbox.library", "name": "m999_future",
+                                         "applied_at": "2030-01-01"})
+        db.conn.commit()
+        with pytest.raises(SchemaError, match="newer classbox"):
+            migrate(db, migration_sets())
 
 
 def test_newer_database_makes_the_cli_exit_2(config, runner):
     import subprocess
     import sys
 
-    db = prepare_data_dir(config)
-    db["_sqlite_migrations"].insert({"migration_set": "classbox.core", "name": "m999_future",
-                                     "applied_at": "2030-01-01"})
-    db.conn.commit()
+    with prepare_data_dir(config) as db:
+        db["_sqlite_migrations"].insert({"migration_set": "classbox.core", "name": "m999_future",
+                                         "applied_at": "2030-01-01"})
+        db.conn.commit()
     done = subprocess.run([sys.executable, "-m", "classbox", "--config", "/dev/null", "--data-dir",
                            str(config.data_dir), "init"], capture_output=True, text=True)
     assert done.returncode == 2

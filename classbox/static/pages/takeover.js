@@ -1,5 +1,6 @@
 /* classbox: on the teacher's dashboard, a pupil asks to be a class member who is connected from
- * another device; the teacher allows it (the other device is out) or refuses (an ES module). */
+ * another device; the teacher allows it (the other device is out) or refuses. A member locked after
+ * too many wrong picture secrets is shown too, with the way to a new secret (an ES module). */
 import { _, el, say } from "../toolkit.js";
 
 var root = document.getElementById("teacher-app");
@@ -30,7 +31,19 @@ function show(request) {
   allow.focus();
 }
 
+function showLocked(member) {
+  if (document.getElementById("locked-" + member.member_id)) { return; }
+  var item = el("li", { id: "locked-" + member.member_id, "class": "takeover secret-locked" });
+  item.appendChild(el("img", { src: member.picture_url, alt: "", width: "40", height: "40" }));
+  item.appendChild(el("span", {}, _("%(name)s est bloqué(e) : trop d'images secrètes fausses. Donnez-lui de nouvelles images.",
+    { name: member.name })));
+  item.appendChild(el("a", { href: "/teacher/classes/" + member.class_id + "#secrets" }, _("Page de la classe")));
+  list.appendChild(item);
+  list.hidden = false;
+}
+
 if (socket && list) {
+  socket.on("secret_locked", showLocked);
   socket.on("takeover_request", show);
   socket.on("takeover_done", function (d) {
     var item = document.getElementById("takeover-" + d.request_id);
@@ -38,5 +51,6 @@ if (socket && list) {
   });
   root.addEventListener("classbox:watched", function () {
     socket.emit("pending_takeovers", {}, function (ack) { if (ack.ok) { ack.requests.forEach(show); } });
+    socket.emit("locked_members", {}, function (ack) { if (ack.ok) { ack.members.forEach(showLocked); } });
   });
 }

@@ -1,0 +1,44 @@
+"""The Redis message queue that joins several web workers: Flask-SocketIO's supported way across processes.
+
+Each worker's Socket.IO server hands every emit to python-socketio's RedisManager, which publishes
+it on one Redis channel; every worker listens there and delivers it to its own sockets in the room.
+One worker (`classbox serve`, a 1 GB Pi) needs no queue and uses none.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from classbox.config import ConfigError
+
+CHANNEL = "classbox-socketio"
+CONNECT_TIMEOUT_S = 3.0
+
+
+def client_manager(web: Mapping[str, Any]) -> Any:
+    """The Socket.IO client manager for [web]: a RedisManager when a queue is set, else None (one process)."""
+    url = web["message_queue"]
+    if not url:
+        return None
+    import socketio
+
+    return socketio.RedisManager(url, channel=CHANNEL,
+                                 redis_options={"socket_connect_timeout": CONNECT_TIMEOUT_S,
+                                                "health_check_interval": 30})
+
+
+def check_reachable(web: Mapping[str, Any]) -> None:
+    """Before the workers start: a configured queue answers PING, else a one-line ConfigError."""
+    url = web["message_queue"]
+    if not url:
+        return
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S)
+    try:
+        client.ping()
+    except redis.RedisError as err:
+        raise ConfigError(f"[web] message_queue: Redis at {url} does not answer ({err}); "
+                          f"{web['workers']} workers need it (or set [web] workers = 1)") from None
+    finally:
+        client.close()
