@@ -150,7 +150,8 @@ def test_classbox_discover_lists_the_box(link, box, tmp_path):
     assert run.returncode == 0, run.stderr
     found = [b for b in json.loads(run.stdout) if b["id"] == "cb-test-0001"]
     assert found == [{"name": INSTANCE, "addresses": [link.box_ip], "port": 8123, "version": __version__,
-                      "school": "0871234X", "id": "cb-test-0001", "host": "classbox-ferry.local."}]
+                      "school": "0871234X", "id": "cb-test-0001", "host": "classbox-ferry.local.",
+                      "url": ""}]  # no HTTPS URL: this box has no trusted certificate
     table = link.run_in(link.peer_ns, sys.executable, "-m", "classbox", "discover", "--timeout", "3",
                         env=agent_env(tmp_path / "tech"), capture_output=True, text=True, timeout=60)
     assert table.stdout.splitlines()[0].split() == ["NAME", "ADDRESSES", "PORT", "VERSION", "SCHOOL", "ID"]

@@ -28,10 +28,11 @@ def test_a_refused_h5p_upload_says_why_in_english_and_stores_nothing(admin_clien
     assert staged(tmp_path / "data") == []
 
 
-def test_the_resource_page_of_an_h5p_says_it_cannot_be_played_yet(admin_client, tmp_path):  # noqa: F811
+def test_the_resource_page_of_an_h5p_plays_it_in_a_sandboxed_frame(admin_client, tmp_path):  # noqa: F811
     raw_upload(admin_client, write_h5p(tmp_path / "q.h5p").read_bytes(), name="capitale.h5p")
     item = admin_client.get("/api/library?kind=h5p").get_json()["items"][0]
     page = admin_client.get(item["url"]).get_data(as_text=True)
     assert "La capitale de la France" in page and "Exercice interactif (H5P)" in page
-    assert "ne peut pas encore être joué" in page
+    frame = page.split('id="h5p-frame"')[1].split(">")[0]
+    assert f'/h5p/play/{item["id"]}' in frame and 'sandbox="allow-scripts"' in frame  # no allow-same-origin
     assert "download" not in page.split('class="viewer"')[1]  # its h5p.json is no file for a pupil
