@@ -123,6 +123,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
     "privacy": {
         "retention_days": (int, 30),
         "class_year_end": (str, "08-31"),  # MM-DD: a class's members are erased after this day
+        "class_archive": (str, "07-10"),  # MM-DD: a class is read-only from this day (config_values.py)
     },
 }
 

@@ -21,6 +21,8 @@ MESSAGES = {
     "invalid_secret": N_("Un code secret, ce sont deux images de la grille, dans l'ordre."),
     "secrets_off": N_("Les codes secrets ne sont pas activés pour cette classe."),
     "csv_empty": N_("Aucun prénom trouvé dans ce fichier."),
+    "archived_class": N_("Classe archivée le %(date)s : elle ne se modifie plus (effacée le %(erased)s). "
+                         "Restaurez-la pour la modifier."),
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 
 from classbox.auth import current_user, login_required
 from classbox.classes import pictograms, store
@@ -13,6 +15,12 @@ from classbox.classes.model import LEVELS
 from classbox.storage import get_db
 
 bp = Blueprint("classes_pages", __name__)
+
+
+@bp.app_template_filter("day")
+def day(iso: str) -> str:
+    """An ISO day in words, in the page's language (10 juillet 2027)."""
+    return format_date(datetime.date.fromisoformat(iso), "long")
 
 
 def _owner() -> int:
@@ -37,10 +45,10 @@ def classes_page():
 @login_required("teacher", "admin")
 def create():
     """Create a class from the form, then show it."""
-    year_end = current_app.config["CLASSBOX"]["privacy"]["class_year_end"]
+    privacy = current_app.config["CLASSBOX"]["privacy"]
     try:
-        made = store.create_class(get_db(), _owner(), request.form.get("name", ""),
-                                  request.form.getlist("levels"), year_end)
+        made = store.create_class(get_db(), _owner(), request.form.get("name", ""), request.form.getlist("levels"),
+                                  privacy["class_year_end"], archive_md=privacy["class_archive"])
     except ClassesError as error:
         flash(error.message, "error")
         return redirect(url_for(".classes_page"))
@@ -86,4 +94,13 @@ def remove(class_id: int, member_id: str):
         store.remove_member(get_db(), _owner(), class_id, member_id[:64])
     except ClassesError as error:
         flash(error.message, "error")
+    return redirect(url_for(".class_page", class_id=class_id))
+
+
+@bp.post("/teacher/classes/<int:class_id>/archive")
+@login_required("teacher", "admin")
+def archive(class_id: int):
+    """Archive the class by hand (archived=1) or restore it until its erasure (archived=0)."""
+    _own_class(class_id)
+    store.set_archived(get_db(), _owner(), class_id, request.form.get("archived") == "1")
     return redirect(url_for(".class_page", class_id=class_id))

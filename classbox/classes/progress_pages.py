@@ -7,6 +7,7 @@ from flask_babel import gettext
 
 from classbox.auth import current_user, login_required
 from classbox.classes import continuity, pictograms, progress
+from classbox.classes.archive import archived_on, erase_day
 from classbox.classes.progress_csv import class_answers_csv, member_answers_csv, summary_csv
 from classbox.classes.progress_view import class_report, member_report
 from classbox.classes.store import members as class_members
@@ -19,20 +20,20 @@ TREND_WORDS = {"up": N_("en progrès"), "down": N_("en baisse"), "steady": N_("s
 
 
 def _class(class_id: int) -> tuple[dict, int]:
-    """(the class with its members, its owner's id): 404 if it does not exist, 403 if it is not the viewer's."""
+    """(the class with its members, its owner's id): 404 if it does not exist or is not the viewer's
+    (another teacher or an admin learns nothing of its existence)."""
     classroom = current_app.extensions.get("classroom")
     if classroom is not None:
         classroom.writer.settle()  # answers acked a moment ago are read too (storage/journal.py)
     db = get_db()
-    rows = list(db.query("SELECT * FROM classes WHERE id = ?", [class_id]))
+    owner = current_user()["id"]
+    rows = list(db.query("SELECT * FROM classes WHERE id = ? AND owner_id = ?", [class_id, owner]))
     if not rows:
         abort(404)
-    owner = current_user()["id"]
-    if rows[0]["owner_id"] != owner:
-        abort(403)
     row = rows[0]
     return {"id": row["id"], "name": row["name"], "levels": row["levels"].split(","),
-            "retain_until": row["retain_until"], "members": class_members(db, class_id)}, owner
+            "retain_until": row["retain_until"], "archived_on": archived_on(row), "erased_on": erase_day(row),
+            "members": class_members(db, class_id)}, owner
 
 
 def _member(klass: dict, member_id: str) -> dict:

@@ -33,3 +33,17 @@ sql_migration(
         first TEXT NOT NULL, second TEXT NOT NULL
     )""",
 )
+
+
+@migrations()
+def m003_archive_on(db) -> None:
+    """The day a class is archived (read-only, no new session) before its erasure; existing classes
+    get the default, 10 July before their end of school year."""
+    import datetime
+
+    from classbox.classes.archive import archive_day
+
+    db.execute("ALTER TABLE classes ADD COLUMN archive_on TEXT")
+    for class_id, retain_until in db.execute("SELECT id, retain_until FROM classes").fetchall():
+        day = archive_day(datetime.date.fromisoformat(retain_until)).isoformat()
+        db.execute("UPDATE classes SET archive_on = ? WHERE id = ?", [day, class_id])

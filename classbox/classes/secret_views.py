@@ -15,8 +15,9 @@ bp = Blueprint("class_secrets", __name__)
 
 @bp.errorhandler(ClassesError)
 def refused(error: ClassesError):
-    """404 for a class or member this teacher cannot see, 400 otherwise."""
-    return jsonify(error.as_json()), 404 if error.code in ("unknown_class", "unknown_member") else 400
+    """404 for a class or member this teacher cannot see, 409 for an archived class, 400 otherwise."""
+    status = 404 if error.code in ("unknown_class", "unknown_member") else 409 if error.code == "archived_class" else 400
+    return jsonify(error.as_json()), status
 
 
 def _owner() -> int:
@@ -75,8 +76,8 @@ def switch_form(class_id: int):
     """The class page's switch (checkbox `enabled`)."""
     try:
         secrets.set_enabled(get_db(), _owner(), class_id, request.form.get("enabled") == "on")
-    except ClassesError:
-        abort(404)
+    except ClassesError as error:
+        abort(409 if error.code == "archived_class" else 404)
     return redirect(url_for("classes_pages.class_page", class_id=class_id) + "#secrets")
 
 
@@ -87,6 +88,6 @@ def reset_form(class_id: int, member_id: str):
     try:
         secrets.reset_secret(get_db(), _owner(), class_id, member_id[:64])
     except ClassesError as error:
-        abort(404 if error.code in ("unknown_class", "unknown_member") else 400)
+        abort(404 if error.code in ("unknown_class", "unknown_member") else 409 if error.code == "archived_class" else 400)
     _unblock(member_id[:64])
     return redirect(url_for("classes_pages.class_page", class_id=class_id) + "#secrets")

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from classbox.classes import pictograms
 from classbox.classes.errors import ClassesError
-from classbox.classes.store import _owned
+from classbox.classes.store import _active
 
 # The pad a pupil taps the secret on: twelve pictures a six-year-old tells apart (144 pairs).
 SECRET_PICTURES = ("apple", "banana", "strawberry", "cherries", "carrot", "sun",
@@ -39,7 +39,7 @@ def _store(db: sqlite_utils.Database, member_id: str, pair: tuple[str, str]) -> 
 
 def set_enabled(db: sqlite_utils.Database, owner_id: int, class_id: Any, on: Any) -> bool:
     """Turn the class's secrets on (every member without one gets a random one) or off."""
-    _owned(db, owner_id, class_id)
+    _active(db, owner_id, class_id)
     if not isinstance(on, bool):
         raise ClassesError("malformed")
     with db.conn:
@@ -79,7 +79,7 @@ def clean_pair(raw: Any) -> tuple[str, str]:
 def reset_secret(db: sqlite_utils.Database, owner_id: int, class_id: Any, member_id: Any,
                  pair: Any = None) -> list[str]:
     """Give a member a new secret (random, or the two pictures the teacher chose); the secret."""
-    _owned(db, owner_id, class_id)
+    _active(db, owner_id, class_id)
     if not enabled(db, class_id):
         raise ClassesError("secrets_off")
     row = db.execute("SELECT id FROM class_members WHERE id = ? AND class_id = ?", [str(member_id), class_id]).fetchone()

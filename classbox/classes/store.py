@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from classbox.classes import pictograms
+from classbox.classes import archive, pictograms
 from classbox.classes.errors import ClassesError
 from classbox.classes.model import MAX_MEMBERS, clean_class_name, clean_levels, clean_member_name, clean_picture
 
@@ -24,19 +24,27 @@ def school_year_end(today: datetime.date, month_day: str = DEFAULT_YEAR_END) -> 
 
 
 def create_class(db: sqlite_utils.Database, owner_id: int, name: Any, levels: Any,
-                 year_end: str = DEFAULT_YEAR_END, today: datetime.date | None = None) -> dict:
-    """A new empty class of `owner_id`, kept until the end of the school year."""
+                 year_end: str = DEFAULT_YEAR_END, today: datetime.date | None = None,
+                 archive_md: str = archive.DEFAULT_ARCHIVE) -> dict:
+    """A new empty class of `owner_id`, archived on `archive_md` and kept until the end of the school year
+    (the next one when it is made between the two days, in the summer)."""
     name, levels = clean_class_name(name), clean_levels(levels)
-    retain_until = school_year_end(today or datetime.date.today(), year_end).isoformat()
+    today = today or archive.today()
+    retain_until = school_year_end(today, year_end)
+    if archive.archive_day(retain_until, archive_md) <= today:  # made in the summer: for the next school year
+        retain_until = school_year_end(retain_until, year_end)
+    archive_on = archive.archive_day(retain_until, archive_md).isoformat()
     with db.conn:
-        cursor = db.execute("INSERT INTO classes (owner_id, name, levels, retain_until, created_wall) "
-                            "VALUES (?, ?, ?, ?, ?)", [owner_id, name, ",".join(levels), retain_until, time.time()])
+        cursor = db.execute("INSERT INTO classes (owner_id, name, levels, retain_until, archive_on, created_wall) "
+                            "VALUES (?, ?, ?, ?, ?, ?)",
+                            [owner_id, name, ",".join(levels), retain_until.isoformat(), archive_on, time.time()])
     return get_class(db, owner_id, cursor.lastrowid)
 
 
 def _summary(row: dict) -> dict:
     return {"id": row["id"], "name": row["name"], "levels": row["levels"].split(","),
-            "retain_until": row["retain_until"]}
+            "retain_until": row["retain_until"], "archived_on": archive.archived_on(row),
+            "erased_on": archive.erase_day(row)}
 
 
 def list_classes(db: sqlite_utils.Database, owner_id: int) -> list[dict]:
@@ -56,6 +64,19 @@ def _owned(db: sqlite_utils.Database, owner_id: int, class_id: Any) -> dict:
     return rows[0]
 
 
+def _active(db: sqlite_utils.Database, owner_id: int, class_id: Any) -> dict:
+    """The class row if `owner_id` owns it and it is not archived (read-only)."""
+    row = _owned(db, owner_id, class_id)
+    archive.check_active(row)
+    return row
+
+
+def set_archived(db: sqlite_utils.Database, owner_id: int, class_id: Any, archived: Any) -> dict:
+    """Archive one of the teacher's classes by hand, or restore it until its erasure."""
+    archive.set_archived(db, _owned(db, owner_id, class_id), archived)
+    return get_class(db, owner_id, class_id)
+
+
 def members(db: sqlite_utils.Database, class_id: int) -> list[dict]:
     """A class's members in the teacher's order, each with its picture's URL."""
     rows = db.query("SELECT id, name, picture, position FROM class_members WHERE class_id = ? "
@@ -70,7 +91,7 @@ def get_class(db: sqlite_utils.Database, owner_id: int, class_id: Any) -> dict:
 
 def add_members(db: sqlite_utils.Database, owner_id: int, class_id: Any, entries: list[dict]) -> list[dict]:
     """Append members ({name, picture?}) to a class, all or none; the members added."""
-    _owned(db, owner_id, class_id)
+    _active(db, owner_id, class_id)
     existing = members(db, class_id)
     taken = {m["name"].casefold() for m in existing}
     if len(existing) + len(entries) > MAX_MEMBERS:
@@ -99,7 +120,7 @@ def add_members(db: sqlite_utils.Database, owner_id: int, class_id: Any, entries
 
 
 def _member(db: sqlite_utils.Database, owner_id: int, class_id: Any, member_id: Any) -> dict:
-    _owned(db, owner_id, class_id)
+    _active(db, owner_id, class_id)
     rows = list(db.query("SELECT * FROM class_members WHERE id = ? AND class_id = ?", [str(member_id), class_id]))
     if not rows:
         raise ClassesError("unknown_member")
@@ -131,7 +152,7 @@ def remove_member(db: sqlite_utils.Database, owner_id: int, class_id: Any, membe
 
 def reorder_members(db: sqlite_utils.Database, owner_id: int, class_id: Any, member_ids: Any) -> list[dict]:
     """Put the members in the given order (every member of the class, each once)."""
-    _owned(db, owner_id, class_id)
+    _active(db, owner_id, class_id)
     current = {m["id"] for m in members(db, class_id)}
     if not isinstance(member_ids, list) or len(member_ids) != len(current) or set(member_ids) != current:
         raise ClassesError("bad_order")

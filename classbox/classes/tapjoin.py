@@ -17,6 +17,7 @@ import sqlite_utils
 
 from classbox.classes import pictograms
 from classbox.classes import secrets as join_secrets
+from classbox.classes.archive import archived_on
 from classbox.classes.secretlock import Locked, SecretLocks
 from classbox.classroom import store, tokens
 from classbox.classroom.codes import normalize_code
@@ -35,6 +36,8 @@ MESSAGES = {
     "unknown_request": N_("Cette demande n'existe plus."),
     "gone": N_("L'appareil qui demandait s'est déconnecté."),
     "unknown_class": N_("Cette classe n'existe pas."),
+    "archived_class": N_("Cette classe est archivée : on n'ouvre plus de séance pour elle. "
+                         "Restaurez-la depuis sa page pour en ouvrir une."),
     "secret_locked": N_("Trop d'images secrètes fausses : demande à l'enseignant de te donner de nouvelles images."),
 }
 MAX_PENDING = 30  # takeover requests waiting for one session's teacher
@@ -99,9 +102,13 @@ def class_owned(db: sqlite_utils.Database, user: dict, class_id: Any) -> int | N
     """The class a session is opened for, once the teacher is known to own it (None: no class)."""
     if class_id is None:
         return None
-    if not isinstance(class_id, int) or isinstance(class_id, bool) or not 0 < class_id < 2**63 or \
-            db.execute("SELECT 1 FROM classes WHERE id = ? AND owner_id = ?", [class_id, user["id"]]).fetchone() is None:
+    if not isinstance(class_id, int) or isinstance(class_id, bool) or not 0 < class_id < 2**63:
         raise refusal("unknown_class")
+    row = db.execute("SELECT archive_on FROM classes WHERE id = ? AND owner_id = ?", [class_id, user["id"]]).fetchone()
+    if row is None:
+        raise refusal("unknown_class")
+    if archived_on({"archive_on": row[0]}):
+        raise refusal("archived_class")
     return class_id
 
 

@@ -18,8 +18,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 @bp.errorhandler(ClassesError)
 def refused(error: ClassesError):
-    """A refused request: 404 for a class or member this teacher cannot see, 400 otherwise."""
-    return jsonify(error.as_json()), 404 if error.code in NOT_FOUND else 400
+    """A refused request: 404 for a class or member this teacher cannot see, 409 for a change to an
+    archived class, 400 otherwise."""
+    return jsonify(error.as_json()), 404 if error.code in NOT_FOUND else 409 if error.code == "archived_class" else 400
 
 
 def _owner() -> int:
@@ -48,8 +49,9 @@ def create_class():
     if not isinstance(body, dict):
         raise ClassesError("malformed")
     db = get_db()
-    year_end = current_app.config["CLASSBOX"]["privacy"]["class_year_end"]
-    made = store.create_class(db, _owner(), body.get("name"), body.get("levels"), year_end)
+    privacy = current_app.config["CLASSBOX"]["privacy"]
+    made = store.create_class(db, _owner(), body.get("name"), body.get("levels"), privacy["class_year_end"],
+                              archive_md=privacy["class_archive"])
     if body.get("members"):
         try:
             store.add_members(db, _owner(), made["id"], _entries(body["members"]))
@@ -71,6 +73,15 @@ def get_class(class_id: int):
 def delete_class(class_id: int):
     """Delete a class and its members."""
     return jsonify({"removed_members": store.delete_class(get_db(), _owner(), class_id)})
+
+
+@bp.put("/api/classes/<int:class_id>/archive")
+@login_required("teacher", "admin")
+def archive(class_id: int):
+    """Archive the class by hand {archived: true} (read-only, no new session) or restore it {archived: false}."""
+    body = _json()
+    archived = body.get("archived") if isinstance(body, dict) else None
+    return jsonify(store.set_archived(get_db(), _owner(), class_id, archived))
 
 
 def _entries(raw: object) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 
-from classbox.classes import store
+from classbox.classes import archive, store
 from classbox.classes.privacy import ClassRetentionService, purge_expired
 from classbox.cli import cli
 
@@ -22,7 +22,8 @@ def test_privacy_export_and_erase_cover_a_class_member(runner, config, db, teach
     assert [m["name"] for m in store.get_class(db, teacher_id, made["id"])["members"]] == ["Hugo"]
 
 
-def test_classes_are_erased_the_day_after_their_end_of_school_year(db, teacher_id):
+def test_classes_are_erased_the_day_after_their_end_of_school_year(db, teacher_id, monkeypatch):
+    monkeypatch.setattr(archive, "today", lambda: datetime.date(2025, 9, 2))  # members added before the archive day
     old = store.create_class(db, teacher_id, "CP 2025-2026", ["CP"], today=datetime.date(2025, 9, 2))
     new = store.create_class(db, teacher_id, "CE1 2026-2027", ["CE1"], today=datetime.date(2026, 9, 1))
     store.add_members(db, teacher_id, old["id"], [{"name": "Léa"}, {"name": "Hugo"}])

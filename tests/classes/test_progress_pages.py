@@ -104,24 +104,39 @@ def test_the_pages_in_english(client, teacher, login, year):
     assert "Report on Léa" in page and "Notes" in page
 
 
+def _absent(client, path: str) -> bool:
+    """The answer is 404, the same as for a class that does not exist (its existence is not revealed)."""
+    prefix = re.compile(r"/teacher/classes/\d+(?!\d)")
+    answer, nothing = client.get(path), client.get(prefix.sub("/teacher/classes/999999", path))
+    assert (answer.status_code, nothing.status_code) == (404, 404), path
+    assert prefix.sub("/teacher/classes/999999", answer.get_data(as_text=True)) == nothing.get_data(as_text=True)
+    return True
+
+
 @pytest.mark.parametrize("tail", ["progress", "progress.csv", "progress.csv?detail=answers"])
 def test_another_teacher_is_refused_the_class_pages(app, year, other_teacher_id, tail):
     other = app.test_client()
     assert other.post("/login", data={"login": "m.durand", "password": "other-pass-456"}).status_code == 302
-    assert other.get(url(year, tail=tail)).status_code == 403
+    assert _absent(other, url(year, tail=tail))
 
 
 @pytest.mark.parametrize("tail", ["progress", "progress.csv", "report"])
 def test_another_teacher_is_refused_the_pupil_pages(app, year, other_teacher_id, tail):
     other = app.test_client()
     assert other.post("/login", data={"login": "m.durand", "password": "other-pass-456"}).status_code == 302
-    assert other.get(url(year, "lea", tail)).status_code == 403
+    assert _absent(other, url(year, "lea", tail))
 
 
 def test_an_admin_who_is_not_the_classs_teacher_is_refused(app, year, admin):
     other = app.test_client()
     assert other.post("/login", data={"login": admin[0], "password": admin[1]}).status_code == 302
-    assert other.get(url(year)).status_code == 403 and other.get(url(year, "lea")).status_code == 403
+    class_id, lea = year["class"]["id"], year["lea"]["id"]
+    for path in (url(year), url(year, "lea"), url(year, "lea", "report"), url(year, "lea", "progress.csv"),
+                 url(year, tail="progress.csv"), f"/teacher/classes/{class_id}"):
+        assert _absent(other, path), path
+    assert other.get(f"/api/classes/{class_id}").status_code == 404
+    assert other.get(f"/api/classes/{class_id}/secrets").status_code == 404
+    assert other.patch(f"/api/classes/{class_id}/members/{lea}", json={"name": "X"}).status_code == 404
 
 
 def test_a_pupil_or_a_stranger_is_sent_to_log_in(app, year):

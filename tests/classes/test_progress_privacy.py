@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from classbox.auth.users import find_user
+from classbox.classes import archive
 from classbox.classes import store as classes
 from classbox.classes.privacy import purge_expired
 from classbox.classroom.privacy import purge_closed
@@ -20,8 +21,9 @@ QUESTIONS = ["Couleur de l'herbe ?", "Couleur d'un sapin ?"]
 
 
 @pytest.fixture
-def year(db, config, teacher, teacher_id):
+def year(db, config, teacher, teacher_id, monkeypatch):
     """A class of last year (Léa, Hugo) with two sessions, Léa's hand-in a file; a class of this year; a free session."""
+    monkeypatch.setattr(archive, "today", lambda: datetime.date(2025, 9, 2))  # members added before the archive day
     me = find_user(db, teacher[0])
     old = classes.create_class(db, teacher_id, "CP 2025", ["CP"], today=datetime.date(2025, 9, 2))
     new = classes.create_class(db, teacher_id, "CE1 2026", ["CE1"], today=datetime.date(2026, 9, 1))

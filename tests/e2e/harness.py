@@ -135,6 +135,22 @@ def run_axe(page) -> list[dict]:
     return result
 
 
+def contrast_problems(page, selector: str) -> list[dict]:
+    """axe-core's color-contrast violations and undecided checks of the elements `selector` finds (≥ 1)."""
+    assert page.locator(selector).count() > 0, f"nothing matches {selector}"
+    run_axe(page)  # loads axe-core once
+    return page.evaluate(
+        "async (selector) => { const r = await axe.run({include: [[selector]]}, {runOnly: {type: 'rule',"
+        " values: ['color-contrast']}, resultTypes: ['violations', 'incomplete']});"
+        " return r.violations.concat(r.incomplete).flatMap(v => v.nodes.map(n => ({target: n.target.join(' '),"
+        " why: n.failureSummary || (n.any[0] && n.any[0].message)}))); }", selector)
+
+
+def text_color(page, selector: str) -> str:
+    """The computed text colour of the first element `selector` finds, e.g. rgb(255, 255, 255)."""
+    return page.eval_on_selector(selector, "el => getComputedStyle(el).color")
+
+
 def serious(violations: list[dict]) -> list[dict]:
     """The violations an RGAA audit would not let pass."""
     return [v for v in violations if v["impact"] in ("serious", "critical")]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.harness import SIZES, first_load_weight
+from tests.e2e.harness import SIZES, contrast_problems, first_load_weight, text_color
 
 pytestmark = pytest.mark.peer
 
@@ -71,6 +71,9 @@ def push_resource(teacher, resource: dict, title: str) -> None:
     """Find the resource with the dashboard's library search, pick it, push it under `title`."""
     teacher.click("summary:has-text('Ressource de la bibliothèque')")
     teacher.fill("#resource-search", resource["title"].split()[0])
+    teacher.wait_for_selector("#resource-results button")
+    assert contrast_problems(teacher, "#resource-results button") == [], "the search results are readable"
+    assert text_color(teacher, ".top button.link") == "rgb(255, 255, 255)", "the top bar keeps its look"
     teacher.click(f"#resource-results button:has-text('{resource['title']}')")
     assert teacher.input_value("#resource-id") == resource["id"]
     assert teacher.input_value("#resource-title") == resource["title"]

@@ -8,6 +8,7 @@ import pytest
 
 from classbox.classes import pictograms
 from tests.e2e.test_classroom_flow import accessible_everywhere, push_quiz
+from tests.e2e.harness import contrast_problems
 from tests.e2e.test_offline import controlled_page
 
 pytestmark = pytest.mark.peer
@@ -167,6 +168,7 @@ def test_a_shared_tablet_and_a_takeover_the_teacher_allows(contexts, box):
     tablet.goto(f"/join/{code}")
     tablet.click("button.tap-member[data-name='Inès']")
     tablet.wait_for_selector("#join-panel", state="hidden")
+    assert contrast_problems(tablet, "#switch-pupil") == [], "« Changer d'élève » is readable"
     tablet.click("#switch-pupil")
     tablet.wait_for_selector("#member-grid")
     tablet.click("button.tap-member[data-name='Hugo']")
