@@ -13,7 +13,7 @@ from flask_socketio import SocketIO, join_room, leave_room
 from classbox.auth import current_user
 from classbox.classroom import handin_disk, store
 from classbox.classroom.errors import ClassroomError
-from classbox.classroom.live import Conn, checked_conn
+from classbox.classroom.live import Conn, checked_conn, pupil_conn
 from classbox.classroom.results import session_results
 from classbox.storage import get_db
 from classbox.web.i18n import DEFAULT_LANGUAGE, LOCALES, socket_locale
@@ -88,11 +88,7 @@ def submit_handler(app, classroom) -> Callable:
     """
     def on_submit(sid: str, data: Any = None, *extra: Any) -> dict:
         try:
-            conn = checked_conn(classroom, sid, data, extra)
-            if not isinstance(data, dict):
-                raise ClassroomError("malformed")
-            if conn.role != "pupil" or conn.pupil_id is None:
-                raise ClassroomError("not_joined")
+            conn = pupil_conn(classroom, sid, data, extra)
             if not classroom.submit_limit.allow(conn.pupil_id):
                 raise ClassroomError("rate_limited")
             ack = classroom.submit(conn.session_id, conn.pupil_id, data)

@@ -118,3 +118,13 @@ def checked_conn(classroom: Any, sid: str, data: Any, extra: tuple) -> Conn:
     if not classroom.event_limit.allow(sid):
         raise ClassroomError("rate_limited")
     return conn
+
+
+def pupil_conn(classroom: Any, sid: str, data: Any, extra: tuple) -> Conn:
+    """checked_conn for a pupil's event whose payload is an object: the joined pupil's connection."""
+    conn = checked_conn(classroom, sid, data, extra)
+    if not isinstance(data, dict):
+        raise ClassroomError("malformed")
+    if conn.role != "pupil" or conn.pupil_id is None:
+        raise ClassroomError("not_joined")
+    return conn

@@ -14,7 +14,7 @@ from classbox.classroom.checks import check_uuid
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.feed import SubmissionFeed
 from classbox.classroom.events import NS, _ack_in, _teacher_session, event, session_room, svc, teacher_room
-from classbox.classroom.live import Conn, checked_conn
+from classbox.classroom.live import Conn, pupil_conn
 from classbox.lessons import release as releases
 from classbox.lessons.play import lesson_for, lesson_ref, live_payload, step_index
 from classbox.lessons.selfpaced import LessonAnswer, store_lesson_answers
@@ -63,11 +63,7 @@ def lesson_answer_handler(app, classroom, positions: Positions, progress_feed: S
     """The pupil's `lesson_answer` handler, called by python-socketio as handler(sid, data) (like `submit`)."""
     def on_lesson_answer(sid: str, data: Any = None, *extra: Any) -> dict:
         try:
-            conn = checked_conn(classroom, sid, data, extra)
-            if not isinstance(data, dict):
-                raise ClassroomError("malformed")
-            if conn.role != "pupil" or conn.pupil_id is None:
-                raise ClassroomError("not_joined")
+            conn = pupil_conn(classroom, sid, data, extra)
             if not classroom.submit_limit.allow(conn.pupil_id):
                 raise ClassroomError("rate_limited")
             submission_id = check_uuid(data.get("submission_id"))
@@ -99,11 +95,7 @@ def lesson_at_handler(app, classroom, positions: Positions, progress_feed: Submi
     """The pupil's `lesson_at {release_id, step}` (which step it is looking at), without a Flask request context."""
     def on_lesson_at(sid: str, data: Any = None, *extra: Any) -> dict:
         try:
-            conn = checked_conn(classroom, sid, data, extra)
-            if not isinstance(data, dict):
-                raise ClassroomError("malformed")
-            if conn.role != "pupil" or conn.pupil_id is None:
-                raise ClassroomError("not_joined")
+            conn = pupil_conn(classroom, sid, data, extra)
             release_id = data.get("release_id")
             if not isinstance(release_id, str) or not RELEASE_ID.fullmatch(release_id):
                 raise ClassroomError("malformed", "release_id")
