@@ -41,15 +41,21 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path):
-    """One headless Chromium for the whole run; traffic to any other host goes to a dead proxy."""
+def playwright_driver():
+    """The run's one Playwright driver (a second sync driver cannot start while one runs)."""
     from playwright.sync_api import sync_playwright
 
-    playwright = sync_playwright().start()
-    chromium = launch_chromium(playwright, chromium_path, dead_proxy_port=free_port())
+    driver = sync_playwright().start()
+    yield driver
+    driver.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path, playwright_driver):
+    """One headless Chromium for the whole run; traffic to any other host goes to a dead proxy."""
+    chromium = launch_chromium(playwright_driver, chromium_path, dead_proxy_port=free_port())
     yield chromium
     chromium.close()
-    playwright.stop()
 
 
 @pytest.fixture(scope="session")

@@ -88,38 +88,37 @@ def chromium(playwright, home, port: int):
         args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {NAME} 127.0.0.1"])
 
 
-def test_service_worker_registers_over_https_and_the_page_reloads_with_the_box_unreachable(https_box, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = chromium(playwright, nss_home(tmp_path / "home", https_box["root"]), https_box["ports"]["https"])
-        try:
-            context = browser.new_context(locale="fr-FR", service_workers="allow")
-            page = context.new_page()
-            response = page.goto(https_box["url"])
-            assert response.ok and page.evaluate("() => window.isSecureContext")
-            assert response.headers["strict-transport-security"] == "max-age=63072000"
-            assert "Pebble" in response.security_details()["issuer"], response.security_details()
-            page.wait_for_function("() => window.ClassboxPWA && window.ClassboxPWA.ready")
-            page.evaluate("() => window.ClassboxPWA.ready")
-            if not page.evaluate("() => !!navigator.serviceWorker.controller"):
-                page.reload()
-            page.wait_for_function("() => !!navigator.serviceWorker.controller")
-            page.goto(https_box["url"] + "lang/fr?next=/")
-            assert all(c["secure"] for c in context.cookies()), context.cookies()
-
-            https_box["nginx"].terminate()  # the box is gone: switched off, or out of Wi-Fi range
-            https_box["nginx"].wait(timeout=10)
+def test_service_worker_registers_over_https_and_the_page_reloads_with_the_box_unreachable(
+        https_box, tmp_path, playwright_driver):
+    # a browser of its own (its HOME's NSS database), on the run's one driver
+    browser = chromium(playwright_driver, nss_home(tmp_path / "home", https_box["root"]), https_box["ports"]["https"])
+    try:
+        context = browser.new_context(locale="fr-FR", service_workers="allow")
+        page = context.new_page()
+        response = page.goto(https_box["url"])
+        assert response.ok and page.evaluate("() => window.isSecureContext")
+        assert response.headers["strict-transport-security"] == "max-age=63072000"
+        assert "Pebble" in response.security_details()["issuer"], response.security_details()
+        page.wait_for_function("() => window.ClassboxPWA && window.ClassboxPWA.ready")
+        page.evaluate("() => window.ClassboxPWA.ready")
+        if not page.evaluate("() => !!navigator.serviceWorker.controller"):
             page.reload()
-            assert "Rejoindre la classe" in page.inner_text("main")
-            assert page.evaluate("() => typeof window.ClassboxPWA") == "object", "the shell's scripts came from the cache"
-        finally:
-            browser.close()
+        page.wait_for_function("() => !!navigator.serviceWorker.controller")
+        page.goto(https_box["url"] + "lang/fr?next=/")
+        assert all(c["secure"] for c in context.cookies()), context.cookies()
+
+        https_box["nginx"].terminate()  # the box is gone: switched off, or out of Wi-Fi range
+        https_box["nginx"].wait(timeout=10)
+        page.reload()
+        assert "Rejoindre la classe" in page.inner_text("main")
+        assert page.evaluate("() => typeof window.ClassboxPWA") == "object", "the shell's scripts came from the cache"
+    finally:
+        browser.close()
 
 
-def test_without_the_root_in_its_store_the_device_refuses_the_box(tmp_path):
+def test_without_the_root_in_its_store_the_device_refuses_the_box(tmp_path, playwright_driver):
     """The same certificate, a device whose NSS database does not hold the root: no page, no worker."""
-    from playwright.sync_api import Error, sync_playwright
+    from playwright.sync_api import Error
 
     root = make_authority("Département Test Root")
     leaf, key = make_leaf(root, [NAME])
@@ -140,14 +139,14 @@ def test_without_the_root_in_its_store_the_device_refuses_the_box(tmp_path):
     server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with sync_playwright() as playwright:
-            browser = chromium(playwright, nss_home(tmp_path / "home"), port)
-            try:
-                page = browser.new_context().new_page()
-                with pytest.raises(Error, match="ERR_CERT_AUTHORITY_INVALID"):
-                    page.goto(f"https://{NAME}:{port}/")
-            finally:
-                browser.close()
+        # a browser of its own (its HOME's NSS database), on the run's one driver
+        browser = chromium(playwright_driver, nss_home(tmp_path / "home"), port)
+        try:
+            page = browser.new_context().new_page()
+            with pytest.raises(Error, match="ERR_CERT_AUTHORITY_INVALID"):
+                page.goto(f"https://{NAME}:{port}/")
+        finally:
+            browser.close()
     finally:
         server.shutdown()
         server.server_close()
