@@ -101,14 +101,15 @@ class NotifyListener:
         self.sock.bind(self.path)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.messages: list[tuple[int, str]] = []
+        self.poller = select.poll()
+        self.poller.register(self.sock, select.POLLIN)
 
     def wait_for(self, text: str, proc: subprocess.Popen, timeout: float = 90.0) -> int:
         """Wait for a message containing text; return its sender's pid."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert proc.poll() is None, f"process exited with {proc.returncode}"
-            ready, _, _ = select.select([self.sock], [], [], 0.5)
-            if not ready:
+            if not self.poller.poll(500):  # poll, not select: a long run's descriptors pass 1024
                 continue
             data, ancdata, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
             pid = next(struct.unpack("iII", d[:12])[0] for level, kind, d in ancdata
