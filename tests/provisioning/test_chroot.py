@@ -79,7 +79,7 @@ def applied(request, tmp_path_factory):
             "classbox_journald_max_use": "32M",  # the name before it, still read
         }}}}))
         first = bake(tmp, root, inventory)
-        assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-3000:]
+        assert first.returncode == 0, failed_tasks(first.stdout + "\n" + first.stderr) + first.stdout[-2000:]
         assert chroot.mounts() == [], "bake-image left mounts behind"
         second = bake(tmp, root, inventory)
         yield chroot, first, second, inventory, tmp
@@ -265,3 +265,10 @@ def test_a_venv_of_the_previous_python_is_rebuilt(applied):
     version = chroot.run("/opt/classbox/current/bin/classbox", "--version")
     assert version.returncode == 0 and "0.1.0" in version.stdout, version.stderr
     assert not (venv / "lib/python3.10").exists()
+
+
+def failed_tasks(output: str) -> str:
+    """The task lines and errors of a failed Ansible run (its tail is mostly warnings)."""
+    lines = output.splitlines()
+    failed = [i for i, line in enumerate(lines) if "fatal:" in line or "FAILED!" in line or "[ERROR]" in line]
+    return "\n".join("\n".join(lines[max(i - 2, 0):i + 30])[:4000] for i in failed) + "\n"
