@@ -9,7 +9,7 @@ PORT   ?= 8080
 # ESLint (npm) for the box's own scripts: installed once per package-lock.json, from npm's cache when it can
 LINTED := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: run test venv lint clean pictograms
+.PHONY: run test venv lint clean pictograms h5p-player
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ clean:
 # The bundled pictograms (Twemoji, CC-BY 4.0), re-fetched from the npm package they come from.
 pictograms:
 	$(PYTHON) scripts/fetch_pictograms.py
+
+# The H5P player (h5p-standalone, MIT), re-fetched from npm at its pinned version.
+h5p-player:
+	$(PYTHON) scripts/fetch_h5p_player.py

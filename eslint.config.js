@@ -21,7 +21,7 @@ export default [
     },
   },
   {  // classic scripts: the service worker, and a page helper configured by its <script> tag
-    files: ["classbox/web/sw.js", "classbox/static/pages/live-refresh.js"],
+    files: ["classbox/web/sw.js", "classbox/static/pages/live-refresh.js", "classbox/static/h5p/frame.js"],
     languageOptions: { sourceType: "script", globals: { ...globals.browser, ...globals.serviceworker } },
   },
   { files: ["classbox/web/sw.js"], rules: { "no-implicit-globals": "off" } },  // a worker's globals are its own

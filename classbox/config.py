@@ -11,7 +11,8 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from classbox.config_values import value_problems
 
 DEFAULT_CONFIG_FILE = Path("/etc/classbox/classbox.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/classbox")
@@ -40,6 +41,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "behind_nginx": (bool, False),
         "max_upload_mb": (int, 20),
         "public_url": (str, ""),
+        "https_url": (str, ""),  # https://<name>/ under a certificate every device trusts: nginx redirects there
+        "tls_certificate": (str, ""),  # the PEM chain nginx serves on 443, watched by health
     },
     "library": {
         "min_free_mb": (int, 500),
@@ -57,6 +60,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "joins_per_ip_burst": (int, 120),  # joins per minute from one address (a school NAT may share one)
         "new_pupils_burst": (int, 40),  # new pupils at once from one address in one session, then 4 a minute
         "commit_gather_ms": (float, 0.0),  # >0: answers within it share one commit (docs/performance.md)
+        "answer_journal": (bool, True),  # acks made durable by storage/journal.py, committed in SQLite later
         "checkpoint_every_s": (float, 30.0),  # WAL copied into classbox.db at most this often (storage/checkpoint.py)
         "emulate_commit_ms": (float, 0.0),  # benchmarks only: sleep after each commit, like a slow SD card
     },
@@ -269,16 +273,10 @@ def load_config(
         if kind is str and isinstance(value, os.PathLike):
             value = os.fspath(value)
         config[section][key] = _coerce(value, kind, f"override {flat}")
-    _check_timezone(config["box"]["timezone"])
+    problems = value_problems(config)
+    if problems:
+        raise ConfigError(problems[0])
     return config
-
-
-def _check_timezone(name: str) -> None:
-    """An IANA time zone the system knows (Europe/Paris, America/Cayenne, Indian/Reunion…)."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"[box] timezone: unknown time zone {name!r} (e.g. 'Europe/Paris')") from None
 
 
 def _env_target(name: str) -> tuple[str, str]:

@@ -64,6 +64,9 @@ class FeatureHooks(Protocol):
     def open_sessions(self, db: sqlite_utils.Database, user: dict) -> list[dict[str, str]]:
         """Open class sessions `user` may show on the connect page: [{code, title}], newest first."""
 
+    def offline_urls(self) -> list[str]:
+        """Immutable URLs of the feature the pupil shell (service worker) keeps on the device."""
+
     def account_revoked(self, user_id: int) -> None:
         """Every cookie of this teacher's or admin's account was just revoked (logout, password
         change, disabled): end what they opened in this process (live sockets), in the app context."""

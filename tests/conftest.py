@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import sqlite_utils
 from click.testing import CliRunner
 
 from classbox import create_app
@@ -58,9 +59,31 @@ def runner():
     return CliRunner()
 
 
+class SettledDatabase(sqlite_utils.Database):
+    """The test's own connection: each statement first commits the classroom's journaled rows,
+    as the teachers' pages do (storage/journal.py: acked rows reach SQLite a few seconds later)."""
+
+    def __init__(self, conn, app) -> None:
+        self._app = app
+        super().__init__(conn)
+
+    def _settle(self) -> None:
+        classroom = self._app.extensions.get("classroom")
+        if classroom is not None:
+            classroom.writer.settle()
+
+    def execute(self, sql, parameters=None):
+        self._settle()
+        return super().execute(sql, parameters)
+
+    def query(self, sql, params=None):
+        self._settle()
+        return super().query(sql, params)
+
+
 @pytest.fixture
 def db(app):
-    database = open_database(app.config["CLASSBOX"].data_dir)
+    database = SettledDatabase(open_database(app.config["CLASSBOX"].data_dir).conn, app)
     yield database
     database.conn.close()
 

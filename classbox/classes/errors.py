@@ -18,6 +18,8 @@ MESSAGES = {
     "csv_binary": N_("Ce fichier n'est pas une liste d'élèves en texte (CSV) : contenu illisible ligne %(line)s."),
     "csv_encoding": N_("Caractères illisibles ligne %(line)s : enregistrez le fichier en CSV UTF-8."),
     "csv_invalid_name": N_("Ligne %(line)s : %(reason)s"),
+    "invalid_secret": N_("Un code secret, ce sont deux images de la grille, dans l'ordre."),
+    "secrets_off": N_("Les codes secrets ne sont pas activés pour cette classe."),
     "csv_empty": N_("Aucun prénom trouvé dans ce fichier."),
 }
 

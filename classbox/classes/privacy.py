@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from classbox.classes.continuity_privacy import erase_class_sessions, erase_member, export_member
 from classbox.features import hook
 
 log = logging.getLogger("classbox.classes.privacy")
@@ -16,27 +17,32 @@ log = logging.getLogger("classbox.classes.privacy")
 
 @hook
 def privacy_export(db: sqlite_utils.Database, pupil_id: str) -> dict:
-    """The member's first name or pseudonym, picture, order and class (name, levels, owner, retention)."""
+    """The member's first name or pseudonym, picture, order and class (name, levels, owner, retention), and
+    their work in every session they joined as the member (continuity)."""
     rows = list(db.query(
         "SELECT m.id, m.name, m.picture, m.position, m.created_wall, c.id AS class_id, c.name AS class_name, "
         "c.levels AS class_levels, c.retain_until, c.owner_id FROM class_members m "
         "JOIN classes c ON c.id = m.class_id WHERE m.id = ?", [pupil_id]))
-    return {"members": rows}
+    return {"members": rows, "continuity": export_member(db, pupil_id)}
 
 
 @hook
 def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
-    """Delete the member from its class; the number of records removed."""
+    """Delete the member from its class and their work in every session; the number of records removed."""
+    count = erase_member(db, pupil_id)
     with db.conn:
-        return db.execute("DELETE FROM class_members WHERE id = ?", [pupil_id]).rowcount
+        return count + db.execute("DELETE FROM class_members WHERE id = ?", [pupil_id]).rowcount
 
 
 def purge_expired(db: sqlite_utils.Database, today: datetime.date | None = None) -> tuple[int, int]:
-    """Delete the classes whose end of school year has passed, with their members: (classes, members).
+    """Delete the classes whose end of school year has passed, with their members and their sessions
+    (pupils, answers, hand-in files): (classes, members).
 
     A box that boots with its clock in the past erases nothing early; the date is the day after
     `retain_until` at the earliest."""
     day = (today or datetime.date.today()).isoformat()
+    expired = [r[0] for r in db.execute("SELECT id FROM classes WHERE retain_until < ?", [day])]
+    erase_class_sessions(db, expired)
     with db.conn:
         members = db.execute("DELETE FROM class_members WHERE class_id IN "
                              "(SELECT id FROM classes WHERE retain_until < ?)", [day]).rowcount

@@ -22,3 +22,14 @@ sql_migration(
     )""",
     "CREATE INDEX class_members_order ON class_members(class_id, position)",
 )
+
+# Tap to join: the classes whose members must tap a two-picture secret, and each member's secret
+# (kept readable: the teacher sees it and tells a pupil who forgot).
+sql_migration(
+    migrations, "m002_join_secrets",
+    "CREATE TABLE class_join_secrets (class_id INTEGER PRIMARY KEY REFERENCES classes(id) ON DELETE CASCADE)",
+    """CREATE TABLE class_member_secrets (
+        member_id TEXT PRIMARY KEY REFERENCES class_members(id) ON DELETE CASCADE,
+        first TEXT NOT NULL, second TEXT NOT NULL
+    )""",
+)

@@ -9,7 +9,7 @@ from typing import Any
 
 from classbox.classroom.errors import ClassroomError
 
-TYPES = ("resource", "message", "quiz", "handin", "pause")
+TYPES = ("resource", "message", "quiz", "handin", "pause", "h5p")
 QUIZ_KINDS = ("single", "multiple", "text", "number")
 HANDIN_ACCEPT = ("text", "photo", "file")
 RESOURCE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
@@ -56,7 +56,7 @@ def validate_spec(raw: Any) -> tuple[str, dict, list[str] | None]:
         raise ClassroomError("malformed")
     kind = raw.get("type")
     if kind not in TYPES:
-        raise ClassroomError("invalid_activity", "type: resource, message, quiz, handin or pause")
+        raise ClassroomError("invalid_activity", "type: resource, message, quiz, handin, pause or h5p")
     targets = raw.get("to")
     if targets is not None:
         if (not isinstance(targets, list) or not targets or len(targets) > MAX_TARGETS
@@ -73,6 +73,11 @@ def validate_spec(raw: Any) -> tuple[str, dict, list[str] | None]:
                 or any(c in url for c in "\\\"'<> \n\r\t"):
             raise ClassroomError("invalid_activity", "url: a path on this box, like /library/<id>")
         spec = {"resource_id": rid, "url": url, "title": _text(raw.get("title"), "title", 200)}
+    elif kind == "h5p":  # an H5P exercise of the library, scored by its own xAPI statements
+        rid = raw.get("resource_id")
+        if not isinstance(rid, str) or not RESOURCE_ID.match(rid):
+            raise ClassroomError("invalid_activity", "resource_id: the H5P resource's id")
+        spec = {"resource_id": rid, "url": f"/library/{rid}", "title": _text(raw.get("title"), "title", 200)}
     elif kind == "message":
         spec = {"text": _text(raw.get("text"), "text", 2000)}
     elif kind == "pause":
@@ -146,6 +151,8 @@ def check_answer(kind: str, spec: dict, answer: Any, max_chars: int) -> tuple[An
                 or len(text) > max_chars:
             raise ClassroomError("invalid_answer")
         return {"text": text}, text, None
+    if kind == "h5p":
+        return h5p_score(answer, max_chars)
     if kind != "quiz":
         raise ClassroomError("not_answerable")
     quiz = spec["kind"]
@@ -168,6 +175,31 @@ def check_answer(kind: str, spec: dict, answer: Any, max_chars: int) -> tuple[An
         raise ClassroomError("invalid_answer")
     ok = abs(number - correct) <= spec.get("tolerance", 0) + 1e-9 if correct is not None else None
     return number, repr(number) if not number.is_integer() else str(int(number)), ok
+
+
+MAX_H5P_SCORE = 100_000
+
+
+def h5p_score(answer: Any, max_chars: int) -> tuple[dict, str, bool | None]:
+    """An H5P exercise's score as the pupil's device reports it: {score, max, success?, response?}."""
+    if not isinstance(answer, dict):
+        raise ClassroomError("invalid_answer")
+    raw, top = _number(answer.get("score")), _number(answer.get("max"))
+    if isinstance(answer.get("score"), str) or isinstance(answer.get("max"), str) or raw is None or top is None \
+            or not 0 <= raw <= top <= MAX_H5P_SCORE:
+        raise ClassroomError("invalid_answer")
+    response = answer.get("response", "")
+    success = answer.get("success")
+    if not isinstance(response, str) or len(response) > max_chars or not isinstance(success, (bool, type(None))):
+        raise ClassroomError("invalid_answer")
+    value = {"score": int(raw) if raw.is_integer() else raw, "max": int(top) if top.is_integer() else top,
+             "completed": answer.get("completed") is True}
+    if success is not None:
+        value["success"] = success
+    if response:
+        value["response"] = response
+    correct = success if success is not None else (raw == top if top > 0 else None)
+    return value, response, correct
 
 
 def for_pupil(targets: list[str] | None, pupil_id: str) -> bool:

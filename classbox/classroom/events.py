@@ -118,7 +118,7 @@ def _teacher_session(conn: Conn) -> dict:
 
 def session_summary(session: dict) -> dict:
     return {"code": session["code"], "title": session["title"], "state": session["state"],
-            "joining": bool(session.get("joining", 1))}
+            "joining": bool(session.get("joining", 1)), "class_id": session.get("class_id")}
 
 
 def register(socketio: SocketIO, classroom, app) -> None:
@@ -155,7 +155,10 @@ def register(socketio: SocketIO, classroom, app) -> None:
     def on_join(conn: Conn, data: dict) -> dict:
         if not svc().join_limit.allow(request.sid) or not svc().join_ip_limit.allow(str(request.remote_addr)):
             raise ClassroomError("rate_limited")
-        joined = svc().join(data.get("code"), data.get("name"), data.get("token"), str(request.remote_addr))
+        if data.get("member_id") is not None and svc().tap is not None and data.get("token") in (None, ""):
+            joined = svc().tap.join(data, request.sid, str(request.remote_addr))  # tap to join (classes)
+        else:
+            joined = svc().join(data.get("code"), data.get("name"), data.get("token"), str(request.remote_addr))
         session, pupil = joined["session"], joined["pupil"]
         if conn.session_id is not None:
             leave_room(teacher_room(conn.session_id) if conn.role == "teacher" else session_room(conn.session_id))
@@ -178,7 +181,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
     @socketio.on("open_session", namespace=NS)
     @event("teacher")
     def on_open_session(conn: Conn, data: dict) -> dict:
-        session = svc().open_session(conn.user, data.get("title"))
+        session = svc().open_session(conn.user, data.get("title"), data.get("class_id"))
         svc().presence.attach_teacher(request.sid, session["id"])
         join_room(teacher_room(session["id"]))
         svc().presence_changed()
@@ -188,6 +191,7 @@ def register(socketio: SocketIO, classroom, app) -> None:
     @socketio.on("watch", namespace=NS)
     @event("teacher")
     def on_watch(conn: Conn, data: dict) -> dict:
+        svc().writer.settle()  # pupils and answers acked a moment ago are shown too (storage/journal.py)
         db = get_db()
         session = svc().owned_session(db, conn.user, data.get("code"))
         if conn.session_id is not None:

@@ -8,7 +8,8 @@ from classbox.sync import records
 
 
 def pupil_part(pupil: dict[str, Any]) -> records.Pupil:
-    return {"id": pupil["id"], "name": pupil["name"]}
+    """Who the ENT sees: a class member's stable pseudonymous id across sessions, else the session's pupil id."""
+    return {"id": pupil.get("member_id") or pupil["id"], "name": pupil["name"]}
 
 
 def session_part(session: dict[str, Any]) -> records.Session:
@@ -36,6 +37,10 @@ def activity_part(activity: dict[str, Any]) -> records.Activity:
     part: records.Activity = {"id": activity["id"], "type": activity["type"],
                               "title": spec.get("title") or spec.get("question") or spec.get("instructions")
                               or spec.get("text") or activity["type"]}
+    if activity["type"] == "h5p":
+        part["content"] = {"id": spec["resource_id"], "title": spec["title"]}
+        if spec.get("library"):
+            part["content"]["library"] = spec["library"]
     if activity["type"] == "quiz":
         part["question"] = spec["question"]
         part["interaction"] = records.INTERACTIONS[spec["kind"]]
@@ -57,6 +62,10 @@ def submitted(sub: dict[str, Any]) -> list[tuple]:
     pupil, session, activity = pupil_part(sub["pupil"]), session_part(sub["session"]), activity_part(sub["activity"])
     if sub["activity"]["type"] == "quiz":
         record = records.answered(pupil, session, activity, sub["response"], sub["correct"])
+    elif sub["activity"]["type"] == "h5p":
+        score = sub["answer"]
+        record = records.scored(pupil, session, activity, score["score"], score["max"], sub["correct"],
+                                sub["response"], score.get("completed", False))
     else:
         record = records.handed_in(pupil, session, activity, sub["response"])
     entries = [(records.XAPI, records.LRS, record, records.statement_id(record["event"], sub["id"]), pupil["id"])]

@@ -59,10 +59,14 @@ def _remove_file(root: Path, relative: str) -> None:
 
 
 def purge_closed(db: sqlite_utils.Database, retention_days: int, now: float | None = None) -> int:
-    """Delete sessions closed more than `retention_days` ago, with their pupils, answers and files."""
+    """Delete sessions closed more than `retention_days` ago, with their pupils, answers and files.
+
+    A session opened for a class that still exists is kept: it goes with its class at the end of the
+    school year (classes.privacy.purge_expired), so that a pupil's work follows them all year."""
     now = time.time() if now is None else now
     horizon = now - retention_days * DAY_S
-    old = [r[0] for r in db.execute("SELECT id FROM classroom_sessions WHERE state = 'closed' AND closed_wall < ?",
+    old = [r[0] for r in db.execute("SELECT id FROM classroom_sessions WHERE state = 'closed' AND closed_wall < ? "
+                                    "AND (class_id IS NULL OR class_id NOT IN (SELECT id FROM classes))",
                                     [horizon]).fetchall()]
     root = data_dir_of(db)
     for session_id in old:

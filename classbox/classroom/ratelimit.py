@@ -30,6 +30,12 @@ class RateLimiter:
             self._buckets[key] = (tokens - 1, now)
             return True
 
+    def blocked(self, key: str) -> bool:
+        """Whether `key`'s bucket is empty now (nothing spent)."""
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.capacity, self.clock()))
+            return min(self.capacity, tokens + (self.clock() - last) * self.per_s) < 1
+
     def _forget_full(self, now: float) -> None:
         """Drop buckets that have refilled (they hold no information)."""
         for key, (tokens, last) in list(self._buckets.items()):

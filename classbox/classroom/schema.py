@@ -72,3 +72,15 @@ def m001_classroom(db: sqlite_utils.Database) -> None:
 def m002_joining_switch(db: sqlite_utils.Database) -> None:
     """The teacher's "close joining" switch: 0 refuses new names (pupils with a device token come back)."""
     db.execute("ALTER TABLE classroom_sessions ADD COLUMN joining INTEGER NOT NULL DEFAULT 1")
+
+
+@migrations()
+def m003_class_sessions(db: sqlite_utils.Database) -> None:
+    """A session opened for a class (class_id), and the class member each pupil is (member_id); both nullable.
+
+    No foreign key: a class or a member may be deleted (RGPD) while its sessions' results stay.
+    """
+    db.execute("ALTER TABLE classroom_sessions ADD COLUMN class_id INTEGER")
+    db.execute("ALTER TABLE classroom_pupils ADD COLUMN member_id TEXT")
+    db.execute("CREATE INDEX classroom_sessions_class ON classroom_sessions (class_id, seq)")
+    db.execute("CREATE INDEX classroom_pupils_member ON classroom_pupils (member_id, session_id)")

@@ -15,8 +15,10 @@ from classbox.classroom.handin_flow import submit_file
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
 from classbox.classroom.records import Answer
+from classbox.storage.journal import recover_data_dir
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
+from classbox.web.i18n_marks import N_
 
 STATE_EVERY_S = 5.0
 LIVE_FILE = "classroom-live.json"  # in the runtime folder; the agent's health sampler reads it
@@ -36,7 +38,10 @@ class Classroom:
         self.max_handin_bytes = settings["max_handin_mb"] * 1024 * 1024
         self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"],
-                                  settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"])
+                                  settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"],
+                                  journal=settings["answer_journal"])
+        if settings["answer_journal"]:  # answers acked before a power cut are in SQLite before anyone reads
+            recover_data_dir(self.data_dir)
         self.presence = Presence()
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s
         # new pupils per (address, session) and per session: a class at once, then 4 a minute
@@ -52,6 +57,7 @@ class Classroom:
         self.clock = clock
         self.spawn = spawn
         self.feed: Any = None  # a SubmissionFeed, set by init_app (it needs the Socket.IO server)
+        self.tap: Any = None  # classes' TapJoin (sessions opened for a class), set by classes' init_app
         self._state_written = float("-inf")
         self._state_pending = False
         self._state_counts: dict | None = None
@@ -88,6 +94,8 @@ class Classroom:
                 raise ClassroomError("unknown_code")
             if session["state"] != "open":
                 raise ClassroomError("closed")
+            if claims is None and session["class_id"] is not None:
+                raise ClassroomError("tap_to_join", message=N_("Touche ton prénom et ton image dans la liste."))
             if claims is not None:
                 pupil = store.get_pupil(db, claims["p"])
                 if pupil is None or claims["s"] != session["id"] or pupil["session_id"] != session["id"]:
@@ -103,7 +111,7 @@ class Classroom:
                 pupil = store.add_pupil(db, session, name, self.max_pupils)
             return session, pupil, store.current_activity_for(db, session["id"], pupil["id"])
 
-        session, pupil, activity = self.writer.run(job)
+        session, pupil, activity = self.writer.run(job, journaled=True)  # its writes: rows it notes
         token = tokens.make_token(self.secret_key, session["id"], pupil["id"], pupil["nonce"])
         return {"session": session, "pupil": pupil, "token": token, "activity": activity}
 
@@ -128,16 +136,20 @@ class Classroom:
             raise ClassroomError("time_up")
         item = Answer(session_id, pupil_id, submission_id, activity_id, data.get("answer"), nonce)
         if file is None:  # answers of a class arriving together share a few statements
-            record, new = self.writer.run_item(store_answers, (self.rules, item))
+            record, new = self.writer.run_item(store_answers, (self.rules, item), journaled=True)
         else:
             record, new = submit_file(self, item, file)
         return {"ok": True, "submission_id": submission_id, "duplicate": not new, "record": record}
 
     # teachers ---------------------------------------------------------------------------
 
-    def open_session(self, user: dict, title_raw: Any) -> dict:
+    def open_session(self, user: dict, title_raw: Any, class_id: Any = None) -> dict:
+        """A new session of this teacher, for one of their classes (pupils tap to join) or not."""
         title = clean_title(title_raw, self.rules.wall())
-        session = self.writer.run(lambda db: store.create_session(db, user, title))
+        if class_id is not None and self.tap is None:
+            raise ClassroomError("malformed", "class_id")
+        session = self.writer.run(lambda db: store.create_session(
+            db, user, title, None if class_id is None else self.tap.owned_class(db, user, class_id)))
         self.open_ids.add(session["id"])
         return session
 

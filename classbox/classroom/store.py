@@ -18,6 +18,7 @@ from classbox.classroom import payloads
 from classbox.classroom.codes import new_code
 from classbox.classroom.errors import ClassroomError
 from classbox.storage.core import next_seq, next_seqs
+from classbox.storage.journal import note
 from classbox.sync.outbox import enqueue, enqueue_many
 
 
@@ -29,15 +30,15 @@ def _one(db: sqlite_utils.Database, sql: str, params: list) -> dict | None:
     return rows[0] if rows else None
 
 
-def create_session(db: sqlite_utils.Database, teacher: dict, title: str) -> dict:
-    """Write: a new open session with a fresh join code."""
+def create_session(db: sqlite_utils.Database, teacher: dict, title: str, class_id: int | None = None) -> dict:
+    """Write: a new open session with a fresh join code, for a class (pupils tap to join) or not."""
     for _ in range(20):
         code = new_code()
         try:
             db.execute(
-                "INSERT INTO classroom_sessions (code, title, teacher_id, teacher_login, state, created_wall, seq) "
-                "VALUES (?, ?, ?, ?, 'open', ?, ?)",
-                [code, title, teacher["id"], teacher["login"], time.time(), next_seq(db)])
+                "INSERT INTO classroom_sessions (code, title, teacher_id, teacher_login, state, created_wall, seq, "
+                "class_id) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
+                [code, title, teacher["id"], teacher["login"], time.time(), next_seq(db), class_id])
             return find_session(db, code)
         except sqlite3.IntegrityError:
             continue
@@ -73,27 +74,46 @@ def close_session(db: sqlite_utils.Database, session_id: int) -> None:
                [time.time(), session_id])
 
 
-def add_pupil(db: sqlite_utils.Database, session: dict, name: str, max_pupils: int) -> dict:
-    """Write: a new pupil in an open session, and its attendance record for the ENT."""
+def add_pupil(db: sqlite_utils.Database, session: dict, name: str, max_pupils: int,
+              member_id: str | None = None) -> dict:
+    """Write: a new pupil in an open session (a class member when member_id is given), and its attendance record."""
     current = get_session(db, session["id"])
     if current is None or current["state"] != "open":
         raise ClassroomError("closed")
-    if not current["joining"]:
+    if not current["joining"] and member_id is None:  # the switch closes typed names; a class's list stays open
         raise ClassroomError("joining_closed")
     count = db.execute("SELECT COUNT(*) FROM classroom_pupils WHERE session_id = ? AND removed = 0",
                        [session["id"]]).fetchone()[0]
     if count >= max_pupils:
         raise ClassroomError("full")
     pupil = {"id": uuid.uuid4().hex, "session_id": session["id"], "name": name,
-             "nonce": secrets.token_hex(8), "removed": 0, "joined_wall": time.time(), "seq": next_seq(db)}
-    db.execute("INSERT INTO classroom_pupils (id, session_id, name, nonce, removed, joined_wall, seq) "
-               "VALUES (:id, :session_id, :name, :nonce, :removed, :joined_wall, :seq)", pupil)
+             "nonce": secrets.token_hex(8), "removed": 0, "joined_wall": time.time(), "seq": next_seq(db),
+             "member_id": member_id}
+    db.execute("INSERT INTO classroom_pupils (id, session_id, name, nonce, removed, joined_wall, seq, member_id) "
+               "VALUES (:id, :session_id, :name, :nonce, :removed, :joined_wall, :seq, :member_id)", pupil)
+    note(db, "classroom_pupils", tuple(pupil), [tuple(pupil.values())])
     enqueue(db, *payloads.attended(pupil, session))
     return pupil
 
 
 def get_pupil(db: sqlite_utils.Database, pupil_id: str) -> dict | None:
     return _one(db, "SELECT * FROM classroom_pupils WHERE id = ?", [pupil_id])
+
+
+def member_pupil(db: sqlite_utils.Database, session_id: int, member_id: str) -> dict | None:
+    """The pupil a class member already is in this session (removed or not), or None."""
+    return _one(db, "SELECT * FROM classroom_pupils WHERE session_id = ? AND member_id = ? ORDER BY seq DESC LIMIT 1",
+                [session_id, member_id])
+
+
+def member_pupils(db: sqlite_utils.Database, member_id: str) -> list[dict]:
+    """Every pupil a class member has been, across sessions, oldest first."""
+    return list(db.query("SELECT * FROM classroom_pupils WHERE member_id = ? ORDER BY seq", [member_id]))
+
+
+def class_sessions(db: sqlite_utils.Database, class_id: int) -> list[dict]:
+    """The sessions opened for a class, oldest first."""
+    return list(db.query("SELECT * FROM classroom_sessions WHERE class_id = ? ORDER BY seq", [class_id]))
 
 
 def session_pupils(db: sqlite_utils.Database, session_id: int) -> list[dict]:
@@ -220,10 +240,15 @@ def record_submissions(db: sqlite_utils.Database, submissions: list[dict[str, An
                      file.get("sha256"), now, seq))
         outbox.extend(payloads.submitted(sub))
     db.conn.executemany(
-        "INSERT INTO classroom_submissions (id, session_id, activity_id, pupil_id, answer, correct, file_path, "
-        "file_mime, file_size, file_sha256, created_wall, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        f"INSERT INTO classroom_submissions ({', '.join(_SUBMISSION_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows)
+    note(db, "classroom_submissions", _SUBMISSION_COLUMNS, rows)
     enqueue_many(db, outbox)
     return outcomes
+
+
+_SUBMISSION_COLUMNS = ("id", "session_id", "activity_id", "pupil_id", "answer", "correct", "file_path", "file_mime",
+                       "file_size", "file_sha256", "created_wall", "seq")
 
 
 def get_submission(db: sqlite_utils.Database, submission_id: str) -> dict | None:

@@ -56,7 +56,9 @@ def join(code: str):
         return render_template("classroom/home.html", error=ClassroomError("closed").message), 410
     if canonical != code:
         return redirect(url_for("classroom.join", code=canonical))
-    return render_template("classroom/pupil.html", session=session,
+    members = svc().tap.page(get_db(), session) if svc().tap is not None else None
+    return render_template("classroom/pupil.html", session=session, members=members,
+                           pad=svc().tap.pad() if members and members["secret"] else [],
                            max_handin_mb=current_app.config["CLASSBOX"]["classroom"]["max_handin_mb"])
 
 
@@ -105,6 +107,7 @@ def _own_activity(code: str, activity_id: str, kind: str) -> tuple[dict, dict, l
     """(session, activity, its answers in arrival order) for the session's teacher; 404 unless the
     activity is of this session and of this type."""
     session = _own_session(code)
+    svc().writer.settle()  # answers acked a moment ago are read too (storage/journal.py)
     db = get_db()
     activity = store.get_activity(db, activity_id)
     if activity is None or activity["session_id"] != session["id"] or activity["type"] != kind:
@@ -147,6 +150,7 @@ def handins_zip(code: str, activity_id: str):
 def results(code: str):
     """A session's results as JSON, or CSV with ?format=csv (&sep=semicolon: what a French Excel opens)."""
     session = _own_session(code)
+    svc().writer.settle()  # answers acked a moment ago are exported too (storage/journal.py)
     db = get_db()
     document = session_results(session, store.session_pupils(db, session["id"]),
                                store.session_activities(db, session["id"]),

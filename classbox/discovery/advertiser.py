@@ -59,6 +59,8 @@ def host_label(config: Any) -> str:
 def service_spec(config: Any, box_id: str, version: str) -> ServiceSpec:
     """The service record set the box announces, from its config."""
     txt = {"path": "/", "id": box_id, "v": version, "uai": config["box"]["school_uai"]}
+    if config["web"]["https_url"]:
+        txt["url"] = config["web"]["https_url"]  # what to open: HTTPS under a certificate every device trusts
     return ServiceSpec(instance_name(config["box"]["name"]), f"{host_label(config)}.local.",
                        advertised_port(config), txt)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -30,18 +31,21 @@ def request_host(host_header: str) -> str:
 
 
 def box_urls(addresses: list[str], label: str, port: int, preferred: str = "",
-             announced: bool | None = None, public_url: str = "") -> list[dict[str, Any]]:
-    """Every URL of the box, best first: one IPv4 URL, the .local URL, then the others.
+             announced: bool | None = None, public_url: str = "", https_url: str = "") -> list[dict[str, Any]]:
+    """Every URL of the box, best first: the HTTPS URL when there is one (then the only main
+    one: nginx redirects the others to it), one IPv4 URL, the .local URL, then the others.
 
     `preferred` (the address the request came in on) goes first when it is one of the box's.
     """
     ordered = sorted(addresses, key=lambda a: (a != preferred, ":" in a, addresses.index(a)))
     urls: list[dict[str, Any]] = []
+    if https_url:
+        urls.append({"kind": "https", "address": urlsplit(https_url).hostname, "url": https_url, "main": True})
     ipv4 = [a for a in ordered if ":" not in a]
     if ipv4:
-        urls.append({"kind": "ip", "address": ipv4[0], "url": http_url(ipv4[0], port), "main": True})
+        urls.append({"kind": "ip", "address": ipv4[0], "url": http_url(ipv4[0], port), "main": not https_url})
     urls.append({"kind": "mdns", "address": f"{label}.local", "url": http_url(f"{label}.local", port),
-                 "main": announced is True, "announced": announced})
+                 "main": announced is True and not https_url, "announced": announced})
     if public_url:
         urls.append({"kind": "public", "address": "", "url": public_url, "main": False})
     for extra in ordered:

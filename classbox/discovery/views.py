@@ -27,7 +27,8 @@ def connect_context(with_qr: bool = True) -> dict[str, Any]:
     preferred = request_host(request.host)
     announced = state.get("announcing") if isinstance(state, dict) else None
     urls = box_urls(addresses, host_label(config), advertised_port(config), preferred,
-                    announced if isinstance(announced, bool) else None, config["web"]["public_url"])
+                    announced if isinstance(announced, bool) else None, config["web"]["public_url"],
+                    config["web"]["https_url"])
     base = urls[0]["url"]
     sessions = [{**s, "join_url": join_url(s["code"], base)} for s in open_sessions(db, current_user())]
     if with_qr:

@@ -96,9 +96,9 @@ def import_source(config: Config, source: str, sha256: str | None = None) -> Imp
 @hook
 def blueprints() -> list[Blueprint]:
     """The library pages and API, the ZIM reader, the upload and verify endpoints."""
-    from classbox.library import admin, views, zimviews
+    from classbox.library import admin, h5pviews, views, zimviews
 
-    return [views.bp, zimviews.bp, admin.bp]
+    return [views.bp, zimviews.bp, admin.bp, h5pviews.bp]
 
 
 @hook

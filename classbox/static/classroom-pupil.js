@@ -1,4 +1,5 @@
-/* classbox: the pupil page (an ES module). Join with a first name, then show whatever the teacher pushes. */
+/* classbox: the pupil page (an ES module). Join with a first name (or a tap on one's name in a class
+   session), then show whatever the teacher pushes. */
 import { submit } from "./classroom-submit.js";
 import { pwa } from "./pwa/register.js";
 import { outbox } from "./pupil/offline-queue.js";
@@ -16,8 +17,8 @@ var me = { token: localStorage.getItem(tokenKey), activity: null };
 var timer = null;
 
 
-function join(name) {
-  var data = me.token ? { code: code, token: me.token } : { code: code, name: name };
+function join(name, tapped) {
+  var data = me.token ? { code: code, token: me.token } : Object.assign({ code: code }, tapped || { name: name });
   socket.emit("join", data, function (ack) {
     if (!ack || !ack.ok) {
       if (me.token && ack && (ack.error === "bad_token" || ack.error === "removed")) {
@@ -25,22 +26,50 @@ function join(name) {
       }
       joinPanel.hidden = false;
       joinError.textContent = ack ? ack.message : _("Pas de réponse de la classbox.");
+      root.dispatchEvent(new CustomEvent("classbox:join-refused", { detail: ack || {} }));
       return;
     }
-    me.token = ack.token; localStorage.setItem(tokenKey, ack.token);
-    joinPanel.hidden = true; document.getElementById("who").hidden = false;
-    document.getElementById("pupil-name-shown").textContent = ack.name;
-    say(status, _("Connecté à « %(title)s ».", { title: ack.session.title }));
-    render(ack.activity);
-    submit.flush(socket);
+    joined(ack);
   });
 }
 
-document.getElementById("join-form").addEventListener("submit", function (e) {
-  e.preventDefault();
-  joinError.textContent = "";
-  join(document.getElementById("pupil-name").value);
+function joined(ack) {
+  me.token = ack.token; localStorage.setItem(tokenKey, ack.token);
+  joinPanel.hidden = true; document.getElementById("who").hidden = false;
+  document.getElementById("pupil-name-shown").textContent = ack.name;
+  say(status, _("Connecté à « %(title)s ».", { title: ack.session.title }));
+  render(ack.activity);
+  submit.flush(socket);
+}
+
+/* tap to join (pages/tap-join.js): a member's tap, the teacher's answer when another device was
+   that member, and "Changer d'élève" on a shared tablet */
+root.addEventListener("classbox:tap", function (e) { joinError.textContent = ""; join(null, e.detail); });
+socket.on("joined", joined);
+socket.on("join_refused", function (d) { joinError.textContent = d.message; });
+function forget(message) {
+  localStorage.removeItem(tokenKey); me.token = null;
+  render(null); joinPanel.hidden = false; document.getElementById("who").hidden = true;
+  root.dispatchEvent(new CustomEvent("classbox:left"));
+  if (message) { joinError.textContent = message; }
+}
+socket.on("replaced", function (d) {
+  me.removed = true; forget(d.message);
+  socket.once("disconnect", function () { me.removed = false; socket.connect(); });  /* the box closes this one */
 });
+var switcher = document.getElementById("switch-pupil");
+if (switcher) {
+  switcher.addEventListener("click", function () { forget(); socket.disconnect(); socket.connect(); });
+}
+
+var joinForm = document.getElementById("join-form");
+if (joinForm) {
+  joinForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    joinError.textContent = "";
+    join(document.getElementById("pupil-name").value);
+  });
+}
 socket.on("connect", function () { say(status, _("Connecté.")); if (me.token) { join(); } });
 socket.on("disconnect", function () {
   if (!me.removed) { say(status, _("Connexion perdue… reconnexion en cours.")); }  /* removed: the box closed it */

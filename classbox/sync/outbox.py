@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
+from classbox.storage.journal import note
 from classbox.sync.backoff import CAP_S
 from classbox.sync.records import KINDS
 
@@ -31,7 +32,9 @@ def enqueue(db: sqlite_utils.Database, kind: str, target: str, payload: dict[str
     Runs inside the caller's transaction (no commit here), so a submission and its outbox
     row become durable together.
     """
-    cursor = db.conn.execute(_INSERT, _row(kind, target, payload, idempotency_key, pupil_id))
+    row = _row(kind, target, payload, idempotency_key, pupil_id)
+    cursor = db.conn.execute(_INSERT, row)
+    note(db, "outbox", _COLUMNS, [row])
     return cursor.rowcount == 1
 
 
@@ -42,12 +45,14 @@ def enqueue_many(db: sqlite_utils.Database,
     Same rules as enqueue (keys already queued are skipped; the caller's transaction).
     """
     if records:
-        db.conn.executemany(_INSERT, [_row(*record) for record in records])
+        rows = [_row(*record) for record in records]
+        db.conn.executemany(_INSERT, rows)
+        note(db, "outbox", _COLUMNS, rows)
 
 
 _to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per record
-_INSERT = ("INSERT OR IGNORE INTO outbox (kind, target, payload, idempotency_key, pupil_id, "
-           "created_wall, created_monotonic, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_COLUMNS = ("kind", "target", "payload", "idempotency_key", "pupil_id", "created_wall", "created_monotonic", "boot_id")
+_INSERT = f"INSERT OR IGNORE INTO outbox ({', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def _row(kind: str, target: str, payload: dict[str, Any], idempotency_key: str, pupil_id: str | None) -> list:

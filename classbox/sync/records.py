@@ -21,7 +21,8 @@ WORKSPACE = "workspace"
 ATTENDED = "attended"
 ANSWERED = "answered"
 HANDED_IN = "handed_in"
-EVENTS = (ATTENDED, ANSWERED, HANDED_IN)
+COMPLETED = "completed"  # a pupil finished an exercise of the library (H5P), with its score
+EVENTS = (ATTENDED, ANSWERED, HANDED_IN, COMPLETED)
 
 # how a question is answered (xAPI interactionType); what a choice answer's ids are joined with
 Interaction = Literal["choice", "fill-in", "numeric"]
@@ -50,6 +51,14 @@ class Choice(TypedDict):
     text: str  # as the teacher wrote it
 
 
+class Content(TypedDict):
+    """A resource of the library played as an activity (an H5P exercise): the statement's object."""
+
+    id: str  # the resource's id on the box (its page is /library/<id>)
+    title: str
+    library: NotRequired[str]  # H5P's main library, "H5P.MultiChoice-1.16"
+
+
 class Activity(TypedDict):
     id: str
     type: str  # the classroom's activity type: quiz, handin, message…
@@ -58,15 +67,16 @@ class Activity(TypedDict):
     interaction: NotRequired[Interaction]
     choices: NotRequired[list[Choice]]
     correct: NotRequired[list[str]]  # xAPI correctResponsesPattern, when the teacher gave an answer
+    content: NotRequired[Content]  # for an exercise of the library: what the pupil played
 
 
 class Score(TypedDict):
-    raw: int
-    max: int
+    raw: int | float
+    max: int | float
 
 
 class Result(TypedDict):
-    response: str  # xAPI format: choice ids joined by "[,]", the text, the number
+    response: NotRequired[str]  # xAPI format: choice ids joined by "[,]", the text, the number (none: empty)
     success: NotRequired[bool]
     score: NotRequired[Score]
 
@@ -113,6 +123,18 @@ def answered(pupil: Pupil, session: Session, activity: Activity, response: str,
         result["success"] = correct
         result["score"] = {"raw": int(correct), "max": 1}
     return {"event": ANSWERED, "pupil": pupil, "session": session, "activity": activity, "result": result}
+
+
+def scored(pupil: Pupil, session: Session, activity: Activity, raw: int | float, max_: int | float,
+           success: bool | None, response: str, completed: bool) -> XapiRecord:
+    """A pupil's score in an exercise of the library (H5P): answered, or completed when it says so."""
+    result: Result = {"score": {"raw": raw, "max": max_}}
+    if response:  # xAPI allows no empty value
+        result["response"] = response
+    if success is not None:
+        result["success"] = success
+    return {"event": COMPLETED if completed else ANSWERED, "pupil": pupil, "session": session,
+            "activity": activity, "result": result}
 
 
 def handed_in(pupil: Pupil, session: Session, activity: Activity, response: str) -> XapiRecord:

@@ -12,6 +12,7 @@ VERBS = {
     records.ANSWERED: ("http://adlnet.gov/expapi/verbs/answered", "a répondu"),
     records.HANDED_IN: ("http://adlnet.gov/expapi/verbs/completed", "a rendu"),
     records.ATTENDED: ("http://adlnet.gov/expapi/verbs/attended", "a participé"),
+    records.COMPLETED: ("http://adlnet.gov/expapi/verbs/completed", "a terminé"),
 }
 ACTIVITY_TYPES = {
     "quiz": "http://adlnet.gov/expapi/activities/cmi.interaction",
@@ -19,7 +20,9 @@ ACTIVITY_TYPES = {
     "handin": "http://adlnet.gov/expapi/activities/assessment",
     "resource": "http://adlnet.gov/expapi/activities/media",
     "session": "http://adlnet.gov/expapi/activities/meeting",
+    "h5p": "http://adlnet.gov/expapi/activities/cmi.interaction",
 }
+H5P_LIBRARIES = "http://h5p.org/libraries/"  # H5P's own category of a statement: the content type
 DEFAULT_TYPE = "http://adlnet.gov/expapi/activities/interaction"
 
 
@@ -76,7 +79,19 @@ class StatementBuilder:
         result = self._result(event, payload.get("result"))
         if result:
             statement["result"] = result
+        if isinstance(activity.get("content"), dict):
+            self._played_in(statement["context"], activity)
         return statement
+
+    def _played_in(self, context: dict[str, Any], activity: dict[str, Any]) -> None:
+        """An exercise of the library: the class activity it was played in, and H5P's content type."""
+        found = context.setdefault("contextActivities", {})
+        found.setdefault("grouping", []).append({"objectType": "Activity",
+                                                 "id": f"{self.box_home}/activities/{activity['id']}"})
+        library = activity["content"].get("library")
+        if isinstance(library, str) and library:
+            found["category"] = [{"objectType": "Activity", "id": H5P_LIBRARIES + library,
+                                  "definition": {"type": "http://adlnet.gov/expapi/activities/profile"}}]
 
     def _object(self, event: str, activity: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
         if event == "attended" or not activity.get("id"):
@@ -86,6 +101,11 @@ class StatementBuilder:
             return {"objectType": "Activity", "id": f"{self.box_home}/sessions/{sid}",
                     "definition": {"type": ACTIVITY_TYPES["session"],
                                    "name": {"fr-FR": str(session.get("title") or sid)[:200]}}}
+        content = activity.get("content")
+        if isinstance(content, dict) and content.get("id"):  # an exercise of the library: the object is it
+            return {"objectType": "Activity", "id": f"{self.box_home}/library/{content['id']}",
+                    "definition": {"type": ACTIVITY_TYPES["h5p"],
+                                   "name": {"fr-FR": str(content.get("title") or content["id"])[:200]}}}
         definition: dict[str, Any] = {
             "type": ACTIVITY_TYPES.get(str(activity.get("type")), DEFAULT_TYPE),
             "name": {"fr-FR": str(activity.get("title") or activity["id"])[:200]},

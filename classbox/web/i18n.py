@@ -15,6 +15,7 @@ from flask_babel import Babel, format_datetime, format_decimal, get_locale, gett
 from werkzeug.wrappers import Response
 
 from classbox.web.i18n_marks import N_  # noqa: F401  (re-exported for the web code)
+from classbox.web.https import cookies_secure
 
 # Locale ids handed to Babel: translations are looked up by language ("en"), formats use the
 # full locale (fr_FR: "1 234,5", "25 novembre 2026").
@@ -109,7 +110,8 @@ def choose_language(language: str) -> Response:
     """Remember a language choice in a cookie and go back to the page it was made on."""
     response = redirect(_safe_next(request.args.get("next")))
     if language in LOCALES:
-        response.set_cookie(COOKIE, language, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+        response.set_cookie(COOKIE, language, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+                            secure=cookies_secure())
     return response
 
 

@@ -9,11 +9,12 @@ import segno
 
 
 def join_url(code: str, base_url: str | None = None) -> str:
-    """The direct join link of a session: <base>/join/<code>; base: [web] public_url, else the request's."""
+    """The direct join link of a session: <base>/join/<code>; base: [web] public_url, else https_url, else the request's."""
     if base_url is None:
         from flask import current_app, request
 
-        base_url = current_app.config["CLASSBOX"]["web"]["public_url"] or request.host_url
+        web = current_app.config["CLASSBOX"]["web"]
+        base_url = web["public_url"] or web["https_url"] or request.host_url
     return f"{base_url.rstrip('/')}/join/{quote(code, safe='')}"
 
 

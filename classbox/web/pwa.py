@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 
+from classbox import features
 from classbox.version import __version__
 from classbox.web.i18n import current_language
 
@@ -21,6 +22,7 @@ PUPIL_PAGES = [r"^/$", r"^/join(/|$)", r"^/library(/|$)", r"^/pupil(/|$)", r"^/c
 SHELL_FILES = ["classbox.css", "toolkit.js", "pwa/register.js", "pwa/icon.svg", "pwa/icon-192.png",
                "classroom-pupil.js", "classroom-submit.js", "library.js"]  # when present
 SHELL_DIRS = ["pupil", "vendor"]
+SHELL_SKIP = ("vendor/h5p-standalone/",)  # the H5P player (1.4 MB with its fonts): fetched when an exercise opens
 THEME = "#0b5cad"
 
 
@@ -31,7 +33,8 @@ def shell_static_files(static: Path) -> list[str]:
         base = static / folder
         if base.is_dir():
             found.update(p.relative_to(static).as_posix() for p in base.rglob("*")
-                         if p.is_file() and not p.name.startswith(".") and p.suffix != ".md")
+                         if p.is_file() and not p.name.startswith(".") and p.suffix != ".md"
+                         and not p.relative_to(static).as_posix().startswith(SHELL_SKIP))
     return sorted(found)
 
 
@@ -45,8 +48,10 @@ def _worker_source(static_dir: str) -> tuple[str, str]:
     digest.update(body.encode())
     for name in files:
         digest.update(name.encode() + b"\0" + (static / name).read_bytes())
+    extra = [url for offline_urls in features.hooks("offline_urls") for url in offline_urls()]
+    digest.update("\0".join(extra).encode())  # hashed URLs: a changed file changes the version
     version = digest.hexdigest()[:16]
-    settings = {"version": version, "shell": ["/", "/manifest.webmanifest"] + [f"/static/{n}" for n in files],
+    settings = {"version": version, "shell": ["/", "/manifest.webmanifest"] + [f"/static/{n}" for n in files] + extra,
                 "pupilPages": PUPIL_PAGES}
     header = f"self.CLASSBOX_SW = {json.dumps(settings, separators=(',', ':'))};\n"
     return header + body, version

@@ -11,9 +11,12 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
+from classbox.web.https import cookies_secure
+
 
 class CachedSerializerSessionInterface(SecureCookieSessionInterface):
-    """SecureCookieSessionInterface that keeps the serializer while the keys are unchanged."""
+    """SecureCookieSessionInterface that keeps the serializer while the keys are unchanged, and
+    marks the cookie Secure whenever HTTPS carries it (classbox/web/https.py)."""
 
     def __init__(self) -> None:
         self._cached: tuple[tuple, URLSafeTimedSerializer | None] | None = None
@@ -24,3 +27,6 @@ class CachedSerializerSessionInterface(SecureCookieSessionInterface):
         if cached is None or cached[0] != keys:
             cached = self._cached = (keys, super().get_signing_serializer(app))
         return cached[1]
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or cookies_secure()

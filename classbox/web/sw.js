@@ -102,6 +102,7 @@ self.addEventListener("fetch", function (event) {
   if (request.mode === "navigate") {
     event.respondWith(pageFromNetwork(request, url.pathname));
   } else if (url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/blobs/") === 0 ||
+             url.pathname.indexOf("/pictograms/") === 0 ||
              url.pathname === "/manifest.webmanifest") {
     event.respondWith(assetCacheFirst(request));
   }

@@ -113,16 +113,16 @@ def test_an_acked_submission_survives_kill_9(data_dir):
         assert len(acked) == 5
     finally:
         server.kill9()  # power cut right after the acks
-    db = open_database(data_dir)
-    try:
-        stored = {r[0] for r in db.execute("SELECT id FROM classroom_submissions").fetchall()}
-        queued = db.execute("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%answered%'").fetchone()[0]
-    finally:
-        db.conn.close()
-    assert set(acked) <= stored and queued == 5
-    with LiveServer(data_dir) as again:
+    with LiveServer(data_dir) as again:  # the box starts again: acked answers are there, and queued
+        db = open_database(data_dir)
+        try:
+            stored = {r[0] for r in db.execute("SELECT id FROM classroom_submissions").fetchall()}
+            queued = db.execute("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%answered%'").fetchone()[0]
+        finally:
+            db.conn.close()
         with httpx.Client(base_url=again.url, headers={"Cookie": teacher_cookie(again.url)}) as http:
             document = http.get(f"/api/sessions/{code}/results").json()
+    assert set(acked) <= stored and queued == 5
     assert {s["id"] for s in document["submissions"]} == set(acked)
 
 

@@ -72,6 +72,13 @@ class StandIn(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def role_template(name: str) -> jinja2.Template:
+    """The role's template, with Ansible's `bool` filter (the only one of Ansible's it uses)."""
+    env = jinja2.Environment(trim_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["bool"] = lambda value: str(value).lower() in ("true", "yes", "on", "1")
+    return env.from_string((ROLE / "templates" / name).read_text())
+
+
 def render_site(upstream_port: int, listen_port: int, blobs: Path, zim_cache: Path) -> str:
     """The role's template with its defaults, listening on a free port."""
     values = dict(re.findall(r"^(classbox_nginx_\w+): ([^\s\"{\[]+)$", (ROLE / "defaults/main.yml").read_text(), re.M))
@@ -79,7 +86,7 @@ def render_site(upstream_port: int, listen_port: int, blobs: Path, zim_cache: Pa
     values.update(classbox_nginx_upstream_port=upstream_port, classbox_nginx_server_names=["ecole-test"],
                   classbox_nginx_blobs_dir=f"{blobs}/", classbox_nginx_zim_cache_dir=str(zim_cache),
                   ansible_managed="test")
-    text = jinja2.Template((ROLE / "templates" / "classbox.conf.j2").read_text()).render(**values)
+    text = role_template("classbox.conf.j2").render(**values)
     assert "listen 80 default_server;" in text
     text = text.replace("listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;")
     return text.replace("listen [::]:80 default_server;", "")
