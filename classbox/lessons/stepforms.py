@@ -43,7 +43,7 @@ def parse_number(text: str, field: str) -> float | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise LessonError(f"a number expected, such as 3,14", field=field, shown=N_("un nombre attendu, comme 3,14"))
+        raise LessonError("a number expected, such as 3,14", field=field, shown=N_("un nombre attendu, comme 3,14"))
     return value
 
 

@@ -11,6 +11,7 @@ from classbox.lessons.edits import LessonConflict, update_lesson
 from classbox.lessons.pages import TEACHERS, bp, form_version, own_lesson, owner, save, visible_lesson
 from classbox.lessons.stepforms import ACCEPT, MAX_CHOICES, form_values, label, step_from_form
 from classbox.lessons.steps import LessonError, to_push
+from classbox.lessons.store import mark_missing_resources
 from classbox.library import catalogue
 from classbox.storage import get_db
 
@@ -144,7 +145,7 @@ def reorder(lesson_id: int):
 def preview(lesson_id: int, index: int):
     """A step as a pupil's screen shows it (without its answers), with the answer below for the teacher."""
     lesson = visible_lesson(lesson_id)
-    step = _step(lesson, index)
+    step = mark_missing_resources(get_db(), [_step(lesson, index)])[0]
     kind, spec, _targets = validate_spec(to_push(step))
     shown = public_view("preview", kind, spec, step.get("duration_s"))
     return render_template("lessons/preview.html", lesson=lesson, index=index, step=step, shown=shown,

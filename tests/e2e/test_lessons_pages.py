@@ -144,3 +144,35 @@ def test_a_teacher_makes_a_quiz_previews_it_and_imports_a_gift_file(contexts, re
     accessible_everywhere(page, report, "lecons-import", sizes=("phone", "tablet"))
     page.click("#imported-lessons a >> nth=0")
     assert page.locator("#steps > li").count() == 7
+
+
+def test_a_pack_carrying_a_lesson_is_read_only_and_duplicated_to_change_it(contexts, box, report):
+    from classbox.library import import_path
+    from classbox.library.packs import remove_pack
+    from tests.helpers import make_config
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "packs" / "fractions-cycle3"
+    config = make_config(box.data_dir)
+    import_path(config, example)  # as `classbox library import` next to the running box
+    try:
+        check_pack_lesson(contexts("tablet", role="teacher").new_page(), report)
+    finally:
+        remove_pack(config, "exemple-fractions-c3")  # the other e2e tests' library stays as it was
+
+
+def check_pack_lesson(page, report) -> None:
+    """The example pack's lesson: read-only, previewed, its resource opened, duplicated."""
+    page.goto("/teacher/lessons")
+    page.click("#pack-lessons-title ~ table a:text-is('Les fractions : une séance (cycle 3)')")
+    assert "lecture seule" in page.inner_text("#read-only-note")
+    assert page.locator("#steps .move-up, #steps .drag-handle, #add-step").count() == 0
+    accessible_everywhere(page, report, "lecon-paquet", sizes=("phone", "tablet"))
+    page.click("#steps a:text-is('Aperçu') >> nth=1")
+    with page.expect_navigation():
+        page.click("#open-resource")
+    assert re.search(r"/library/[0-9a-f]{16}$", page.url) and "Les fractions" in page.inner_text("main")
+    page.goto("/teacher/lessons")
+    page.click("#pack-lessons-title ~ table a:text-is('Les fractions : une séance (cycle 3)')")
+    page.click("#duplicate")
+    assert page.inner_text("h1") == "Copie de Les fractions : une séance (cycle 3)"
+    assert page.locator("#steps > li").count() == 7 and page.locator("#add-step").count() == 1

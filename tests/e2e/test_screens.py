@@ -19,6 +19,7 @@ SCREENS = [
     ("ressource-lecon", "/library/{lesson}", None, ""),
     ("connect", "/connect", None, "Connectez-vous"),
     ("tableau-de-bord", "/teacher", "teacher", "Tableau de bord"),
+    ("mes-lecons", "/teacher/lessons", "teacher", "Mes leçons"),
     ("administration", "/admin", "admin", "Administration"),
     ("page-introuvable", "/pas-de-page-ici", None, "Page introuvable"),
 ]

@@ -93,3 +93,12 @@ def test_delete_removes_the_lesson_and_its_steps(client, db, lesson_id):
     assert client.delete(f"/api/lessons/{lesson_id}").status_code == 204
     assert client.get(f"/api/lessons/{lesson_id}").status_code == 404
     assert db.execute("SELECT count(*) FROM lesson_steps WHERE lesson_id = ?", [lesson_id]).fetchone()[0] == 0
+
+
+def test_put_and_delete_need_the_csrf_token(app, client, lesson_id):
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.put(f"/api/lessons/{lesson_id}", json={"title": "x", "steps": [], "version": 1}).status_code == 400
+    assert client.delete(f"/api/lessons/{lesson_id}").status_code == 400
+    assert client.post(f"/teacher/lessons/{lesson_id}/order", data={"order": "1,0", "version": "1"}).status_code == 400
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert client.get(f"/api/lessons/{lesson_id}").get_json()["version"] == 1

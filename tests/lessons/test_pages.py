@@ -201,3 +201,35 @@ def test_the_pages_in_english(client, lesson_url):
     page = client.get(lesson_url).get_data(as_text=True)
     assert "Steps (1)" in page and "Number answer" in page and "3.14 ± 0.01" in page
     assert "My lessons" in client.get("/teacher/lessons").get_data(as_text=True)
+
+
+def test_a_step_whose_resource_was_removed_says_so_on_the_page(client, lesson_url, db):
+    db.execute("INSERT INTO pack (id, version, title) VALUES ('p', '1', 'Pack')")
+    db.execute("INSERT INTO resource (id, pack, path, title, kind, mime) VALUES ('video-1', 'p', 'v.webm', "
+               "'La mire', 'video', 'video/webm')")
+    db.conn.commit()
+    form = client.get(f"{lesson_url}/steps/new?type=resource").get_data(as_text=True)  # no query: by title
+    assert 'name="resource_id" value="video-1"' in form and "La mire" in form
+    add(client, lesson_url, "resource", resource_id="video-1")
+    assert "retirée de la bibliothèque" not in client.get(lesson_url).get_data(as_text=True)
+    db.execute("DELETE FROM resource WHERE id = 'video-1'")
+    db.conn.commit()
+    assert "retirée de la bibliothèque : cette étape ne pourra pas être jouée" in client.get(lesson_url).get_data(as_text=True)
+    preview = client.get(f"{lesson_url}/steps/0/preview").get_data(as_text=True)
+    assert "Cette ressource a été retirée de la bibliothèque." in preview
+
+
+def test_another_teacher_gets_404_on_every_page_of_a_lesson(app, client, lesson_url, db):
+    from classbox.auth.users import add_user
+
+    page = add(client, lesson_url, "message", text="secret")
+    add_user(db, "m.durand", "teacher", "autre-secret-42")
+    other = app.test_client()
+    other.post("/login", data={"login": "m.durand", "password": "autre-secret-42"})
+    for path in ("", "/steps/0", "/steps/0/preview", "/delete", "/steps/new?type=message"):
+        assert other.get(lesson_url + path).status_code == 404, path
+    for path in ("/steps/0/move", "/steps/0/remove", "/title", "/duplicate", "/delete", "/order"):
+        assert other.post(lesson_url + path, data={"version": version(page), "title": "x", "order": "0",
+                                                   "direction": "up"}).status_code == 404, path
+    assert "secret" not in other.get("/teacher/lessons").get_data(as_text=True)
+    assert steps_of(client, lesson_url) == [{"type": "message", "text": "secret"}]
