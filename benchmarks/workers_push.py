@@ -3,6 +3,7 @@ Redis adds to a push.
 
     .venv/bin/python benchmarks/workers_push.py school [--duration 60] [--classes 20]
     .venv/bin/python benchmarks/workers_push.py cross [--rounds 30]
+    .venv/bin/python benchmarks/workers_push.py idle     # RSS and PSS of 1, 2, 4 idle workers
 
 school: 20 classes of 30 pupils (600 devices), each teacher pushes every 2 s for 60 s; `classbox
 web` with 1 worker (the baseline of the run) then 2 workers and a real redis-server. Prints p50,
@@ -145,20 +146,38 @@ async def run(kind: str, args, workers: int, redis: bool) -> dict:
         box.stop()
 
 
+def idle_memory(workers: int) -> dict:
+    """RSS and PSS (shared pages split between the processes that map them) of an idle box."""
+    box = Box(workers, workers > 1, teachers=1)
+    try:
+        time.sleep(5)
+        root = psutil.Process(box.server.proc.pid)
+        procs = [root, *root.children(recursive=True)] + ([psutil.Process(box.redis.proc.pid)] if box.redis else [])
+        info = [p.memory_full_info() for p in procs]
+        return {"workers": workers, "processes": len(procs), "rss_mb": round(sum(i.rss for i in info) / 2**20, 1),
+                "pss_mb": round(sum(i.pss for i in info) / 2**20, 1),
+                "per_process_rss_mb": [round(i.rss / 2**20, 1) for i in info], "load": load()}
+    finally:
+        box.stop()
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "n/a"
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["school", "cross"])
+    parser.add_argument("kind", choices=["school", "cross", "idle"])
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--classes", type=int, default=20)
     parser.add_argument("--pupils", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     print(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load(), flush=True)
-    if args.kind == "school":
+    if args.kind == "idle":
+        for workers in (1, 2, 4):
+            print(json.dumps(idle_memory(workers)), flush=True)
+    elif args.kind == "school":
         runs = {"1 worker": await run("school", args, 1, False), "2 workers + redis": await run("school", args, 2, True)}
         print(json.dumps(runs, indent=2))
         one, two = runs["1 worker"], runs["2 workers + redis"]
