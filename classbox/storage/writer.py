@@ -22,7 +22,10 @@ pushes: jobs whose whole effect is rows they insert or update by key, noted with
 rows are appended to the journal and fsynced (storage/journal.py), the transaction is rolled
 back, and the callers are acked. The rows pending so far are inserted again at the start of
 every later transaction (so jobs see them), and committed with the journal's marker by the next
-other write, after `settle_s` without a write, or `max_pending_s` after the first of them.
+other write, after `settle_s` without a write, `max_pending_s` after the first of them, or right
+after the acks of the batch that took them past `max_pending_rows` (or the journal past half
+full): an ack waits for its own journal record, never for the commit of the rows acked before it.
+Journaled jobs waiting together share one append and one `fdatasync`.
 """
 
 from __future__ import annotations
@@ -193,6 +196,8 @@ class GroupWriter(JournalSteps, JobSteps):
             self.batches += 1
             for job in batch:
                 job.done.set()
+            if self._flush_due():  # after the acks: they waited for their own journal record alone
+                self._flush()
             self.checkpointer.poke()
 
     def _commit(self, batch: list[Job]) -> None:
@@ -203,8 +208,7 @@ class GroupWriter(JournalSteps, JobSteps):
         the loop for the GIL. A batch of journaled jobs is made durable by the journal instead.
         """
         conn = self._db.conn
-        lazy = self.journal is not None and all(job.journaled for job in batch) \
-            and self.pending_rows <= self.max_pending_rows
+        lazy = self.journal is not None and all(job.journaled for job in batch) and not self._flush_due()
         self._begin()
         try:
             if self.pending:  # the jobs see the rows acked before (the outbox's only at the commit)
@@ -222,7 +226,7 @@ class GroupWriter(JournalSteps, JobSteps):
                     rows += self._run_alone(batch[start])
                 start = end
             record = self._journal_record(batch, rows) if lazy else None
-            if record is None and lazy and self.pending:  # no room in the journal, or too many rows pending
+            if record is None and lazy and self.pending:  # no room in the journal
                 answer_journal.apply(self._db, [[e for e in r if e[0] == "outbox"] for r in self.pending])
             if record is not None:
                 conn.execute("ROLLBACK")

@@ -93,10 +93,15 @@ class JournalSteps:
         """The journal record for this batch if it may skip the commit, else None."""
         if self.journal is None or not all(job.journaled for job in batch):
             return None
-        if self.pending_rows + sum(len(entry[2]) for entry in rows) > self.max_pending_rows:
-            return None
         record = self.journal.encode(rows)
         return record if self.journal.place(len(record)) is not None else None
+
+    def _flush_due(self) -> bool:
+        """Whether the pending rows should be committed now: too many to insert again per batch, or
+        the journal half full (so that a burst still finds room in it)."""
+        if self.journal is None or not self.pending:
+            return False
+        return self.pending_rows > self.max_pending_rows or self.journal.offset > self.journal.size // 2
 
     def _commit_pending(self) -> None:
         """COMMIT the open transaction with the journal's marker: pending rows are in SQLite now."""
