@@ -96,6 +96,18 @@ class JournalSteps:
         record = self.journal.encode(rows)
         return record if self.journal.place(len(record)) is not None else None
 
+    def pending_of(self, table: str, column: str, value: Any) -> list[dict]:
+        """Rows inserted in `table` whose `column` is `value`, acked but not committed yet (in the journal alone).
+
+        A reader that must see them reads this first, then SQLite: a row committed meanwhile is in the latter."""
+        found = []
+        for record in list(self.pending):
+            for entry_table, columns, rows, *key in record:
+                if entry_table == table and not key and column in columns:
+                    at = columns.index(column)
+                    found += [dict(zip(columns, row)) for row in rows if row[at] == value]
+        return found
+
     def _flush_due(self) -> bool:
         """Whether the pending rows should be committed now: too many to insert again per batch, or
         the journal half full (so that a burst still finds room in it)."""
