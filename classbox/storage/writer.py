@@ -45,7 +45,7 @@ from classbox.storage import journal as answer_journal
 from classbox.storage import open_database
 from classbox.storage.checkpoint import EVERY_S, WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
-from classbox.storage.writer_steps import Job, JobSteps, JournalSteps
+from classbox.storage.writer_steps import Job, JobSteps, JournalSteps, real_sleep
 
 log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
@@ -231,7 +231,7 @@ class GroupWriter(JournalSteps, JobSteps):
             if record is not None:
                 conn.execute("ROLLBACK")
                 if rows:
-                    off_loop(self.journal.append, record)
+                    off_loop(self._append, record)
                     if not self.pending:
                         self._pending_since = self.clock()
                     self.pending.append(rows)
@@ -263,18 +263,13 @@ class GroupWriter(JournalSteps, JobSteps):
     def _finish(self) -> None:
         self._db.conn.execute("COMMIT")
         if self.emulate_commit_s:
-            _real_sleep(self.emulate_commit_s)
+            real_sleep(self.emulate_commit_s)
+
+    def _append(self, record: bytes) -> None:
+        self.journal.append(record)
+        if self.emulate_commit_s:  # its fdatasync is as slow as a commit's on an SD card
+            real_sleep(self.emulate_commit_s)
 
 
 def _spawn_thread(fn: Callable[[], Any]) -> None:
     threading.Thread(target=fn, name="classroom-checkpoint", daemon=True).start()
-
-
-def _real_sleep(seconds: float) -> None:
-    """Sleep this OS thread (not a greenlet): emulates a slow SD-card fsync in benchmarks."""
-    try:
-        from gevent import monkey
-
-        monkey.get_original("time", "sleep")(seconds)
-    except ImportError:
-        time.sleep(seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable
 
 import sqlite_utils
@@ -88,6 +89,7 @@ class JournalSteps:
     _db: sqlite_utils.Database
     journal: answer_journal.Journal | None
     pending: list
+    emulate_commit_s: float
 
     def _journal_record(self, batch: list[Job], rows: list) -> bytes | None:
         """The journal record for this batch if it may skip the commit, else None."""
@@ -124,7 +126,12 @@ class JournalSteps:
         self.commits += 1
         if self.journal is not None:
             self.pending, self.pending_rows = [], 0
-            off_loop(self.journal.restart, epoch)  # the committed records' bytes are zeroed
+            off_loop(self._restart_journal, epoch)  # the committed records' bytes are zeroed
+
+    def _restart_journal(self, epoch: int) -> None:
+        self.journal.restart(epoch)
+        if self.emulate_commit_s:  # the zeroing's fdatasync (benchmarks: a slow SD card)
+            real_sleep(self.emulate_commit_s)
 
     def _flush(self) -> None:
         """Commit the pending journaled rows on their own (no write came for a while)."""
@@ -147,3 +154,12 @@ class JournalSteps:
         finally:
             self._db.conn.execute("PRAGMA busy_timeout = 0")
 
+
+def real_sleep(seconds: float) -> None:
+    """Sleep this OS thread (not a greenlet): emulates a slow SD-card fsync in benchmarks."""
+    try:
+        from gevent import monkey
+
+        monkey.get_original("time", "sleep")(seconds)
+    except ImportError:
+        time.sleep(seconds)
