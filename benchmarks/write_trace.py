@@ -55,9 +55,12 @@ class Tracer:
                 continue
             for line in path.read_text(errors="replace").splitlines():
                 m = LINE.match(line)
-                if not m or not m["path"].startswith("/"):
+                if not m:
                     continue
-                entry = files[(name, _short(m["path"], data_dir))]
+                target = _unhex(m["path"])
+                if not target.startswith("/") or target.startswith("/dev/"):
+                    continue
+                entry = files[(name, _short(target, data_dir))]
                 if m["call"] in ("fsync", "fdatasync"):
                     entry[2] += 1
                     continue
@@ -65,7 +68,7 @@ class Tracer:
                 if ret > 0:
                     entry[0] += ret
                     entry[1] += 1
-                if m["path"].endswith("-wal") and m["call"] == "pwrite64":
+                if target.endswith("-wal") and m["call"] == "pwrite64":
                     h = HEADER.match(m["rest"])
                     if h:
                         raw = bytes.fromhex(h["hex"].replace("\\x", ""))
@@ -77,6 +80,11 @@ class Tracer:
         for (name, page), n in pages.items():
             by_tree[(name, btree.get(page, "(free or new)"))] += n
         return {"files": dict(files), "wal_pages": dict(by_tree), "commits": dict(commits)}
+
+
+def _unhex(text: str) -> str:
+    """strace -xx writes paths as \\xNN escapes."""
+    return bytes.fromhex(text.replace("\\x", "")).decode(errors="replace") if text.startswith("\\x") else text
 
 
 def _short(path: str, data_dir: Path) -> str:
