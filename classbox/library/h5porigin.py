@@ -50,8 +50,9 @@ def placement(path: str) -> Placement:
         return Placement()
     if here != site:  # a box page framed it: send the frame to the player's site, naming the page
         return Placement(redirect=f"{site}{path}?{urlencode({'parent': here})}")
-    parent = origin_of(request.args.get("parent", ""))
-    if parent is None or parent == site:  # opened on the player's site itself: stay opaque
+    asked = request.args.get("parent", "")
+    parent = origin_of(asked)
+    if parent is None or parent != asked or parent == site:  # exactly an origin, as the box names it  # opened on the player's site itself: stay opaque
         return Placement()
     return Placement(parent=parent)
 
