@@ -42,17 +42,25 @@ def player_site() -> str | None:
     return origin_of(current_app.config["CLASSBOX"]["library"]["h5p_origin"] or "")
 
 
+def _same_host(origin: str | None, other: str) -> bool:
+    return origin is not None and urlsplit(origin).hostname == urlsplit(other).hostname
+
+
 def placement(path: str) -> Placement:
     """Where the player page at `path` (asked for with this request) plays."""
     site = player_site()
     here = origin_of(request.host_url)
     if site is None or here is None:
         return Placement()
-    if here != site:  # a box page framed it: send the frame to the player's site, naming the page
-        return Placement(redirect=f"{site}{path}?{urlencode({'parent': here})}")
+    # Behind nginx the Host header has no port (`$host`): the same name is then the same site.
+    on_site = here == site or (":" not in request.host.rsplit("]", 1)[-1] and _same_host(here, site))
+    if not on_site:  # a box page framed it: send the frame to the player's site, naming the page
+        framing = origin_of(request.referrer or "")  # the frame's referrerpolicy="origin": its port too
+        parent = framing if _same_host(framing, here) else here
+        return Placement(redirect=f"{site}{path}?{urlencode({'parent': parent})}")
     asked = request.args.get("parent", "")
     parent = origin_of(asked)
-    if parent is None or parent != asked or parent == site:  # exactly an origin, as the box names it  # opened on the player's site itself: stay opaque
+    if parent is None or parent != asked or parent == site:  # exactly an origin, as the box names it
         return Placement()
     return Placement(parent=parent)
 

@@ -69,3 +69,23 @@ def test_box_pages_may_frame_the_players_site(client, config, tmp_path):
 def test_a_player_site_that_is_not_an_origin_is_refused(tmp_path, value):
     with pytest.raises(ConfigError, match="h5p_origin"):
         make_config(tmp_path / "data", **{"library.h5p_origin": value})
+
+
+def test_behind_nginx_the_page_is_named_with_its_port_and_the_same_name_is_the_players_site(tmp_path):
+    config = make_config(tmp_path / "data", **{"library.h5p_origin": "http://10.42.0.1:8081"})
+    app = create_app(config)
+    app.config.update(TESTING=True)
+    client = app.test_client()
+    rid = imported(config, tmp_path)
+    # nginx passes `Host: classbox-ecole.local` (no port); the frame's Referer has the page's own port
+    response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
+                          headers={"Referer": "http://classbox-ecole.local:8080/"})
+    assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local:8080"]}
+    # a Referer naming another host is not the page around the frame
+    response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
+                          headers={"Referer": "http://evil.example/"})
+    assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local"]}
+    # the player's name without a port: its site (not sent there again)
+    response = client.get(f"/h5p/play/{rid}?parent=http://classbox-ecole.local:8080", base_url="http://10.42.0.1")
+    assert response.status_code == 200
+    assert "frame-ancestors http://classbox-ecole.local:8080" in response.headers["Content-Security-Policy"]

@@ -15,7 +15,7 @@ var SCORED = /\/(answered|completed)$/;
 export function h5pFrame(resourceId, title) {
   return el("iframe", {
     src: "/h5p/play/" + encodeURIComponent(resourceId), title: _("Exercice : %(title)s", { title: title }),
-    sandbox: SANDBOX, referrerpolicy: "no-referrer", "class": "h5p-frame", id: "h5p-frame"
+    sandbox: SANDBOX, referrerpolicy: "origin", "class": "h5p-frame", id: "h5p-frame"
   });
 }
 
