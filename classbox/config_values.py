@@ -35,6 +35,21 @@ def https_url_problem(url: str) -> str | None:
     return f"[web] https_url: {url!r} is not an https:// origin (e.g. 'https://ecole.ecoles.example.fr/')"
 
 
+def h5p_origin_problem(url: str) -> str | None:
+    """Empty, or an http(s):// origin (no path): where the H5P player plays."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    try:
+        valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0 and " " not in url
+                 and parts.path in ("", "/") and not (parts.query or parts.fragment or parts.username))
+    except ValueError:
+        valid = False
+    if valid:
+        return None
+    return f"[library] h5p_origin: {url!r} is not an http:// or https:// origin (e.g. 'http://10.42.0.1')"
+
+
 MAX_ARCHIVE_DAYS = 183  # a class is archived within the last half of its school year
 
 
@@ -113,6 +128,7 @@ def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | Non
 def value_problems(config: Mapping[str, MutableMapping[str, Any]]) -> list[str]:
     """One line per invalid value, for ConfigError ([web] workers and message_queue resolved first)."""
     found = [timezone_problem(config["box"]["timezone"]), https_url_problem(config["web"]["https_url"]),
+             h5p_origin_problem(config["library"]["h5p_origin"]),
              resolve_workers(config), message_queue_problem(config["web"]["message_queue"]),
              school_year_problem(config["privacy"]["class_year_end"], config["privacy"]["class_archive"])]
     return [problem for problem in found if problem]
