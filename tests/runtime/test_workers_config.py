@@ -34,8 +34,15 @@ def test_auto_workers_follow_cores_and_memory(cpus, ram, expected):
     assert auto_workers(cpus, ram) == expected
 
 
-def test_one_worker_and_no_queue_by_default():
+def test_the_default_follows_the_board_and_uses_the_box_redis_with_several():
+    """No [web] workers in the file: one per core, 1 below 2 GB or 2 cores; the box's Redis joins several."""
     config = load_config(os.devnull, env={})
+    assert config["web"]["workers"] == auto_workers()
+    assert config["web"]["message_queue"] == (DEFAULT_MESSAGE_QUEUE if auto_workers() > 1 else "")
+
+
+def test_one_worker_needs_no_queue():
+    config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "1"})
     assert (config["web"]["workers"], config["web"]["message_queue"]) == (1, "")
 
 
