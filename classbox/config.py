@@ -51,6 +51,9 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "extra_roots": (list, []),
         "max_pack_mb": (int, 8192),
         "max_h5p_mb": (int, 1024),  # an .h5p unpacking to more is refused before anything is extracted
+        # another site reaching this box (its IP when pages use its name): the H5P player plays there
+        # with an origin of its own, so its files are cached (docs/h5p.md); empty: an opaque origin
+        "h5p_origin": (str, ""),
         "search_limit": (int, 50),
         "zim_search_timeout_ms": (int, 1500),
     },
