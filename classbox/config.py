@@ -38,7 +38,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "host": (str, "0.0.0.0"),
         "port": (int, 8080),
         "worker_class": (str, "gevent"),
-        "workers": (int, 1),  # gunicorn workers; 0: auto (config_values.auto_workers); >1 needs message_queue
+        "workers": (int, 0),  # gunicorn workers; 0: one per core, 1 below 2 GB (config_values.auto_workers); >1 needs message_queue
         "message_queue": (str, ""),  # Redis URL joining the workers; empty with workers > 1: the box's Redis
         "behind_nginx": (bool, False),
         "max_upload_mb": (int, 20),

@@ -77,7 +77,8 @@ def school_year_problem(year_end: str, archive: str) -> str | None:
 
 
 # Debian's redis-server socket, as the classbox_redis role configures it (docs/operations.md)
-DEFAULT_MESSAGE_QUEUE = "unix:///run/redis/redis-server.sock"
+DEFAULT_REDIS_SOCKET = "/run/redis/redis-server.sock"  # Debian's redis-server, as the classbox_redis role sets it
+DEFAULT_MESSAGE_QUEUE = f"unix://{DEFAULT_REDIS_SOCKET}"
 MAX_AUTO_WORKERS = 4
 MAX_WORKERS = 64
 # A "2 GB" board reports less (firmware and kernel keep some): a Pi 4 2 GB shows about 1.8 GiB.
@@ -114,12 +115,15 @@ def message_queue_problem(url: str) -> str | None:
 
 def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | None:
     """Turn workers = 0 into a count and an empty message_queue into the box's Redis when several
-    workers need one; the problem with [web] workers, if any."""
+    workers need one; the problem with [web] workers, if any. The automatic count stays at 1 on a
+    machine without the box's Redis (a laptop, a box before its role ran): nothing to join workers."""
     web = config["web"]
     if not 0 <= web["workers"] <= MAX_WORKERS:
         return f"[web] workers: expected 0 (one per core, at most 4) to {MAX_WORKERS}, got {web['workers']}"
     if web["workers"] == 0:
         web["workers"] = auto_workers()
+        if web["workers"] > 1 and not web["message_queue"] and not os.path.exists(DEFAULT_REDIS_SOCKET):
+            web["workers"] = 1
     if web["workers"] > 1 and not web["message_queue"]:
         web["message_queue"] = DEFAULT_MESSAGE_QUEUE
     return None
