@@ -55,9 +55,7 @@ GATHER_MAX = 60  # a full class: once this many writes wait, commit without wait
 SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
 MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
 # for several questions' answers, each shared page written once (docs/performance.md, issue 23)
-MAX_PENDING_ROWS = 400  # more are committed (after the acks): a cold batch inserts the pending rows again first
-HOLD_S = 0.5  # a journaled batch's transaction stays open this long for the next write (answers coming on and
-HOLD_MAX_S = 2.0  # on do not insert the pending rows again each time), at most this long: the write lock is held
+MAX_PENDING_ROWS = 400  # more are committed at once: every batch inserts the pending rows again first
 
 
 class GroupWriter(JournalSteps, JobSteps):
@@ -67,8 +65,7 @@ class GroupWriter(JournalSteps, JobSteps):
                  gather_ms: float = 0.0, gather_max: int = GATHER_MAX,
                  clock: Callable[[], float] = time.monotonic, checkpoint_every_s: float = EVERY_S,
                  journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S,
-                 max_pending_rows: int = MAX_PENDING_ROWS, hold_s: float = HOLD_S,
-                 hold_max_s: float = HOLD_MAX_S) -> None:
+                 max_pending_rows: int = MAX_PENDING_ROWS) -> None:
         self.data_dir = Path(data_dir)
         self.async_mode = async_mode
         self.emulate_commit_s = emulate_commit_ms / 1000.0
@@ -77,9 +74,6 @@ class GroupWriter(JournalSteps, JobSteps):
         self.checkpoint_every_s = checkpoint_every_s
         self.use_journal, self.settle_s, self.max_pending_s = journal, settle_s, max_pending_s
         self.max_pending_rows = max_pending_rows
-        self.hold_s, self.hold_max_s = hold_s, hold_max_s
-        self._open_since: float | None = None  # a journaled batch's transaction, kept open (holds the pending rows)
-        self._outbox_in = False  # whether it holds the pending outbox rows too
         self.journal: answer_journal.Journal | None = None
         self.pending: list = []  # journal records acked but not yet committed in SQLite
         self.pending_rows = 0
@@ -162,10 +156,9 @@ class GroupWriter(JournalSteps, JobSteps):
     def _gather(self) -> list[Job]:
         """The next batch: the first waiting write, then others for up to gather_s (or gather_max).
 
-        Empty when journaled rows are pending (or a transaction is held open) and no write came
-        before their commit (or its end) is due."""
-        due = self._due()
-        if due is not None:
+        Empty when journaled rows are pending and no write came before their commit is due."""
+        if self.pending:
+            due = min(self._last_write + self.settle_s, self._pending_since + self.max_pending_s)
             try:
                 batch = [self._queue.get(timeout=max(0.0, due - self.clock()))]
             except Exception:  # queue.Empty, gevent.queue.Empty
@@ -192,7 +185,7 @@ class GroupWriter(JournalSteps, JobSteps):
         while True:
             batch = self._gather()
             if not batch:
-                self._idle()
+                self._flush()
                 continue
             self._last_write = self.clock()
             try:
@@ -216,27 +209,39 @@ class GroupWriter(JournalSteps, JobSteps):
         """
         conn = self._db.conn
         lazy = self.journal is not None and all(job.journaled for job in batch) and not self._flush_due()
-        if self._open_since is not None and self.clock() - self._open_since > self.hold_max_s:
-            self._let_go()
+        self._begin()
         try:
-            self._open(outbox=not lazy)  # the jobs see the rows acked before (the outbox's only at the commit)
-            rows = self._run_batch(batch)
+            if self.pending:  # the jobs see the rows acked before (the outbox's only at the commit)
+                answer_journal.apply(self._db, self.pending, skip=("outbox",) if lazy else ())
+            rows: list = []
+            start = 0
+            while start < len(batch):
+                end = start + 1
+                if batch[start].many is not None:
+                    while end < len(batch) and batch[end].many == batch[start].many:
+                        end += 1
+                if end - start > 1:
+                    rows += self._run_group(batch[start:end])
+                else:
+                    rows += self._run_alone(batch[start])
+                start = end
             record = self._journal_record(batch, rows) if lazy else None
+            if record is None and lazy and self.pending:  # no room in the journal
+                answer_journal.apply(self._db, [[e for e in r if e[0] == "outbox"] for r in self.pending])
             if record is not None:
+                conn.execute("ROLLBACK")
                 if rows:
                     off_loop(self._append, record)
                     if not self.pending:
                         self._pending_since = self.clock()
                     self.pending.append(rows)
                     self.pending_rows += sum(len(entry[2]) for entry in rows)
-                if self._open_since is None:  # kept open for the next writes: they find the pending rows there
-                    self._open_since = self.clock()
                 return
-            self._open(outbox=True)  # no room in the journal
             self._commit_pending()
         except BaseException as err:
             log.exception("group commit of %d jobs failed", len(batch))
-            self._let_go()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             for job in batch:
                 job.error = job.error or err
 

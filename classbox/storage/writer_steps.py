@@ -41,19 +41,6 @@ class JobSteps:
 
     _db: sqlite_utils.Database
 
-    def _run_batch(self, batch: list[Job]) -> list:
-        """Run a batch's jobs (consecutive items of one `many` function together); the rows they noted."""
-        rows: list = []
-        start = 0
-        while start < len(batch):
-            end = start + 1
-            if batch[start].many is not None:
-                while end < len(batch) and batch[end].many == batch[start].many:
-                    end += 1
-            rows += self._run_group(batch[start:end]) if end - start > 1 else self._run_alone(batch[start])
-            start = end
-        return rows
-
     def _run_alone(self, job: Job) -> list:
         conn = self._db.conn
         conn.execute("SAVEPOINT job")
@@ -103,8 +90,6 @@ class JournalSteps:
     journal: answer_journal.Journal | None
     pending: list
     emulate_commit_s: float
-    _open_since: float | None
-    _outbox_in: bool
 
     def _journal_record(self, batch: list[Job], rows: list) -> bytes | None:
         """The journal record for this batch if it may skip the commit, else None."""
@@ -132,46 +117,11 @@ class JournalSteps:
             return False
         return self.pending_rows > self.max_pending_rows or self.journal.offset > self.journal.size // 2
 
-    def _open(self, outbox: bool) -> None:
-        """Begin the transaction holding the pending rows (if not open yet); with `outbox`, their outbox rows too."""
-        if self._open_since is None and not self._db.conn.in_transaction:
-            self._begin()
-            self._outbox_in = False
-            if self.pending:
-                answer_journal.apply(self._db, self.pending, skip=("outbox",))
-        if outbox and not self._outbox_in:  # INSERT OR IGNORE: those a job of the open transaction wrote stay once
-            if self.pending:
-                answer_journal.apply(self._db, [[e for e in r if e[0] == "outbox"] for r in self.pending])
-            self._outbox_in = True
-
-    def _let_go(self) -> None:
-        """Roll back the open transaction (its rows are durable in the journal, pending): the write lock is free."""
-        self._open_since = None
-        if self._db.conn.in_transaction:
-            self._db.conn.execute("ROLLBACK")
-
-    def _due(self) -> float | None:
-        """When the writer must act without a write: let the open transaction go, or commit the pending rows."""
-        found = []
-        if self._open_since is not None:
-            found.append(min(self._last_write + self.hold_s, self._open_since + self.hold_max_s))
-        if self.pending:
-            found.append(min(self._last_write + self.settle_s, self._pending_since + self.max_pending_s))
-        return min(found, default=None)
-
-    def _idle(self) -> None:
-        """No write came: commit the pending rows if they are due, else let the open transaction go."""
-        if self.pending and self.clock() >= min(self._last_write + self.settle_s, self._pending_since + self.max_pending_s):
-            self._flush()
-        else:
-            self._let_go()
-
     def _commit_pending(self) -> None:
         """COMMIT the open transaction with the journal's marker: pending rows are in SQLite now."""
         epoch = answer_journal.new_epoch()
         if self.journal is not None:
             answer_journal.write_marker(self._db, epoch, 0)
-        self._open_since = None
         off_loop(self._finish)
         self.commits += 1
         if self.journal is not None:
@@ -184,13 +134,15 @@ class JournalSteps:
             real_sleep(self.emulate_commit_s)
 
     def _flush(self) -> None:
-        """Commit the pending journaled rows on their own (no write came for a while, or too many wait)."""
+        """Commit the pending journaled rows on their own (no write came for a while)."""
         try:
-            self._open(outbox=True)
+            self._begin()
+            answer_journal.apply(self._db, self.pending)
             self._commit_pending()
         except BaseException:  # they stay pending (and in the journal); the next write tries again
             log.exception("commit of %d journaled batches failed", len(self.pending))
-            self._let_go()
+            if self._db.conn.in_transaction:
+                self._db.conn.execute("ROLLBACK")
             self._last_write = self._pending_since = self.clock()
         self.checkpointer.poke()
 

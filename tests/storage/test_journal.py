@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import threading
 import uuid
 
@@ -280,68 +279,3 @@ def test_when_the_journal_is_full_the_pending_answers_are_committed_with_the_bat
     big = uuid.uuid4().hex * 600  # 19 KB: no room left for it
     writer.run(lambda db: enqueue(db, "xapi", "lrs", {"big": big}, "big", None), journaled=True)
     assert {"small", "big"} <= _keys(data_dir) and not writer.pending
-
-
-def test_a_class_answering_on_and_on_inserts_the_pending_rows_again_once_not_at_every_answer(data_dir, monkeypatch):
-    """While answers keep coming, the batches share one open transaction holding the pending rows."""
-    applied: list[int] = []
-    real_apply = answer_journal.apply
-    monkeypatch.setattr(answer_journal, "apply", lambda db, records, skip=(): (applied.append(len(records)),
-                                                                               real_apply(db, records, skip))[1])
-    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, hold_s=60, hold_max_s=60)
-    for i in range(20):  # one after the other, each acked before the next (a class at its own pace)
-        writer.run(_answer(f"k{i}"), journaled=True)
-    assert writer.commits == 0 and len(writer.pending) == 20
-    assert len(applied) <= 1, "the pending rows are not inserted again for each answer"
-    writer.settle()
-    assert {f"k{i}" for i in range(20)} <= _keys(data_dir)
-    assert len(_outbox_ids(data_dir)) == 20  # each once
-
-
-def test_the_write_lock_is_let_go_once_the_class_pauses(data_dir):
-    """Between two questions the agent (another process) can write: the open transaction ends."""
-    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, hold_s=0.05, hold_max_s=60)
-    writer.run(_answer("a"), journaled=True)
-    other = open_database(data_dir)
-    other.conn.isolation_level = None
-    try:
-        def other_writes() -> bool:
-            try:
-                other.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:  # database is locked: the writer still holds it
-                return False
-            other.conn.execute("INSERT INTO box_state (key, value) VALUES ('agent', '1')")
-            other.conn.execute("COMMIT")
-            return True
-
-        wait_until(other_writes, what="the agent writes between two questions")
-    finally:
-        other.conn.close()
-    writer.run(_answer("b"), journaled=True)  # the class goes on: the pending rows are seen again
-    writer.settle()
-    assert {"a", "b"} <= _keys(data_dir)
-
-
-def test_an_answer_refused_by_the_journal_leaves_the_earlier_acks_intact(data_dir, monkeypatch):
-    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, hold_s=60, hold_max_s=60)
-    writer.run(_answer("a"), journaled=True)
-    real = writer.journal.append
-
-    def full(record):
-        raise OSError("no space left on device")
-
-    monkeypatch.setattr(writer.journal, "append", full)
-    with pytest.raises(OSError):
-        writer.run(_answer("b"), journaled=True)
-    monkeypatch.setattr(writer.journal, "append", real)
-    writer.run(_answer("c"), journaled=True)
-    writer.settle()
-    assert {"a", "c"} <= _keys(data_dir) and "b" not in _keys(data_dir)
-
-
-def _outbox_ids(data_dir) -> list[int]:
-    db = open_database(data_dir)
-    try:
-        return [row[0] for row in db.execute("SELECT rowid FROM outbox")]
-    finally:
-        db.conn.close()
