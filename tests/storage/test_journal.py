@@ -315,3 +315,22 @@ def test_an_answer_refused_by_the_journal_leaves_the_earlier_acks_intact(data_di
     writer.run(_answer("c"), journaled=True)
     writer.settle()
     assert {"a", "c"} <= _keys(data_dir) and "b" not in _keys(data_dir)
+
+
+def test_past_the_limit_the_commit_waits_for_a_quiet_moment_while_the_class_keeps_answering(data_dir):
+    """The class's next answers never queue behind that commit, up to twice the limit."""
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5, quiet_s=3600)
+    for i in range(10):  # answers keep coming: no quiet moment
+        writer.run(_answer(f"k{i}"), journaled=True)
+    assert writer.commits == 0 and writer.pending_rows == 10
+    writer.run(_answer("k10"), journaled=True)  # twice the limit passed: committed right after its ack
+    wait_until(lambda: writer.commits == 1, what="the pending rows committed")
+    assert {f"k{i}" for i in range(11)} <= _keys(data_dir)
+
+
+def test_past_the_limit_the_pending_rows_are_committed_once_the_class_pauses(data_dir):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5, quiet_s=0.05)
+    for i in range(6):
+        writer.run(_answer(f"q{i}"), journaled=True)
+    wait_until(lambda: writer.commits == 1, what="the pending rows committed once the class paused")
+    assert {f"q{i}" for i in range(6)} <= _keys(data_dir)
