@@ -11,7 +11,7 @@ from classbox.version import __version__
 if TYPE_CHECKING:  # Flask is imported by create_app only: `classbox agent` runs without it
     from flask import Flask
 
-__all__ = ["create_app", "__version__"]
+__all__ = ["create_app", "close_app", "__version__"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -76,6 +76,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         proxied.install(app)
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Stop what the app holds open in this process: its classroom writer, its idle connections."""
+    classroom = app.extensions.get("classroom")
+    if classroom is not None:
+        classroom.writer.close()
+    pool = app.extensions.get("classbox_db_pool")
+    if pool is not None:
+        pool.close()
 
 
 def _async_mode(cfg) -> str:

@@ -12,10 +12,11 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from classbox import create_app
+from classbox import close_app, create_app
 from classbox.auth.users import add_user
 from classbox.extensions import socketio
 from classbox.storage import open_database
+from tests.descriptors import leaked_since, open_descriptors
 from tests.helpers import LiveServer, ack, free_port, make_config  # noqa: F401  (re-exported for tests)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -32,6 +33,16 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"peer test skipped with CI=true (a skip is a failure here): {reason}"
 
 
+@pytest.fixture(autouse=True)
+def no_leaked_descriptors():
+    """A test that leaves a file descriptor open fails (tests/descriptors.py)."""
+    before = open_descriptors()
+    yield
+    leaked = leaked_since(before)
+    if leaked:
+        pytest.fail(f"{len(leaked)} file descriptors left open by this test: {leaked[:12]}", pytrace=False)
+
+
 @pytest.fixture
 def config(tmp_path):
     """A config on a fresh data dir, isolated from the machine's env and /etc."""
@@ -44,9 +55,7 @@ def app(config):
     application = create_app(config)
     application.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     yield application
-    pool = application.extensions.get("classbox_db_pool")
-    if pool is not None:
-        pool.close()
+    close_app(application)
 
 
 @pytest.fixture
