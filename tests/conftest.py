@@ -43,6 +43,22 @@ def no_leaked_descriptors():
         pytest.fail(f"{len(leaked)} file descriptors left open by this test: {leaked[:12]}", pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def writers_closed(no_leaked_descriptors, monkeypatch):
+    """Every classroom writer a test started is closed after it (before the descriptors are checked)."""
+    from classbox.storage.writer import GroupWriter
+
+    started, start = [], GroupWriter._start
+
+    def recording(writer):
+        started.append(writer)
+        start(writer)
+    monkeypatch.setattr(GroupWriter, "_start", recording)
+    yield
+    for writer in started:
+        writer.close()
+
+
 @pytest.fixture
 def config(tmp_path):
     """A config on a fresh data dir, isolated from the machine's env and /etc."""
