@@ -33,6 +33,21 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"peer test skipped with CI=true (a skip is a failure here): {reason}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def test_sized_password_hashes():
+    """Apps built in the test process hash with argon2id at 8 MiB and one pass instead of the
+    production 64 MiB and three: a teacher's account and login cost two hashes, in most tests.
+    Servers started as processes (LiveServer, e2e, CLI runs) keep the production parameters."""
+    from argon2 import PasswordHasher
+
+    from classbox.auth import users
+
+    production = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    yield
+    users._hasher = production
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_descriptors():
     """A test that leaves a file descriptor open fails (tests/descriptors.py)."""
