@@ -79,10 +79,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def close_app(app: Flask) -> None:
-    """Stop what the app holds open in this process: its classroom writer, its idle connections."""
+    """Let go of what the app holds open in this process: its classroom writer, its open ZIM books
+    (closed with their last reference), its idle database connections."""
     classroom = app.extensions.get("classroom")
     if classroom is not None:
         classroom.writer.close()
+    app.extensions.pop("classbox_zim", None)  # library/zimviews.py's EXTENSION_KEY
     pool = app.extensions.get("classbox_db_pool")
     if pool is not None:
         pool.close()
