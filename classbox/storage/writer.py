@@ -170,7 +170,7 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         else:
             batch = [self._queue.get()]
         deadline = self.clock() + self.gather_s
-        while len(batch) < MAX_BATCH:
+        while len(batch) < MAX_BATCH and batch[-1].fn is not closing:  # close() gathers no company
             self.gathering = len(batch)
             left = deadline - self.clock()
             try:

@@ -4,6 +4,8 @@ journal (whose lock an open descriptor would keep: "answer journal off in this p
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from classbox import close_app, create_app
@@ -12,6 +14,7 @@ from classbox.storage import open_database
 from classbox.storage.writer import GroupWriter
 from classbox.web.datadir import prepare_data_dir
 from tests.descriptors import open_descriptors
+from tests.helpers import wait_until
 
 
 def files_open_under(folder) -> list[str]:
@@ -73,3 +76,19 @@ def test_a_closed_app_leaves_no_file_of_its_data_dir_open(config):
         assert second.extensions["classroom"].writer.journal is not None
     finally:
         close_app(second)
+
+
+def test_a_writer_gathering_a_group_closes_without_waiting_for_its_window(config):
+    prepare_data_dir(config).conn.close()
+    writer = GroupWriter(config.data_dir, gather_ms=600_000)  # a 10-minute window for company
+    queued = writer.queue(lambda db: db.execute("INSERT INTO box_state (key, value) VALUES ('last', '1')"))
+    assert wait_until(lambda: writer.gathering == 1, 15, 0.01), "the write should wait for company"
+    closed = threading.Event()
+    threading.Thread(target=lambda: (writer.close(), closed.set()), daemon=True).start()
+    assert closed.wait(60), "close() waited for the gathering window"
+    assert queued.done.is_set() and queued.error is None
+    db = open_database(config.data_dir)
+    try:
+        assert db.execute("SELECT value FROM box_state WHERE key = 'last'").fetchone() == ("1",)
+    finally:
+        db.conn.close()
