@@ -47,7 +47,7 @@ from classbox.storage import journal as answer_journal
 from classbox.storage import open_database
 from classbox.storage.checkpoint import EVERY_S, WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
-from classbox.storage.writer_steps import Job, JobSteps, JournalSteps, real_sleep
+from classbox.storage.writer_steps import CloseSteps, Job, JobSteps, JournalSteps, closing, real_sleep
 
 log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
@@ -61,7 +61,7 @@ MAX_PENDING_ROWS = 400  # more are committed at the first quiet moment (every ba
 QUIET_S = 0.3  # a quiet moment: no write for this long (a class between two questions); at twice the limit, at once
 
 
-class GroupWriter(JournalSteps, JobSteps):
+class GroupWriter(JournalSteps, JobSteps, CloseSteps):
     """The single writer of the classroom tables."""
 
     def __init__(self, data_dir: Path, async_mode: str = "threading", emulate_commit_ms: float = 0.0,
@@ -83,7 +83,7 @@ class GroupWriter(JournalSteps, JobSteps):
         self._pending_since = self._last_write = 0.0
         self.commits = 0
         self._db: sqlite_utils.Database | None = None
-        self._started = False
+        self._started = self._closed = False
         self._start_lock = threading.Lock()
         self.batches = 0
         self.checkpointer: Checkpointer | None = None  # made when the writer starts
@@ -101,6 +101,8 @@ class GroupWriter(JournalSteps, JobSteps):
         with self._start_lock:
             if self._started:
                 return
+            if self._closed:
+                raise RuntimeError("the classroom writer is closed")
             self._db = open_database(self.data_dir, durable=True)
             self._db.conn.isolation_level = None  # transactions are ours: BEGIN IMMEDIATE … COMMIT
             self._db.conn.execute("PRAGMA busy_timeout = 0")  # never wait for a lock on the loop
@@ -144,6 +146,8 @@ class GroupWriter(JournalSteps, JobSteps):
             self.run(lambda db: None)
 
     def _put(self, job: Job) -> Job:
+        if self._closed:
+            raise RuntimeError("the classroom writer is closed")
         if not self._started:
             self._start()
         self._queue.put(job)
@@ -171,7 +175,7 @@ class GroupWriter(JournalSteps, JobSteps):
         else:
             batch = [self._queue.get()]
         deadline = self.clock() + self.gather_s
-        while len(batch) < MAX_BATCH:
+        while len(batch) < MAX_BATCH and batch[-1].fn is not closing:  # close() gathers no company
             self.gathering = len(batch)
             left = deadline - self.clock()
             try:
@@ -192,6 +196,13 @@ class GroupWriter(JournalSteps, JobSteps):
             if not batch:
                 self._flush()
                 continue
+            stop = next((job for job in batch if job.fn is closing), None)
+            late: list[Job] = []
+            if stop is not None:  # close(): the writes queued before it are done, then the loop ends
+                at = batch.index(stop)
+                batch, late = batch[:at], batch[at + 1:]
+                if not batch:
+                    return self._stop(stop, late)
             self._last_write = self.clock()
             try:
                 self._commit(batch)
@@ -201,6 +212,8 @@ class GroupWriter(JournalSteps, JobSteps):
             self.batches += 1
             for job in batch:
                 job.done.set()
+            if stop is not None:
+                return self._stop(stop, late)
             if self._flush_due():  # after the acks: they waited for their own journal record alone
                 self._flush()
             self.checkpointer.poke()
