@@ -33,7 +33,7 @@ MACHINE = {"amd64": "x86_64", "arm64": "aarch64"}
 PACKAGES = sorted([
     "systemd", "systemd-sysv", "systemd-timesyncd", "python3", "python3-apt", "python3-venv",
     "locales", "tzdata", "unattended-upgrades", "nginx", "nftables", "hostapd", "dnsmasq",
-    "iproute2", "dbus", "avahi-daemon", "openssh-server",
+    "iproute2", "dbus", "avahi-daemon", "openssh-server", "redis-server",
 ])
 # A foreign root is made under qemu, where every dpkg run and maintainer script is emulated:
 # only what the roles install with the hotspot off (the arm64 test has no Wi-Fi), python3-apt
