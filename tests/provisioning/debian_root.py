@@ -94,7 +94,7 @@ def _run_stage(name: str, command: list[str], build: Path, figures: dict[str, fl
     if done.returncode != 0:
         log = build / "debootstrap/debootstrap.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        raise RuntimeError(f"{command[0]} failed: {(done.stdout + done.stderr)[-3000:]}\n{tail}")
+        raise RuntimeError(f"{" ".join(command[:5])} failed: {(done.stdout + done.stderr)[-3000:]}\n{tail}")
     figures[f"{name}_s"] = round(time.monotonic() - started, 1)
     figures[f"{name}_cpu_s"] = round(children_cpu() - cpu, 1)
 
@@ -120,10 +120,10 @@ def _keep_only_the_roots_packages(build: Path) -> None:
 
 
 def _debootstrap(debootstrap: str, suite: str, arch: str, build: Path, debs: Path) -> dict[str, float]:
-    """debootstrap suite/arch into build; a foreign arch in two stages, the second under qemu
-    (at nice 19: it keeps a core busy for a long time). Return each stage's seconds."""
+    """debootstrap suite/arch into build, at nice 19 (the machine's other work first); a foreign
+    arch in two stages, the second under qemu. Return each stage's seconds."""
     foreign = arch != HOST_ARCH
-    command = [debootstrap, "--variant=minbase", f"--arch={arch}", f"--cache-dir={debs}",
+    command = ["nice", "-n", "19", debootstrap, "--variant=minbase", f"--arch={arch}", f"--cache-dir={debs}",
                "--include=" + ",".join(packages(arch)), *(["--foreign"] if foreign else []), suite, str(build), MIRROR]
     seconds: dict[str, float] = {}
     if not foreign:
