@@ -94,7 +94,7 @@ def _run_stage(name: str, command: list[str], build: Path, figures: dict[str, fl
     if done.returncode != 0:
         log = build / "debootstrap/debootstrap.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        raise RuntimeError(f"{" ".join(command[:5])} failed: {(done.stdout + done.stderr)[-3000:]}\n{tail}")
+        raise RuntimeError(f"{' '.join(command[:5])} failed: {(done.stdout + done.stderr)[-3000:]}\n{tail}")
     figures[f"{name}_s"] = round(time.monotonic() - started, 1)
     figures[f"{name}_cpu_s"] = round(children_cpu() - cpu, 1)
 
