@@ -34,8 +34,9 @@ class Shared:
         """A Redis key of this box: `classbox:<part>:<part>…`."""
         return self.prefix + ":".join(str(p) for p in parts)
 
-    def run(self, fn: Callable[[Any], T], fallback: Callable[[], T]) -> T:
-        """fn(client), or fallback() while Redis fails (logged once per outage)."""
+    def run(self, fn: Callable[[Any], T], fallback: Callable[[], T], writes: bool = True) -> T:
+        """fn(client), or fallback() while Redis fails (logged once per outage); only a write that
+        succeeds says Redis is back (a full Redis still answers reads)."""
         import redis
 
         try:
@@ -43,7 +44,7 @@ class Shared:
         except (redis.RedisError, OSError) as err:
             self._went_down(err)
             return fallback()
-        if not self.up:
+        if writes and not self.up:
             self._came_back()
         return result
 
