@@ -94,3 +94,13 @@ def test_a_full_redis_refuses_writes_and_the_workers_count_in_memory(redis_serve
         assert admin.publish("classbox-socketio", "still delivered") == 0  # the message queue is not refused
         admin.config_set("maxmemory", "64mb")
     assert limiter.allow("10.0.0.8") and shared.up
+
+
+def test_a_pupils_step_set_on_one_worker_is_seen_from_another(redis_server):
+    from classbox.lessons.shared_positions import SharedPositions, positions_for
+
+    a, b = SharedPositions(worker(redis_server)), SharedPositions(worker(redis_server))
+    a.set("release-1", "pupil-a", 2)
+    b.set("release-1", "pupil-b", 5)
+    assert a.of("release-1") == b.of("release-1") == {"pupil-a": 2, "pupil-b": 5}
+    assert type(positions_for(None)).__name__ == "Positions"
