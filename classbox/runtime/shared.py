@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -27,7 +28,8 @@ class Shared:
         self.prefix = prefix
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # made after the fork: one per worker
         self.up = True
-        self.on_restore: list[Callable[[], None]] = []
+        self.down_since: float | None = None  # wall clock when Redis stopped answering (None: it answers)
+        self.on_restore: list[Callable[[float], None]] = []  # called with down_since when it answers again
         self._lock = threading.Lock()
 
     def key(self, *parts: Any) -> str:
@@ -51,17 +53,20 @@ class Shared:
     def _went_down(self, err: Exception) -> None:
         with self._lock:
             was_up, self.up = self.up, False
+            if was_up:
+                self.down_since = time.time()
         if was_up:
             log.warning("Redis does not answer (%s): each web worker keeps its own live state until it does", err)
 
     def _came_back(self) -> None:
         with self._lock:
             was_down, self.up = not self.up, True
+            since, self.down_since = self.down_since, None
         if was_down:
             log.warning("Redis answers again: live state is shared between the web workers again")
             for callback in list(self.on_restore):
                 try:
-                    callback()
+                    callback(since if since is not None else time.time())
                 except Exception:
                     log.exception("catching up after Redis came back failed")
 
