@@ -66,19 +66,21 @@ def test_the_brake_counts_every_workers_failures(redis_server):
 
 def test_a_stopped_redis_falls_back_to_each_workers_memory_and_catches_up(tmp_path):
     server = RedisServer(tmp_path / "redis").start()
-    shared = worker(server)
-    restored = []
-    shared.on_restore.append(lambda: restored.append(True))
-    limiter, guard = SharedRateLimiter(shared, "submit", 2, 0.01), SharedLoginGuard(shared, free=1)
-    assert limiter.allow("pupil") and shared.up
-    server.stop()
-    assert [limiter.allow("pupil"), limiter.allow("pupil"), limiter.allow("pupil")] == [True, True, False]
-    guard.failed("mme.martin", "10.0.0.9")
-    assert guard.retry_after("mme.martin", "10.0.0.9") > 0  # this worker's own count meanwhile
-    assert shared.up is False and restored == []
-    server.start()  # an empty Redis on the same socket, as after a restart
-    assert limiter.allow("pupil") and shared.up and restored == [True]
-    server.stop()
+    try:
+        shared = worker(server)
+        restored = []
+        shared.on_restore.append(restored.append)  # called with the time the outage began
+        limiter, guard = SharedRateLimiter(shared, "submit", 2, 0.01), SharedLoginGuard(shared, free=1)
+        assert limiter.allow("pupil") and shared.up
+        server.stop()
+        assert [limiter.allow("pupil"), limiter.allow("pupil"), limiter.allow("pupil")] == [True, True, False]
+        guard.failed("mme.martin", "10.0.0.9")
+        assert guard.retry_after("mme.martin", "10.0.0.9") > 0  # this worker's own count meanwhile
+        assert shared.up is False and restored == []
+        server.start()  # an empty Redis on the same socket, as after a restart
+        assert limiter.allow("pupil") and shared.up and len(restored) == 1
+    finally:
+        server.stop()
 
 
 def test_a_full_redis_refuses_writes_and_the_workers_count_in_memory(redis_server):
@@ -104,3 +106,16 @@ def test_a_pupils_step_set_on_one_worker_is_seen_from_another(redis_server):
     b.set("release-1", "pupil-b", 5)
     assert a.of("release-1") == b.of("release-1") == {"pupil-a": 2, "pupil-b": 5}
     assert type(positions_for(None)).__name__ == "Positions"
+
+
+def test_a_member_locked_through_one_worker_is_locked_on_every_worker_until_the_new_secret(redis_server):
+    from classbox.classes.secretlock import Locked
+    from classbox.classes.shared_secretlock import SharedSecretLocks
+
+    a, b = SharedSecretLocks(worker(redis_server), lock_after=4), SharedSecretLocks(worker(redis_server), lock_after=4)
+    member = Locked("member-1", 7, "Léa", "/static/pictos/sun.svg")
+    assert [lock.wrong(member) for lock in (a, b, a, b)] == [False, False, False, True]
+    assert a.is_locked("member-1") and b.is_locked("member-1")
+    assert [m["member_id"] for m in a.of_class(7)] == ["member-1"] and b.of_class(8) == []
+    b.unlock("member-1")  # the teacher's new secret, saved through worker b
+    assert not a.is_locked("member-1") and not a.wrong(member)
