@@ -192,3 +192,23 @@ def test_a_worker_killed_9_its_pupils_reconnect_to_another_and_keep_their_place(
         duplicate = back.call("submit", {"activity_id": pushed["id"], "submission_id": acked, "answer": 7})
         assert duplicate["duplicate"] is True  # the answer acked by the dead worker is stored
         assert online_in_watch(teacher, code) == {"Zoé": True}
+
+
+def test_a_member_connected_through_one_worker_is_not_taken_over_silently_through_another(tmp_path, data_dir):
+    from classbox.classes import store as classes
+    from classbox.storage import open_database
+
+    db = open_database(data_dir)
+    teacher_id = db.execute("SELECT id FROM users WHERE login = 'mme.martin'").fetchone()[0]
+    made = classes.create_class(db, teacher_id, "CP bleu", ["CP"])
+    lea = classes.add_members(db, teacher_id, made["id"], [{"name": "Léa"}])[0]
+    db.conn.close()
+    with box(tmp_path, data_dir) as (server, _, workers, teacher, here, there):
+        code = teacher.call("open_session", {"title": "Appel", "class_id": made["id"]})["code"]
+        own = place(server.url, workers, {here: 0, there: 1})[0]
+        assert own.call("join", {"code": code, "member_id": lea["id"]})["ok"]
+        other = place(server.url, workers, {here: 1, there: 0})[0]
+        asked = other.call("join", {"code": code, "member_id": lea["id"]})
+        assert asked == {**asked, "ok": False, "error": "ask_teacher"}
+        assert teacher.wait_for("takeover_request")["request_id"] == asked["detail"]
+        assert own.sio.connected and not [n for n, _ in own.events if n == "replaced"]
