@@ -111,6 +111,12 @@ class Server:
         except psutil.Error:
             return 0.0
 
+    def kill(self) -> None:
+        """Stop the server at once (`kill -9` of its process group), as a crash would; its files stay."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

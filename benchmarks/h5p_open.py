@@ -1,4 +1,6 @@
-"""Opening an H5P exercise: bytes on a phone's first open and on the next (cached), then 35 pupils
+"""Opening an H5P exercise: bytes on a phone's first open and on the next (cached), with the player
+on its own site (`[library] h5p_origin`: the box as "localhost" when pages use 127.0.0.1) against the
+player opaque on the box's site (the page opened on the player's site itself), then 35 pupils
 opening it at once — time to last byte of every file the player needs, classbox behind nginx
 (X-Accel-Redirect) against nginx serving the same files directly, same run.
 
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
 
-from library_common import PING, classbox_web, nginx, now, proxy_location, rss_mb, stop_all  # noqa: E402
+from library_common import PING, classbox_web, free_port, nginx, now, proxy_location, rss_mb, stop_all  # noqa: E402
 
 PHONE = {"width": 360, "height": 740}
 # the shipped site's compression (ansible/roles/classbox_nginx/templates/classbox.conf.j2)
@@ -51,9 +53,14 @@ def import_exercise(data: Path, work: Path) -> str:
         db.conn.close()
 
 
-def browser_bytes(base: str, path: str) -> tuple[dict, list[str]]:
-    """Bytes over the network (headers included) on a first and a second open in one phone-sized
-    Chromium context, and the H5P URLs the player asked for."""
+def logged(access_log: Path) -> int:
+    """Requests nginx has logged so far."""
+    return len(access_log.read_bytes().splitlines()) if access_log.exists() else 0
+
+
+def browser_bytes(base: str, path: str, access_log: Path) -> tuple[dict, list[str]]:
+    """Bytes over the network (headers included) and requests reaching nginx on a first and a
+    second open in one phone-sized Chromium context, and the H5P URLs the player asked for."""
     from playwright.sync_api import sync_playwright
 
     seen: list[str] = []
@@ -64,6 +71,7 @@ def browser_bytes(base: str, path: str) -> tuple[dict, list[str]]:
         for visit in ("first", "cached"):
             page = context.new_page()  # the sandboxed player is its own process: count through Playwright
             responses = []
+            before = logged(access_log)
 
             def keep(response, into=responses):
                 into.append(response)
@@ -73,15 +81,17 @@ def browser_bytes(base: str, path: str) -> tuple[dict, list[str]]:
             frame = page.wait_for_selector("iframe#h5p-frame").content_frame()
             frame.wait_for_function("() => document.documentElement.dataset.h5p === 'ready'")
             page.wait_for_load_state("networkidle")
+            frame.wait_for_load_state("networkidle")
             context.remove_listener("response", keep)
             sizes = [r.request.sizes() for r in responses]
             figures[visit] = {"bytes": sum(z["responseBodySize"] + z["responseHeadersSize"] for z in sizes),
-                              "requests": len(responses),
+                              "requests": len(responses), "reached": logged(access_log) - before,
                               "from_cache": sum(1 for r, z in zip(responses, sizes) if z["responseBodySize"] == 0
                                                 and r.status in (200, 304))}
             page.close()
         browser.close()
-    h5p = sorted({urlsplit(u).path for u in seen if urlsplit(u).path.startswith("/h5p/")})
+    h5p = sorted({urlsplit(u).path + (f"?{urlsplit(u).query}" if urlsplit(u).query else "")
+                  for u in seen if urlsplit(u).path.startswith("/h5p/") and urlsplit(u).hostname == "localhost"})
     return figures, h5p
 
 
@@ -119,31 +129,41 @@ def main() -> None:
     rid = import_exercise(data, work)
     procs = []
     try:
-        app, app_url = classbox_web(data, work / "web.log", behind_nginx=True)
+        port = free_port()
+        player = f"http://localhost:{port}"  # the player's site: the same nginx, another site
+        app, app_url = classbox_web(data, work / "web.log", behind_nginx=True,
+                                    extra_env={"CLASSBOX_LIBRARY_H5P_ORIGIN": player})
         procs.append(app)
-        server = "\n".join([PING, GZIP, f"location /_blobs/ {{ internal; alias {data}/blobs/; {KEEP} }}",
+        access_log = work / "access.log"
+        server = "\n".join([PING, GZIP, f"access_log {access_log};",
+                            f"location /_blobs/ {{ internal; alias {data}/blobs/; {KEEP} }}",
                             f"location /direct/ {{ alias {mirror}/; default_type text/html; }}",
                             proxy_location("/", app_url, "proxy_set_header Host $http_host;")])
-        ngx, ngx_url = nginx(work / "nginx", server)
+        ngx, ngx_url = nginx(work / "nginx", server, port=port)
         procs.append(ngx)
-        figures, paths = browser_bytes(ngx_url, f"/library/{rid}")
-        player = f"/h5p/play/{rid}"
-        paths = [player] + [p for p in paths if p != player]
+        figures, paths = browser_bytes(ngx_url, f"/library/{rid}", access_log)
+        opaque, _ = browser_bytes(player, f"/library/{rid}", access_log)  # page on the player's site: opaque
+        play = next(p for p in paths if p.startswith("/h5p/play/"))
+        paths = [play] + [p for p in paths if p != play]
         for path in paths:  # the same files for nginx alone, at the same paths under /direct/
-            target = mirror / path.lstrip("/")
+            target = mirror / urlsplit(path).path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(httpx.get(ngx_url + path).raise_for_status().content)
-        total = sum((mirror / p.lstrip("/")).stat().st_size for p in paths)
+            target.write_bytes(httpx.get(player + path).raise_for_status().content)
+        total = sum((mirror / urlsplit(p).path.lstrip("/")).stat().st_size for p in paths)
         results = {}
-        for name, base, prefix in (("nginx direct", ngx_url, "/direct"), ("classbox via nginx", ngx_url, "")):
-            asyncio.run(class_opens(base, [prefix + p for p in paths], 5, 1))  # warm up
-            results[name] = asyncio.run(class_opens(base, [prefix + p for p in paths], args.pupils, args.rounds))
+        for name, prefixed in (("nginx direct", ["/direct" + urlsplit(p).path for p in paths]),
+                               ("classbox via nginx", paths)):
+            asyncio.run(class_opens(player, prefixed, 5, 1))  # warm up
+            results[name] = asyncio.run(class_opens(player, prefixed, args.pupils, args.rounds))
         import os
 
         print(f"# h5p_open {now()} — load average {os.getloadavg()[0]:.2f}, 2-core shared machine")
-        print(f"# phone (360×740, Chromium) opening /library/<id>: first open {figures['first']['bytes'] / 1024:.1f} KB "
-              f"in {figures['first']['requests']} responses; next open {figures['cached']['bytes'] / 1024:.1f} KB "
-              f"in {figures['cached']['requests']} responses ({figures['cached']['from_cache']} without a body: cache or 304)")
+        for name, found in (("player on its own site", figures), ("player opaque (baseline)", opaque)):
+            first, cached = found["first"], found["cached"]
+            print(f"# phone (360×740, Chromium) opening /library/<id>, {name}: first open "
+                  f"{first['bytes'] / 1024:.1f} KB, {first['reached']} requests reached nginx; next open "
+                  f"{cached['bytes'] / 1024:.1f} KB, {cached['reached']} requests reached nginx "
+                  f"({cached['from_cache']} of {cached['requests']} responses without a body: cache or 304)")
         print(f"# the player's own files: {len(paths)} requests, {total / 1024:.1f} KB before gzip")
         base_p99 = p99(results["nginx direct"])
         print("| server | pupils × rounds | p50 | p99 | ratio p99 to nginx | goal |")

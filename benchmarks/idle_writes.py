@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from tests.helpers import free_port, stop_process_group  # noqa: E402
+from write_trace import Tracer  # noqa: E402
+from write_trace import show as show_trace  # noqa: E402
 
 SECTOR = 512
 
@@ -185,23 +188,32 @@ class Box:
             stop_process_group(proc)
 
 
-def measure(box: Box, device: str | None, seconds: float, during=None) -> dict:
+def measure(box: Box, device: str | None, seconds: float, during=None, trace: Path | None = None) -> dict:
     """Write counters over a phase, per process and for the device, in MB/hour.
+
+    With `trace` (a folder), the write syscalls of every process are traced too (write_trace.py).
 
     `during(seconds, mark)` may call mark() once (after a class's joins): the device's bytes up
     to it are reported apart ("joins_kb"), and its MB/hour from it on ("after_mark_mb_h")."""
-    before, dev0, t0 = box.written(), device_written(device), time.monotonic()
-    marked: list[tuple[int | None, float]] = []
-    if during is None:
-        time.sleep(seconds)
-    else:
-        asyncio.run(during(seconds, lambda: marked.append((device_written(device), time.monotonic()))))
-    after, dev1, t1 = box.written(), device_written(device), time.monotonic()
+    tracer = None if trace is None else Tracer({k: p.pid for k, p in box.processes().items()}, trace)
+    try:
+        before, dev0, t0 = box.written(), device_written(device), time.monotonic()
+        marked: list[tuple[int | None, float]] = []
+        if during is None:
+            time.sleep(seconds)
+        else:
+            asyncio.run(during(seconds, lambda: marked.append((device_written(device), time.monotonic()))))
+        after, dev1, t1 = box.written(), device_written(device), time.monotonic()
+    finally:
+        if tracer is not None:
+            tracer.stop()
     hours = (t1 - t0) / 3600
     per = {name: (after[name] - before.get(name, 0)) / hours / 1e6 for name in after}
     device_mb = None if dev0 is None else (dev1 - dev0) / hours / 1e6
     result = {"per_process": per, "processes_mb_h": sum(per.values()), "device_mb_h": device_mb,
-              "load": os.getloadavg()}
+              "load": os.getloadavg(), "hours": hours}
+    if tracer is not None:
+        result["trace"] = tracer.summary(Path(box.env["CLASSBOX_DATA_DIR"]))
     if marked and dev0 is not None:
         dev_m, t_m = marked[0]
         result["joins_kb"] = (dev_m - dev0) / 1e3
@@ -282,6 +294,15 @@ def show(title: str, result: dict, goal: float) -> None:
         print(f"  of which the joins: {result['joins_kb']:.0f} KB; then, answering: "
               f"{result['after_mark_mb_h']:.3f} MB/h; a class of one hour (joins + 1 h of answers): "
               f"{result['joins_kb'] / 1e3 + result['after_mark_mb_h']:.3f} MB")
+    if "trace" in result:
+        show_trace(result["trace"], result["hours"])
+
+
+def _stop_on_signal(signum: int, _frame) -> None:
+    """SIGTERM/SIGHUP end the run as Ctrl-C does: the box, the folders and the loop device go."""
+    for other in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(other, signal.SIG_IGN)  # a second signal must not cut the clean-up short
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main() -> None:
@@ -297,9 +318,14 @@ def main() -> None:
                         help="extra environment for both processes, e.g. CLASSBOX_CLASSROOM_COMMIT_GATHER_MS=0")
     parser.add_argument("--warmup-s", type=float, default=90.0, help="start-up writes left out")
     parser.add_argument("--no-loop", action="store_true", help="no loop device (not root)")
+    parser.add_argument("--trace", action="store_true",
+                        help="strace the processes' writes: shares per file, WAL frames per table (slower)")
     parser.add_argument("--tree", type=Path, default=ROOT,
                         help="run classbox from this source tree (e.g. `git archive` of the baseline commit)")
     args = parser.parse_args()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
+    signal.signal(signal.SIGINT, lambda signum, frame: _stop_on_signal(signum, frame))
     with tempfile.TemporaryDirectory(prefix="classbox-idle-") as tmp, \
             tempfile.TemporaryDirectory(prefix="classbox-run-", dir="/dev/shm") as runtime, \
             data_filesystem(Path(tmp), not args.no_loop) as (folder, device):
@@ -308,15 +334,18 @@ def main() -> None:
         box = Box(args.tree.resolve(), env, Path(tmp))
         try:
             box.start()
-            print(f"web start -> first /healthz: {box.healthz_s:.2f} s; data dir device: {device}")
+            print(f"folders: {tmp} {runtime}")
+            print(f"web start -> first /healthz: {box.healthz_s:.2f} s; data dir device: {device}", flush=True)
             time.sleep(args.warmup_s)
             print("RSS at idle (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in box.rss_mb().items()))
             if args.idle_min > 0:
-                show(f"idle, {args.idle_min:g} min", measure(box, device, args.idle_min * 60), 1.0)
+                show(f"idle, {args.idle_min:g} min",
+                     measure(box, device, args.idle_min * 60, trace=Path(tmp) if args.trace else None), 1.0)
             for every_s in args.quiz_every_s if args.class_min > 0 else []:
                 acks: list[float] = []
                 result = measure(box, device, args.class_min * 60,
-                                 scripted_class(box, args.pupils, every_s, args.answer_within_s, acks))
+                                 scripted_class(box, args.pupils, every_s, args.answer_within_s, acks),
+                                 trace=Path(tmp) if args.trace else None)
                 show(f"class of {args.pupils}, a question every {every_s:g} s, answers within "
                      f"{args.answer_within_s:g} s, {args.class_min:g} min", result, 5.0)
                 print(f"  answers {len(acks)}, ack p50 {1000 * percentile(acks, 50):.0f} ms, "
@@ -326,4 +355,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt as stopped:
+        print(f"stopped ({stopped or 'Ctrl-C'}); box, folders and loop device cleaned up", file=sys.stderr)
+        sys.exit(130)

@@ -53,6 +53,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_i18n(app)
     from classbox.runtime.message_queue import client_manager
+    from classbox.runtime.shared import shared_state
+
+    app.extensions["classbox_shared"] = shared_state(cfg["web"])  # None with one worker: state in memory
 
     socketio.init_app(app, async_mode=_async_mode(cfg), client_manager=client_manager(cfg["web"]),  # Redis: workers > 1
                       max_http_buffer_size=MAX_FRAME_BYTES)  # refused before decoding, polling or websocket

@@ -38,7 +38,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "host": (str, "0.0.0.0"),
         "port": (int, 8080),
         "worker_class": (str, "gevent"),
-        "workers": (int, 1),  # gunicorn workers; 0: auto (config_values.auto_workers); >1 needs message_queue
+        "workers": (int, 0),  # gunicorn workers; 0: one per core, 1 below 2 GB (config_values.auto_workers); >1 needs message_queue
         "message_queue": (str, ""),  # Redis URL joining the workers; empty with workers > 1: the box's Redis
         "behind_nginx": (bool, False),
         "max_upload_mb": (int, 20),
@@ -51,6 +51,9 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "extra_roots": (list, []),
         "max_pack_mb": (int, 8192),
         "max_h5p_mb": (int, 1024),  # an .h5p unpacking to more is refused before anything is extracted
+        # another site reaching this box (its IP when pages use its name): the H5P player plays there
+        # with an origin of its own, so its files are cached (docs/h5p.md); empty: an opaque origin
+        "h5p_origin": (str, ""),
         "search_limit": (int, 50),
         "zim_search_timeout_ms": (int, 1500),
     },

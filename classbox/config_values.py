@@ -35,6 +35,21 @@ def https_url_problem(url: str) -> str | None:
     return f"[web] https_url: {url!r} is not an https:// origin (e.g. 'https://ecole.ecoles.example.fr/')"
 
 
+def h5p_origin_problem(url: str) -> str | None:
+    """Empty, or an http(s):// origin (no path): where the H5P player plays."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    try:
+        valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0 and " " not in url
+                 and parts.path in ("", "/") and not (parts.query or parts.fragment or parts.username))
+    except ValueError:
+        valid = False
+    if valid:
+        return None
+    return f"[library] h5p_origin: {url!r} is not an http:// or https:// origin (e.g. 'http://10.42.0.1')"
+
+
 MAX_ARCHIVE_DAYS = 183  # a class is archived within the last half of its school year
 
 
@@ -62,7 +77,8 @@ def school_year_problem(year_end: str, archive: str) -> str | None:
 
 
 # Debian's redis-server socket, as the classbox_redis role configures it (docs/operations.md)
-DEFAULT_MESSAGE_QUEUE = "unix:///run/redis/redis-server.sock"
+DEFAULT_REDIS_SOCKET = "/run/redis/redis-server.sock"  # Debian's redis-server, as the classbox_redis role sets it
+DEFAULT_MESSAGE_QUEUE = f"unix://{DEFAULT_REDIS_SOCKET}"
 MAX_AUTO_WORKERS = 4
 MAX_WORKERS = 64
 # A "2 GB" board reports less (firmware and kernel keep some): a Pi 4 2 GB shows about 1.8 GiB.
@@ -99,12 +115,15 @@ def message_queue_problem(url: str) -> str | None:
 
 def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | None:
     """Turn workers = 0 into a count and an empty message_queue into the box's Redis when several
-    workers need one; the problem with [web] workers, if any."""
+    workers need one; the problem with [web] workers, if any. The automatic count stays at 1 on a
+    machine without the box's Redis (a laptop, a box before its role ran): nothing to join workers."""
     web = config["web"]
     if not 0 <= web["workers"] <= MAX_WORKERS:
         return f"[web] workers: expected 0 (one per core, at most 4) to {MAX_WORKERS}, got {web['workers']}"
     if web["workers"] == 0:
         web["workers"] = auto_workers()
+        if web["workers"] > 1 and not web["message_queue"] and not os.path.exists(DEFAULT_REDIS_SOCKET):
+            web["workers"] = 1
     if web["workers"] > 1 and not web["message_queue"]:
         web["message_queue"] = DEFAULT_MESSAGE_QUEUE
     return None
@@ -113,6 +132,7 @@ def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | Non
 def value_problems(config: Mapping[str, MutableMapping[str, Any]]) -> list[str]:
     """One line per invalid value, for ConfigError ([web] workers and message_queue resolved first)."""
     found = [timezone_problem(config["box"]["timezone"]), https_url_problem(config["web"]["https_url"]),
+             h5p_origin_problem(config["library"]["h5p_origin"]),
              resolve_workers(config), message_queue_problem(config["web"]["message_queue"]),
              school_year_problem(config["privacy"]["class_year_end"], config["privacy"]["class_archive"])]
     return [problem for problem in found if problem]

@@ -28,8 +28,9 @@ QUIZ_SPEC = {"type": "quiz", "kind": "single", "question": "2 + 2 ?", "choices":
 
 
 def make_config(data_dir: Path, **overrides: Any) -> Config:
-    """The one way tests build a config: on `data_dir`, isolated from the machine's env and /etc."""
-    return load_config(path=os.devnull, env={}, overrides={"data_dir": Path(data_dir), **overrides})
+    """The one way tests build a config: on `data_dir`, isolated from the machine's env and /etc;
+    one web worker (the default follows the machine's cores) unless a test asks for more."""
+    return load_config(path=os.devnull, env={}, overrides={"data_dir": Path(data_dir), "web.workers": 1, **overrides})
 
 
 def with_accounts(config: Config, *accounts: tuple[str, str, str, str]) -> Config:
@@ -169,7 +170,8 @@ class LiveServer:
         self.command = command
         self.args = args
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLASSBOX_")}
-        self.env.update({"CLASSBOX_CONFIG": os.devnull, "CLASSBOX_DATA_DIR": str(self.data_dir)})
+        self.env.update({"CLASSBOX_CONFIG": os.devnull, "CLASSBOX_DATA_DIR": str(self.data_dir),
+                         "CLASSBOX_WEB_WORKERS": "1"})  # the default follows the machine's cores
         self.env.update(extra_env or {})
         self.proc: subprocess.Popen | None = None
         self.log = self.data_dir.parent / f"server-{self.port}.log"

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from classbox.auth.shared_throttle import login_guard_for
 from classbox.auth.throttle import LoginGuard
 from classbox.auth.decorators import current_user, login_required
 from classbox.auth.users import UserError, authenticate, get_user, revoke_sessions, set_password
@@ -20,7 +21,8 @@ def login_guard() -> LoginGuard:
     """This app's login guard (growing delays per login and device, global brake)."""
     found = current_app.extensions.get("classbox_login_guard")
     if found is None:
-        found = current_app.extensions["classbox_login_guard"] = LoginGuard()
+        found = current_app.extensions["classbox_login_guard"] = login_guard_for(
+            current_app.extensions.get("classbox_shared"))  # several workers: one count in Redis
     return found
 
 

@@ -23,6 +23,7 @@ from classbox.classroom import store, tokens
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
 from classbox.classroom.ratelimit import RateLimiter
+from classbox.runtime.shared_limits import rate_limiter
 from classbox.web.i18n_marks import N_
 
 MESSAGES = {
@@ -120,8 +121,9 @@ class TapJoin:
         self.clock = clock
         # wrong secrets: per connection and per address (a device), and per member
         self.connection_limit = RateLimiter(5, 1 / 30, clock)
-        self.address_limit = RateLimiter(20, 1 / 10, clock)
-        self.member_limit = RateLimiter(5, 1 / 60, clock)
+        state = getattr(classroom, "state", None)  # several workers: they count the address and member together
+        self.address_limit = rate_limiter(state, "secret_address", 20, 1 / 10, clock)
+        self.member_limit = rate_limiter(state, "secret_member", 5, 1 / 60, clock)
         self.locks = SecretLocks()  # then locked until the teacher gives a new secret
         self.pending: dict[str, Takeover] = {}
         self._lock = threading.Lock()

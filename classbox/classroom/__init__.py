@@ -35,7 +35,10 @@ def init_app(app: Flask) -> None:
     config = app.config["CLASSBOX"]
     app.extensions["classroom"] = Classroom(config.data_dir, app.config["SECRET_KEY"], config["classroom"],
                                             socketio.async_mode, socketio.start_background_task,
-                                            runtime_dir=config.runtime_dir, shared=config["web"]["workers"] > 1)
+                                            runtime_dir=config.runtime_dir, shared=config["web"]["workers"] > 1,
+                                            state=app.extensions.get("classbox_shared"))
+    if app.extensions.get("classbox_shared") is not None:
+        socketio.start_background_task(app.extensions["classroom"].beat_forever)
 
     def emit_submissions(session_id: int, records: list[dict]) -> None:
         socketio.emit("submission", records, to=events.teacher_room(session_id), namespace=events.NS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -14,8 +15,10 @@ from classbox.classroom.errors import ClassroomError
 from classbox.classroom.handin_flow import submit_file
 from classbox.classroom.live import Presence
 from classbox.classroom.ratelimit import RateLimiter
+from classbox.classroom.shared_presence import BEAT_S, SharedPresence
 from classbox.classroom.records import Answer
 from classbox.library.h5pfiles import exercise_library
+from classbox.runtime.shared_limits import rate_limiter
 from classbox.storage.journal import FILENAME as JOURNAL_FILE, recover_data_dir
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
@@ -40,8 +43,9 @@ class Classroom:
     def __init__(self, data_dir: Path, secret_key: str, settings: dict, async_mode: str,
                  spawn: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time, runtime_dir: Path | None = None,
-                 shared: bool = False) -> None:
-        """`shared`: other web workers write the same database (their sessions and pupils are read fresh)."""
+                 shared: bool = False, state: Any = None) -> None:
+        """`shared`: other web workers write the same database (their sessions and pupils are read fresh);
+        `state`: the runtime.shared.Shared Redis their presence and limits go through (None: memory)."""
         self.data_dir = Path(data_dir)
         self.runtime_dir = Path(runtime_dir) if runtime_dir is not None else self.data_dir / "run"
         self.secret_key = secret_key
@@ -58,16 +62,18 @@ class Classroom:
         # was turned off since.
         if settings["answer_journal"] or (self.data_dir / JOURNAL_FILE).exists():
             recover_data_dir(self.data_dir)
-        self.presence = Presence()
+        self.state = state
+        self.presence = Presence() if state is None else SharedPresence(state)
+        limit = functools.partial(rate_limiter, state, clock=clock)
         self.join_limit = RateLimiter(5, 0.2, clock)  # per connection: 5 at once, then 1 per 5 s
         # new pupils per (address, session) and per session: a class at once, then 4 a minute
-        self.new_pupil_limit = RateLimiter(settings["new_pupils_burst"], NEW_PUPILS_PER_S, clock)
-        self.session_new_limit = RateLimiter(settings["max_pupils_per_session"], NEW_PUPILS_PER_S, clock)
-        self.rejoin_limit = RateLimiter(10, 1 / 6, clock)  # per device token: 10 at once, then 1 per 6 s
-        self.join_ip_limit = RateLimiter(settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60, clock)
-        self.join_page_limit = RateLimiter(settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60, clock)
-        self.submit_limit = RateLimiter(20, 2.0, clock)  # per pupil: 20 at once, then 2 per second
-        self.event_limit = RateLimiter(60, 10.0, clock)  # any event, per connection
+        self.new_pupil_limit = limit("new_pupil", settings["new_pupils_burst"], NEW_PUPILS_PER_S)
+        self.session_new_limit = limit("session_new", settings["max_pupils_per_session"], NEW_PUPILS_PER_S)
+        self.rejoin_limit = limit("rejoin", 10, 1 / 6)  # per device token: 10 at once, then 1 per 6 s
+        self.join_ip_limit = limit("join_ip", settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60)
+        self.join_page_limit = limit("join_page", settings["joins_per_ip_burst"], settings["joins_per_ip_burst"] / 60)
+        self.submit_limit = limit("submit", 20, 2.0)  # per pupil: 20 at once, then 2 per second
+        self.event_limit = RateLimiter(60, 10.0, clock)  # any event, per connection (one worker holds it)
         self.rules = AnswerRules(settings["max_answer_chars"], clock, wall)  # what answers are checked against
         self.shared = shared
         self.rules.keep_rows = not shared  # a row cached here would miss another worker's close or removal
@@ -274,3 +280,10 @@ class Classroom:
             self._state_counts = counts
         except OSError:  # health data is best effort; never take the classroom down for it
             pass
+
+    def beat_forever(self) -> None:
+        """Several workers: publish this worker's presence every BEAT_S, and refresh health's counts."""
+        while True:
+            self.presence.beat()
+            self.presence_changed()
+            time.sleep(BEAT_S)

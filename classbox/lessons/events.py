@@ -71,9 +71,8 @@ def lesson_answer_handler(app, classroom, positions: Positions, progress_feed: S
             if not isinstance(activity_id, str) or len(activity_id) > 64:
                 raise ClassroomError("malformed", "activity_id")
             item = LessonAnswer(conn.session_id, conn.pupil_id, submission_id, activity_id, data.get("answer"))
-            # committed in SQLite, not journaled: answers trickling in for seconds would make each transaction
-            # re-insert every pending journaled row (benchmarks/lessons_selfpaced.py: 2x the CPU per answer)
-            done = classroom.writer.run_item(store_lesson_answers, (classroom.rules, item))
+            # acked once its rows (answer, outbox, `completed`) are in the answer journal, like `submit`
+            done = classroom.writer.run_item(store_lesson_answers, (classroom.rules, item), journaled=True)
             if done["progress"] is not None:
                 positions.set(done["release_id"], conn.pupil_id, done["step"])
                 progress_feed.add(conn.session_id, {**done["progress"], "release_id": done["release_id"],
@@ -212,12 +211,13 @@ def register(socketio: SocketIO, classroom, app) -> None:
     def on_lesson_state(conn: Conn, data: dict) -> dict:
         if conn.role != "pupil" or conn.pupil_id is None:
             raise ClassroomError("not_joined")
+        # no writer.settle() (a pupil never forces the class's commit): its answers still in the journal, read first
+        pending = classroom.writer.pending_of("classroom_submissions", "pupil_id", conn.pupil_id)
         db = get_db()
         found = releases.open_release(db, conn.session_id)
         if found is None:
             return {"ok": True, "release": None}
-        # no writer.settle(): self-paced answers are committed before their ack (a pupil never forces the class's commit)
-        return {"ok": True, "release": releases.pupil_view(db, found, conn.pupil_id)}
+        return {"ok": True, "release": releases.pupil_view(db, found, conn.pupil_id, pending)}
 
     # registered on python-socketio directly, as `submit`: a class moving through a lesson sends many of them
     socketio.server.on("lesson_answer", lesson_answer_handler(app, classroom, positions, progress_feed), namespace=NS)

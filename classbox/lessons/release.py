@@ -118,12 +118,18 @@ def progress(release: dict, answers: list[dict], pupil_id: str) -> dict:
             "completed": release["answerable"] > 0 and len(mine) >= release["answerable"]}
 
 
-def pupil_view(db: sqlite_utils.Database, release: dict, pupil_id: str | None) -> dict:
+def pupil_view(db: sqlite_utils.Database, release: dict, pupil_id: str | None, pending: list[dict] = ()) -> dict:
     """The release as one pupil's device gets it (None: as every pupil gets it first): steps without answers,
     its own results so far. A step's feedback and right answer are in `results` only once this pupil answered it.
+
+    `pending`: this pupil's submission rows acked but not yet in SQLite (the answer journal's), read before `db`.
     """
     position = {aid: i for i, aid in enumerate(release["activity_ids"])}
     mine = answers_of(db, release, pupil_id) if pupil_id is not None else []
+    known = {a["id"] for a in mine}
+    mine += [{"id": r["id"], "pupil_id": r["pupil_id"], "activity_id": r["activity_id"], "answer": json.loads(r["answer"]),
+              "correct": None if r["correct"] is None else bool(r["correct"])}
+             for r in pending if r["activity_id"] in position and r["pupil_id"] == pupil_id and r["id"] not in known]
     results = {a["activity_id"]: feedback(release["steps"][position[a["activity_id"]]], a["answer"], a["correct"])
                for a in mine}
     steps = []

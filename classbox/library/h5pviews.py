@@ -1,5 +1,6 @@
-"""Playing H5P: the player page (sandboxed: no origin of its own), the content and library files
-(versioned, immutable URLs) and the vendored h5p-standalone player."""
+"""Playing H5P: the player page (sandboxed: an opaque origin on the box's site, or an origin of its
+own on the player's site, h5porigin.py), the content and library files (versioned, immutable URLs)
+and the vendored h5p-standalone player."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory, url_for
 
-from classbox.library import catalogue, h5pfiles
+from classbox.library import catalogue, h5pfiles, h5porigin
 from classbox.library.h5pimport import H5P_MIME
 from classbox.library.h5pstrings import core_strings
 from classbox.library.serving import IMMUTABLE, send_blob
@@ -24,14 +25,17 @@ PLAYER_DIR = "vendor/h5p-standalone"  # under the app's static folder
 FRAME_SCRIPT = "h5p/frame.js"
 
 
-def player_policy(origin: str) -> str:
-    """The player page's policy: an opaque origin (sandbox without allow-same-origin), and no request
-    anywhere but the box's H5P files (not its pages, not its API, not the Internet)."""
+def player_policy(origin: str, parent: str | None = None) -> str:
+    """The player page's policy: sandboxed (an opaque origin, or with `parent` the player site's own
+    origin, framed by that page only), and no request anywhere but the H5P files (not the box's
+    pages, not its API, not the Internet)."""
     files = f"{origin}/h5p/"
-    return (f"sandbox allow-scripts; default-src 'none'; script-src {files} 'unsafe-inline' 'unsafe-eval'; "
+    sandbox = "allow-scripts allow-same-origin" if parent else "allow-scripts"
+    ancestors = parent or "'self'"
+    return (f"sandbox {sandbox}; default-src 'none'; script-src {files} 'unsafe-inline' 'unsafe-eval'; "
             f"style-src {files} 'unsafe-inline'; img-src {files} data: blob:; media-src {files} data: blob:; "
             f"font-src {files} data:; connect-src {files}; frame-src {files}; child-src {files}; "
-            "form-action 'none'; base-uri 'none'; frame-ancestors 'self'")
+            f"form-action 'none'; base-uri 'none'; frame-ancestors {ancestors}")
 
 
 @functools.lru_cache(maxsize=4)
@@ -80,6 +84,11 @@ def player_url(resource_id: str) -> str:
 def play(resource_id: str):
     """The player page of one H5P resource, meant for a sandboxed iframe (sandboxed by itself too)."""
     row = h5p_resource(resource_id)
+    where = h5porigin.placement(request.path)
+    if where.redirect:
+        response = redirect(where.redirect, 302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     db = get_db()
     info = h5pfiles.content_info(db, row["pack"])
     found = h5pfiles.content_file(db, row["pack"], "content/content.json")
@@ -92,7 +101,8 @@ def play(resource_id: str):
     version = player_version(str(current_app.static_folder))
     assets = url_for("h5p.player_file", version=version, path="")
     content = url_for("h5p.content_file", pack=row["pack"], path="h5p.json").rsplit("/", 1)[0]
-    options = {"internet": hosts, "player": {
+    origin = request.host_url.rstrip("/")
+    options = {"internet": hosts, "parent": where.parent or origin, "player": {
         "id": row["pack"], "h5pJsonPath": content, "contentJsonPath": content + "/content",
         "librariesPath": url_for("h5p.library_root",
                                  token=h5pfiles.libraries_token(db, info["dependencies"])).rstrip("/"),
@@ -101,12 +111,11 @@ def play(resource_id: str):
         # not reach its own about:blank child)
         "embedType": "div", "frame": False, "copyright": False, "export": False, "embed": False, "icon": False,
         "fullScreen": False,
-        "xAPIObjectIRI": request.host_url.rstrip("/") + url_for("library.resource", resource_id=resource_id),
+        "xAPIObjectIRI": (where.parent or origin) + url_for("library.resource", resource_id=resource_id),
         "translations": core_strings()}}
     response = Response(render_template("library/h5p_player.html", title=row["title"], options=options,
                                         assets=assets))
-    origin = request.host_url.rstrip("/")
-    response.headers["Content-Security-Policy"] = player_policy(origin)
+    response.headers["Content-Security-Policy"] = player_policy(origin, where.parent)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"

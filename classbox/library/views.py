@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
-from classbox.library import catalogue
+from classbox.library import catalogue, h5porigin
 from classbox.library.serving import send_blob
 from classbox.library.store import BlobStore, valid_sha
 from classbox.web.query import int_arg
@@ -77,7 +77,7 @@ def public(row: dict) -> dict:
 @bp.after_request
 def _page_headers(response):
     if response.mimetype == "text/html" and request.endpoint in ("library.home", "library.resource"):
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers.setdefault("Content-Security-Policy", h5porigin.with_player_frames(PAGE_CSP))
     return response
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from classbox.config import Config
+from classbox.runtime import sticky
 
 WORKER_CLASSES = {
     "gevent": {"worker_class": "gevent", "worker_connections": 2000},
@@ -74,6 +75,20 @@ def worker_tmp_dir() -> str | None:
     return SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK | os.X_OK) else None
 
 
+def sticky_binds(config: Config) -> list[str]:
+    """Behind nginx: the slot sockets nginx hashes devices over (runtime/sticky.py), else none."""
+    if not config["web"]["behind_nginx"]:
+        return []
+    longest = sticky.slot_socket(config.runtime_dir, sticky.SLOTS - 1)
+    if len(bytes(longest)) > sticky.MAX_SOCKET_PATH:
+        from classbox.config import ConfigError
+
+        raise ConfigError(f"runtime_dir: {config.runtime_dir} is too long for a unix socket ({longest}); "
+                          f"use a shorter folder (e.g. /run/classbox)")
+    config.runtime_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+    return sticky.slot_binds(config.runtime_dir)
+
+
 def gunicorn_options(config: Config) -> dict[str, Any]:
     """Gunicorn settings for [web] workers workers of the configured class."""
     kind = config["web"]["worker_class"]
@@ -82,7 +97,7 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
 
         raise ConfigError(f"[web] worker_class: expected one of {sorted(WORKER_CLASSES)}, got {kind!r}")
     return {
-        "bind": f"{config['web']['host']}:{config['web']['port']}",
+        "bind": [f"{config['web']['host']}:{config['web']['port']}", *sticky_binds(config)],
         "workers": config["web"]["workers"],  # joined by [web] message_queue when > 1
         "timeout": 120,
         "graceful_timeout": 5,
@@ -91,6 +106,8 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
         "errorlog": "-",
         "loglevel": "info",
         "post_worker_init": _post_worker_init,
+        "pre_fork": sticky.assign_index,
+        "post_fork": sticky.keep_own_slots,
         "proc_name": "classbox-web",
         "control_socket_disable": True,
         "worker_tmp_dir": worker_tmp_dir(),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+from typing import Any, Iterator
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -16,6 +17,28 @@ def m001_state(db: sqlite_utils.Database) -> None:
     """Box-wide state: agent heartbeat, last backup, learned clock offset…"""
     db["box_state"].create({"key": str, "value": str, "seq": int}, pk="key")
     db["sequence"].create({"name": str, "value": int}, pk="name")
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Every write inside in one commit (sqlite-utils commits each statement run outside a
+    transaction), the write lock taken first: BEGIN IMMEDIATE waits out another writer instead of
+    failing on a read snapshot gone stale. Inside an open transaction it is a savepoint of it."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        db.conn.rollback()
+        raise
 
 
 def next_seq(db: sqlite_utils.Database, name: str = "records") -> int:

@@ -22,7 +22,10 @@ pushes: jobs whose whole effect is rows they insert or update by key, noted with
 rows are appended to the journal and fsynced (storage/journal.py), the transaction is rolled
 back, and the callers are acked. The rows pending so far are inserted again at the start of
 every later transaction (so jobs see them), and committed with the journal's marker by the next
-other write, after `settle_s` without a write, or `max_pending_s` after the first of them.
+other write, after `settle_s` without a write, `max_pending_s` after the first of them, or right
+after the acks of the batch that took them past `max_pending_rows` (or the journal past half
+full): an ack waits for its own journal record, never for the commit of the rows acked before it.
+Journaled jobs waiting together share one append and one `fdatasync`.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from classbox.storage import journal as answer_journal
 from classbox.storage import open_database
 from classbox.storage.checkpoint import EVERY_S, WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
-from classbox.storage.writer_steps import Job, JobSteps, JournalSteps
+from classbox.storage.writer_steps import Job, JobSteps, JournalSteps, real_sleep
 
 log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
@@ -193,6 +196,8 @@ class GroupWriter(JournalSteps, JobSteps):
             self.batches += 1
             for job in batch:
                 job.done.set()
+            if self._flush_due():  # after the acks: they waited for their own journal record alone
+                self._flush()
             self.checkpointer.poke()
 
     def _commit(self, batch: list[Job]) -> None:
@@ -203,8 +208,7 @@ class GroupWriter(JournalSteps, JobSteps):
         the loop for the GIL. A batch of journaled jobs is made durable by the journal instead.
         """
         conn = self._db.conn
-        lazy = self.journal is not None and all(job.journaled for job in batch) \
-            and self.pending_rows <= self.max_pending_rows
+        lazy = self.journal is not None and all(job.journaled for job in batch) and not self._flush_due()
         self._begin()
         try:
             if self.pending:  # the jobs see the rows acked before (the outbox's only at the commit)
@@ -222,12 +226,12 @@ class GroupWriter(JournalSteps, JobSteps):
                     rows += self._run_alone(batch[start])
                 start = end
             record = self._journal_record(batch, rows) if lazy else None
-            if record is None and lazy and self.pending:  # no room in the journal, or too many rows pending
+            if record is None and lazy and self.pending:  # no room in the journal
                 answer_journal.apply(self._db, [[e for e in r if e[0] == "outbox"] for r in self.pending])
             if record is not None:
                 conn.execute("ROLLBACK")
                 if rows:
-                    off_loop(self.journal.append, record)
+                    off_loop(self._append, record)
                     if not self.pending:
                         self._pending_since = self.clock()
                     self.pending.append(rows)
@@ -259,18 +263,13 @@ class GroupWriter(JournalSteps, JobSteps):
     def _finish(self) -> None:
         self._db.conn.execute("COMMIT")
         if self.emulate_commit_s:
-            _real_sleep(self.emulate_commit_s)
+            real_sleep(self.emulate_commit_s)
+
+    def _append(self, record: bytes) -> None:
+        self.journal.append(record)
+        if self.emulate_commit_s:  # its fdatasync is as slow as a commit's on an SD card
+            real_sleep(self.emulate_commit_s)
 
 
 def _spawn_thread(fn: Callable[[], Any]) -> None:
     threading.Thread(target=fn, name="classroom-checkpoint", daemon=True).start()
-
-
-def _real_sleep(seconds: float) -> None:
-    """Sleep this OS thread (not a greenlet): emulates a slow SD-card fsync in benchmarks."""
-    try:
-        from gevent import monkey
-
-        monkey.get_original("time", "sleep")(seconds)
-    except ImportError:
-        time.sleep(seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable
 
 import sqlite_utils
@@ -88,15 +89,33 @@ class JournalSteps:
     _db: sqlite_utils.Database
     journal: answer_journal.Journal | None
     pending: list
+    emulate_commit_s: float
 
     def _journal_record(self, batch: list[Job], rows: list) -> bytes | None:
         """The journal record for this batch if it may skip the commit, else None."""
         if self.journal is None or not all(job.journaled for job in batch):
             return None
-        if self.pending_rows + sum(len(entry[2]) for entry in rows) > self.max_pending_rows:
-            return None
         record = self.journal.encode(rows)
         return record if self.journal.place(len(record)) is not None else None
+
+    def pending_of(self, table: str, column: str, value: Any) -> list[dict]:
+        """Rows inserted in `table` whose `column` is `value`, acked but not committed yet (in the journal alone).
+
+        A reader that must see them reads this first, then SQLite: a row committed meanwhile is in the latter."""
+        found = []
+        for record in list(self.pending):
+            for entry_table, columns, rows, *key in record:
+                if entry_table == table and not key and column in columns:
+                    at = columns.index(column)
+                    found += [dict(zip(columns, row)) for row in rows if row[at] == value]
+        return found
+
+    def _flush_due(self) -> bool:
+        """Whether the pending rows should be committed now: too many to insert again per batch, or
+        the journal half full (so that a burst still finds room in it)."""
+        if self.journal is None or not self.pending:
+            return False
+        return self.pending_rows > self.max_pending_rows or self.journal.offset > self.journal.size // 2
 
     def _commit_pending(self) -> None:
         """COMMIT the open transaction with the journal's marker: pending rows are in SQLite now."""
@@ -107,7 +126,12 @@ class JournalSteps:
         self.commits += 1
         if self.journal is not None:
             self.pending, self.pending_rows = [], 0
-            off_loop(self.journal.restart, epoch)  # the committed records' bytes are zeroed
+            off_loop(self._restart_journal, epoch)  # the committed records' bytes are zeroed
+
+    def _restart_journal(self, epoch: int) -> None:
+        self.journal.restart(epoch)
+        if self.emulate_commit_s:  # the zeroing's fdatasync (benchmarks: a slow SD card)
+            real_sleep(self.emulate_commit_s)
 
     def _flush(self) -> None:
         """Commit the pending journaled rows on their own (no write came for a while)."""
@@ -130,3 +154,12 @@ class JournalSteps:
         finally:
             self._db.conn.execute("PRAGMA busy_timeout = 0")
 
+
+def real_sleep(seconds: float) -> None:
+    """Sleep this OS thread (not a greenlet): emulates a slow SD-card fsync in benchmarks."""
+    try:
+        from gevent import monkey
+
+        monkey.get_original("time", "sleep")(seconds)
+    except ImportError:
+        time.sleep(seconds)

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
+from classbox.storage.core import write_transaction
 from classbox.storage.journal import note
 from classbox.sync.backoff import CAP_S
 from classbox.sync.records import KINDS
@@ -97,68 +98,84 @@ def pending_targets(db: sqlite_utils.Database) -> list[str]:
 
 def claim(db: sqlite_utils.Database, target: str, limit: int, now: float | None = None
           ) -> list[OutboxRecord]:
-    """The next records of a target in seq order, if its head is due; counts the attempt.
+    """The next records of a target in seq order, if its head is due (each record's `attempts`
+    counts the attempt about to be made).
 
     Head-of-line: while the oldest pending record waits for its retry, nothing after it goes.
+    Writes nothing (SD card): the attempt is counted with its outcome, in the batch's one commit
+    (`settle`); an attempt cut short by a crash is not counted, and its records are sent again.
     A row whose payload is not JSON goes dead here instead of blocking the queue.
     """
     now = time.time() if now is None else now
-    with db.conn:
-        rows = db.execute(
-            f"SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND target = ? ORDER BY seq LIMIT ?",
-            [target, limit]).fetchall()
-        if not rows or not is_due(rows[0][7], now):
-            return []
-        records = []
-        for row in rows:
-            try:
-                payload = json.loads(row[3])
-                if not isinstance(payload, dict):
-                    raise ValueError("payload is not an object")
-            except ValueError as err:
-                db.execute("UPDATE outbox SET state = 'dead', last_error = ? WHERE seq = ?",
-                           [f"unreadable payload: {err}", row[0]])
-                continue
-            records.append(OutboxRecord(row[0], row[1], row[2], payload, row[4], row[5], row[6] + 1,
-                                        row[8], row[9], row[10]))
-        if records:
-            marks = ",".join("?" * len(records))
-            db.execute(f"UPDATE outbox SET attempts = attempts + 1 WHERE seq IN ({marks})",
-                       [r.seq for r in records])
+    rows = db.execute(
+        f"SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND target = ? ORDER BY seq LIMIT ?",
+        [target, limit]).fetchall()
+    if not rows or not is_due(rows[0][7], now):
+        return []
+    records, unreadable = [], []
+    for row in rows:
+        try:
+            payload = json.loads(row[3])
+            if not isinstance(payload, dict):
+                raise ValueError("payload is not an object")
+        except ValueError as err:
+            unreadable.append((f"unreadable payload: {err}", row[0]))
+            continue
+        records.append(OutboxRecord(row[0], row[1], row[2], payload, row[4], row[5], row[6] + 1,
+                                    row[8], row[9], row[10]))
+    if unreadable:
+        with write_transaction(db):
+            db.conn.executemany("UPDATE outbox SET state = 'dead', last_error = ? WHERE seq = ?", unreadable)
     return records
 
 
 def mark_delivered(db: sqlite_utils.Database, seqs: list[int], now: float | None = None) -> None:
-    """Record delivery (durable before anything else happens)."""
-    if not seqs:
-        return
-    now = time.time() if now is None else now
-    with db.conn:
-        db.execute(f"UPDATE outbox SET state = 'delivered', delivered_wall = ?, last_error = NULL "
-                   f"WHERE seq IN ({','.join('?' * len(seqs))})", [now, *seqs])
+    """Record delivery, in a commit of its own."""
+    with write_transaction(db):
+        settle_delivered(db, seqs, now)
 
 
 def mark_dead_many(db: sqlite_utils.Database, dead: list[tuple[int, str]]) -> None:
     """Permanent failures (seq, error), in one commit: the records wait for a human (`classbox sync retry-dead`)."""
-    if not dead:
-        return
-    with db.conn:
-        db.conn.executemany("UPDATE outbox SET state = 'dead', last_error = ? WHERE seq = ?",
-                            [(error[:1000], seq) for seq, error in dead])
+    with write_transaction(db):
+        settle_dead(db, dead)
 
 
 def mark_retry(db: sqlite_utils.Database, seqs: list[int], error: str, delay_s: float,
                now: float | None = None, count_attempt: bool = True) -> None:
-    """A transient failure: retry these records after `delay_s`."""
+    """A transient failure: retry these records after `delay_s`, in a commit of its own."""
+    with write_transaction(db):
+        settle_retry(db, seqs, error, delay_s, now, count_attempt)
+
+
+# The settle_* functions write inside the caller's transaction: a sync pass settles a batch
+# (its rows, their attempt, the status) in one commit.
+
+def settle_delivered(db: sqlite_utils.Database, seqs: list[int], now: float | None = None) -> None:
+    """Delivered: the attempt counted, the record kept until retention purges it."""
     if not seqs:
         return
     now = time.time() if now is None else now
-    marks = ",".join("?" * len(seqs))
-    with db.conn:
-        db.execute(f"UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE seq IN ({marks})",
-                   [now + delay_s, error[:1000], *seqs])
-        if not count_attempt:
-            db.execute(f"UPDATE outbox SET attempts = MAX(attempts - 1, 0) WHERE seq IN ({marks})", seqs)
+    db.execute(f"UPDATE outbox SET state = 'delivered', delivered_wall = ?, last_error = NULL, "
+               f"attempts = attempts + 1 WHERE seq IN ({','.join('?' * len(seqs))})", [now, *seqs])
+
+
+def settle_dead(db: sqlite_utils.Database, dead: list[tuple[int, str]]) -> None:
+    """Permanent failures (seq, error): the attempt counted, the record dead."""
+    if not dead:
+        return
+    db.conn.executemany("UPDATE outbox SET state = 'dead', last_error = ?, attempts = attempts + 1 WHERE seq = ?",
+                        [(error[:1000], seq) for seq, error in dead])
+
+
+def settle_retry(db: sqlite_utils.Database, seqs: list[int], error: str, delay_s: float,
+                 now: float | None = None, count_attempt: bool = True) -> None:
+    """A transient failure: retry after `delay_s` (the attempt counted unless `count_attempt` is False)."""
+    if not seqs:
+        return
+    now = time.time() if now is None else now
+    db.execute(f"UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = attempts + ? "
+               f"WHERE seq IN ({','.join('?' * len(seqs))})", [now + delay_s, error[:1000], int(count_attempt), *seqs])
 
 
 def retry_dead(db: sqlite_utils.Database, seq: int | None = None) -> int:

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from classbox.config import Config, read_secret_file
 from classbox.storage import open_database
+from classbox.storage.core import write_transaction
 from classbox.sync import outbox, status
 from classbox.sync.backoff import Transient, next_delay
 from classbox.sync.clock import Clock
@@ -75,6 +76,7 @@ class SyncRunner:
         self.last_inbox: float | None = None
         self.batch_sizes: dict[str, int] = {}  # lowered by a 413, kept from pass to pass
         self.failing: set[str] = set()  # targets whose last attempt was a retry: probe with one record
+        self._noted = (0, 0)  # the link's (sent, received) already in the status
 
     def once(self, stop: threading.Event | None = None, db: sqlite_utils.Database | None = None
              ) -> dict[str, Any]:
@@ -101,7 +103,7 @@ class SyncRunner:
         self.link.on_date = clock.observe_date
         self.link.stop_event = stop
         self.link.deadline_mono = time.monotonic() + self.window.seconds_left(local)
-        sent0, received0 = self.link.sent, self.link.received
+        self._noted = (self.link.sent, self.link.received)
         connectors = self.connectors(self.config, self.link, db, clock)
         for name, connector in connectors.items():
             connector.batch_size = min(connector.batch_size, self.batch_sizes.get(name, connector.batch_size))
@@ -116,8 +118,8 @@ class SyncRunner:
                 self._inbox(db, summary)
         finally:
             self.batch_sizes.update((name, c.batch_size) for name, c in connectors.items())
-            status.record(db, None, sent=self.link.sent - sent0,
-                          received=self.link.received - received0)
+            sent, received = self._unnoted_bytes()  # what no batch's commit took along (probes, inbox)
+            status.record(db, None, sent=sent, received=received)
             purge_if_due(db, self.config)
             status.refresh(db, window_open=True, clock=clock, counts_alone=False)  # SD card: docs/sync.md
         return summary
@@ -131,18 +133,15 @@ class SyncRunner:
             except Transient:
                 pass
 
+    def _unnoted_bytes(self) -> tuple[int, int]:
+        """Bytes on the wire since the status last noted them (and mark them noted)."""
+        sent, received = self.link.sent - self._noted[0], self.link.received - self._noted[1]
+        self._noted = (self.link.sent, self.link.received)
+        return sent, received
+
     def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
                summary: dict[str, Any], clock: Clock) -> bool:
         """Deliver a target's due records in order; False if the pass must stop."""
-        before = summary["delivered"]
-        try:
-            return self._drain_loop(db, target, connector, summary, clock)
-        finally:
-            if summary["delivered"] > before:  # one status write per target and pass
-                status.record(db, target, success=True)
-
-    def _drain_loop(self, db: sqlite_utils.Database, target: str, connector: Connector,
-                    summary: dict[str, Any], clock: Clock) -> bool:
         while True:
             if self.link.should_stop():
                 summary["stopped"] = True
@@ -165,35 +164,39 @@ class SyncRunner:
 
     def _apply(self, db: sqlite_utils.Database, target: str, records: list[outbox.OutboxRecord],
                outcomes: list, summary: dict[str, Any]) -> bool:
-        """Mark what happened; False when the target must wait (a retry)."""
+        """Mark what happened, in one commit (rows, attempts, status, bytes); False when the
+        target must wait (a retry)."""
+        now = self.now()
         delivered = [r.seq for r, o in zip(records, outcomes) if o.status == "delivered"]
-        outbox.mark_delivered(db, delivered, self.now())
-        if delivered:
-            self.failing.discard(target)
-        summary["delivered"] += len(delivered)
         dead = [(r.seq, o.error) for r, o in zip(records, outcomes) if o.status == "dead"]
-        if dead:
-            outbox.mark_dead_many(db, dead)
-            summary["dead"] += len(dead)
-            for error in dict.fromkeys(e for _, e in dead):  # one line per distinct error
-                seqs = [seq for seq, e in dead if e == error]
-                log.warning("sync %s: %d record(s) dead (seq %s%s): %s", target, len(seqs), seqs[0],
-                            f"..{seqs[-1]}" if len(seqs) > 1 else "", error)
-            status.record(db, target, error=dead[-1][1])
         rest = records[len(outcomes):]
         last = outcomes[-1] if outcomes else None
-        if last is not None and last.status == "retry":
-            waiting = [records[len(outcomes) - 1], *rest]
-            delay = next_delay(waiting[0].attempts, last.retry_after)
-            outbox.mark_retry(db, [r.seq for r in waiting], last.error, delay, self.now())
+        retry = last is not None and last.status == "retry"
+        sent, received = self._unnoted_bytes()
+        with write_transaction(db):
+            outbox.settle_delivered(db, delivered, now)
+            outbox.settle_dead(db, dead)
+            if retry:
+                waiting = [records[len(outcomes) - 1], *rest]
+                delay = next_delay(waiting[0].attempts, last.retry_after)
+                outbox.settle_retry(db, [r.seq for r in waiting], last.error, delay, now)
+            elif rest:
+                outbox.settle_retry(db, [r.seq for r in rest], "not attempted", 0, now, count_attempt=False)
+            error = last.error if retry else (dead[-1][1] if dead else None)
+            status.note(db, target, success=bool(delivered), error=error, sent=sent, received=received)
+        summary["delivered"] += len(delivered)
+        summary["dead"] += len(dead)
+        if delivered:
+            self.failing.discard(target)
+        for message in dict.fromkeys(e for _, e in dead):  # one line per distinct error
+            seqs = [seq for seq, e in dead if e == message]
+            log.warning("sync %s: %d record(s) dead (seq %s%s): %s", target, len(seqs), seqs[0],
+                        f"..{seqs[-1]}" if len(seqs) > 1 else "", message)
+        if retry:
             self.failing.add(target)  # the next attempt claims (and rewrites) one row, not a batch
             summary["retry"] += 1
-            status.record(db, target, error=last.error)
             log.info("sync %s: %s; retry in %.0f s", target, last.error, delay)
             return False
-        if rest:
-            outbox.mark_retry(db, [r.seq for r in rest], "not attempted", 0, self.now(),
-                              count_attempt=False)
         return True
 
     def _inbox(self, db: sqlite_utils.Database, summary: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
-from classbox.storage.core import get_state, set_state
+from classbox.storage.core import get_state, set_state, write_transaction
 from classbox.sync.clock import Clock, clock_summary
 
 STATE_KEY = "sync.status"
@@ -43,7 +43,16 @@ def save(db: sqlite_utils.Database, status: dict[str, Any]) -> None:
 
 def record(db: sqlite_utils.Database, target: str | None, *, success: bool = False,
            error: str | None = None, sent: int = 0, received: int = 0, now: float | None = None) -> None:
-    """Note a success or an error for a target, and bytes on the wire (nothing written if none)."""
+    """Note a success or an error for a target, and bytes on the wire, in a commit of its own
+    (nothing written if none)."""
+    if success or error or sent or received:
+        with write_transaction(db):
+            note(db, target, success=success, error=error, sent=sent, received=received, now=now)
+
+
+def note(db: sqlite_utils.Database, target: str | None, *, success: bool = False,
+         error: str | None = None, sent: int = 0, received: int = 0, now: float | None = None) -> None:
+    """As record(), inside the caller's transaction (a sync pass settles a batch in one commit)."""
     if not (success or error or sent or received):
         return
     now = time.time() if now is None else now
@@ -54,7 +63,7 @@ def record(db: sqlite_utils.Database, target: str | None, *, success: bool = Fal
     if error:
         entry["last_error"] = status["last_error"] = {"at": now, "target": target, "message": error[:500]}
     _add_bytes(status, sent, received, now)
-    save(db, status)
+    set_state(db, STATE_KEY, status)
 
 
 def _add_bytes(status: dict[str, Any], sent: int, received: int, now: float) -> None:

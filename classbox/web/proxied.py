@@ -9,6 +9,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def _loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1, or a unix socket's peer (no address: a local process, nginx on the slots)."""
+    if address == "":
+        return True
     try:
         return ipaddress.ip_address(address.split("%")[0]).is_loopback
     except ValueError:
@@ -16,7 +19,8 @@ def _loopback(address: str) -> bool:
 
 
 class LocalProxyFix:
-    """werkzeug's ProxyFix (one proxy: X-Forwarded-For and -Proto, which nginx sets) for requests from 127.0.0.0/8 or ::1.
+    """werkzeug's ProxyFix (one proxy: X-Forwarded-For and -Proto, which nginx sets) for requests from
+    127.0.0.0/8, ::1 or the slot sockets (runtime/sticky.py).
 
     A device that reaches the app directly (the app listening on 0.0.0.0) keeps its own address,
     whatever X-Forwarded-For it sends. Socket.IO reads the same environ, so its connect and events

@@ -95,6 +95,7 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
   if (url.pathname.indexOf("/socket.io/") === 0 || url.pathname.indexOf("/api/") === 0) { return; }
+  if (url.pathname.indexOf("/h5p/") === 0) { return; }  // the H5P player: sent to its own site (h5porigin.py)
   if (request.headers.has("range")) {  // video seeking: a kept blob answers from the cache, else the network
     if (url.pathname.indexOf("/blobs/") === 0) { event.respondWith(rangeFromCache(request)); }
     return;

@@ -17,6 +17,7 @@ import pytest
 
 from classbox.auth.users import add_user
 from classbox.web.datadir import prepare_data_dir
+from tests.e2e.countproxy import CountingRelay
 from tests.e2e.harness import Box, NetworkLog, PagesReport, launch_chromium, login, new_context
 from tests.helpers import IS_ROOT, LiveServer, free_port, make_config, require_apt
 
@@ -72,9 +73,16 @@ def box(tmp_path_factory) -> Box:
     import_video_pack(config, data.parent / "pack")
     server = LiveServer(data, args=("--demo",), extra_env={
         "CLASSBOX_DISCOVERY_ENABLED": "false", "CLASSBOX_SYNC_ENABLED": "false"})
+    # The H5P player's site: the same box as "localhost" (another site than 127.0.0.1, as a box's
+    # IP is for its name), through a relay that counts what reaches the server.
+    player = CountingRelay(server.port).start()
+    h5p_origin = f"http://localhost:{player.port}"
+    server.env["CLASSBOX_LIBRARY_H5P_ORIGIN"] = h5p_origin
     server.start()
-    yield Box(url=server.url, data_dir=data, teacher=TEACHER, admin=ADMIN, server=server)
+    yield Box(url=server.url, data_dir=data, teacher=TEACHER, admin=ADMIN, server=server, player=player,
+              h5p_origin=h5p_origin)
     server.stop()
+    player.stop()
 
 
 def import_video_pack(config, folder: Path) -> None:
@@ -106,7 +114,7 @@ def report():
 @pytest.fixture
 def network(box):
     """The requests of this test's pages; any host but the box fails the test at teardown."""
-    log = NetworkLog(box.url)
+    log = NetworkLog(box.url, box.h5p_origin)
     yield log
     log.assert_only_box()
 

@@ -29,6 +29,8 @@ class Box:
     teacher: tuple[str, str]
     admin: tuple[str, str]
     server: Any
+    player: Any = None  # the relay the H5P player's site goes through (countproxy.CountingRelay)
+    h5p_origin: str = ""  # the H5P player's site: the same box under another name (localhost)
 
     @property
     def host(self) -> str:
@@ -47,8 +49,9 @@ class NetworkLog:
     Also every Content-Security-Policy violation on a page of the box: none is allowed either.
     """
 
-    def __init__(self, box_url: str):
+    def __init__(self, box_url: str, *also: str):
         self.box = urlsplit(box_url)
+        self.also = {urlsplit(url).netloc for url in also if url}  # other sites of the same box
         self.urls: list[str] = []
         self.violations: list[str] = []
         self._lock = threading.Lock()
@@ -69,7 +72,7 @@ class NetworkLog:
             parts = urlsplit(url)
             if parts.scheme in LOCAL_SCHEMES:
                 continue
-            if parts.scheme not in {"http", "https", "ws", "wss"} or parts.netloc != self.box.netloc:
+            if parts.scheme not in {"http", "https", "ws", "wss"} or parts.netloc not in {self.box.netloc} | self.also:
                 bad.append(url)
         return bad
 

@@ -1,6 +1,7 @@
-"""H5P in Chromium: an exercise plays in its sandboxed frame (French strings on a French page), a
-pupil plays one pushed to the class and the teacher sees the score live, a hostile exercise reaches
-neither the cookies nor the page around it, and content on the Internet is said unavailable."""
+"""H5P in Chromium: an exercise plays in its sandboxed frame (French strings on a French page) on
+the player's own site, whose files the browser keeps for the next open, a pupil plays one pushed to
+the class and the teacher sees the score live, a hostile exercise reaches neither the cookies nor
+the page around it, and content on the Internet is said unavailable."""
 
 from __future__ import annotations
 
@@ -104,6 +105,9 @@ H5P.ClassboxSpy = (function (EventDispatcher) {
     var found = {}, pending = 3;
     function attempt(name, how) { try { found[name] = String(how()); } catch (e) { found[name] = "blocked " + e.name; } }
     attempt("cookie", function () { return document.cookie; });
+    attempt("toss", function () {  // a cookie of its own, that would replace the box's session
+      document.cookie = "classbox_session=stolen; path=/"; document.cookie = "classbox_session=stolen; path=/; domain=127.0.0.1";
+      return document.cookie; });
     attempt("parent", function () { return window.parent.document.body.innerHTML.slice(0, 80); });
     attempt("top", function () { return window.top.location.href; });
     attempt("storage", function () { return window.localStorage.getItem("classbox.token"); });
@@ -131,14 +135,22 @@ def spy_files() -> dict[str, bytes]:
 def test_a_hostile_exercise_reads_neither_cookies_nor_the_page_nor_the_box(box, browser, signed_in_states, tmp_path):
     files = spy_files()
     rid = import_exercise(box, tmp_path, "espion", files)
-    network = NetworkLog(box.url)  # its own log: the policy's refusals are what this test expects
+    network = NetworkLog(box.url, box.h5p_origin)  # its own log: the policy's refusals are what this test expects
     context = new_context(browser, box.url, "tablet", "fr-FR", network, storage_state=signed_in_states["teacher"])
     page = context.new_page()  # a teacher's device: its session cookie is there
     page.goto(f"/library/{rid}")
-    assert any(c["name"] for c in page.context.cookies())
+    before = context.cookies(box.url)
+    assert any(c["name"] == "classbox_session" for c in before)
     frame = exercise_frame(page)
     found = json.loads(frame.wait_for_function("() => (document.getElementById('spy') || {}).textContent").json_value())
-    assert found["cookie"] == "blocked SecurityError"
+    # The exercise plays on the player's site: none of the box's cookies there, and the one it sets
+    # stays there (the box's session is the same, the teacher still signed in).
+    assert frame.evaluate("() => location.origin") == box.h5p_origin
+    assert found["cookie"] == ""
+    after = context.cookies(box.url)
+    assert sorted(c["name"] for c in after) == sorted(c["name"] for c in before)
+    assert [c for c in after if "stolen" in c["value"]] == []
+    assert page.goto("/teacher").url.endswith("/teacher")
     assert found["parent"] == "blocked SecurityError" and found["top"] == "blocked SecurityError"
     assert found["storage"] == "null"  # an empty storage in memory: never the box's (the pupil's token)
     assert found["/teacher"] == found["/api/library"] == found["/library"] == "blocked"
@@ -148,6 +160,29 @@ def test_a_hostile_exercise_reads_neither_cookies_nor_the_page_nor_the_box(box, 
     assert network.violations and all(v.startswith("CSP violation: connect-src ") and "/spy.js" in v
                                       for v in network.violations), network.violations
     assert network.foreign() == []
+
+
+PLAYER_FILES = ("/h5p/player/", "/h5p/libs/", "/h5p/content/")
+
+
+def test_the_next_open_of_an_exercise_takes_the_players_files_from_the_browsers_cache(box, contexts, tmp_path):
+    rid = import_exercise(box, tmp_path, "riviere", h5p_files(h5p_json("Les rivières"),
+                                                              content_json("La rivière de Lyon ?", "Saône")))
+    context = contexts("phone")
+    box.player.seen()
+    reached = []
+    for _ in range(2):
+        page = context.new_page()
+        page.goto(f"/library/{rid}")
+        exercise = exercise_frame(page)
+        exercise.get_by_label("La rivière de Lyon ?").wait_for()
+        page.close()
+        reached.append([p for p in box.player.seen() if p.startswith(PLAYER_FILES)])
+    first, second = reached
+    # First open: h5p-standalone, classbox's frame script, the exercise's library and content.
+    assert {p.split("/")[2] for p in first} == {"player", "libs", "content"}, first
+    # Next open: only the player's page (never cached: it names the current versions) reached the server.
+    assert second == [], second
 
 
 def test_an_exercise_with_a_youtube_video_says_it_is_unavailable_and_asks_nothing_of_the_internet(

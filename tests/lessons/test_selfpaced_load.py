@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 
+from classbox.storage import journal as answer_journal
+from classbox.storage import open_database
 from tests.helpers import ack
+from tests.lessons.conftest import RIGHT, WRONG
 from tests.lessons.test_selfpaced import answer, released
 
 
@@ -48,3 +52,35 @@ def test_releasing_another_lesson_stops_the_first_for_lesson_at_too(teacher_sio,
     stale = ack(lea, "lesson_at", {"release_id": first["release_id"], "step": 2})
     assert stale["ok"] is False and stale["error"] == "not_released"
     assert not [e for e in sio.get_received("/classroom") if e["name"] == "lesson_progress"]
+
+
+def test_self_paced_answers_are_acked_by_the_journal_and_survive_a_power_cut(teacher_sio, pupil, save_lesson, app,
+                                                                             tmp_path):
+    """A class answering at its own pace costs the SD card a journal block per group, not a commit each."""
+    sio, code = teacher_sio
+    lea, _ = pupil(code, "Léa")
+    tom, _ = pupil(code, "Tom")
+    release, view = released(sio, lea, save_lesson())
+    writer = app.extensions["classroom"].writer
+    commits = writer.commits
+    for step, value in enumerate(RIGHT):
+        if value is not None:
+            assert answer(lea, view, step, value)["ok"], step
+    assert answer(tom, view, 1, WRONG[1])["ok"]
+    assert writer.commits == commits and writer.pending, "acked by journal appends, committed later"
+    data_dir = app.config["CLASSBOX"].data_dir
+    cut = tmp_path / "cut"  # what a power cut right now leaves (every ack was fsynced before it)
+    cut.mkdir()
+    for name in ("classbox.db", "classbox.db-wal", answer_journal.FILENAME):
+        shutil.copyfile(data_dir / name, cut / name)
+    answer_journal.recover_data_dir(cut)
+    db = open_database(cut)
+    try:
+        by_pupil = dict(db.execute("SELECT p.name, COUNT(*) FROM classroom_submissions s JOIN classroom_pupils p "
+                                   "ON p.id = s.pupil_id GROUP BY p.name").fetchall())
+        assert by_pupil == {"Léa": sum(v is not None for v in RIGHT), "Tom": 1}
+        completed = db.execute("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%\"completed\"%'").fetchone()[0]
+        assert completed == 1  # Léa's score for the ENT, queued with her last answer
+    finally:
+        db.conn.close()
+    assert ack(sio, "lesson_status", {})["release"]["release_id"] == release["release_id"]

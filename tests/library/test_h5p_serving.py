@@ -24,8 +24,8 @@ def imported(config, tmp_path, name="q.h5p", **kwargs) -> str:
         db.conn.close()
 
 
-def player_options(client, resource_id: str, **headers) -> tuple:
-    response = client.get(f"/h5p/play/{resource_id}", headers=headers)
+def player_options(client, resource_id: str, base_url: str = "http://localhost", **headers) -> tuple:
+    response = client.get(f"/h5p/play/{resource_id}", headers=headers, base_url=base_url)
     assert response.status_code == 200, response.status_code
     html = response.get_data(as_text=True)
     found = re.search(r'<script type="application/json" id="h5p-options">(.*?)</script>', html, re.S)

@@ -55,7 +55,7 @@ def device(address: str) -> requests.Session:
 
 def nginx_conf(tmp_path, upstream_port: int, port: int, blobs) -> str:
     """The role's site in a minimal nginx.conf, listening on 127.0.0.1 and the devices' addresses."""
-    site = render_site(upstream_port, port, blobs, tmp_path / "zim-cache")
+    site = render_site(upstream_port, port, blobs, tmp_path / "zim-cache", blobs.parent / "run")
     listens = "".join(f"listen {a}:{port};\n    " for a in DEVICES)
     site = site.replace(f"listen 127.0.0.1:{port} default_server;", f"listen 127.0.0.1:{port} default_server;\n    {listens}")
     return main_conf(tmp_path, site, connections=256)

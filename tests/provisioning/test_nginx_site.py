@@ -12,6 +12,7 @@ import hashlib
 import http.server
 import os
 import re
+import socketserver
 import subprocess
 import threading
 from pathlib import Path
@@ -72,6 +73,16 @@ class StandIn(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class UnixHTTPServer(socketserver.ThreadingUnixStreamServer):
+    """The stand-in on a unix socket, as `classbox web` listens for nginx's Socket.IO slots."""
+
+    daemon_threads = True
+
+    def get_request(self):
+        request, _ = super().get_request()
+        return request, ("unix", 0)  # http.server formats a (host, port) client address
+
+
 def role_template(name: str) -> jinja2.Template:
     """The role's template, with Ansible's `bool` filter (the only one of Ansible's it uses)."""
     env = jinja2.Environment(trim_blocks=True, undefined=jinja2.StrictUndefined)
@@ -79,13 +90,15 @@ def role_template(name: str) -> jinja2.Template:
     return env.from_string((ROLE / "templates" / name).read_text())
 
 
-def render_site(upstream_port: int, listen_port: int, blobs: Path, zim_cache: Path) -> str:
-    """The role's template with its defaults, listening on a free port."""
+def render_site(upstream_port: int, listen_port: int, blobs: Path, zim_cache: Path, runtime_dir: Path,
+                **extra: object) -> str:
+    """The role's template with its defaults, listening on a free port; Socket.IO to the slot
+    sockets of `classbox web` in `runtime_dir`."""
     values = dict(re.findall(r"^(classbox_nginx_\w+): ([^\s\"{\[]+)$", (ROLE / "defaults/main.yml").read_text(), re.M))
     assert {"classbox_nginx_blobs_internal", "classbox_nginx_blobs_max_age"} <= set(values)
     values.update(classbox_nginx_upstream_port=upstream_port, classbox_nginx_server_names=["ecole-test"],
                   classbox_nginx_blobs_dir=f"{blobs}/", classbox_nginx_zim_cache_dir=str(zim_cache),
-                  ansible_managed="test")
+                  classbox_nginx_runtime_dir=str(runtime_dir), ansible_managed="test", **extra)
     text = role_template("classbox.conf.j2").render(**values)
     assert "listen 80 default_server;" in text
     text = text.replace("listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;")
@@ -122,11 +135,14 @@ def site(tmp_path):
     (blobs / SHA[:2] / SHA[2:4] / SHA).write_bytes(BLOB)
     StandIn.zim_requests = []
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), StandIn)
-    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
-    thread.start()
+    (tmp_path / "run").mkdir()
+    slot = UnixHTTPServer(str(tmp_path / "run" / "web-0.sock"), StandIn)  # Socket.IO's one slot here
+    for server in (upstream, slot):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     port = free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(main_conf(tmp_path, render_site(upstream.server_address[1], port, blobs, tmp_path / "zim-cache")))
+    conf.write_text(main_conf(tmp_path, render_site(upstream.server_address[1], port, blobs, tmp_path / "zim-cache",
+                                                    tmp_path / "run", classbox_nginx_socketio_slots=1)))
     checked = subprocess.run([nginx, "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.DEVNULL)
@@ -136,8 +152,9 @@ def site(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        upstream.shutdown()
-        upstream.server_close()
+        for server in (upstream, slot):
+            server.shutdown()
+            server.server_close()
 
 
 @pytest.mark.peer

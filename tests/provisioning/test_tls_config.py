@@ -20,6 +20,7 @@ CASES = {
                        "/etc/classbox/tls/fullchain.pem"),
     "plain": ({}, "", ""),
     "no-nginx": ({"classbox_nginx_tls_enabled": True, "classbox_nginx_enabled": False}, "", ""),
+    "h5p-site": ({"classbox_h5p_origin": "http://10.42.0.1"}, "", ""),
 }
 
 
@@ -64,3 +65,10 @@ def test_classbox_learns_its_https_url_and_certificate(rendered, case):
 def test_the_hotspot_answers_the_certificate_name_with_the_box(rendered, case):
     dnsmasq = (rendered / case / "dnsmasq.conf").read_text()
     assert (f"address=/{NAME}/10.42.0.1" in dnsmasq) == bool(CASES[case][0].get("classbox_nginx_tls_enabled"))
+
+
+@pytest.mark.peer
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_classbox_learns_the_h5p_players_site_only_when_given_one(rendered, case):
+    config = load_config(path=rendered / case / "classbox.toml", env={})
+    assert config["library"]["h5p_origin"] == CASES[case][0].get("classbox_h5p_origin", "")

@@ -13,6 +13,7 @@ import pytest
 from classbox import create_app
 from classbox.classroom import store
 from classbox.config import ConfigError, load_config
+from classbox import config_values
 from classbox.config_values import DEFAULT_MESSAGE_QUEUE, auto_workers
 from classbox.storage import journal as answer_journal
 from classbox.storage import open_database
@@ -34,12 +35,34 @@ def test_auto_workers_follow_cores_and_memory(cpus, ram, expected):
     assert auto_workers(cpus, ram) == expected
 
 
-def test_one_worker_and_no_queue_by_default():
+def test_the_default_follows_the_board_and_uses_the_box_redis_with_several(tmp_path, monkeypatch):
+    """No [web] workers in the file: one per core, 1 below 2 GB or 2 cores; the box's Redis joins several."""
+    socket = tmp_path / "redis-server.sock"
+    socket.touch()
+    monkeypatch.setattr(config_values, "DEFAULT_REDIS_SOCKET", str(socket))
     config = load_config(os.devnull, env={})
+    assert config["web"]["workers"] == auto_workers()
+    assert config["web"]["message_queue"] == (DEFAULT_MESSAGE_QUEUE if auto_workers() > 1 else "")
+
+
+def test_the_default_is_one_worker_where_the_box_redis_is_not_installed(tmp_path, monkeypatch):
+    """A laptop or a box before its Redis role ran: `classbox web` starts one worker, not an error."""
+    monkeypatch.setattr(config_values, "DEFAULT_REDIS_SOCKET", str(tmp_path / "absent.sock"))
+    monkeypatch.setattr(config_values, "auto_workers", lambda: 4)
+    config = load_config(os.devnull, env={})
+    assert (config["web"]["workers"], config["web"]["message_queue"]) == (1, "")
+    config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "2"})  # asked for: the error at start says why
+    assert (config["web"]["workers"], config["web"]["message_queue"]) == (2, DEFAULT_MESSAGE_QUEUE)
+
+
+def test_one_worker_needs_no_queue():
+    config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "1"})
     assert (config["web"]["workers"], config["web"]["message_queue"]) == (1, "")
 
 
-def test_several_workers_use_the_box_redis_unless_told_otherwise():
+def test_several_workers_use_the_box_redis_unless_told_otherwise(tmp_path, monkeypatch):
+    (tmp_path / "redis-server.sock").touch()
+    monkeypatch.setattr(config_values, "DEFAULT_REDIS_SOCKET", str(tmp_path / "redis-server.sock"))
     config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "3"})
     assert (config["web"]["workers"], config["web"]["message_queue"]) == (3, DEFAULT_MESSAGE_QUEUE)
     config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "0"})

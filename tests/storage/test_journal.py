@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 
 import pytest
@@ -217,14 +218,58 @@ def test_updates_by_key_are_replayed_after_a_power_cut(data_dir, tmp_path):
         db.conn.close()
 
 
-def test_past_a_few_hundred_pending_rows_the_batch_commits_them(data_dir):
+def test_past_a_few_hundred_pending_rows_they_are_committed_after_the_ack(data_dir):
     """Every batch inserts the pending rows again first: a school of 300 answering must not grow that."""
     writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5)
     for key in ["a", "b", "c", "d", "e"]:
         writer.run(_answer(key), journaled=True)
     assert writer.commits == 0 and writer.pending_rows == 5
     writer.run(_answer("f"), journaled=True)
-    assert writer.commits == 1 and writer.pending_rows == 0 and {"a", "f"} <= _keys(data_dir)
+    wait_until(lambda: writer.commits == 1, what="the pending rows committed")
+    assert writer.pending_rows == 0 and {"a", "f"} <= _keys(data_dir)
+
+
+def test_the_answer_past_the_pending_limit_is_acked_without_waiting_for_their_commit(data_dir):
+    """Its ack waits for its own journal record, not for the commit of the rows acked before it."""
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5)
+    for key in ["a", "b", "c", "d", "e"]:
+        writer.run(_answer(key), journaled=True)
+    committing, gate, acked = threading.Event(), threading.Event(), threading.Event()
+    real_finish = writer._finish
+
+    def slow_commit():  # an SD card's slow fsync, held until the test lets it go
+        committing.set()
+        gate.wait(60)
+        real_finish()
+
+    writer._finish = slow_commit
+    threading.Thread(target=lambda: (writer.run(_answer("f"), journaled=True), acked.set()), daemon=True).start()
+    try:
+        assert committing.wait(30), "the pending rows are committed"
+        assert acked.wait(10), "the answer was acked while that commit was still running"
+        assert "f" not in _keys(data_dir)  # durable by its journal record alone
+    finally:
+        gate.set()
+    wait_until(lambda: {"a", "e", "f"} <= _keys(data_dir), what="the pending rows committed")
+    assert answer_journal.recover_data_dir(data_dir) == (0, 0)  # the journal holds nothing uncommitted
+
+
+def test_answers_arriving_together_share_one_journal_fsync(data_dir, monkeypatch):
+    synced: list[int] = []
+    real = os.fdatasync
+    monkeypatch.setattr(answer_journal.os, "fdatasync", lambda fd: (real(fd), synced.append(fd)))
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    busy, gate = threading.Event(), threading.Event()
+    writer.queue(lambda db: (busy.set(), gate.wait(60)) and None)  # the writer is busy with another write
+    assert busy.wait(30)
+    jobs = [writer.queue(_answer(f"k{i}"), journaled=True) for i in range(30)]  # a class answering meanwhile
+    before = len(synced)
+    gate.set()
+    for job in jobs:
+        writer.wait(job)
+    assert len(synced) - before == 1 and writer.commits == 1  # one append for the 30, after the other write's commit
+    writer.settle()
+    assert {f"k{i}" for i in range(30)} <= _keys(data_dir)
 
 
 def test_when_the_journal_is_full_the_pending_answers_are_committed_with_the_batch(data_dir, monkeypatch):

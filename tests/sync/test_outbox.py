@@ -26,14 +26,19 @@ class ScriptedConnector:
         return self.script(records)
 
 
-def test_claim_gives_seq_order_and_counts_attempts(tmp_path):
+def test_claim_gives_seq_order_and_the_outcome_counts_the_attempt(tmp_path):
+    """Claiming writes nothing (SD card); the attempt is counted with its outcome, in one commit."""
     db = open_database(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 5)
     enqueue_answers(db, 2, target="workspace-other")
     batch = outbox.claim(db, "lrs", 3, now=1000.0)
     assert [r.seq for r in batch] == [1, 2, 3]
     assert all(r.attempts == 1 for r in batch)
-    assert db.execute("SELECT attempts FROM outbox WHERE seq = 1").fetchone()[0] == 1
+    assert db.execute("SELECT MAX(attempts) FROM outbox").fetchone()[0] == 0
+    outbox.mark_delivered(db, [1])
+    outbox.mark_retry(db, [2, 3], "HTTP 503", 60, now=1000.0)
+    attempts = db.execute("SELECT seq, attempts FROM outbox WHERE seq <= 4 ORDER BY seq").fetchall()
+    assert attempts == [(1, 1), (2, 1), (3, 1), (4, 0)]
 
 
 def test_head_waiting_for_retry_blocks_its_target_only(tmp_path):

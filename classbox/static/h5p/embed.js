@@ -1,18 +1,21 @@
 /* classbox: an H5P exercise in its sandboxed frame, on the resource page and in a class (an ES
-   module). The frame has no origin of its own (docs/security.md): it only posts messages, and
-   only messages from this frame's window are read. An exercise reports many xAPI statements as
+   module). The frame has no origin of its own, or one on another site (the box's policy decides,
+   docs/security.md): it only posts messages, and only messages from this frame's window are read. An exercise reports many xAPI statements as
    the pupil works (each attempt, each sub-question); like Kolibri's H5P runner, the score is
    debounced: the last top-level score is kept once the exercise has been quiet a moment. */
 import { _, el } from "../toolkit.js";
 
 export var SCORE_QUIET_MS = 1500;
+/* allow-same-origin only counts on the player's own site: on the box's, the player page's policy
+   (sandbox allow-scripts) keeps it opaque whatever the frame allows */
+export var SANDBOX = "allow-scripts allow-same-origin";
 var SCORED = /\/(answered|completed)$/;
 
 /* The sandboxed iframe playing one H5P resource. */
 export function h5pFrame(resourceId, title) {
   return el("iframe", {
     src: "/h5p/play/" + encodeURIComponent(resourceId), title: _("Exercice : %(title)s", { title: title }),
-    sandbox: "allow-scripts", referrerpolicy: "no-referrer", "class": "h5p-frame", id: "h5p-frame"
+    sandbox: SANDBOX, referrerpolicy: "origin", "class": "h5p-frame", id: "h5p-frame"
   });
 }
 

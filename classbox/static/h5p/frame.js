@@ -1,5 +1,5 @@
-/* classbox: the H5P player's page, inside a sandboxed frame (a classic script: the frame has no
-   origin of its own, so the box serves it without CORS). Starts h5p-standalone with the options the
+/* classbox: the H5P player's page, inside a sandboxed frame (a classic script: in an opaque origin
+   the box serves it without CORS; on the player's own site, h5porigin.py, it is same-origin). Starts h5p-standalone with the options the
    box put in the page, passes the exercise's xAPI statements and its height to the page around it,
    and says so in words when the exercise asks for something on the Internet. */
 /* global H5PStandalone, H5P */
@@ -10,9 +10,11 @@
   var failed = document.getElementById("h5p-failed");
   var container = document.getElementById("h5p-container");
   var box = window.location.protocol + "//" + window.location.host;
+  var parentOrigin = options.parent || box;  /* the box page around the frame */
 
-  /* Without an origin the frame has no storage (reading localStorage throws) and H5P's core wants
-     some: give it one in memory, forgotten with the page (it never sees the box's own storage). */
+  /* Without an origin the frame has no storage (reading localStorage throws), and on the player's
+     site a storage would be shared by every exercise and every pupil of a tablet; H5P's core wants
+     one: give it one in memory, forgotten with the page (it never sees the box's own storage). */
   function memoryStorage() {
     var items = {};
     return {
@@ -25,14 +27,12 @@
     };
   }
   ["localStorage", "sessionStorage"].forEach(function (name) {
-    try { window[name].getItem("x"); } catch (e) {
-      Object.defineProperty(window, name, { value: memoryStorage(), configurable: true });
-    }
+    Object.defineProperty(window, name, { value: memoryStorage(), configurable: true });
   });
 
   function tell(message) {
-    /* the parent is the box's page (its origin is the box's); this frame has none of its own */
-    if (window.parent !== window) { window.parent.postMessage(message, box); }
+    /* the parent is the box's page: only its origin may read the messages */
+    if (window.parent !== window) { window.parent.postMessage(message, parentOrigin); }
   }
 
   function needsInternet() { notice.hidden = false; tell({ source: "classbox-h5p", type: "internet" }); }

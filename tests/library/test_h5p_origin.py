@@ -1,0 +1,91 @@
+"""The H5P player on its own site (`[library] h5p_origin`): a box page's frame is sent there naming
+the page, which alone may frame it; there it keeps an origin (its files are cached) but reaches only
+H5P files; opened on that site by itself, or without a valid page, it stays opaque."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from classbox import create_app
+from classbox.config import ConfigError
+from tests.helpers import make_config
+from tests.library.test_h5p_serving import imported, player_options
+
+BOX = "http://classbox-ecole.local"
+PLAYER = "http://10.42.0.1"
+
+
+@pytest.fixture
+def config(tmp_path):
+    return make_config(tmp_path / "data", **{"library.h5p_origin": PLAYER + "/"})
+
+
+@pytest.fixture
+def client(config):
+    app = create_app(config)
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    return app.test_client()
+
+
+def test_a_box_page_frame_is_sent_to_the_players_site_naming_the_page(client, config, tmp_path):
+    rid = imported(config, tmp_path)
+    response = client.get(f"/h5p/play/{rid}", base_url=BOX)
+    assert response.status_code == 302 and response.headers["Cache-Control"] == "no-store"
+    target = urlsplit(response.headers["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{PLAYER}/h5p/play/{rid}"
+    assert parse_qs(target.query) == {"parent": [BOX]}
+
+
+def test_on_the_players_site_it_has_an_origin_framed_only_by_that_page(client, config, tmp_path):
+    rid = imported(config, tmp_path)
+    response = client.get(f"/h5p/play/{rid}?parent={BOX}", base_url=PLAYER)
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox allow-scripts allow-same-origin;")
+    assert f"connect-src {PLAYER}/h5p/;" in policy and f"frame-ancestors {BOX}" in policy
+    options = player_options(client, f"{rid}?parent={BOX}", base_url=PLAYER)[1]
+    assert options["parent"] == BOX  # where its messages may go
+    assert options["player"]["librariesPath"].startswith("/h5p/libs/")  # its own site's files
+
+
+@pytest.mark.parametrize("parent", ["", PLAYER, "javascript:alert(1)", "http://a b", "http://x/'; script-src *"])
+def test_on_the_players_site_without_a_valid_page_around_it_stays_opaque(client, config, tmp_path, parent):
+    rid = imported(config, tmp_path)
+    response = client.get(f"/h5p/play/{rid}", query_string={"parent": parent} if parent else None, base_url=PLAYER)
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox allow-scripts;") and "frame-ancestors 'self'" in policy
+
+
+def test_box_pages_may_frame_the_players_site(client, config, tmp_path):
+    rid = imported(config, tmp_path)
+    for path in ("/library", f"/library/{rid}", "/"):
+        policy = client.get(path, base_url=BOX).headers.get("Content-Security-Policy", "")
+        assert f"frame-src 'self' {PLAYER};" in policy, path
+
+
+@pytest.mark.parametrize("value", ["10.42.0.1", "ftp://10.42.0.1", "http://10.42.0.1/h5p", "http://:80"])
+def test_a_player_site_that_is_not_an_origin_is_refused(tmp_path, value):
+    with pytest.raises(ConfigError, match="h5p_origin"):
+        make_config(tmp_path / "data", **{"library.h5p_origin": value})
+
+
+def test_behind_nginx_the_page_is_named_with_its_port_and_the_same_name_is_the_players_site(tmp_path):
+    config = make_config(tmp_path / "data", **{"library.h5p_origin": "http://10.42.0.1:8081"})
+    app = create_app(config)
+    app.config.update(TESTING=True)
+    client = app.test_client()
+    rid = imported(config, tmp_path)
+    # nginx passes `Host: classbox-ecole.local` (no port); the frame's Referer has the page's own port
+    response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
+                          headers={"Referer": "http://classbox-ecole.local:8080/"})
+    assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local:8080"]}
+    # a Referer naming another host is not the page around the frame
+    response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
+                          headers={"Referer": "http://evil.example/"})
+    assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local"]}
+    # the player's name without a port: its site (not sent there again)
+    response = client.get(f"/h5p/play/{rid}?parent=http://classbox-ecole.local:8080", base_url="http://10.42.0.1")
+    assert response.status_code == 200
+    assert "frame-ancestors http://classbox-ecole.local:8080" in response.headers["Content-Security-Policy"]

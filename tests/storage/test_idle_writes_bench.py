@@ -1,0 +1,54 @@
+"""benchmarks/idle_writes.py leaves nothing behind when stopped: its box's processes, its temporary
+folders and (as root) its loop device and mount go with a SIGTERM or a Ctrl-C (SIGINT)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.helpers import wait_until
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "idle_writes.py"
+
+
+def _mounted(folder: str) -> bool:
+    return any(line.split()[1] == folder for line in Path("/proc/mounts").read_text().splitlines())
+
+
+def _printed(out: Path, marker: str) -> str | None:
+    text = out.read_text()
+    return text if marker in text else None
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_the_benchmark_stopped_by_a_signal_leaves_no_process_folder_or_device(tmp_path, signum):
+    out = tmp_path / "out.txt"
+    args = [] if os.geteuid() == 0 else ["--no-loop"]
+    with open(out, "wb") as sink:
+        bench = subprocess.Popen([sys.executable, str(SCRIPT), "--idle-min", "30", "--class-min", "0",
+                                  "--warmup-s", "600", *args], stdout=sink, stderr=subprocess.STDOUT,
+                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        text = wait_until(lambda: _printed(out, "data dir device"), timeout=120, what="the box to answer /healthz")
+        tmp, runtime = re.search(r"folders: (\S+) (\S+)", text).groups()
+        device = re.search(r"data dir device: (\S+)", text)[1]
+        children = psutil.Process(bench.pid).children(recursive=True)
+        assert children, "the box runs"
+        bench.send_signal(signum)
+        assert bench.wait(60) is not None
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait()
+    assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
+    assert not Path(tmp).exists() and not Path(runtime).exists()
+    assert not _mounted(f"{tmp}/mnt")
+    if device != "None":
+        assert not Path(f"/sys/block/{device}/loop/backing_file").exists()
