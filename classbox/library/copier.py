@@ -1,9 +1,10 @@
 """Copying bytes into the store while hashing them: one thread reads and hashes, the caller writes.
 
 The reading thread fills a ring of buffers and hashes each one (hashlib and file reads release
-the GIL); the calling thread writes the same buffers to the destination and asks the kernel to
-start writing them to disk as it goes, so the final fsync waits for the tail only instead of the
-whole file. What is written is exactly what was hashed. Threads and locks are the native ones
+the GIL); the calling thread writes the same buffers to the destination: with O_DIRECT where the
+file was opened so (directio.py: the disk reads the buffers), else through the page cache, asking
+the kernel to start writing them to disk as it goes, so the final fsync waits for the tail only
+instead of the whole file. What is written is exactly what was hashed. Threads and locks are the native ones
 even under gevent's monkey-patching: this code runs off the event loop, in a real thread.
 """
 
