@@ -162,6 +162,23 @@ def test_a_hostile_exercise_reads_neither_cookies_nor_the_page_nor_the_box(box, 
     assert network.foreign() == []
 
 
+def test_opened_on_the_players_site_itself_the_player_stays_opaque(box, browser, tmp_path):
+    rid = import_exercise(box, tmp_path, "espion-local", spy_files())
+    network = NetworkLog(box.url, box.h5p_origin)  # its own log: the policy's refusals are expected
+    context = new_context(browser, box.h5p_origin, "tablet", "fr-FR", network)
+    page = context.new_page()
+    page.goto(f"/library/{rid}")  # a device that opened the box by the player's name
+    frame = exercise_frame(page)
+    found = json.loads(frame.wait_for_function("() => (document.getElementById('spy') || {}).textContent").json_value())
+    # the frame allows same-origin, the player page's policy does not: no origin, no cookie, no parent
+    assert found["cookie"] == found["toss"] == "blocked SecurityError"
+    assert found["parent"] == "blocked SecurityError"
+    assert found["/teacher"] == "blocked"
+    context.close()
+    assert network.violations and all(v.startswith("CSP violation: connect-src ") for v in network.violations)
+    assert network.foreign() == []
+
+
 PLAYER_FILES = ("/h5p/player/", "/h5p/libs/", "/h5p/content/")
 
 

@@ -79,11 +79,12 @@ def box(tmp_path_factory):
     import_path(config, pack)
     import_path(config, make_zim(tmp_path / "v.zim"))
     import_path(config, write_h5p(tmp_path / "exercice.h5p"))
+    port = free_port()
     server = LiveServer(data, command="web", extra_env={
         "CLASSBOX_WEB_BEHIND_NGINX": "true", "CLASSBOX_CLASSROOM_JOINS_PER_IP_BURST": "3",
-        "CLASSBOX_DISCOVERY_ENABLED": "false", "CLASSBOX_SYNC_ENABLED": "false"})
+        "CLASSBOX_DISCOVERY_ENABLED": "false", "CLASSBOX_SYNC_ENABLED": "false",
+        "CLASSBOX_LIBRARY_H5P_ORIGIN": f"http://localhost:{port}"})  # the H5P player's site: another name
     server.start()
-    port = free_port()
     conf = tmp_path / "nginx.conf"
     conf.write_text(nginx_conf(tmp_path, server.port, port, data / "blobs"))
     checked = subprocess.run([nginx, "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
@@ -137,6 +138,26 @@ def test_h5p_files_nginx_sends_stay_readable_by_the_sandboxed_player(box):
         assert response.headers["Content-Type"].split(";")[0] == mime, (path, dict(response.headers))
         assert response.headers.get("Access-Control-Allow-Origin") == "*", (path, dict(response.headers))
         assert "immutable" in response.headers["Cache-Control"], (path, dict(response.headers))
+
+
+@pytest.mark.peer
+def test_the_h5p_player_plays_on_its_own_site_through_the_shipped_site(box):
+    rid = resource_ids(box, "h5p-%")[0]
+    page = url(box, path="/")[:-1]
+    # nginx passes the name without its port: the frame's Referer names the page around it exactly
+    sent = requests.get(url(box, path=f"/h5p/play/{rid}"), headers={"Referer": page + "/"}, allow_redirects=False)
+    assert sent.status_code == 302, sent.status_code
+    player = f"http://localhost:{box['port']}"
+    assert sent.headers["Location"] == f"{player}/h5p/play/{rid}?parent=http%3A%2F%2F127.0.0.1%3A{box['port']}"
+    played = requests.get(sent.headers["Location"], allow_redirects=False)
+    assert played.status_code == 200
+    policy = played.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox allow-scripts allow-same-origin;") and f"frame-ancestors {page}" in policy
+    options = json.loads(re.search(r'id="h5p-options">(.*?)</script>', played.text, re.S).group(1))["player"]
+    script = requests.get(player + options["librariesPath"] + "/H5P.ClassboxQuestion-1.0/classbox-question.js")
+    assert script.status_code == 200 and "immutable" in script.headers["Cache-Control"]
+    # the box's pages may frame it
+    assert f"frame-src 'self' {player};" in requests.get(url(box, path=f"/library/{rid}")).headers["Content-Security-Policy"]
 
 
 def resource_ids(box, pack_like: str) -> list[str]:
