@@ -8,7 +8,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-from flask import current_app, request
+from flask import abort, current_app, request
+from itsdangerous import BadSignature, TimestampSigner
+
+PARENT_MAX_AGE_S = 120  # the player page is asked for right after the box's redirect (no-store)
 
 ORIGIN_RE = re.compile(r"^https?://[a-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?$")
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -46,19 +49,39 @@ def _same_host(origin: str | None, other: str) -> bool:
     return origin is not None and urlsplit(origin).hostname == urlsplit(other).hostname
 
 
+def _signer() -> TimestampSigner:
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt="classbox.h5p-parent")
+
+
+def _on_player_site(site: str, here: str) -> bool:
+    # Behind nginx the Host header has no port (`$host`): the same name is then the same site.
+    return here == site or (":" not in request.host.rsplit("]", 1)[-1] and _same_host(here, site))
+
+
+def only_player_on_its_site() -> None:
+    """404 for anything but `/h5p/` on the player's site: no login, no teacher page there."""
+    site = player_site()
+    here = origin_of(request.host_url)
+    if site is not None and here is not None and _on_player_site(site, here) \
+            and not request.path.startswith("/h5p/"):
+        abort(404)
+
+
 def placement(path: str) -> Placement:
     """Where the player page at `path` (asked for with this request) plays."""
     site = player_site()
     here = origin_of(request.host_url)
     if site is None or here is None:
         return Placement()
-    # Behind nginx the Host header has no port (`$host`): the same name is then the same site.
-    on_site = here == site or (":" not in request.host.rsplit("]", 1)[-1] and _same_host(here, site))
-    if not on_site:  # a box page framed it: send the frame to the player's site, naming the page
+    if not _on_player_site(site, here):  # a box page framed it: send the frame there, naming the page
         framing = origin_of(request.referrer or "")  # the frame's referrerpolicy="origin": its port too
         parent = framing if _same_host(framing, here) else here
-        return Placement(redirect=f"{site}{path}?{urlencode({'parent': parent})}")
-    asked = request.args.get("parent", "")
+        signed = _signer().sign(parent).decode()  # only the box names the parent
+        return Placement(redirect=f"{site}{path}?{urlencode({'parent': signed})}")
+    try:
+        asked = _signer().unsign(request.args.get("parent", ""), max_age=PARENT_MAX_AGE_S).decode()
+    except BadSignature:  # includes an expired one
+        return Placement()
     parent = origin_of(asked)
     if parent is None or parent != asked or parent == site:  # exactly an origin, as the box names it
         return Placement()

@@ -20,6 +20,7 @@ from classbox.library.views import store
 from classbox.storage import get_db
 
 bp = Blueprint("h5p", __name__)
+bp.before_app_request(h5porigin.only_player_on_its_site)
 PACK_RE = re.compile(r"^h5p-[0-9a-f]{16}$")
 PLAYER_DIR = "vendor/h5p-standalone"  # under the app's static folder
 FRAME_SCRIPT = "h5p/frame.js"

@@ -4,9 +4,10 @@ H5P files; opened on that site by itself, or without a valid page, it stays opaq
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from itsdangerous import TimestampSigner
 
 from classbox import close_app, create_app
 from classbox.config import ConfigError
@@ -22,33 +23,62 @@ def config(tmp_path):
     return make_config(tmp_path / "data", **{"library.h5p_origin": PLAYER + "/"})
 
 
+def signed_parent(client, rid: str, base_url: str = BOX, **headers) -> str:
+    """The `parent` the box's redirect names (signed by the box)."""
+    response = client.get(f"/h5p/play/{rid}", base_url=base_url, headers=headers)
+    return parse_qs(urlsplit(response.headers["Location"]).query)["parent"][0]
+
+
+def unsigned(parent: str) -> str:
+    """The origin a signed `parent` names (its signature stripped, not checked)."""
+    return parent.rsplit(".", 2)[0]
+
+
 def test_a_box_page_frame_is_sent_to_the_players_site_naming_the_page(client, config, tmp_path):
     rid = imported(config, tmp_path)
     response = client.get(f"/h5p/play/{rid}", base_url=BOX)
     assert response.status_code == 302 and response.headers["Cache-Control"] == "no-store"
     target = urlsplit(response.headers["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{PLAYER}/h5p/play/{rid}"
-    assert parse_qs(target.query) == {"parent": [BOX]}
+    assert list(parse_qs(target.query)) == ["parent"] and unsigned(parse_qs(target.query)["parent"][0]) == BOX
 
 
 def test_on_the_players_site_it_has_an_origin_framed_only_by_that_page(client, config, tmp_path):
     rid = imported(config, tmp_path)
-    response = client.get(f"/h5p/play/{rid}?parent={BOX}", base_url=PLAYER)
+    parent = signed_parent(client, rid)
+    response = client.get(f"/h5p/play/{rid}", query_string={"parent": parent}, base_url=PLAYER)
     assert response.status_code == 200
     policy = response.headers["Content-Security-Policy"]
     assert policy.startswith("sandbox allow-scripts allow-same-origin;")
     assert f"connect-src {PLAYER}/h5p/;" in policy and f"frame-ancestors {BOX}" in policy
-    options = player_options(client, f"{rid}?parent={BOX}", base_url=PLAYER)[1]
+    options = player_options(client, f"{rid}?{urlencode({'parent': parent})}", base_url=PLAYER)[1]
     assert options["parent"] == BOX  # where its messages may go
     assert options["player"]["librariesPath"].startswith("/h5p/libs/")  # its own site's files
 
 
-@pytest.mark.parametrize("parent", ["", PLAYER, "javascript:alert(1)", "http://a b", "http://x/'; script-src *"])
+@pytest.mark.parametrize("parent", ["", PLAYER, "javascript:alert(1)", "http://a b", "http://x/'; script-src *",
+                                    BOX, "http://evil.example", TimestampSigner("guess").sign("http://evil.example").decode()])
 def test_on_the_players_site_without_a_valid_page_around_it_stays_opaque(client, config, tmp_path, parent):
+    """Only a parent the box's redirect signed is let frame the player and receive its statements."""
     rid = imported(config, tmp_path)
     response = client.get(f"/h5p/play/{rid}", query_string={"parent": parent} if parent else None, base_url=PLAYER)
     policy = response.headers["Content-Security-Policy"]
     assert policy.startswith("sandbox allow-scripts;") and "frame-ancestors 'self'" in policy
+
+
+def test_a_signed_parent_cannot_be_edited(client, config, tmp_path):
+    rid = imported(config, tmp_path)
+    parent = signed_parent(client, rid).replace(BOX, "http://evil.example", 1)
+    response = client.get(f"/h5p/play/{rid}", query_string={"parent": parent}, base_url=PLAYER)
+    assert response.headers["Content-Security-Policy"].startswith("sandbox allow-scripts;")
+    assert "evil.example" not in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/connect", "/library", "/teacher"])
+def test_the_players_site_answers_only_the_player(client, config, path):
+    """An exercise's script in the player's origin finds no sign-in nor box page on that site."""
+    assert client.get(path, base_url=PLAYER).status_code == 404
+    assert client.get(path, base_url=BOX).status_code != 404 or path == "/teacher"
 
 
 def test_box_pages_may_frame_the_players_site(client, config, tmp_path):
@@ -74,13 +104,14 @@ def test_behind_nginx_the_page_is_named_with_its_port_and_the_same_name_is_the_p
         # nginx passes `Host: classbox-ecole.local` (no port); the frame's Referer has the page's own port
         response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
                               headers={"Referer": "http://classbox-ecole.local:8080/"})
-        assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local:8080"]}
+        assert unsigned(parse_qs(urlsplit(response.headers["Location"]).query)["parent"][0]) == "http://classbox-ecole.local:8080"
+        parent = parse_qs(urlsplit(response.headers["Location"]).query)["parent"][0]
         # a Referer naming another host is not the page around the frame
         response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
                               headers={"Referer": "http://evil.example/"})
-        assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local"]}
+        assert unsigned(parse_qs(urlsplit(response.headers["Location"]).query)["parent"][0]) == "http://classbox-ecole.local"
         # the player's name without a port: its site (not sent there again)
-        response = client.get(f"/h5p/play/{rid}?parent=http://classbox-ecole.local:8080", base_url="http://10.42.0.1")
+        response = client.get(f"/h5p/play/{rid}", query_string={"parent": parent}, base_url="http://10.42.0.1")
         assert response.status_code == 200
         assert "frame-ancestors http://classbox-ecole.local:8080" in response.headers["Content-Security-Policy"]
     finally:
