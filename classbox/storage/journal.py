@@ -6,7 +6,8 @@ file; the journal writes the answer's rows (a few hundred bytes) into one 4 KB b
 preallocated file and `fdatasync`s it: the ack is as durable as before, at one block per fsync.
 The rows reach SQLite in one commit for many answers (storage/writer.py says when).
 
-File `classroom.journal` in the data dir, 1 MiB written once with zeros (so an append never
+File `classroom.journal` in the data dir (`classroom-<slot>.journal` for a web worker's slot, each
+with its own marker; all are replayed at start), 1 MiB written once with zeros (so an append never
 changes the file's size or extents: `fdatasync` writes the data block alone). Each record is a
 16-byte header (epoch, length, CRC-32 of header and payload) and a JSON payload: a list of
 [table, columns, rows] (rows inserted) or [table, columns, rows, key] (rows updated by key).
@@ -36,6 +37,8 @@ import zlib
 from pathlib import Path
 import sqlite_utils
 
+from classbox.storage.journal_apply import TABLES, Rows, apply  # noqa: F401 (the writer's too)
+
 log = logging.getLogger("classbox.storage.journal")
 FILENAME = "classroom.journal"  # one worker (`classbox serve`, `[web] workers = 1`)
 PATTERN = "classroom*.journal"  # with several workers: classroom-<slot>.journal, one per worker slot
@@ -43,10 +46,6 @@ SIZE = 1 << 20
 BLOCK = 4096
 _HEADER = struct.Struct("<QII")  # epoch, payload length, crc32
 MARK_EPOCH, MARK_OFFSET = "journal-epoch", "journal-offset"  # rows of the `sequence` table
-TABLES = ("classroom_pupils", "classroom_submissions", "classroom_activities", "classroom_sessions",
-          "outbox")  # what a record may write
-
-Rows = list[tuple[str, tuple[str, ...], list[tuple]]]
 
 
 def filename(slot: int | None = None) -> str:
@@ -222,48 +221,6 @@ def write_marker(db: sqlite_utils.Database, epoch: int, offset: int,
     db.conn.executemany("INSERT INTO sequence (name, value) VALUES (?, ?) "
                         "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                         [(marks[0], epoch), (marks[1], offset)])
-
-
-def apply(db: sqlite_utils.Database, records: list[Rows], skip: tuple[str, ...] = ()) -> int:
-    """Insert the rows of journal records (already there: skipped); the number of rows that failed.
-
-    A row SQLite refuses (its pupil erased meanwhile) is logged and skipped, never the others.
-    """
-    failed, top = 0, 0
-    for record in records:
-        for table, columns, rows, *key in record:
-            if table in skip:
-                continue
-            if table not in TABLES or not all(isinstance(c, str) and c.isidentifier() for c in [*columns, *key]):
-                log.error("journal record for %r ignored", table)
-                continue
-            if key:  # an update of these columns, by key
-                sql = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {key[0]} = ?"
-            else:
-                sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
-                       f"VALUES ({', '.join('?' * len(columns))})")
-            try:
-                db.conn.executemany(sql, rows)
-            except Exception:
-                failed += _one_by_one(db, sql, rows)
-            if "seq" in columns and table != "outbox" and not key:
-                top = max([top, *(row[list(columns).index("seq")] for row in rows)])
-    if top:
-        db.execute("INSERT INTO sequence (name, value) VALUES ('records', ?) "
-                   "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)", [top])
-    return failed
-
-
-def _one_by_one(db: sqlite_utils.Database, sql: str, rows: list) -> int:
-    failed = 0
-    for row in rows:
-        try:
-            db.conn.execute(sql, row)
-        except Exception:
-            log.exception("journal row refused by SQLite, skipped: %.200r", row)
-            failed += 1
-    return failed
-
 
 
 def recover(db: sqlite_utils.Database, journal: Journal) -> tuple[int, int]:
