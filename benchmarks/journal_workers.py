@@ -13,14 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path
 
-from classbox.storage.writer import GroupWriter
-from classbox.sync.outbox import enqueue
-from classbox.web.datadir import prepare_data_dir
-from tests.helpers import make_config
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from classbox.storage.writer import GroupWriter  # noqa: E402
+from classbox.sync.outbox import enqueue  # noqa: E402
+from classbox.web.datadir import prepare_data_dir  # noqa: E402
+from tests.helpers import make_config  # noqa: E402
 
 
 def written_bytes() -> int:
