@@ -61,6 +61,12 @@ class HealthService:
             self._vol = open_volatile(self.config)
         return self._vol
 
+    def close(self) -> None:
+        """Close the volatile database, if it was opened."""
+        if self._vol is not None:
+            self._vol.conn.close()
+            self._vol = None
+
     def _restore_latch(self, db: sqlite_utils.Database) -> None:
         """Power flags latched earlier in this boot survive an agent restart."""
         self._latch_loaded = True
