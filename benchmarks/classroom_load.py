@@ -59,8 +59,10 @@ def paused_gc():
 class Server:
     """A server process (gunicorn gevent, 1 worker) and its peak RSS (whole process tree)."""
 
-    def __init__(self, kind: str, emulate_ms: float = 0.0) -> None:
+    def __init__(self, kind: str, emulate_ms: float = 0.0, workers: int = 1, redis_url: str = "",
+                 teachers: int = 10, preexec=None, extra_env: dict | None = None, prepare=None) -> None:
         self.kind, self.port = kind, free_port()
+        self.teachers = teachers
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = tempfile.TemporaryDirectory(prefix="classbox-bench-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLASSBOX_")}
@@ -73,25 +75,29 @@ class Server:
                         "CLASSBOX_CLASSROOM_JOINS_PER_IP_BURST": "100000",
                         "CLASSBOX_CLASSROOM_NEW_PUPILS_BURST": "100000",  # every simulated tablet is 127.0.0.1
                         "CLASSBOX_CLASSROOM_MAX_PUPILS_PER_SESSION": "100",
-                        "CLASSBOX_CLASSROOM_EMULATE_COMMIT_MS": str(emulate_ms)})
+                        "CLASSBOX_CLASSROOM_EMULATE_COMMIT_MS": str(emulate_ms),
+                        "CLASSBOX_WEB_WORKERS": str(workers), "CLASSBOX_WEB_MESSAGE_QUEUE": redis_url,
+                        **(extra_env or {})})
             # one lever at a time: BENCH_SET="CLASSBOX_CLASSROOM_ANSWER_JOURNAL=false" (the env is cleaned above)
             env.update(item.split("=", 1) for item in os.environ.get("BENCH_SET", "").split())
-            self._make_teachers(data, env)
+            self._make_teachers(data, env, teachers)
+            if prepare:  # e.g. a ZIM imported into the data dir
+                prepare(data)
             cmd = [sys.executable, "-m", "classbox", "web", "--host", "127.0.0.1", "--port", str(self.port)]
         self.log = open(Path(self.tmp.name) / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=preexec)
         wait_http(self.url + "/", proc=self.proc, timeout=60)
         self.peak_rss = 0
 
     @staticmethod
-    def _make_teachers(data: Path, env: dict) -> None:
+    def _make_teachers(data: Path, env: dict, teachers: int = 10) -> None:
         from classbox.auth.users import add_user
         from classbox.config import load_config
         from classbox.web.datadir import prepare_data_dir
 
         db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": data}))
-        for i in range(10):
+        for i in range(teachers):
             add_user(db, f"prof{i}", "teacher", PASSWORD)
         db.conn.close()
 
@@ -148,6 +154,7 @@ class Client:
     def __init__(self) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.arrivals: dict[str, float] = {}
+        self.token: str | None = None
         self.sio.on("activity", self._on_activity, namespace=NS)
 
     async def _on_activity(self, data):
@@ -173,6 +180,7 @@ async def setup_class(server: Server, index: int, pupils: int) -> tuple[Client, 
             await c.connect(server.url)
             ack = await c.call("join", {"code": code, "name": f"Eleve{k}"})
             assert ack.get("ok"), ack
+            c.token = ack.get("token")  # the device's credential for HTTP hand-ins
 
     await asyncio.gather(*(join(k, c) for k, c in enumerate(kids)))
     return teacher, code, kids

@@ -45,14 +45,15 @@ def stop_all(procs: list[subprocess.Popen], *folders: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def classbox_web(data_dir: Path, log: Path, behind_nginx: bool,
+def classbox_web(data_dir: Path, log: Path, behind_nginx: bool, workers: int = 1, message_queue: str = "",
                  extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """`classbox web` (gunicorn, gevent worker, 1 worker) on a free port."""
+    """`classbox web` (gunicorn, gevent worker, 1 worker unless told) on a free port."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLASSBOX_")}
     env.update({"CLASSBOX_CONFIG": os.devnull, "CLASSBOX_DATA_DIR": str(data_dir),
                 "CLASSBOX_WEB_BEHIND_NGINX": "true" if behind_nginx else "false",
-                "CLASSBOX_LIBRARY_MIN_FREE_MB": "1", **(extra_env or {})})
+                "CLASSBOX_LIBRARY_MIN_FREE_MB": "1", "CLASSBOX_WEB_WORKERS": str(workers),
+                "CLASSBOX_WEB_MESSAGE_QUEUE": message_queue, **(extra_env or {})})
     proc = start([sys.executable, "-m", "classbox", "web", "--host", "127.0.0.1", "--port", str(port)], log, env)
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz", timeout=60, proc=proc)

@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=3000)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3, help="warm rounds (one wrk run per server each)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="also measure gunicorn alone with this many workers (joined by a redis-server)")
     args = parser.parse_args()
 
     from classbox.config import load_config
@@ -86,11 +88,22 @@ def main() -> None:
         procs.append(alone)
         behind, behind_url = classbox_web(data, work / "web-behind.log", behind_nginx=True)
         procs.append(behind)
+        several = {}
+        if args.workers > 1:  # issue 22: every core, no nginx
+            sys.path.insert(0, str(ROOT))
+            from tests.redis_server import RedisServer
+
+            redis_server = RedisServer(work / "redis").start()
+            procs.append(redis_server.proc)
+            many, many_url = classbox_web(data, work / "web-workers.log", behind_nginx=False, workers=args.workers,
+                                          message_queue=redis_server.url)
+            procs.append(many)
+            several = {f"classbox gunicorn alone, {args.workers} workers": (many_url, "/zim/bench_fr/")}
         ngx, ngx_url = nginx(work / "nginx", "\n".join([PING, zim_cache_location()]),
                              http_extra=zim_cache_zone(cache_dir, behind_url))
         procs.append(ngx)
         targets = {"kiwix-serve": (kiwix_url, f"/{stored.stem}/"), "classbox gunicorn alone": (alone_url, "/zim/bench_fr/"),
-                   "classbox behind nginx proxy_cache": (ngx_url, "/zim/bench_fr/")}
+                   **several, "classbox behind nginx proxy_cache": (ngx_url, "/zim/bench_fr/")}
         order = [f"Article_{i}" for i in range(args.articles)]
         random.Random(5).shuffle(order)
         cold, warm = {}, {name: [] for name in targets}
@@ -126,6 +139,9 @@ def main() -> None:
                   f"{w['p50_ms']:.1f} ms | {w['p99_ms']:.1f} ms | {c['failed']} cold, {errors} non-2xx, "
                   f"sockets {sockets} | {ratios[len(ratios) // 2]:.2f} ({ratios[0]:.2f}–{ratios[-1]:.2f}) | "
                   f"{'1' if name == 'kiwix-serve' else '≥ 1.0'} |")
+        if several:
+            print(f"# RSS: classbox web alone with {args.workers} workers (every process) {rss_mb(many.pid):.0f} MB "
+                  f"+ redis {rss_mb(redis_server.proc.pid):.0f} MB (goal: workers <= 250 MB)")
         print(f"# RSS: classbox web alone {rss_mb(alone.pid):.0f} MB, behind nginx {rss_mb(behind.pid):.0f} MB, "
               f"kiwix-serve {rss_mb(kiwix.pid):.0f} MB; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:

@@ -62,7 +62,7 @@ class HealthService:
         return self._vol
 
     def close(self) -> None:
-        """Close the volatile database, if it was opened."""
+        """Close the volatile database (opened again by the next sample, if any)."""
         if self._vol is not None:
             self._vol.conn.close()
             self._vol = None
@@ -116,5 +116,4 @@ class HealthService:
             self.persist(db)  # a clean stop loses nothing
         finally:
             db.conn.close()
-            if self._vol is not None:
-                self._vol.conn.close()
+            self.close()

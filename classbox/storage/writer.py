@@ -22,9 +22,11 @@ pushes: jobs whose whole effect is rows they insert or update by key, noted with
 rows are appended to the journal and fsynced (storage/journal.py), the transaction is rolled
 back, and the callers are acked. The rows pending so far are inserted again at the start of
 every later transaction (so jobs see them), and committed with the journal's marker by the next
-other write, after `settle_s` without a write, `max_pending_s` after the first of them, or right
-after the acks of the batch that took them past `max_pending_rows` (or the journal past half
-full): an ack waits for its own journal record, never for the commit of the rows acked before it.
+other write, after `settle_s` without a write, `max_pending_s` after the first of them, past
+`max_pending_rows` at the first `quiet_s` without a write (the class's next answers do not queue
+behind that commit), and right after the acks of the batch that took them past twice that (or the
+journal past half full): an ack waits for its own journal record, never for the commit of the rows
+acked before it.
 Journaled jobs waiting together share one append and one `fdatasync`.
 """
 
@@ -55,7 +57,8 @@ GATHER_MAX = 60  # a full class: once this many writes wait, commit without wait
 SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
 MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
 # for several questions' answers, each shared page written once (docs/performance.md, issue 23)
-MAX_PENDING_ROWS = 400  # more are committed at once: every batch inserts the pending rows again first
+MAX_PENDING_ROWS = 400  # more are committed at the first quiet moment (every batch inserts them again first)
+QUIET_S = 0.3  # a quiet moment: no write for this long (a class between two questions); at twice the limit, at once
 
 
 class GroupWriter(JournalSteps, JobSteps, CloseSteps):
@@ -65,7 +68,7 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
                  gather_ms: float = 0.0, gather_max: int = GATHER_MAX,
                  clock: Callable[[], float] = time.monotonic, checkpoint_every_s: float = EVERY_S,
                  journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S,
-                 max_pending_rows: int = MAX_PENDING_ROWS) -> None:
+                 max_pending_rows: int = MAX_PENDING_ROWS, quiet_s: float = QUIET_S) -> None:
         self.data_dir = Path(data_dir)
         self.async_mode = async_mode
         self.emulate_commit_s = emulate_commit_ms / 1000.0
@@ -73,7 +76,7 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         self.gathering = 0  # writes waiting in the batch being gathered (for tests)
         self.checkpoint_every_s = checkpoint_every_s
         self.use_journal, self.settle_s, self.max_pending_s = journal, settle_s, max_pending_s
-        self.max_pending_rows = max_pending_rows
+        self.max_pending_rows, self.quiet_s = max_pending_rows, quiet_s
         self.journal: answer_journal.Journal | None = None
         self.pending: list = []  # journal records acked but not yet committed in SQLite
         self.pending_rows = 0
@@ -163,6 +166,8 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         Empty when journaled rows are pending and no write came before their commit is due."""
         if self.pending:
             due = min(self._last_write + self.settle_s, self._pending_since + self.max_pending_s)
+            if self.pending_rows > self.max_pending_rows:  # past the limit: at the first quiet moment
+                due = min(due, self._last_write + self.quiet_s)
             try:
                 batch = [self._queue.get(timeout=max(0.0, due - self.clock()))]
             except Exception:  # queue.Empty, gevent.queue.Empty

@@ -89,6 +89,7 @@ class JournalSteps:
     _db: sqlite_utils.Database
     journal: answer_journal.Journal | None
     pending: list
+    max_pending_rows: int
     emulate_commit_s: float
 
     def _journal_record(self, batch: list[Job], rows: list) -> bytes | None:
@@ -111,11 +112,11 @@ class JournalSteps:
         return found
 
     def _flush_due(self) -> bool:
-        """Whether the pending rows should be committed now: too many to insert again per batch, or
-        the journal half full (so that a burst still finds room in it)."""
+        """Whether the pending rows must be committed now, quiet or not: twice too many to insert again
+        per batch, or the journal half full (so that a burst still finds room in it)."""
         if self.journal is None or not self.pending:
             return False
-        return self.pending_rows > self.max_pending_rows or self.journal.offset > self.journal.size // 2
+        return self.pending_rows > 2 * self.max_pending_rows or self.journal.offset > self.journal.size // 2
 
     def _commit_pending(self) -> None:
         """COMMIT the open transaction with the journal's marker: pending rows are in SQLite now."""
