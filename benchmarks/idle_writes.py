@@ -11,6 +11,10 @@ those pages. The sync target (xAPI) and the Pushgateway are closed ports: the re
 with 20 statements left pending from Friday. The runtime folder (CLASSBOX_RUNTIME_DIR) is on
 /dev/shm, as the units' RuntimeDirectory= puts it on /run's tmpfs. Also printed: time from starting `classbox web` to
 its first answered /healthz, and the RSS of web and agent at idle.
+
+--trace adds each writer's share per file and per table (write_trace.py: strace of the write
+syscalls). SIGTERM, SIGHUP and Ctrl-C stop the run cleanly: the box's processes, the temporary
+folders, the mount and the loop device go (tests/storage/test_idle_writes_bench.py).
 """
 
 from __future__ import annotations

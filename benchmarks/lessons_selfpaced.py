@@ -12,7 +12,9 @@ class of 35 pupils (so that no phase inherits another's rate limits):
 
 Prints p50/p99 of the acks, lost answers (an ack that is not ok, or an acked answer the database
 does not hold after the server is killed and its answer journal replayed, as at the box's next
-start) and the ratio of each p99 to the baseline's. Goal: p99 ≤ 230 ms and 0 lost.
+start) and the ratio of each p99 to the baseline's; the server's CPU time and its bytes written
+(`write_bytes`: the journal's and the WAL's pages, not the later checkpoint's) per answer.
+Goal: p99 ≤ 230 ms and 0 lost.
 
     .venv/bin/python benchmarks/lessons_selfpaced.py [--emulate-ms 20] [--pupils 35] [--steps 20]
 """
@@ -107,6 +109,12 @@ def worker_cpu_s(server: Server) -> float:
     return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
 
 
+def worker_written(server: Server) -> int:
+    """Bytes the server's processes dirtied for the disk so far (/proc/<pid>/io write_bytes): the SD card's share."""
+    root = psutil.Process(server.proc.pid)
+    return sum(p.io_counters().write_bytes for p in [root, *root.children(recursive=True)])
+
+
 def durable_answers(server: Server, codes: dict[str, str]) -> dict[str, int]:
     """Answers each phase's session holds once the box has stopped hard (`kill -9`) and started again.
 
@@ -129,11 +137,12 @@ def line(name: str, found: dict, base_p99: float | None) -> dict:
     p50, p99 = pct(found["lat"], 50), pct(found["lat"], 99)
     ratio = p99 / base_p99 if base_p99 else 1.0
     cpu = 1000 * found["cpu_s"] / max(1, found["acked"])
+    written = found["written"] / 1024 / max(1, found["acked"])
     print(f"{name:<10} acked {found['acked']:>4}  lost {found['lost']:>3}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-          f"x{ratio:.2f} of the baseline's p99  server CPU {cpu:.2f} ms/answer"
+          f"x{ratio:.2f} of the baseline's p99  server CPU {cpu:.2f} ms/answer  written {written:.1f} KB/answer"
           + (f"  errors {found['errors']}" if found.get("errors") else ""))
     return {"acked": found["acked"], "lost": found["lost"], "p50_ms": round(p50, 1), "p99_ms": round(p99, 1),
-            "ratio_p99": round(ratio, 2), "cpu_ms_per_answer": round(cpu, 2)}
+            "ratio_p99": round(ratio, 2), "cpu_ms_per_answer": round(cpu, 2), "written_kb_per_answer": round(written, 1)}
 
 
 async def main(args) -> dict:
@@ -143,22 +152,24 @@ async def main(args) -> dict:
         base_class = await setup_class(server, 0, args.pupils)
         codes = {"baseline": base_class[1]}
         rounds = {"lat": [], "acked": 0, "failed": 0}
-        cpu0 = worker_cpu_s(server)
+        cpu0, written0 = worker_cpu_s(server), worker_written(server)
         for r in range(args.steps):
             found = await simultaneous_submits(server, [base_class], r)
             rounds["lat"] += found["lat"]
             rounds["acked"] += found["acked"]
             rounds["failed"] += found["failed"]
         rounds["cpu_s"] = worker_cpu_s(server) - cpu0  # the pushes included
+        rounds["written"] = worker_written(server) - written0
         results = {"baseline": rounds}
         for phase, (index, lesson_id) in zip(("lockstep", "own pace"), ((1, lessons[0]), (2, lessons[1]))):
             teacher, codes[phase], kids = await setup_class(server, index, args.pupils)
             steps = await released(teacher, kids, lesson_id)
             status = await teacher.call("lesson_status", {})
             release_id = status["release"]["release_id"]
-            cpu0 = worker_cpu_s(server)
+            cpu0, written0 = worker_cpu_s(server), worker_written(server)
             found = await (lockstep(kids, steps) if phase == "lockstep" else own_pace(kids, steps, release_id))
             found["cpu_s"] = worker_cpu_s(server) - cpu0  # own pace: its lesson_at events included
+            found["written"] = worker_written(server) - written0
             results[phase] = found
             done = await teacher.call("lesson_status", {})
             complete = sum(1 for p in done["release"]["progress"] if p["completed"])

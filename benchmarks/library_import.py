@@ -104,7 +104,13 @@ def main() -> None:
                         help="the manifest gives each file's sha256 (then the zip's CRC-32 is not computed)")
     parser.add_argument("--no-kernel-copy", action="store_true",
                         help="copy through Python buffers (copier.py) as before copy_file_range, to compare")
+    parser.add_argument("--no-direct", action="store_true",
+                        help="write zip members through the page cache as before O_DIRECT, to compare")
     args = parser.parse_args()
+    if args.no_direct:
+        from classbox.library import directio
+
+        directio.O_DIRECT = 0
     if args.no_kernel_copy:
         from classbox.library import packs
 
@@ -126,7 +132,7 @@ def main() -> None:
             shutil.rmtree(folder)
         print(f"# library_import {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {args.files} files, "
               f"{args.mb} MiB, same filesystem, 2-core shared machine, load average {os.getloadavg()[0]:.1f}"
-              f"{', kernel copy off' if args.no_kernel_copy else ''}{', sha256 in the manifest' if args.with_sha256 else ''}")
+              f"{', kernel copy off' if args.no_kernel_copy else ''}{', O_DIRECT off' if args.no_direct else ''}{', sha256 in the manifest' if args.with_sha256 else ''}")
         print("| pack | cp -r | cp -r + sync (wall / CPU) | import (wall / CPU) | ratio cp / import "
               "| ratio (cp + sync) / import | goal ≥ 0.9 |")
         print("|---|---|---|---|---|---|---|")

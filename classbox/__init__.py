@@ -11,7 +11,7 @@ from classbox.version import __version__
 if TYPE_CHECKING:  # Flask is imported by create_app only: `classbox agent` runs without it
     from flask import Flask
 
-__all__ = ["create_app", "__version__"]
+__all__ = ["create_app", "close_app", "__version__"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -79,6 +79,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         proxied.install(app)
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Let go of what the app holds open in this process: its classroom writer, its open ZIM books
+    (closed with their last reference), its idle database connections."""
+    classroom = app.extensions.get("classroom")
+    if classroom is not None:
+        classroom.writer.close()
+    app.extensions.pop("classbox_zim", None)  # library/zimviews.py's EXTENSION_KEY
+    pool = app.extensions.get("classbox_db_pool")
+    if pool is not None:
+        pool.close()
 
 
 def _async_mode(cfg) -> str:

@@ -75,6 +75,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "max_kbps": (int, 0),  # 0: no cap
         "batch_size": (int, 500),  # statements per POST (docs/sync.md: why 500)
         "interval_s": (float, 30.0),
+        "retry_base_s": (float, 30.0),  # first wait after a transient failure, doubling to 1 h (sync/backoff.py)
         "timeout_s": (float, 30.0),
         "gzip": (bool, True),
     },

@@ -12,10 +12,11 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from classbox import create_app
+from classbox import close_app, create_app
 from classbox.auth.users import add_user
 from classbox.extensions import socketio
 from classbox.storage import open_database
+from tests.descriptors import leaked_since, open_descriptors
 from tests.helpers import LiveServer, ack, free_port, make_config  # noqa: F401  (re-exported for tests)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -32,6 +33,47 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"peer test skipped with CI=true (a skip is a failure here): {reason}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def test_sized_password_hashes():
+    """Apps built in the test process hash with argon2id at 8 MiB and one pass instead of the
+    production 64 MiB and three: a teacher's account and login cost two hashes, in most tests.
+    Servers started as processes (LiveServer, e2e, CLI runs) keep the production parameters."""
+    from argon2 import PasswordHasher
+
+    from classbox.auth import users
+
+    production = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    yield
+    users._hasher = production
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_descriptors():
+    """A test that leaves a file descriptor open fails (tests/descriptors.py)."""
+    before = open_descriptors()
+    yield
+    leaked = leaked_since(before)
+    if leaked:
+        pytest.fail(f"{len(leaked)} file descriptors left open by this test: {leaked[:12]}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def writers_closed(no_leaked_descriptors, monkeypatch):
+    """Every classroom writer a test started is closed after it (before the descriptors are checked)."""
+    from classbox.storage.writer import GroupWriter
+
+    started, start = [], GroupWriter._start
+
+    def recording(writer):
+        started.append(writer)
+        start(writer)
+    monkeypatch.setattr(GroupWriter, "_start", recording)
+    yield
+    for writer in started:
+        writer.close()
+
+
 @pytest.fixture
 def config(tmp_path):
     """A config on a fresh data dir, isolated from the machine's env and /etc."""
@@ -44,9 +86,7 @@ def app(config):
     application = create_app(config)
     application.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     yield application
-    pool = application.extensions.get("classbox_db_pool")
-    if pool is not None:
-        pool.close()
+    close_app(application)
 
 
 @pytest.fixture

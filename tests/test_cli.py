@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from contextlib import closing
 
 import click
 import pytest
@@ -63,22 +64,23 @@ def test_user_add_and_passwd_from_file(runner, tmp_path):
     pw.write_text("un-mot-de-passe\n")
     result = invoke(runner, tmp_path / "d", "user", "add", "--role", "teacher", "--password-file", str(pw), "mme.durand")
     assert result.exit_code == 0, result.output
-    db = open_database(tmp_path / "d")
-    user = authenticate(db, "mme.durand", "un-mot-de-passe")
-    assert user and user["role"] == "teacher"
-    assert user["password_hash"].startswith("$argon2id$")
+    with closing(open_database(tmp_path / "d")) as db:
+        user = authenticate(db, "mme.durand", "un-mot-de-passe")
+        assert user and user["role"] == "teacher"
+        assert user["password_hash"].startswith("$argon2id$")
 
-    pw.write_text("nouveau-secret\n")
-    assert invoke(runner, tmp_path / "d", "user", "passwd", "--password-file", str(pw), "mme.durand").exit_code == 0
-    assert authenticate(db, "mme.durand", "un-mot-de-passe") is None
-    assert authenticate(db, "mme.durand", "nouveau-secret") is not None
+        pw.write_text("nouveau-secret\n")
+        assert invoke(runner, tmp_path / "d", "user", "passwd", "--password-file", str(pw), "mme.durand").exit_code == 0
+        assert authenticate(db, "mme.durand", "un-mot-de-passe") is None
+        assert authenticate(db, "mme.durand", "nouveau-secret") is not None
 
 
 def test_user_add_from_prompt(runner, tmp_path):
     result = invoke(runner, tmp_path / "d", "user", "add", "--role", "admin", "tech", input="Girafe-Bleue-Tambour-7\nGirafe-Bleue-Tambour-7\n")
     assert result.exit_code == 0, result.output
     assert "Girafe-Bleue-Tambour-7" not in result.output
-    assert authenticate(open_database(tmp_path / "d"), "tech", "Girafe-Bleue-Tambour-7")["role"] == "admin"
+    with closing(open_database(tmp_path / "d")) as db:
+        assert authenticate(db, "tech", "Girafe-Bleue-Tambour-7")["role"] == "admin"
 
 
 @pytest.mark.parametrize("args,message", [

@@ -30,11 +30,13 @@ class SharedLoginGuard(LoginGuard):
 
     def retry_after(self, login: str, address: str) -> float:
         """Seconds this device must wait before trying this login again, counted over every worker."""
+        here = super().retry_after(login, address)  # failures counted here while Redis refused them
+
         def wait(client: Any) -> float:
             now = self.wall()
-            return max(self._remote_wait(client, (login, address), self.free, now),
+            return max(here, self._remote_wait(client, (login, address), self.free, now),
                        self._remote_wait(client, (address,), self.address_free, now))
-        return self.shared.run(wait, lambda: super(SharedLoginGuard, self).retry_after(login, address))
+        return self.shared.run(wait, lambda: here, writes=False)
 
     def failed(self, login: str, address: str) -> None:
         """Count one failed login of this device, for every worker."""
@@ -56,10 +58,12 @@ class SharedLoginGuard(LoginGuard):
 
     def brake(self) -> float:
         """brake_s while failures box-wide (every worker's) exceed the threshold."""
+        here = super().brake()
+
         def recent(client: Any) -> float:
             found = client.zcount(self.shared.key("login-recent"), self.wall() - self.brake_window_s, "+inf")
-            return self.brake_s if found > self.brake_threshold else 0.0
-        return self.shared.run(recent, lambda: super(SharedLoginGuard, self).brake())
+            return max(here, self.brake_s if found > self.brake_threshold else 0.0)
+        return self.shared.run(recent, lambda: here, writes=False)
 
 
 def login_guard_for(shared: Shared | None) -> LoginGuard:

@@ -18,7 +18,8 @@ import sqlite_utils
 from classbox.classes import pictograms
 from classbox.classes import secrets as join_secrets
 from classbox.classes.archive import archived_on
-from classbox.classes.secretlock import Locked, SecretLocks
+from classbox.classes.secretlock import Locked
+from classbox.classes.shared_secretlock import secret_locks_for
 from classbox.classroom import store, tokens
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
@@ -124,7 +125,7 @@ class TapJoin:
         state = getattr(classroom, "state", None)  # several workers: they count the address and member together
         self.address_limit = rate_limiter(state, "secret_address", 20, 1 / 10, clock)
         self.member_limit = rate_limiter(state, "secret_member", 5, 1 / 60, clock)
-        self.locks = SecretLocks()  # then locked until the teacher gives a new secret
+        self.locks = secret_locks_for(state)  # then locked until the teacher gives a new secret
         self.pending: dict[str, Takeover] = {}
         self._lock = threading.Lock()
         self.announce: Callable[[Takeover], None] = lambda request: None  # tells the teacher (join_events)

@@ -37,8 +37,13 @@ def init_app(app: Flask) -> None:
                                             socketio.async_mode, socketio.start_background_task,
                                             runtime_dir=config.runtime_dir, shared=config["web"]["workers"] > 1,
                                             state=app.extensions.get("classbox_shared"))
-    if app.extensions.get("classbox_shared") is not None:
+    shared = app.extensions.get("classbox_shared")
+    if shared is not None:  # several workers: publish presence, catch up after a Redis outage
+        from classbox.classroom.catch_up import catch_up
+
         socketio.start_background_task(app.extensions["classroom"].beat_forever)
+        shared.on_restore.append(lambda since: socketio.start_background_task(
+            catch_up, socketio, app.extensions["classroom"], app, since))
 
     def emit_submissions(session_id: int, records: list[dict]) -> None:
         socketio.emit("submission", records, to=events.teacher_room(session_id), namespace=events.NS)

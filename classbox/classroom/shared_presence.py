@@ -89,12 +89,12 @@ class SharedPresence(Presence):
     def pupil_sids(self, session_id: int, pupil_id: str) -> list[str]:
         """The pupil's sockets on every worker."""
         return self.shared.run(lambda c: list(self._all_sids(c, session_id).get(pupil_id, ())),
-                               lambda: super(SharedPresence, self).pupil_sids(session_id, pupil_id))
+                               lambda: super(SharedPresence, self).pupil_sids(session_id, pupil_id), writes=False)
 
     def online_pupils(self, session_id: int) -> list[str]:
         """The pupils with a socket on any worker."""
         return self.shared.run(lambda c: [p for p, s in self._all_sids(c, session_id).items() if s],
-                               lambda: super(SharedPresence, self).online_pupils(session_id))
+                               lambda: super(SharedPresence, self).online_pupils(session_id), writes=False)
 
     def counts(self) -> dict:
         """{"pupils", "teachers", "sessions"} connected to every worker, and whether Redis answers ("shared")."""
@@ -114,7 +114,8 @@ class SharedPresence(Presence):
                     summed["teachers"] += other["teachers"]
                     summed["sessions"].update(other["sessions"])
             return {**summed, "sessions": len(summed["sessions"]), "shared": True}
-        return self.shared.run(total, lambda: {**mine, "shared": False})
+        found = self.shared.run(total, lambda: {**mine, "shared": False}, writes=False)
+        return {**found, "shared": found["shared"] and self.shared.up}
 
     def beat(self) -> None:
         """Say this worker lives and rewrite all of its presence (after an outage too)."""

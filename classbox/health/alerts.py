@@ -58,6 +58,13 @@ def _memory(s: dict, cfg: dict) -> Check:
     return level, (N_("Mémoire utilisée à %(percent)s %%"), {"percent": round(mem["percent"])}), mem["percent"]
 
 
+def _workers(s: dict, cfg: dict) -> Check:
+    shared = ((s.get("app") or {}).get("classroom") or {}).get("shared")
+    if shared is False:
+        return "warn", N_("Redis ne répond pas : chaque processus web ne sert que ses propres connexions"), False
+    return "ok", N_("Processus web reliés") if shared else N_("Un seul processus web"), shared
+
+
 def _outbox(s: dict, cfg: dict) -> Check:
     targets = ((s.get("app") or {}).get("outbox") or {}).get("targets") or {}
     ages = {t: v["oldest_pending_age_seconds"] for t, v in targets.items()
@@ -126,6 +133,7 @@ CHECKS: dict[str, tuple[str, Callable[[dict, dict], Check]]] = {
     "temperature": (N_("Température"), _temperature),
     "power": (N_("Alimentation"), _power),
     "memory": (N_("Mémoire"), _memory),
+    "workers": (N_("Processus web"), _workers),
     "outbox": (N_("Envois en attente"), _outbox),
     "dead_records": (N_("Envois refusés"), _dead),
     "db_integrity": (N_("Base de données"), _integrity),

@@ -51,14 +51,17 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def classroom(db: sqlite_utils.Database, runtime_dir: Path | None = None) -> dict[str, int | None]:
+def classroom(db: sqlite_utils.Database, runtime_dir: Path | None = None) -> dict[str, Any]:
     """Pupils and teachers connected, sessions open: web's file in the runtime folder (RAM), else
     box_state "classroom.live" (where web kept them before)."""
     live = read_runtime_json(runtime_dir, LIVE_FILE) if runtime_dir is not None else None
     if live is None:
         live = state(db, "classroom.live")
     live = live if isinstance(live, dict) else {}
-    return {key: _count(live.get(key)) for key in ("pupils", "teachers", "sessions")}
+    counts: dict[str, Any] = {key: _count(live.get(key)) for key in ("pupils", "teachers", "sessions")}
+    if isinstance(live.get("shared"), bool):  # several web workers: whether their Redis answers
+        counts["shared"] = live["shared"]
+    return counts
 
 
 def outbox(db: sqlite_utils.Database, wall: float, monotonic: float, boot_id: str) -> dict[str, Any]:

@@ -61,6 +61,12 @@ class HealthService:
             self._vol = open_volatile(self.config)
         return self._vol
 
+    def close(self) -> None:
+        """Close the volatile database (opened again by the next sample, if any)."""
+        if self._vol is not None:
+            self._vol.conn.close()
+            self._vol = None
+
     def _restore_latch(self, db: sqlite_utils.Database) -> None:
         """Power flags latched earlier in this boot survive an agent restart."""
         self._latch_loaded = True
@@ -110,5 +116,4 @@ class HealthService:
             self.persist(db)  # a clean stop loses nothing
         finally:
             db.conn.close()
-            if self._vol is not None:
-                self._vol.conn.close()
+            self.close()

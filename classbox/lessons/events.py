@@ -123,7 +123,9 @@ def lesson_at_handler(app, classroom, positions: Positions, progress_feed: Submi
 
 def register(socketio: SocketIO, classroom, app) -> None:
     """Declare the lesson handlers on the app's /classroom namespace."""
-    positions = Positions()
+    from classbox.lessons.shared_positions import positions_for
+
+    positions = positions_for(app.extensions.get("classbox_shared"))  # several workers: in Redis too
     app.extensions["lesson_positions"] = positions
 
     def emit(name: str, payload: Any, room: str) -> None:

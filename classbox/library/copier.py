@@ -1,9 +1,10 @@
 """Copying bytes into the store while hashing them: one thread reads and hashes, the caller writes.
 
 The reading thread fills a ring of buffers and hashes each one (hashlib and file reads release
-the GIL); the calling thread writes the same buffers to the destination and asks the kernel to
-start writing them to disk as it goes, so the final fsync waits for the tail only instead of the
-whole file. What is written is exactly what was hashed. Threads and locks are the native ones
+the GIL); the calling thread writes the same buffers to the destination: with O_DIRECT where the
+file was opened so (directio.py: the disk reads the buffers), else through the page cache, asking
+the kernel to start writing them to disk as it goes, so the final fsync waits for the tail only
+instead of the whole file. What is written is exactly what was hashed. Threads and locks are the native ones
 even under gevent's monkey-patching: this code runs off the event loop, in a real thread.
 """
 
@@ -13,6 +14,8 @@ import hashlib
 import os
 import zlib
 from typing import BinaryIO, Callable, Iterator
+
+from classbox.library import directio
 
 try:  # ISA-L: CRC-32 at a fourth of zlib's CPU per GB, inflating at half, the same results
     from isal.isal_zlib import crc32, decompressobj
@@ -56,18 +59,13 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
             pass
 
 
-def _write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data):]
-
-
 class _Ring:
     """Buffers handed from the reading thread to the writing one (binary semaphores per slot)."""
 
     def __init__(self, read: Reader, digest, limit: int | None):
         start, allocate = _native()
         self.read, self.digest, self.limit = read, digest, limit
-        self.buffers = [bytearray(CHUNK) for _ in range(SLOTS)]
+        self.buffers = [directio.aligned_buffer(CHUNK) for _ in range(SLOTS)]
         self.lengths = [0] * SLOTS
         self.free = [allocate() for _ in range(SLOTS)]   # held while a slot is filled or written
         self.full = [allocate() for _ in range(SLOTS)]   # released when a slot is ready to write
@@ -86,12 +84,7 @@ class _Ring:
             n = 0
             try:
                 if not self.cancelled:
-                    view = memoryview(self.buffers[slot])
-                    n = self.read(view)
-                    self.size += n
-                    if self.limit is not None and self.size > self.limit:
-                        raise OverLimit("more data than announced")
-                    self.digest.update(view[:n])
+                    n = self._fill_hashed(self.buffers[slot])
             except BaseException as err:  # handed to the writer, raised there
                 self.error, n = err, -1
             self.lengths[slot] = n
@@ -99,6 +92,18 @@ class _Ring:
             if n <= 0:
                 return
             slot = (slot + 1) % SLOTS
+
+    def _fill_hashed(self, view: memoryview) -> int:
+        """Fill `view` (less at the end of the source) and hash it: full buffers keep direct writes
+        aligned, and a zip member's inflater gives less than a buffer per call."""
+        n = 0
+        while n < len(view) and (got := self.read(view[n:])):
+            self.size += got
+            if self.limit is not None and self.size > self.limit:
+                raise OverLimit("more data than announced")
+            self.digest.update(view[n:n + got])
+            n += got
+        return n
 
     def chunks(self) -> Iterator[memoryview]:
         """Each filled buffer in order; the reader's error is raised where it happened."""
@@ -111,7 +116,7 @@ class _Ring:
                 if n < 0:
                     raise self.error  # type: ignore[misc]
                 return
-            yield memoryview(self.buffers[self.slot])[:n]
+            yield self.buffers[self.slot][:n]
             self.free[self.slot].release()
             self.holding = False
             self.slot = (self.slot + 1) % SLOTS
@@ -149,7 +154,7 @@ def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bo
     Returns (sha256 hex, size). OverLimit when more than `limit` bytes come; an error of the
     reader (a truncated zip, an I/O error) is raised in the calling thread.
     """
-    head = memoryview(bytearray(CHUNK))
+    head = directio.aligned_buffer(CHUNK)
     n = _fill(read, head)
     if limit is not None and n > limit:
         raise OverLimit(f"more data than announced ({n} > {limit} bytes)")
@@ -158,8 +163,7 @@ def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bo
     if n < CHUNK:  # small file: one buffer, no thread
         if observe is not None:
             observe(head[:n])
-        if fd is not None:
-            _write_all(fd, head[:n])
+        if fd is not None and not directio.write_all(fd, head[:n], directio.is_direct(fd)):
             start_writeback(fd, 0, 0)
     else:
         ring = _Ring(read, digest, None if limit is None else limit - n)
@@ -175,16 +179,18 @@ def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bo
 
 def _write_chunks(fd: int | None, chunks: Iterator[memoryview],
                   observe: Callable[[memoryview], None] | None) -> None:
-    """Write the chunks, starting the disk writes every KICK bytes."""
+    """Write the chunks: straight to the disk where `fd` is direct, else starting the disk writes
+    every KICK bytes."""
     written = kicked = 0
+    direct = fd is not None and directio.is_direct(fd)
     for data in chunks:
         if observe is not None:
             observe(data)
         if fd is None:
             continue
-        _write_all(fd, data)
+        direct = directio.write_all(fd, data, direct)
         written += len(data)
-        if written - kicked >= KICK:
+        if not direct and written - kicked >= KICK:
             start_writeback(fd, kicked, written - kicked)
             kicked = written
     if fd is not None:
@@ -237,18 +243,21 @@ def inflate_reader(fd: int, offset: int, length: int) -> Reader:
     pending = b""
 
     def read(buf: memoryview) -> int:
-        nonlocal position, pending
+        nonlocal position, end, pending
         while not inflater.eof:
-            if not pending:
-                pending = os.pread(fd, min(INFLATE_IN, end - position), position) if position < end else b""
+            if not pending and position < end:
+                pending = os.pread(fd, min(INFLATE_IN, end - position), position)
                 if not pending:
-                    return 0  # out of input: a short member is caught by the size check
+                    end = position  # the file ends early: a short member is caught by the size check
                 position += len(pending)
+            # with all input taken, the inflater may still hold output (ISA-L does): ask for it
             out = inflater.decompress(pending, len(buf))
             pending = inflater.unconsumed_tail
             if out:
                 buf[:len(out)] = out
                 return len(out)
+            if not pending and position >= end:
+                return 0  # out of input
         return 0
 
     return read

@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from classbox.config import Config
 from classbox.lessons.packlessons import delete_pack_lessons, sync_pack_lessons
-from classbox.library import catalogue
+from classbox.library import catalogue, directio
 from classbox.library.copier import (InflateError, OverLimit, copy_hashed, crc32, file_reader, inflate_reader,
                                      stream_reader)
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
@@ -30,6 +30,7 @@ from classbox.storage.files import fsync_path
 from classbox.web.i18n_marks import N_
 
 MB = 1024 * 1024
+NEW_FILE = os.O_RDWR | os.O_CREAT | os.O_EXCL
 
 
 @dataclass
@@ -74,9 +75,9 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
     expected = source.size(spec.path)
     fd = None
     try:
-        if target is not None:
-            fd = os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         raw = source.raw_member(spec.path)
+        if target is not None:  # zip members written with O_DIRECT; folder files copied by the kernel
+            fd = directio.open_new(target) if raw is not None else os.open(target, NEW_FILE, 0o600)
         if raw is not None:  # a zip member: read (and inflate) its bytes directly
             sha, size, crc = _copy_raw(raw, fd, expected, with_crc=not spec.sha256)
             if not spec.sha256 and crc != raw.crc:  # the manifest's sha256, when given, proves the bytes
@@ -105,8 +106,10 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
 
 def _copy_raw(raw: RawMember, fd: int | None, expected: int, with_crc: bool) -> tuple[str, int, int]:
     """A zip member's bytes to `fd` (None: only hashed): (sha256, size, CRC-32 or 0 without `with_crc`).
-    Stored members are copied inside the kernel when it can; deflated ones are inflated through copier.py."""
-    if not raw.deflated and fd is not None:
+    Read (and inflated) through copier.py, written with O_DIRECT: half the CPU of read + buffered
+    write, the disk busy from the first buffer. Where the filesystem has no O_DIRECT, a stored
+    member at a page-aligned offset is copied inside the kernel."""
+    if not raw.deflated and fd is not None and not directio.is_direct(fd):
         copied = copy_range_hashed(raw.fd, raw.offset, raw.length, fd, with_crc=with_crc)
         if copied is not None:
             return copied

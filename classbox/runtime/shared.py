@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -27,15 +28,17 @@ class Shared:
         self.prefix = prefix
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # made after the fork: one per worker
         self.up = True
-        self.on_restore: list[Callable[[], None]] = []
+        self.down_since: float | None = None  # wall clock when Redis stopped answering (None: it answers)
+        self.on_restore: list[Callable[[float], None]] = []  # called with down_since when it answers again
         self._lock = threading.Lock()
 
     def key(self, *parts: Any) -> str:
         """A Redis key of this box: `classbox:<part>:<part>…`."""
         return self.prefix + ":".join(str(p) for p in parts)
 
-    def run(self, fn: Callable[[Any], T], fallback: Callable[[], T]) -> T:
-        """fn(client), or fallback() while Redis fails (logged once per outage)."""
+    def run(self, fn: Callable[[Any], T], fallback: Callable[[], T], writes: bool = True) -> T:
+        """fn(client), or fallback() while Redis fails (logged once per outage); only a write that
+        succeeds says Redis is back (a full Redis still answers reads)."""
         import redis
 
         try:
@@ -43,24 +46,27 @@ class Shared:
         except (redis.RedisError, OSError) as err:
             self._went_down(err)
             return fallback()
-        if not self.up:
+        if writes and not self.up:
             self._came_back()
         return result
 
     def _went_down(self, err: Exception) -> None:
         with self._lock:
             was_up, self.up = self.up, False
+            if was_up:
+                self.down_since = time.time()
         if was_up:
             log.warning("Redis does not answer (%s): each web worker keeps its own live state until it does", err)
 
     def _came_back(self) -> None:
         with self._lock:
             was_down, self.up = not self.up, True
+            since, self.down_since = self.down_since, None
         if was_down:
             log.warning("Redis answers again: live state is shared between the web workers again")
             for callback in list(self.on_restore):
                 try:
-                    callback()
+                    callback(since if since is not None else time.time())
                 except Exception:
                     log.exception("catching up after Redis came back failed")
 

@@ -52,8 +52,10 @@ class SharedRateLimiter:
 
     def blocked(self, key: str) -> bool:
         """Whether `key`'s bucket is empty now (nothing spent)."""
+        if self.local.blocked(key):  # spent here while Redis refused writes (full, stopped)
+            return True
         return self.shared.run(lambda _: not self._script([self._key(key)], [self.capacity, self.per_s, 0]),
-                               lambda: self.local.blocked(key))
+                               lambda: False, writes=False)
 
     def forget(self, key: str) -> None:
         self.local.forget(key)

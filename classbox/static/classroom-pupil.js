@@ -79,7 +79,10 @@ socket.on("connect", function () { say(status, _("Connecté.")); if (me.token) {
 socket.on("disconnect", function () {
   if (!me.removed) { say(status, _("Connexion perdue… reconnexion en cours.")); }  /* removed: the box closed it */
 });
-socket.on("activity", render);
+socket.on("activity", function (a) {  /* sent again after a Redis outage: the one shown stays as it is */
+  if (a && me.activity && a.id === me.activity.id) { return; }
+  render(a);
+});
 socket.on("renamed", function (d) { document.getElementById("pupil-name-shown").textContent = d.name; });
 socket.on("closed", function () {
   localStorage.removeItem(tokenKey);

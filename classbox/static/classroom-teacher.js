@@ -10,7 +10,9 @@ function $(id) { return document.getElementById(id); }
 var live = $("live-status");
 function selfPaced(a) { return !!(a.spec && a.spec.lesson && a.spec.lesson.release); }
 
-socket.on("connect", function () {
+socket.on("connect", watch);
+socket.on("resync", watch);  /* the workers' Redis came back: re-read what other workers saw meanwhile */
+function watch() {
   socket.emit("watch", { code: root.dataset.code }, function (ack) {
     if (!ack.ok) { say(live, ack.message); return; }
     root.dispatchEvent(new CustomEvent("classbox:watched", { detail: ack }));
@@ -23,7 +25,7 @@ socket.on("connect", function () {
     say(live, ack.session.state === "open" ? _("Séance ouverte.") : _("Séance terminée."));
     draw();
   });
-});
+}
 socket.on("disconnect", function () { say(live, _("Connexion perdue… reconnexion en cours.")); });
 socket.on("presence", function (d) {
   var p = state.pupils[d.pupil_id];

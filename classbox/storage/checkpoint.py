@@ -17,6 +17,7 @@ that long of commits (with the answer journal, a few commits of a class: well un
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -36,17 +37,31 @@ class Checkpointer:
         self.data_dir = Path(data_dir)
         self._spawn, self._offload, self.clock, self.every_s = spawn, offload, clock, every_s
         self._db = None
-        self._running = False
+        self._running = self._closed = False
+        self._lock = threading.Condition()
         self._last = float("-inf")
         self.runs = 0
         self.last_result: tuple[int, int, int] | None = None  # (busy, WAL frames, frames checkpointed)
 
     def poke(self) -> None:
         """After a commit: start a checkpoint unless one is running or one ran less than every_s ago."""
-        if self._running or self.clock() - self._last < self.every_s:
-            return
-        self._running = True
+        with self._lock:
+            if self._closed or self._running or self.clock() - self._last < self.every_s:
+                return
+            self._running = True
         self._spawn(self._run)
+
+    def close(self, wait_s: float = 30.0) -> None:
+        """No checkpoint after this; the connection closed once the running one is done."""
+        with self._lock:
+            self._closed = True
+            if self._lock.wait_for(lambda: not self._running, wait_s):
+                self._close_db()  # else the running checkpoint closes it when done
+
+    def _close_db(self) -> None:
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
 
     def _run(self) -> None:
         try:
@@ -55,8 +70,12 @@ class Checkpointer:
         except Exception:  # the next commit tries again; the writer's own threshold is the net
             log.exception("background WAL checkpoint failed")
         finally:
-            self._last = self.clock()
-            self._running = False
+            with self._lock:
+                self._last = self.clock()
+                self._running = False
+                if self._closed:
+                    self._close_db()
+                self._lock.notify_all()
 
     def _checkpoint(self) -> tuple[int, int, int]:
         if self._db is None:

@@ -22,9 +22,11 @@ pushes: jobs whose whole effect is rows they insert or update by key, noted with
 rows are appended to the journal and fsynced (storage/journal.py), the transaction is rolled
 back, and the callers are acked. The rows pending so far are inserted again at the start of
 every later transaction (so jobs see them), and committed with the journal's marker by the next
-other write, after `settle_s` without a write, `max_pending_s` after the first of them, or right
-after the acks of the batch that took them past `max_pending_rows` (or the journal past half
-full): an ack waits for its own journal record, never for the commit of the rows acked before it.
+other write, after `settle_s` without a write, `max_pending_s` after the first of them, past
+`max_pending_rows` at the first `quiet_s` without a write (the class's next answers do not queue
+behind that commit), and right after the acks of the batch that took them past twice that (or the
+journal past half full): an ack waits for its own journal record, never for the commit of the rows
+acked before it.
 Journaled jobs waiting together share one append and one `fdatasync`.
 """
 
@@ -45,7 +47,7 @@ from classbox.storage import journal as answer_journal
 from classbox.storage import open_database
 from classbox.storage.checkpoint import EVERY_S, WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
-from classbox.storage.writer_steps import Job, JobSteps, JournalSteps, real_sleep
+from classbox.storage.writer_steps import CloseSteps, Job, JobSteps, JournalSteps, closing, real_sleep
 
 log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
@@ -55,17 +57,18 @@ GATHER_MAX = 60  # a full class: once this many writes wait, commit without wait
 SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
 MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
 # for several questions' answers, each shared page written once (docs/performance.md, issue 23)
-MAX_PENDING_ROWS = 400  # more are committed at once: every batch inserts the pending rows again first
+MAX_PENDING_ROWS = 400  # more are committed at the first quiet moment (every batch inserts them again first)
+QUIET_S = 0.3  # a quiet moment: no write for this long (a class between two questions); at twice the limit, at once
 
 
-class GroupWriter(JournalSteps, JobSteps):
+class GroupWriter(JournalSteps, JobSteps, CloseSteps):
     """The single writer of the classroom tables."""
 
     def __init__(self, data_dir: Path, async_mode: str = "threading", emulate_commit_ms: float = 0.0,
                  gather_ms: float = 0.0, gather_max: int = GATHER_MAX,
                  clock: Callable[[], float] = time.monotonic, checkpoint_every_s: float = EVERY_S,
                  journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S,
-                 max_pending_rows: int = MAX_PENDING_ROWS) -> None:
+                 max_pending_rows: int = MAX_PENDING_ROWS, quiet_s: float = QUIET_S) -> None:
         self.data_dir = Path(data_dir)
         self.async_mode = async_mode
         self.emulate_commit_s = emulate_commit_ms / 1000.0
@@ -73,14 +76,14 @@ class GroupWriter(JournalSteps, JobSteps):
         self.gathering = 0  # writes waiting in the batch being gathered (for tests)
         self.checkpoint_every_s = checkpoint_every_s
         self.use_journal, self.settle_s, self.max_pending_s = journal, settle_s, max_pending_s
-        self.max_pending_rows = max_pending_rows
+        self.max_pending_rows, self.quiet_s = max_pending_rows, quiet_s
         self.journal: answer_journal.Journal | None = None
         self.pending: list = []  # journal records acked but not yet committed in SQLite
         self.pending_rows = 0
         self._pending_since = self._last_write = 0.0
         self.commits = 0
         self._db: sqlite_utils.Database | None = None
-        self._started = False
+        self._started = self._closed = False
         self._start_lock = threading.Lock()
         self.batches = 0
         self.checkpointer: Checkpointer | None = None  # made when the writer starts
@@ -98,6 +101,8 @@ class GroupWriter(JournalSteps, JobSteps):
         with self._start_lock:
             if self._started:
                 return
+            if self._closed:
+                raise RuntimeError("the classroom writer is closed")
             self._db = open_database(self.data_dir, durable=True)
             self._db.conn.isolation_level = None  # transactions are ours: BEGIN IMMEDIATE … COMMIT
             self._db.conn.execute("PRAGMA busy_timeout = 0")  # never wait for a lock on the loop
@@ -141,6 +146,8 @@ class GroupWriter(JournalSteps, JobSteps):
             self.run(lambda db: None)
 
     def _put(self, job: Job) -> Job:
+        if self._closed:
+            raise RuntimeError("the classroom writer is closed")
         if not self._started:
             self._start()
         self._queue.put(job)
@@ -159,6 +166,8 @@ class GroupWriter(JournalSteps, JobSteps):
         Empty when journaled rows are pending and no write came before their commit is due."""
         if self.pending:
             due = min(self._last_write + self.settle_s, self._pending_since + self.max_pending_s)
+            if self.pending_rows > self.max_pending_rows:  # past the limit: at the first quiet moment
+                due = min(due, self._last_write + self.quiet_s)
             try:
                 batch = [self._queue.get(timeout=max(0.0, due - self.clock()))]
             except Exception:  # queue.Empty, gevent.queue.Empty
@@ -166,7 +175,7 @@ class GroupWriter(JournalSteps, JobSteps):
         else:
             batch = [self._queue.get()]
         deadline = self.clock() + self.gather_s
-        while len(batch) < MAX_BATCH:
+        while len(batch) < MAX_BATCH and batch[-1].fn is not closing:  # close() gathers no company
             self.gathering = len(batch)
             left = deadline - self.clock()
             try:
@@ -187,6 +196,13 @@ class GroupWriter(JournalSteps, JobSteps):
             if not batch:
                 self._flush()
                 continue
+            stop = next((job for job in batch if job.fn is closing), None)
+            late: list[Job] = []
+            if stop is not None:  # close(): the writes queued before it are done, then the loop ends
+                at = batch.index(stop)
+                batch, late = batch[:at], batch[at + 1:]
+                if not batch:
+                    return self._stop(stop, late)
             self._last_write = self.clock()
             try:
                 self._commit(batch)
@@ -196,6 +212,8 @@ class GroupWriter(JournalSteps, JobSteps):
             self.batches += 1
             for job in batch:
                 job.done.set()
+            if stop is not None:
+                return self._stop(stop, late)
             if self._flush_due():  # after the acks: they waited for their own journal record alone
                 self._flush()
             self.checkpointer.poke()

@@ -89,6 +89,7 @@ class JournalSteps:
     _db: sqlite_utils.Database
     journal: answer_journal.Journal | None
     pending: list
+    max_pending_rows: int
     emulate_commit_s: float
 
     def _journal_record(self, batch: list[Job], rows: list) -> bytes | None:
@@ -111,11 +112,11 @@ class JournalSteps:
         return found
 
     def _flush_due(self) -> bool:
-        """Whether the pending rows should be committed now: too many to insert again per batch, or
-        the journal half full (so that a burst still finds room in it)."""
+        """Whether the pending rows must be committed now, quiet or not: twice too many to insert again
+        per batch, or the journal half full (so that a burst still finds room in it)."""
         if self.journal is None or not self.pending:
             return False
-        return self.pending_rows > self.max_pending_rows or self.journal.offset > self.journal.size // 2
+        return self.pending_rows > 2 * self.max_pending_rows or self.journal.offset > self.journal.size // 2
 
     def _commit_pending(self) -> None:
         """COMMIT the open transaction with the journal's marker: pending rows are in SQLite now."""
@@ -163,3 +164,53 @@ def real_sleep(seconds: float) -> None:
         monkey.get_original("time", "sleep")(seconds)
     except ImportError:
         time.sleep(seconds)
+
+
+def closing(_db: sqlite_utils.Database) -> None:
+    """The job close() queues: the writer's loop ends there (never run)."""
+
+
+class CloseSteps:
+    """Stopping the writer's loop: the writes queued before are done, the files closed."""
+
+    _db: sqlite_utils.Database
+    _start_lock: Any
+    _queue: Any
+    _event: Callable[[], Any]
+    _started: bool
+    _closed: bool
+    pending: list
+    journal: Any
+    checkpointer: Any
+
+    def close(self) -> None:
+        """Stop once the queued writes are committed: pending journaled rows too, files closed."""
+        with self._start_lock:
+            if self._closed:
+                return
+            self._closed = True
+            if not self._started:
+                return
+        stop = Job(closing, self._event())
+        self._queue.put(stop)
+        stop.done.wait()
+
+    def _stop(self, stop: Job, late: list[Job]) -> None:
+        """The loop's last step: commit what the journal holds, close the files, release close()."""
+        try:
+            if self.pending:
+                self._flush()
+            self.checkpointer.close()
+            if self.journal is not None:
+                self.journal.close()
+            self._db.conn.close()
+        finally:
+            while True:  # writes queued while closing: refused, never left waiting
+                try:
+                    late.append(self._queue.get_nowait())
+                except Exception:  # queue.Empty, gevent.queue.Empty
+                    break
+            for job in late:
+                job.error = RuntimeError("the classroom writer is closed")
+                job.done.set()
+            stop.done.set()

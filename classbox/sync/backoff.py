@@ -1,4 +1,10 @@
-"""Retry policy: which failures are transient, and capped exponential backoff with full jitter."""
+"""Retry policy: which failures are transient, and capped exponential backoff with equal jitter.
+
+The first retry waits [sync] retry_base_s (30 s, the pass interval), then the wait doubles up to
+an hour; each wait is drawn between half its ceiling and the ceiling. A transient failure (the
+uplink down, the ENT restarting) seldom heals within seconds, and every attempt costs a commit on
+the SD card: about 5 attempts in the first ten minutes of an outage, then one an hour.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import email.utils
 import random
 import time
 
-BASE_S = 2.0
+BASE_S = 30.0
 CAP_S = 3600.0
 
 
@@ -43,14 +49,14 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
 
 def backoff_s(attempts: int, base: float = BASE_S, cap: float = CAP_S,
               rng: random.Random | None = None) -> float:
-    """Full-jitter delay before retry number `attempts` (1-based): uniform(0, min(cap, base·2^n))."""
+    """Equal-jitter delay before retry number `attempts` (1-based): uniform(c/2, c), c = min(cap, base·2^n)."""
     ceiling = min(cap, base * (2 ** min(max(attempts - 1, 0), 30)))
-    return (rng or random).uniform(0, ceiling)
+    return (rng or random).uniform(ceiling / 2, ceiling)
 
 
 def next_delay(attempts: int, retry_after: float | None, cap: float = CAP_S,
-               rng: random.Random | None = None) -> float:
+               rng: random.Random | None = None, base: float = BASE_S) -> float:
     """The delay before the next attempt: the server's Retry-After wins over our backoff."""
     if retry_after is not None:
         return min(max(retry_after, 0.0), cap)
-    return backoff_s(attempts, cap=cap, rng=rng)
+    return backoff_s(attempts, base=base, cap=cap, rng=rng)

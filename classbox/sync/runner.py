@@ -178,7 +178,8 @@ class SyncRunner:
             outbox.settle_dead(db, dead)
             if retry:
                 waiting = [records[len(outcomes) - 1], *rest]
-                delay = next_delay(waiting[0].attempts, last.retry_after)
+                delay = next_delay(waiting[0].attempts, last.retry_after,
+                                   base=self.config["sync"]["retry_base_s"])
                 outbox.settle_retry(db, [r.seq for r in waiting], last.error, delay, now)
             elif rest:
                 outbox.settle_retry(db, [r.seq for r in rest], "not attempted", 0, now, count_attempt=False)

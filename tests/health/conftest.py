@@ -35,4 +35,5 @@ def service(app, config, readers):
     """The agent's health service on the app's data dir, with Pi-like readers."""
     svc = HealthService(config, readers)
     svc.sampler.integrity = lambda data_dir: []
-    return svc
+    yield svc
+    svc.close()

@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import threading
+import zlib
 
 import pytest
 
@@ -88,3 +89,23 @@ def test_a_writer_error_stops_the_reader(tmp_path):
         os.close(read_fd)
     # the reader stopped early instead of reading the whole source into nowhere
     assert source.tell() < 200_000
+
+
+@pytest.mark.parametrize("size", [5000, 328_013])
+@pytest.mark.parametrize("buffer", [1000, 4096, 65536])
+def test_a_deflated_member_is_inflated_whole_whatever_the_buffer(tmp_path, size, buffer):
+    """With all its input taken, an inflater (ISA-L's) can still hold output: it is asked for it
+    instead of the member being cut short (an honest pack refused as truncated)."""
+    data = os.urandom(size)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    raw = compressor.compress(data) + compressor.flush()
+    (tmp_path / "member").write_bytes(b"head" + raw + b"tail")
+    fd = os.open(tmp_path / "member", os.O_RDONLY)
+    try:
+        read = copier.inflate_reader(fd, 4, len(raw))
+        view, out = memoryview(bytearray(buffer)), bytearray()
+        while n := read(view):
+            out += view[:n]
+    finally:
+        os.close(fd)
+    assert out == data

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -83,16 +84,25 @@ def enable_qemu(arch: str) -> None:
         subprocess.run(["update-binfmts", "--enable", name], check=True, capture_output=True, text=True)
 
 
-def _run_stage(command: list[str], build: Path) -> float:
-    """Run one debootstrap stage; return its seconds, or raise with the end of its log."""
-    started = time.monotonic()
+def _run_stage(name: str, command: list[str], build: Path, figures: dict[str, float]) -> None:
+    """Run one debootstrap stage; put its wall and CPU seconds (its processes', emulated ones
+    included: on a busy machine the wall time says more about the others) in figures, or raise
+    with the end of its log."""
+    started, cpu = time.monotonic(), children_cpu()
     done = subprocess.run(command, capture_output=True, text=True,
                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
     if done.returncode != 0:
         log = build / "debootstrap/debootstrap.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        raise RuntimeError(f"{command[0]} failed: {(done.stdout + done.stderr)[-3000:]}\n{tail}")
-    return round(time.monotonic() - started, 1)
+        raise RuntimeError(f"{' '.join(command[:5])} failed: {(done.stdout + done.stderr)[-3000:]}\n{tail}")
+    figures[f"{name}_s"] = round(time.monotonic() - started, 1)
+    figures[f"{name}_cpu_s"] = round(children_cpu() - cpu, 1)
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of the ended child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _keep_only_the_roots_packages(build: Path) -> None:
@@ -110,22 +120,24 @@ def _keep_only_the_roots_packages(build: Path) -> None:
 
 
 def _debootstrap(debootstrap: str, suite: str, arch: str, build: Path, debs: Path) -> dict[str, float]:
-    """debootstrap suite/arch into build; a foreign arch in two stages, the second under qemu
-    (at nice 19: it keeps a core busy for a long time). Return each stage's seconds."""
+    """debootstrap suite/arch into build, at nice 19 (the machine's other work first); a foreign
+    arch in two stages, the second under qemu. Return each stage's seconds."""
     foreign = arch != HOST_ARCH
-    command = [debootstrap, "--variant=minbase", f"--arch={arch}", f"--cache-dir={debs}",
+    command = ["nice", "-n", "19", debootstrap, "--variant=minbase", f"--arch={arch}", f"--cache-dir={debs}",
                "--include=" + ",".join(packages(arch)), *(["--foreign"] if foreign else []), suite, str(build), MIRROR]
+    seconds: dict[str, float] = {}
     if not foreign:
-        return {"debootstrap_s": _run_stage(command, build)}
+        _run_stage("debootstrap", command, build, seconds)
+        return seconds
     enable_qemu(arch)
-    seconds = {"first_stage_s": _run_stage(command, build)}
+    _run_stage("first_stage", command, build, seconds)
     _keep_only_the_roots_packages(build)
     (build / "etc/dpkg/dpkg.cfg.d").mkdir(parents=True, exist_ok=True)
     (build / "etc/dpkg/dpkg.cfg.d/01-classbox-tests").write_text(FOREIGN_DPKG_CFG)
-    seconds["second_stage_s"] = _run_stage(
-        ["nice", "-n", "19", "chroot", str(build), "/debootstrap/debootstrap", "--second-stage"], build)
+    _run_stage("second_stage", ["nice", "-n", "19", "chroot", str(build), "/debootstrap/debootstrap", "--second-stage"],
+               build, seconds)
     # apt's package cache made once here, not by each run's first apt task under qemu.
-    seconds["apt_cache_s"] = _run_stage(["nice", "-n", "19", "chroot", str(build), "apt-cache", "gencaches"], build)
+    _run_stage("apt_cache", ["nice", "-n", "19", "chroot", str(build), "apt-cache", "gencaches"], build, seconds)
     return seconds
 
 

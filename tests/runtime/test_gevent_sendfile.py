@@ -5,11 +5,19 @@ from __future__ import annotations
 import os
 
 import gevent
+import pytest
 from gevent import socket as gsocket
 
 from classbox.runtime.gevent_sendfile import cooperative_sendfile
 
 DATA = os.urandom(3 * 1024 * 1024 + 17)
+
+
+@pytest.fixture(autouse=True)
+def own_hub():
+    """The gevent hub these tests run on is destroyed after each (its epoll and eventfd closed)."""
+    yield
+    gevent.get_hub().destroy(destroy_loop=True)
 
 
 def _receive(sock, n: int) -> bytes:

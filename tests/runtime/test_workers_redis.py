@@ -66,15 +66,17 @@ def test_a_pupil_removed_or_a_session_closed_through_one_worker_cannot_answer_th
     server, workers, teacher, here, there = two_workers
     code = teacher.call("open_session", {"title": "Fermeture"})["code"]
     leaving, staying = place(server.url, workers, {here: 0, there: 2})
-    ids = [pupil.call("join", {"code": code, "name": name})["pupil_id"] for pupil, name in
-           ((leaving, "Léo"), (staying, "Zoé"))]
+    joins = [pupil.call("join", {"code": code, "name": name}) for pupil, name in ((leaving, "Léo"), (staying, "Zoé"))]
+    ids = [j["pupil_id"] for j in joins]
     activity = teacher.call("push", {"type": "quiz", "kind": "number", "question": "?"})["activity"]
     for pupil in (leaving, staying):  # the other worker has now read this session and these pupils
         pupil.wait_for("activity")
         assert pupil.call("submit", {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()),
                                      "answer": 1})["ok"]
     assert teacher.call("remove_pupil", {"pupil_id": ids[0]})["ok"]
-    refused = leaving.call("submit", {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()), "answer": 2})
+    wait_until(lambda: not leaving.sio.connected, what="the removed pupil's socket closed on the other worker")
+    back = place(server.url, workers, {here: 0, there: 1})[0]
+    refused = back.call("join", {"code": code, "token": joins[0]["token"]})
     assert refused["ok"] is False and refused["error"] in ("bad_token", "removed")
     assert teacher.call("close_session", {})["ok"]
     refused = staying.call("submit", {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()), "answer": 2})

@@ -124,3 +124,91 @@ def test_password_guesses_spread_over_the_workers_are_throttled_as_from_one_proc
         statuses = _login_attempts(server.url, workers, per_worker=4)  # 8 guesses; 5 are free on one process
         assert statuses[:5] == [401] * 5
         assert 429 in statuses[5:]
+
+
+def _live(data_dir) -> dict:
+    path = data_dir / "run" / "classroom-live.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _answer(pupil: Device, activity_id: str) -> str:
+    import uuid
+
+    sid = str(uuid.uuid4())
+    assert pupil.call("submit", {"activity_id": activity_id, "submission_id": sid, "answer": 7}) == {
+        "ok": True, "submission_id": sid, "duplicate": False}
+    return sid
+
+
+def test_redis_stopped_mid_class_each_worker_serves_its_own_then_catches_up(tmp_path, data_dir):
+    import httpx
+
+    with box(tmp_path, data_dir) as (server, redis_server, workers, teacher, here, there):
+        code = teacher.call("open_session", {"title": "Panne"})["code"]
+        placed = place(server.url, workers, {here: 1, there: 1})
+        near = next(d for d in placed if worker_of(d, workers) == here)
+        far = next(d for d in placed if worker_of(d, workers) == there)
+        for pupil, name in ((near, "Léo"), (far, "Zoé")):
+            assert pupil.call("join", {"code": code, "name": name})["ok"]
+        wait_until(lambda: _live(data_dir).get("pupils") == 2 and _live(data_dir).get("shared") is True,
+                   what="two pupils, workers joined")
+        redis_server.stop()
+        pushed = teacher.call("push", {"type": "quiz", "kind": "number", "question": "7 ?"})["activity"]
+        assert near.wait_for("activity")["id"] == pushed["id"]  # the teacher's worker serves its own sockets
+        acked = [_answer(near, pushed["id"]), _answer(far, pushed["id"])]  # the other worker acks durably too
+        wait_until(lambda: _live(data_dir).get("shared") is False, timeout=20, what="health saying Redis is down")
+        assert not [d for n, d in far.events if n == "activity"]
+        redis_server.start()  # back, empty: presence and the missed push catch up
+        assert far.wait_for("activity")["id"] == pushed["id"]
+        teacher.wait_for("resync")
+        wait_until(lambda: _live(data_dir).get("shared") is True and _live(data_dir).get("pupils") == 2,
+                   timeout=20, what="health back to shared counts")
+        assert online_in_watch(teacher, code) == {"Léo": True, "Zoé": True}
+        with httpx.Client(base_url=server.url, headers={"Cookie": teacher_cookie(server.url)}) as http:
+            stored = http.get(f"/api/sessions/{code}/results").json()["submissions"]
+        assert set(acked) <= {s["id"] for s in stored}
+        # sent again to the teacher's worker too: the same activity, which the pupil page leaves as it is
+        assert {d["id"] for n, d in near.events if n == "activity"} == {pushed["id"]}
+
+
+def test_a_worker_killed_9_its_pupils_reconnect_to_another_and_keep_their_place(tmp_path, data_dir):
+    import os
+    import signal
+
+    with box(tmp_path, data_dir) as (server, _, workers, teacher, here, there):
+        code = teacher.call("open_session", {"title": "Crash"})["code"]
+        doomed = place(server.url, workers, {here: 0, there: 1})[0]
+        joined = doomed.call("join", {"code": code, "name": "Zoé"})
+        pushed = teacher.call("push", {"type": "quiz", "kind": "number", "question": "7 ?"})["activity"]
+        assert doomed.wait_for("activity")["id"] == pushed["id"]
+        acked = _answer(doomed, pushed["id"])
+        os.kill(there, signal.SIGKILL)
+        wait_until(lambda: not doomed.sio.connected, what="the pupil's socket cut with its worker")
+        wait_until(lambda: {"Zoé": False} == online_in_watch(teacher, code), timeout=30,
+                   what="the dead worker's pupil offline on the dashboard")
+        back = Device(server.url)  # gunicorn's new worker or the teacher's: either holds the pupil's place
+        again = back.call("join", {"code": code, "token": joined["token"]})
+        assert again["ok"] and again["pupil_id"] == joined["pupil_id"] and again["activity"]["id"] == pushed["id"]
+        duplicate = back.call("submit", {"activity_id": pushed["id"], "submission_id": acked, "answer": 7})
+        assert duplicate["duplicate"] is True  # the answer acked by the dead worker is stored
+        assert online_in_watch(teacher, code) == {"Zoé": True}
+
+
+def test_a_member_connected_through_one_worker_is_not_taken_over_silently_through_another(tmp_path, data_dir):
+    from classbox.classes import store as classes
+    from classbox.storage import open_database
+
+    db = open_database(data_dir)
+    teacher_id = db.execute("SELECT id FROM users WHERE login = 'mme.martin'").fetchone()[0]
+    made = classes.create_class(db, teacher_id, "CP bleu", ["CP"])
+    lea = classes.add_members(db, teacher_id, made["id"], [{"name": "Léa"}])[0]
+    db.conn.close()
+    with box(tmp_path, data_dir) as (server, _, workers, teacher, here, there):
+        code = teacher.call("open_session", {"title": "Appel", "class_id": made["id"]})["code"]
+        own = place(server.url, workers, {here: 0, there: 1})[0]
+        assert own.call("join", {"code": code, "member_id": lea["id"]})["ok"]
+        other = place(server.url, workers, {here: 1, there: 0})[0]
+        asked = other.call("join", {"code": code, "member_id": lea["id"]})
+        assert asked == {**asked, "ok": False, "error": "ask_teacher"}
+        assert teacher.wait_for("takeover_request")["request_id"] == asked["detail"]
+        assert own.sio.connected and not [n for n, _ in own.events if n == "replaced"]

@@ -279,3 +279,58 @@ def test_when_the_journal_is_full_the_pending_answers_are_committed_with_the_bat
     big = uuid.uuid4().hex * 600  # 19 KB: no room left for it
     writer.run(lambda db: enqueue(db, "xapi", "lrs", {"big": big}, "big", None), journaled=True)
     assert {"small", "big"} <= _keys(data_dir) and not writer.pending
+
+
+def test_once_an_answer_is_acked_other_connections_can_write_at_once(data_dir):
+    """No write lock is held between batches: a web request writing on the event loop must never find it taken
+    (SQLite's busy wait would block the loop, and with it the writer that could let the lock go)."""
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    other = open_database(data_dir)
+    other.conn.isolation_level = None
+    other.conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        for key in ["a", "b", "c"]:
+            writer.run(_answer(key), journaled=True)
+            other.conn.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the writer kept it
+            other.conn.execute("INSERT OR REPLACE INTO box_state (key, value) VALUES ('teacher', ?)", [key])
+            other.conn.execute("COMMIT")
+    finally:
+        other.conn.close()
+    writer.settle()
+    assert {"a", "b", "c"} <= _keys(data_dir)
+
+
+def test_an_answer_refused_by_the_journal_leaves_the_earlier_acks_intact(data_dir, monkeypatch):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    writer.run(_answer("a"), journaled=True)
+    real = writer.journal.append
+
+    def full(record):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(writer.journal, "append", full)
+    with pytest.raises(OSError):
+        writer.run(_answer("b"), journaled=True)
+    monkeypatch.setattr(writer.journal, "append", real)
+    writer.run(_answer("c"), journaled=True)
+    writer.settle()
+    assert {"a", "c"} <= _keys(data_dir) and "b" not in _keys(data_dir)
+
+
+def test_past_the_limit_the_commit_waits_for_a_quiet_moment_while_the_class_keeps_answering(data_dir):
+    """The class's next answers never queue behind that commit, up to twice the limit."""
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5, quiet_s=3600)
+    for i in range(10):  # answers keep coming: no quiet moment
+        writer.run(_answer(f"k{i}"), journaled=True)
+    assert writer.commits == 0 and writer.pending_rows == 10
+    writer.run(_answer("k10"), journaled=True)  # twice the limit passed: committed right after its ack
+    wait_until(lambda: writer.commits == 1, what="the pending rows committed")
+    assert {f"k{i}" for i in range(11)} <= _keys(data_dir)
+
+
+def test_past_the_limit_the_pending_rows_are_committed_once_the_class_pauses(data_dir):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5, quiet_s=0.05)
+    for i in range(6):
+        writer.run(_answer(f"q{i}"), journaled=True)
+    wait_until(lambda: writer.commits == 1, what="the pending rows committed once the class paused")
+    assert {f"q{i}" for i in range(6)} <= _keys(data_dir)

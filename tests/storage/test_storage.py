@@ -127,6 +127,7 @@ def test_backup_is_consistent_while_writes_go_on(config, tmp_path):
     finally:
         stop.set()
         thread.join()
+        db.conn.close()
     assert size == dest.stat().st_size > 0
     copy = sqlite3.connect(dest)
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -16,7 +16,7 @@ from tests.sync.peers import DavServer, Ralph
 
 def synced_config(tmp_path: Path, name: str = "box", **overrides):
     """A config on its own data dir (migrated), isolated from the machine's env."""
-    values = {"data_dir": tmp_path / name, "sync.interval_s": 0.2, "sync.timeout_s": 5.0,
+    values = {"data_dir": tmp_path / name, "sync.interval_s": 0.2, "sync.timeout_s": 5.0, "sync.retry_base_s": 2.0,
               "discovery.enabled": False, "box.id": f"cb-{uuid.uuid4().hex[:10]}"}
     values.update(overrides)
     config = helpers.make_config(**values)

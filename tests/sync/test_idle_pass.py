@@ -12,11 +12,11 @@ from tests.helpers import free_port
 from tests.sync.conftest import enqueue_answers, secret, synced_config
 
 
-def unreachable_lrs(tmp_path):
+def unreachable_lrs(tmp_path, **overrides):
     """A config whose LRS is a closed port, as when the uplink is down."""
     return synced_config(tmp_path, **{"sync.xapi.endpoint": f"http://127.0.0.1:{free_port()}/xapi/",
                                     "sync.xapi.username": "box",
-                                    "sync.xapi.password_file": secret(tmp_path, "lrs", "pw")})
+                                    "sync.xapi.password_file": secret(tmp_path, "lrs", "pw"), **overrides})
 
 
 def test_passes_with_nothing_due_commit_nothing(tmp_path):
@@ -76,4 +76,25 @@ def test_passes_during_a_class_commit_nothing_while_only_the_queue_grows(tmp_pat
         watch = CommitWatch(db_path(config.data_dir))
         assert runner.once(db=db)["retry"] == 0
         assert not watch.committed(), "a pass with nothing due wrote to classbox.db"
+    db.conn.close()
+
+
+def test_an_unreachable_ent_is_tried_a_few_times_in_the_first_ten_minutes(tmp_path):
+    """The uplink drops during a class: the first retries wait [sync] retry_base_s (30 s), doubling,
+    each at least half its ceiling; a few commits in the first ten minutes, not one every few seconds."""
+    config = unreachable_lrs(tmp_path, **{"sync.retry_base_s": 30.0})  # the default
+    db = open_database(config.data_dir)
+    enqueue_answers(db, 5)
+    start = 1_790_000_000.0
+    now = [start]
+    runner = SyncRunner(config, now=lambda: now[0])
+    times = []
+    while now[0] < start + 600:
+        assert runner.once(db=db)["retry"] == 1
+        times.append(now[0])
+        now[0] = db.execute("SELECT next_attempt_at FROM outbox ORDER BY seq LIMIT 1").fetchone()[0]
+    assert times[1] - times[0] >= 15
+    assert len(times) <= 6  # ≥ 15, 30, 60, 120, 240 s apart (full jitter from 2 s: 9 or more)
+    assert db.execute("SELECT attempts FROM outbox ORDER BY seq LIMIT 1").fetchone()[0] == len(times)
+    runner.link.close()
     db.conn.close()

@@ -19,11 +19,13 @@ def test_transient_statuses(status, transient):
     assert is_transient_status(status) is transient
 
 
-def test_backoff_is_full_jitter_and_capped():
+def test_backoff_is_equal_jitter_and_capped():
     rng = random.Random(7)
     delays = [backoff_s(n, rng=rng) for n in range(1, 40)]
     assert all(0 <= d <= CAP_S for d in delays)
-    assert max(backoff_s(3, rng=random.Random(i)) for i in range(200)) <= 8.0
+    third = [backoff_s(3, base=2.0, rng=random.Random(i)) for i in range(200)]
+    assert 4.0 <= min(third) and max(third) <= 8.0  # the third retry waits between half and all of 2·2²
+    assert min(backoff_s(1, rng=random.Random(i)) for i in range(200)) >= 15.0  # default base 30 s
     assert max(backoff_s(30, rng=random.Random(i)) for i in range(200)) > CAP_S / 2
 
 

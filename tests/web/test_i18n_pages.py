@@ -154,11 +154,13 @@ def english_pages(app, client, admin, login, teacher_sio, pupil):
 
 def _data_strings(app) -> set[str]:
     """French text that is content, not interface: the demo pack and the session's title."""
+    from contextlib import closing
+
     from classbox.storage import open_database
 
-    db = open_database(app.config["CLASSBOX"].data_dir)
-    rows = db.execute("SELECT title, description, license, attribution FROM resource").fetchall()
-    packs = [row[0] for row in db.execute("SELECT title FROM pack").fetchall()]
+    with closing(open_database(app.config["CLASSBOX"].data_dir)) as db:
+        rows = db.execute("SELECT title, description, license, attribution FROM resource").fetchall()
+        packs = [row[0] for row in db.execute("SELECT title FROM pack").fetchall()]
     return {value for row in rows for value in row if value} | set(packs) | {"CM1 fractions", "Léa"}
 
 

@@ -1,0 +1,54 @@
+"""Picture-secret locks of several web workers: wrong tries counted and members locked in Redis, for all."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from classbox.classes.secretlock import Locked, SecretLocks
+from classbox.runtime.shared import Shared
+
+
+class SharedSecretLocks(SecretLocks):
+    """SecretLocks whose counts and locks every worker shares (this worker's own while Redis fails)."""
+
+    def __init__(self, shared: Shared, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.shared = shared
+        self.wrong_key, self.locked_key = shared.key("secret-wrong"), shared.key("secret-locked")
+
+    def is_locked(self, member_id: str) -> bool:
+        """Whether the member must ask the teacher for a new secret (locked through any worker)."""
+        here = super().is_locked(member_id)
+        return here or self.shared.run(lambda c: bool(c.hexists(self.locked_key, member_id)), lambda: False,
+                                       writes=False)
+
+    def wrong(self, member: Locked) -> bool:
+        """Count one wrong secret for the member on the whole box; True if this one locks them."""
+        def count(client: Any) -> bool:
+            tries = client.hincrby(self.wrong_key, member.member_id, 1)
+            return tries >= self.lock_after and bool(client.hsetnx(self.locked_key, member.member_id,
+                                                                   json.dumps(asdict(member))))
+        return self.shared.run(count, lambda: super(SharedSecretLocks, self).wrong(member))
+
+    def unlock(self, member_id: str) -> None:
+        """The teacher gave a new secret: the count starts again on every worker."""
+        super().unlock(member_id)
+        self.shared.run(lambda c: c.pipeline().hdel(self.wrong_key, member_id).hdel(self.locked_key, member_id)
+                        .execute(), lambda: None)
+
+    def of_class(self, class_id: int | None) -> list[dict]:
+        """The locked members of a class, locked through any worker."""
+        here = super().of_class(class_id)
+
+        def read(client: Any) -> list[dict]:
+            found = {m["member_id"]: m for m in (json.loads(v) for v in client.hvals(self.locked_key))
+                     if m["class_id"] == class_id}
+            return list({**found, **{m["member_id"]: m for m in here}}.values())
+        return self.shared.run(read, lambda: here, writes=False)
+
+
+def secret_locks_for(shared: Shared | None) -> SecretLocks:
+    """Locks shared by the workers through Redis, or this process's own (one worker)."""
+    return SecretLocks() if shared is None else SharedSecretLocks(shared)
