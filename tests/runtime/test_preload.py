@@ -50,7 +50,7 @@ def test_the_threading_arbiter_imports_nothing_and_patches_nothing():
 def test_with_two_workers_only_the_workers_hold_the_database_and_pushes_cross(two_workers, data_dir):  # noqa: F811
     server, workers, teacher, here, there = two_workers
     code = teacher.call("open_session", {"title": "Partage"})["code"]
-    (pupil,) = place(server.url, workers, {there: 1})
+    (pupil,) = place(server.url, workers, {here: 0, there: 1})
     pupil.call("join", {"code": code, "name": "Inès"})
     activity = teacher.call("push", {"type": "quiz", "kind": "number", "question": "?"})["activity"]
     assert activity["id"] in json.dumps(pupil.wait_for("activity"))  # through Redis to the other worker
