@@ -122,7 +122,7 @@ def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | Non
         return f"[web] workers: expected 0 (one per core, at most 4) to {MAX_WORKERS}, got {web['workers']}"
     if web["workers"] == 0:
         web["workers"] = auto_workers()
-        if web["workers"] > 1 and not web["message_queue"] and not os.path.exists(DEFAULT_REDIS_SOCKET):
+        if web["workers"] > 1 and not web["message_queue"] and not os.access(DEFAULT_REDIS_SOCKET, os.R_OK | os.W_OK):
             web["workers"] = 1
     if web["workers"] > 1 and not web["message_queue"]:
         web["message_queue"] = DEFAULT_MESSAGE_QUEUE

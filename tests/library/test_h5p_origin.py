@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from classbox import create_app
+from classbox import close_app, create_app
 from classbox.config import ConfigError
 from tests.helpers import make_config
 from tests.library.test_h5p_serving import imported, player_options
@@ -20,13 +20,6 @@ PLAYER = "http://10.42.0.1"
 @pytest.fixture
 def config(tmp_path):
     return make_config(tmp_path / "data", **{"library.h5p_origin": PLAYER + "/"})
-
-
-@pytest.fixture
-def client(config):
-    app = create_app(config)
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
-    return app.test_client()
 
 
 def test_a_box_page_frame_is_sent_to_the_players_site_naming_the_page(client, config, tmp_path):
@@ -75,17 +68,20 @@ def test_behind_nginx_the_page_is_named_with_its_port_and_the_same_name_is_the_p
     config = make_config(tmp_path / "data", **{"library.h5p_origin": "http://10.42.0.1:8081"})
     app = create_app(config)
     app.config.update(TESTING=True)
-    client = app.test_client()
-    rid = imported(config, tmp_path)
-    # nginx passes `Host: classbox-ecole.local` (no port); the frame's Referer has the page's own port
-    response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
-                          headers={"Referer": "http://classbox-ecole.local:8080/"})
-    assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local:8080"]}
-    # a Referer naming another host is not the page around the frame
-    response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
-                          headers={"Referer": "http://evil.example/"})
-    assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local"]}
-    # the player's name without a port: its site (not sent there again)
-    response = client.get(f"/h5p/play/{rid}?parent=http://classbox-ecole.local:8080", base_url="http://10.42.0.1")
-    assert response.status_code == 200
-    assert "frame-ancestors http://classbox-ecole.local:8080" in response.headers["Content-Security-Policy"]
+    try:
+        client = app.test_client()
+        rid = imported(config, tmp_path)
+        # nginx passes `Host: classbox-ecole.local` (no port); the frame's Referer has the page's own port
+        response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
+                              headers={"Referer": "http://classbox-ecole.local:8080/"})
+        assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local:8080"]}
+        # a Referer naming another host is not the page around the frame
+        response = client.get(f"/h5p/play/{rid}", base_url="http://classbox-ecole.local",
+                              headers={"Referer": "http://evil.example/"})
+        assert parse_qs(urlsplit(response.headers["Location"]).query) == {"parent": ["http://classbox-ecole.local"]}
+        # the player's name without a port: its site (not sent there again)
+        response = client.get(f"/h5p/play/{rid}?parent=http://classbox-ecole.local:8080", base_url="http://10.42.0.1")
+        assert response.status_code == 200
+        assert "frame-ancestors http://classbox-ecole.local:8080" in response.headers["Content-Security-Policy"]
+    finally:
+        close_app(app)

@@ -34,5 +34,7 @@ def test_the_resource_page_of_an_h5p_plays_it_in_a_sandboxed_frame(admin_client,
     page = admin_client.get(item["url"]).get_data(as_text=True)
     assert "La capitale de la France" in page and "Exercice interactif (H5P)" in page
     frame = page.split('id="h5p-frame"')[1].split(">")[0]
-    assert f'/h5p/play/{item["id"]}' in frame and 'sandbox="allow-scripts"' in frame  # no allow-same-origin
+    assert f'/h5p/play/{item["id"]}' in frame and 'sandbox="allow-scripts' in frame
+    player = admin_client.get(f'/h5p/play/{item["id"]}')  # no [library] h5p_origin: served on the box's site
+    assert player.headers["Content-Security-Policy"].startswith("sandbox allow-scripts;")  # opaque: no cookies
     assert "download" not in page.split('class="viewer"')[1]  # its h5p.json is no file for a pupil
