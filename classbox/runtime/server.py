@@ -87,6 +87,7 @@ def sticky_binds(config: Config) -> list[str]:
         raise ConfigError(f"runtime_dir: {config.runtime_dir} is too long for a unix socket ({longest}); "
                           f"use a shorter folder (e.g. /run/classbox)")
     config.runtime_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+    os.chmod(config.runtime_dir, 0o750)  # an existing folder too: nobody else reaches the sockets
     return sticky.slot_binds(config.runtime_dir)
 
 
@@ -111,6 +112,7 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
         "post_fork": sticky.keep_own_slots,
         "proc_name": "classbox-web",
         "control_socket_disable": True,
+        "umask": 0o007,  # slot sockets 0770: the classbox group (nginx) only, as proxied.py trusts them
         "worker_tmp_dir": worker_tmp_dir(),
         **WORKER_CLASSES[kind],
     }

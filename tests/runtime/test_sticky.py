@@ -51,3 +51,29 @@ def test_a_runtime_folder_too_long_for_a_socket_is_one_clear_error(tmp_path):
     config = make_config(tmp_path, **{"web.behind_nginx": True, "runtime_dir": "/run/" + "x" * 120})
     with pytest.raises(ConfigError, match="too long for a unix socket"):
         gunicorn_options(config)
+
+
+def test_slot_sockets_and_their_folder_are_closed_to_other_users(tmp_path):
+    """Gunicorn binds the slot sockets 0770 and the runtime folder is tightened even if it existed open."""
+    import logging
+    import os
+    import stat
+
+    from gunicorn import sock
+    from gunicorn.config import Config as GunicornConfig
+
+    run = tmp_path / "run"
+    run.mkdir()
+    os.chmod(run, 0o777)
+    options = gunicorn_options(make_config(tmp_path, **{"web.behind_nginx": True, "runtime_dir": str(run)}))
+    conf = GunicornConfig()
+    conf.set("bind", [b for b in options["bind"] if b.startswith("unix:")])  # not the shared TCP port
+    if "umask" in options:
+        conf.set("umask", options["umask"])
+    listeners = sock.create_sockets(conf, logging.getLogger("test"))
+    try:
+        modes = {stat.S_IMODE(os.stat(s.cfg_addr).st_mode) for s in listeners if isinstance(s.cfg_addr, str)}
+        assert modes == {0o770}
+        assert stat.S_IMODE(os.stat(run).st_mode) & 0o007 == 0
+    finally:
+        sock.close_sockets(listeners, unlink=True)
