@@ -46,7 +46,7 @@ SECTOR = 512
 
 
 @contextlib.contextmanager
-def data_filesystem(tmp: Path, use_loop: bool):
+def data_filesystem(tmp: Path, use_loop: bool, mount_options: str = ""):
     """A data dir on its own loop device (yields the folder and the device name, or None)."""
     folder = tmp / "mnt"
     folder.mkdir()
@@ -59,7 +59,8 @@ def data_filesystem(tmp: Path, use_loop: bool):
                             text=True).stdout.strip()
     try:
         subprocess.run(["mkfs.ext4", "-q", "-E", "lazy_itable_init=0,lazy_journal_init=0", device], check=True)
-        subprocess.run(["mount", device, str(folder)], check=True)
+        subprocess.run(["mount", *(["-o", mount_options] if mount_options else []), device, str(folder)],
+                       check=True)
         try:
             yield folder, Path(device).name
         finally:
@@ -322,6 +323,8 @@ def main() -> None:
                         help="extra environment for both processes, e.g. CLASSBOX_CLASSROOM_COMMIT_GATHER_MS=0")
     parser.add_argument("--warmup-s", type=float, default=90.0, help="start-up writes left out")
     parser.add_argument("--no-loop", action="store_true", help="no loop device (not root)")
+    parser.add_argument("--mount-options", default="",
+                        help="the data dir's mount options, e.g. noatime,lazytime (the box's fstab)")
     parser.add_argument("--trace", action="store_true",
                         help="strace the processes' writes: shares per file, WAL frames per table (slower)")
     parser.add_argument("--tree", type=Path, default=ROOT,
@@ -332,7 +335,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: _stop_on_signal(signum, frame))
     with tempfile.TemporaryDirectory(prefix="classbox-idle-") as tmp, \
             tempfile.TemporaryDirectory(prefix="classbox-run-", dir="/dev/shm") as runtime, \
-            data_filesystem(Path(tmp), not args.no_loop) as (folder, device):
+            data_filesystem(Path(tmp), not args.no_loop, args.mount_options) as (folder, device):
         env = prepare(args.tree.resolve(), folder / "data", Path(runtime))
         env.update(dict(item.split("=", 1) for item in args.set))
         box = Box(args.tree.resolve(), env, Path(tmp))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from library_common import (PING, ROOT, check, classbox_web, curl_pass, free_port, nginx, now, rss_mb,  # noqa: E402
+from library_common import (PING, ROOT, check, classbox_web, curl_pass, free_port, nginx, now, pss_mb, rss_mb,  # noqa: E402
                             start, stop_all, wait_http, wrk, zim_cache_location, zim_cache_zone)
 
 WORDS = ("forêt rivière montagne éléphant volcan planète énergie climat océan histoire royaume "
@@ -140,7 +140,7 @@ def main() -> None:
                   f"sockets {sockets} | {ratios[len(ratios) // 2]:.2f} ({ratios[0]:.2f}–{ratios[-1]:.2f}) | "
                   f"{'1' if name == 'kiwix-serve' else '≥ 1.0'} |")
         if several:
-            print(f"# RSS: classbox web alone with {args.workers} workers (every process) {rss_mb(many.pid):.0f} MB "
+            print(f"# RSS: classbox web alone with {args.workers} workers (every process) {rss_mb(many.pid):.0f} MB (PSS {pss_mb(many.pid):.0f} MB) "
                   f"+ redis {rss_mb(redis_server.proc.pid):.0f} MB (goal: workers <= 250 MB)")
         print(f"# RSS: classbox web alone {rss_mb(alone.pid):.0f} MB, behind nginx {rss_mb(behind.pid):.0f} MB, "
               f"kiwix-serve {rss_mb(kiwix.pid):.0f} MB; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")

@@ -85,15 +85,46 @@ MAX_WORKERS = 64
 TWO_GB_BOARD = int(1.75 * 1024**3)
 
 
-def auto_workers(cpus: int | None = None, ram_bytes: int | None = None) -> int:
-    """[web] workers = 0: 1 below a 2 GB board or 2 cores, else one per core, at most 4."""
+# What one gevent worker costs (benchmarks/workers_push.py, docs/performance.md, issue 22): ~105 MB
+# RSS idle, ~140 MB under a class's load (4 workers peaked at 586-615 MB with the arbiter); the
+# arbiter ~37 MB. The automatic count keeps the workers inside the unit's MemoryMax= and a third of RAM.
+WORKER_MEMORY = 150 * 2**20
+ARBITER_MEMORY = 40 * 2**20
+RAM_SHARE = 3  # the web service may take a third of RAM: Redis, kiwix, the agent and the page cache keep the rest
+
+
+def workers_that_fit(budget: int) -> int:
+    """How many workers (at least 1) fit in budget bytes with their arbiter."""
+    return max(1, (budget - ARBITER_MEMORY) // WORKER_MEMORY)
+
+
+def cgroup_memory_max(proc_cgroup: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup") -> int | None:
+    """This process's cgroup v2 memory.max (systemd's MemoryMax=) in bytes; None if unlimited or unknown."""
+    try:
+        with open(proc_cgroup) as f:
+            path = next((line[3:].strip() for line in f if line.startswith("0::")), None)
+        if path is None or ".." in path.split("/"):
+            return None
+        with open(os.path.join(root, path.lstrip("/"), "memory.max")) as f:
+            value = f.read().strip()
+        return int(value) if value.isdigit() else None
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def auto_workers(cpus: int | None = None, ram_bytes: int | None = None, memory_max: int | None = -1) -> int:
+    """[web] workers = 0: 1 below a 2 GB board or 2 cores, else one per core, at most 4, and no more
+    than fit in a third of RAM and in the service's memory cap (memory_max, None: no cap)."""
     if cpus is None:
         cpus = len(os.sched_getaffinity(0))
     if ram_bytes is None:
         ram_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if memory_max == -1:
+        memory_max = cgroup_memory_max()
     if cpus < 2 or ram_bytes < TWO_GB_BOARD:
         return 1
-    return min(cpus, MAX_AUTO_WORKERS)
+    count = min(cpus, MAX_AUTO_WORKERS, workers_that_fit(ram_bytes // RAM_SHARE))
+    return min(count, workers_that_fit(memory_max)) if memory_max else count
 
 
 def message_queue_problem(url: str) -> str | None:

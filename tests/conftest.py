@@ -59,6 +59,25 @@ def no_leaked_descriptors():
 
 
 @pytest.fixture(autouse=True)
+def apps_closed(no_leaked_descriptors, monkeypatch):
+    """Every app a test built (create_app) is closed after it (before the descriptors are checked)."""
+    import weakref
+
+    import flask
+
+    built: weakref.WeakSet = weakref.WeakSet()  # an app the test lets go of is not kept alive here
+
+    class RecordedFlask(flask.Flask):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.add(self)
+    monkeypatch.setattr(flask, "Flask", RecordedFlask)  # create_app imports it when called
+    yield
+    for app in list(built):
+        close_app(app)
+
+
+@pytest.fixture(autouse=True)
 def writers_closed(no_leaked_descriptors, monkeypatch):
     """Every classroom writer a test started is closed after it (before the descriptors are checked)."""
     from classbox.storage.writer import GroupWriter

@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from classbox.cli_support import open_db_for_cli
+from classbox.cli_support import cli_config, open_db_for_cli
+from classbox.storage.journal import recover_data_dir
 
 PUPIL_HELP = ("The pupil's id: a session pupil's (as shown in the session's results) covers that session; a class member's member id (in `/api/classes/<id>`) covers every session they joined.")
 
@@ -50,6 +51,10 @@ def erase(ctx: click.Context, pupil_id: str, yes: bool) -> None:
     if not yes and not click.confirm(f"Erase every record of pupil {pupil_id} on this box?"):
         sys.exit(1)
     db = open_db_for_cli(ctx)
+    # rows acked in a stopped worker's answer journal: into SQLite first (their bytes zeroed), then erased
+    # with the rest, so that the next start does not bring them back (a running worker's own journal
+    # is skipped: its rows reach SQLite at its next commit, storage/journal.py)
+    recover_data_dir(cli_config(ctx).data_dir)
     try:
         removed = erase_pupil(db, pupil_id)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import subprocess
 import sys
@@ -116,11 +117,45 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
         **WORKER_CLASSES[kind],
     }
 
+# python-socketio imports its AsyncClient eagerly, and with it aiohttp (~11 MB in every worker);
+# the server never uses it and engineio.async_client takes a missing aiohttp as "not installed".
+SERVER_UNUSED_MODULES = ("aiohttp",)
+# What create_app imports (flask, flask_socketio, socketio, jinja2, babel...) and the Redis manager.
+PRELOADED_MODULES = ("classbox.extensions", "classbox.storage.db", "classbox.web.i18n", "classbox.web.pwa",
+                     "classbox.web.datadir", "classbox.web.errors", "classbox.web.session_cookie",
+                     "classbox.runtime.message_queue", "socketio.redis_manager")
+
+
+def preload_modules(kind: str) -> None:
+    """Import the app's code in the arbiter so the workers share those pages copy-on-write.
+
+    Only modules: the app, its SQLite connections, the Redis manager and the journal are still
+    built in each worker after fork (ClassboxGunicorn.load). gevent patches the arbiter first,
+    as its worker would, so no module keeps an unpatched socket or lock.
+    """
+    for name in SERVER_UNUSED_MODULES:
+        sys.modules.setdefault(name, None)  # type: ignore[assignment]
+    if kind != "gevent":
+        return
+    from gevent import monkey
+
+    monkey.patch_all()
+    for name in PRELOADED_MODULES:
+        importlib.import_module(name)
+    from classbox import features
+
+    features.feature_modules()
+
+    gc.collect()
+    gc.freeze()  # the collector will not touch (and copy) the arbiter's objects in the workers
+
+
 def run_web(config: Config) -> None:
     """Serve the web app until gunicorn is told to stop."""
     global _notify_socket
     from classbox.runtime.message_queue import check_reachable
 
+    preload_modules(config["web"]["worker_class"])  # first: gevent patches before redis is imported
     check_reachable(config["web"])  # a wrong URL or a stopped Redis: a clear error, not mute workers
     _notify_socket = os.environ.pop("NOTIFY_SOCKET", None) or _notify_socket
     ClassboxGunicorn(config, gunicorn_options(config)).run()

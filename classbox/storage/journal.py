@@ -6,7 +6,8 @@ file; the journal writes the answer's rows (a few hundred bytes) into one 4 KB b
 preallocated file and `fdatasync`s it: the ack is as durable as before, at one block per fsync.
 The rows reach SQLite in one commit for many answers (storage/writer.py says when).
 
-File `classroom.journal` in the data dir, 1 MiB written once with zeros (so an append never
+File `classroom.journal` in the data dir (`classroom-<slot>.journal` for a web worker's slot, each
+with its own marker; all are replayed at start), 1 MiB written once with zeros (so an append never
 changes the file's size or extents: `fdatasync` writes the data block alone). Each record is a
 16-byte header (epoch, length, CRC-32 of header and payload) and a JSON payload: a list of
 [table, columns, rows] (rows inserted) or [table, columns, rows, key] (rows updated by key).
@@ -36,16 +37,20 @@ import zlib
 from pathlib import Path
 import sqlite_utils
 
+from classbox.storage.journal_apply import TABLES, Rows, apply  # noqa: F401 (the writer's too)
+
 log = logging.getLogger("classbox.storage.journal")
-FILENAME = "classroom.journal"
+FILENAME = "classroom.journal"  # one worker (`classbox serve`, `[web] workers = 1`)
+PATTERN = "classroom*.journal"  # with several workers: classroom-<slot>.journal, one per worker slot
 SIZE = 1 << 20
 BLOCK = 4096
 _HEADER = struct.Struct("<QII")  # epoch, payload length, crc32
 MARK_EPOCH, MARK_OFFSET = "journal-epoch", "journal-offset"  # rows of the `sequence` table
-TABLES = ("classroom_pupils", "classroom_submissions", "classroom_activities", "classroom_sessions",
-          "outbox")  # what a record may write
 
-Rows = list[tuple[str, tuple[str, ...], list[tuple]]]
+
+def filename(slot: int | None = None) -> str:
+    """The journal file of one web worker's slot (runtime/sticky.py), or of the only writer (None)."""
+    return FILENAME if slot is None else f"classroom-{int(slot)}.journal"
 
 
 class JournalBusy(OSError):
@@ -71,8 +76,9 @@ def new_epoch() -> int:
 class Journal:
     """The preallocated, append-only journal file of one data dir."""
 
-    def __init__(self, data_dir: Path, size: int | None = None) -> None:
-        self.path = Path(data_dir) / FILENAME
+    def __init__(self, data_dir: Path, size: int | None = None, name: str = FILENAME) -> None:
+        self.path = Path(data_dir) / name
+        self.marks = marker_names(name)  # its own rows of the `sequence` table
         self.size = SIZE if size is None else size
         self.epoch, self.offset = new_epoch(), 0
         self._fd = self._open()
@@ -193,73 +199,40 @@ def _decode(data: bytes, offset: int, epoch: int) -> tuple[Rows, int] | None:
         return None
 
 
-def read_marker(db: sqlite_utils.Database) -> tuple[int, int] | None:
+def marker_names(name: str = FILENAME) -> tuple[str, str]:
+    """The `sequence` rows holding one journal file's marker (each worker's journal has its own)."""
+    if name == FILENAME:
+        return MARK_EPOCH, MARK_OFFSET
+    return f"{MARK_EPOCH}:{name}", f"{MARK_OFFSET}:{name}"
+
+
+def read_marker(db: sqlite_utils.Database, marks: tuple[str, str] = (MARK_EPOCH, MARK_OFFSET)
+                ) -> tuple[int, int] | None:
     """(epoch, offset) of the journal records SQLite holds up to, or None (never written)."""
-    found = dict(db.execute("SELECT name, value FROM sequence WHERE name IN (?, ?)", [MARK_EPOCH, MARK_OFFSET]))
-    if MARK_EPOCH not in found:
+    found = dict(db.execute("SELECT name, value FROM sequence WHERE name IN (?, ?)", list(marks)))
+    if marks[0] not in found:
         return None
-    return found[MARK_EPOCH], found.get(MARK_OFFSET, 0)
+    return found[marks[0]], found.get(marks[1], 0)
 
 
-def write_marker(db: sqlite_utils.Database, epoch: int, offset: int) -> None:
+def write_marker(db: sqlite_utils.Database, epoch: int, offset: int,
+                 marks: tuple[str, str] = (MARK_EPOCH, MARK_OFFSET)) -> None:
     """Inside the committing transaction: SQLite now holds every record before (epoch, offset)."""
     db.conn.executemany("INSERT INTO sequence (name, value) VALUES (?, ?) "
                         "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                        [(MARK_EPOCH, epoch), (MARK_OFFSET, offset)])
-
-
-def apply(db: sqlite_utils.Database, records: list[Rows], skip: tuple[str, ...] = ()) -> int:
-    """Insert the rows of journal records (already there: skipped); the number of rows that failed.
-
-    A row SQLite refuses (its pupil erased meanwhile) is logged and skipped, never the others.
-    """
-    failed, top = 0, 0
-    for record in records:
-        for table, columns, rows, *key in record:
-            if table in skip:
-                continue
-            if table not in TABLES or not all(isinstance(c, str) and c.isidentifier() for c in [*columns, *key]):
-                log.error("journal record for %r ignored", table)
-                continue
-            if key:  # an update of these columns, by key
-                sql = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {key[0]} = ?"
-            else:
-                sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
-                       f"VALUES ({', '.join('?' * len(columns))})")
-            try:
-                db.conn.executemany(sql, rows)
-            except Exception:
-                failed += _one_by_one(db, sql, rows)
-            if "seq" in columns and table != "outbox" and not key:
-                top = max([top, *(row[list(columns).index("seq")] for row in rows)])
-    if top:
-        db.execute("INSERT INTO sequence (name, value) VALUES ('records', ?) "
-                   "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)", [top])
-    return failed
-
-
-def _one_by_one(db: sqlite_utils.Database, sql: str, rows: list) -> int:
-    failed = 0
-    for row in rows:
-        try:
-            db.conn.execute(sql, row)
-        except Exception:
-            log.exception("journal row refused by SQLite, skipped: %.200r", row)
-            failed += 1
-    return failed
-
+                        [(marks[0], epoch), (marks[1], offset)])
 
 
 def recover(db: sqlite_utils.Database, journal: Journal) -> tuple[int, int]:
     """Commit the journal's records SQLite does not hold yet (after a power cut or a kill), and
     start the journal again under a new epoch; (records applied, rows refused). Takes the lock."""
-    marker = read_marker(db)
+    marker = read_marker(db, journal.marks)
     records = journal.read_from(*marker) if marker else []
     epoch = new_epoch()
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         failed = apply(db, records)
-        write_marker(db, epoch, 0)
+        write_marker(db, epoch, 0, journal.marks)
         db.conn.execute("COMMIT")
     except BaseException:
         db.conn.execute("ROLLBACK")
@@ -272,17 +245,28 @@ def recover(db: sqlite_utils.Database, journal: Journal) -> tuple[int, int]:
 
 
 def recover_data_dir(data_dir: Path) -> tuple[int, int]:
-    """recover() on a data dir, with connections of its own (at the web app's start)."""
+    """recover() of every journal file of a data dir (each worker's), with connections of its own
+    (at the web app's start); the sums of (records applied, rows refused)."""
     from classbox.storage.db import open_database  # here: storage's package imports this module's users
 
+    names = sorted({FILENAME, *(path.name for path in Path(data_dir).glob(PATTERN))})
+    applied = refused = 0
+    db = None
     try:
-        journal = Journal(data_dir)
-    except JournalBusy:  # its owner (the running web worker) recovered it when it started
-        return 0, 0
-    db = open_database(data_dir, durable=True)
-    db.conn.isolation_level = None
-    try:
-        return recover(db, journal)
+        for name in names:
+            try:
+                journal = Journal(data_dir, name=name)
+            except JournalBusy:  # its owner (a running web worker) recovered it when it started
+                continue
+            try:
+                if db is None:
+                    db = open_database(data_dir, durable=True)
+                    db.conn.isolation_level = None
+                done = recover(db, journal)
+            finally:
+                journal.close()
+            applied, refused = applied + done[0], refused + done[1]
     finally:
-        journal.close()
-        db.conn.close()
+        if db is not None:
+            db.conn.close()
+    return applied, refused

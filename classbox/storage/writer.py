@@ -68,7 +68,9 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
                  gather_ms: float = 0.0, gather_max: int = GATHER_MAX,
                  clock: Callable[[], float] = time.monotonic, checkpoint_every_s: float = EVERY_S,
                  journal: bool = False, settle_s: float = SETTLE_S, max_pending_s: float = MAX_PENDING_S,
-                 max_pending_rows: int = MAX_PENDING_ROWS, quiet_s: float = QUIET_S) -> None:
+                 max_pending_rows: int = MAX_PENDING_ROWS, quiet_s: float = QUIET_S,
+                 journal_slot: int | None = None) -> None:
+        """`journal_slot`: this web worker's slot (runtime/sticky.py), its journal file (None: the only writer)."""
         self.data_dir = Path(data_dir)
         self.async_mode = async_mode
         self.emulate_commit_s = emulate_commit_ms / 1000.0
@@ -78,6 +80,7 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         self.use_journal, self.settle_s, self.max_pending_s = journal, settle_s, max_pending_s
         self.max_pending_rows, self.quiet_s = max_pending_rows, quiet_s
         self.journal: answer_journal.Journal | None = None
+        self.journal_name = answer_journal.filename(journal_slot)
         self.pending: list = []  # journal records acked but not yet committed in SQLite
         self.pending_rows = 0
         self._pending_since = self._last_write = 0.0
@@ -109,7 +112,7 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
             self._db.conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
             if self.use_journal:
                 try:
-                    self.journal = answer_journal.Journal(self.data_dir)
+                    self.journal = answer_journal.Journal(self.data_dir, name=self.journal_name)
                     off_loop(self._recover)
                 except answer_journal.JournalBusy as err:  # each write commits, as without the journal
                     log.warning("answer journal off in this process: %s", err)

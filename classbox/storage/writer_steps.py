@@ -122,7 +122,7 @@ class JournalSteps:
         """COMMIT the open transaction with the journal's marker: pending rows are in SQLite now."""
         epoch = answer_journal.new_epoch()
         if self.journal is not None:
-            answer_journal.write_marker(self._db, epoch, 0)
+            answer_journal.write_marker(self._db, epoch, 0, self.journal.marks)
         off_loop(self._finish)
         self.commits += 1
         if self.journal is not None:

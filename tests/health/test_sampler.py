@@ -201,16 +201,19 @@ def test_real_readers_on_this_machine(db, config):
 
 
 def test_latched_under_voltage_survives_an_agent_restart(db, config, clock):
+    from contextlib import closing
+
     from classbox.health.service import HealthService
 
     files = {"/sys/class/hwmon/hwmon1/name": "rpi_volt\n", "/sys/class/hwmon/hwmon1/in0_lcrit_alarm": "1\n"}
     no_vcgencmd = {"vcgencmd get_throttled": FileNotFoundError("vcgencmd")}
-    HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock)).tick(db)
+    with closing(HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock))) as first:
+        first.tick(db)
     files["/sys/class/hwmon/hwmon1/in0_lcrit_alarm"] = "0\n"
     clock.advance(60)
-    restarted = HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock))
-    assert restarted.tick(db)["system"]["throttling"]["since_boot"]["under_voltage"] is True
+    with closing(HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock))) as restarted:
+        assert restarted.tick(db)["system"]["throttling"]["since_boot"]["under_voltage"] is True
     files["/proc/sys/kernel/random/boot_id"] = "boot-2\n"
     clock.advance(60)
-    after_reboot = HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock))
-    assert after_reboot.tick(db)["system"]["throttling"]["since_boot"]["under_voltage"] is False
+    with closing(HealthService(config, pi_readers(files=files, commands=no_vcgencmd, clock=clock))) as after_reboot:
+        assert after_reboot.tick(db)["system"]["throttling"]["since_boot"]["under_voltage"] is False

@@ -19,9 +19,20 @@ def redis_server(tmp_path):
         yield server
 
 
+_made: list[Shared] = []
+
+
 def worker(server: RedisServer) -> Shared:
     """What one web worker holds: its own client to the box's Redis."""
-    return shared_state({"workers": 2, "message_queue": server.url})
+    _made.append(shared_state({"workers": 2, "message_queue": server.url}))
+    return _made[-1]
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while _made:
+        _made.pop().client.close()
 
 
 def test_one_worker_keeps_everything_in_memory_without_redis():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import psutil
 import pytest
@@ -22,17 +24,54 @@ from classbox.web.datadir import prepare_data_dir
 from tests.helpers import LiveServer, free_port, make_config
 
 GB = 1024**3
+MB = 1024**2
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("cpus, ram, expected", [
     (1, 8 * GB, 1),  # one core
     (4, 1 * GB, 1),  # a 1 GB Pi 4
-    (4, int(1.8 * GB), 4),  # a "2 GB" Pi 4 reports ~1.8 GiB
+    (4, int(1.8 * GB), 3),  # a "2 GB" Pi 4 reports ~1.8 GiB: 3 workers fit in a third of it
+    (4, int(3.8 * GB), 4),  # a 4 GB Pi 4
     (2, 24 * GB, 2),
     (16, 64 * GB, 4),  # capped
 ])
 def test_auto_workers_follow_cores_and_memory(cpus, ram, expected):
-    assert auto_workers(cpus, ram) == expected
+    assert auto_workers(cpus, ram, memory_max=None) == expected
+
+
+@pytest.mark.parametrize("memory_max, expected", [(512 * MB, 3), (256 * MB, 1), (100 * MB, 1), (2 * GB, 4), (None, 4)])
+def test_auto_workers_stay_inside_the_services_memory_cap(memory_max, expected):
+    """4 workers peaked at 586-615 MB (docs/performance.md): a 512M cap would kill one under load."""
+    assert auto_workers(8, 16 * GB, memory_max=memory_max) == expected
+
+
+def test_the_shipped_units_memory_cap_holds_the_automatic_workers():
+    """The unit's MemoryMax= (and the Ansible role's) lets a 4-core 4 GB Pi run its 4 workers."""
+    units = [ROOT / "systemd" / "classbox-web.service", ROOT / "ansible/roles/classbox/files/classbox-web.service"]
+    caps = {re.search(r"^MemoryMax=(\d+)M$", unit.read_text(), re.M).group(1) for unit in units}
+    defaults = (ROOT / "ansible/roles/classbox/defaults/main.yml").read_text()
+    caps.add(re.search(r"^classbox_web_memory_max: (\d+)M\b", defaults, re.M).group(1))
+    assert len(caps) == 1, caps
+    cap = int(caps.pop()) * MB
+    assert auto_workers(4, int(3.8 * GB), memory_max=cap) == config_values.MAX_AUTO_WORKERS
+    assert cap >= config_values.ARBITER_MEMORY + config_values.MAX_AUTO_WORKERS * config_values.WORKER_MEMORY
+
+
+@pytest.mark.parametrize("cgroup, files, expected", [
+    ("0::/system.slice/classbox-web.service\n", {"system.slice/classbox-web.service/memory.max": "805306368\n"}, 768 * MB),
+    ("0::/system.slice/classbox-web.service\n", {"system.slice/classbox-web.service/memory.max": "max\n"}, None),
+    ("0::/user.slice\n", {}, None),  # no memory controller there
+    ("12:memory:/docker/abc\n", {}, None),  # cgroup v1 only
+    ("0::/../../etc\n", {}, None),  # not a cgroup path
+    ("0::/x\n", {"x/memory.max": "-5 junk"}, None),
+])
+def test_the_memory_cap_is_read_from_the_services_cgroup(tmp_path, cgroup, files, expected):
+    (tmp_path / "cgroup").write_text(cgroup)
+    for name, text in files.items():
+        (tmp_path / "fs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "fs" / name).write_text(text)
+    assert config_values.cgroup_memory_max(str(tmp_path / "cgroup"), str(tmp_path / "fs")) == expected
 
 
 def test_the_default_follows_the_board_and_uses_the_box_redis_with_several(tmp_path, monkeypatch):

@@ -52,3 +52,25 @@ def test_the_benchmark_stopped_by_a_signal_leaves_no_process_folder_or_device(tm
     assert not _mounted(f"{tmp}/mnt")
     if device != "None":
         assert not Path(f"/sys/block/{device}/loop/backing_file").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a loop device needs root")
+def test_the_data_dir_is_mounted_with_the_options_asked_as_the_boxs_fstab_would(tmp_path):
+    out = tmp_path / "out.txt"
+    with open(out, "wb") as sink:
+        bench = subprocess.Popen([sys.executable, str(SCRIPT), "--idle-min", "30", "--class-min", "0",
+                                  "--warmup-s", "600", "--mount-options", "noatime,lazytime"],
+                                 stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        text = wait_until(lambda: _printed(out, "data dir device"), timeout=120, what="the box to answer /healthz")
+        tmp = re.search(r"folders: (\S+) ", text)[1]
+        options = next(line.split()[3] for line in Path("/proc/mounts").read_text().splitlines()
+                       if line.split()[1] == f"{tmp}/mnt").split(",")
+        assert "noatime" in options and "lazytime" in options
+    finally:
+        bench.send_signal(signal.SIGTERM)
+        try:
+            bench.wait(60)
+        except subprocess.TimeoutExpired:
+            bench.kill()
+            bench.wait()

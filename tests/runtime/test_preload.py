@@ -1,0 +1,61 @@
+"""The arbiter imports the web code before forking (shared pages) but opens nothing the workers use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import psutil
+
+from tests.helpers import wait_until
+from tests.runtime.test_workers_redis import data_dir, place, two_workers  # noqa: F401  (fixtures)
+
+PROBE = """
+import json, sys
+from classbox.runtime.server import preload_modules
+preload_modules(sys.argv[1])
+from gevent import monkey
+try:
+    import aiohttp
+    aiohttp_loaded = True
+except ImportError:
+    aiohttp_loaded = False
+import psutil
+print(json.dumps({"modules": sorted(m for m in sys.modules if m.startswith(("flask", "socketio", "classbox"))),
+                  "patched": monkey.is_module_patched("socket"), "aiohttp": aiohttp_loaded,
+                  "files": [f.path for f in psutil.Process().open_files()], "threads": psutil.Process().num_threads()}))
+"""
+
+
+def probe(kind: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE, kind], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_the_gevent_arbiter_holds_the_web_code_patched_and_nothing_open():
+    found = probe("gevent")
+    assert {"flask_socketio", "socketio.redis_manager", "classbox.extensions", "classbox.classroom"} <= set(found["modules"])
+    assert found["patched"], "the arbiter must patch before importing, as its workers do"
+    assert not found["aiohttp"], "the Socket.IO client's aiohttp has no use in the server"
+    assert found["files"] == [] and found["threads"] == 1
+
+
+def test_the_threading_arbiter_imports_nothing_and_patches_nothing():
+    found = probe("threading")
+    assert not found["patched"] and "flask_socketio" not in found["modules"]
+
+
+def test_with_two_workers_only_the_workers_hold_the_database_and_pushes_cross(two_workers, data_dir):  # noqa: F811
+    server, workers, teacher, here, there = two_workers
+    code = teacher.call("open_session", {"title": "Partage"})["code"]
+    (pupil,) = place(server.url, workers, {here: 0, there: 1})
+    pupil.call("join", {"code": code, "name": "Inès"})
+    activity = teacher.call("push", {"type": "quiz", "kind": "number", "question": "?"})["activity"]
+    assert activity["id"] in json.dumps(pupil.wait_for("activity"))  # through Redis to the other worker
+    arbiter = psutil.Process(server.proc.pid)
+    assert not [f.path for f in arbiter.open_files() if f.path.startswith(str(data_dir))]
+    assert arbiter.num_threads() == 1
+    wait_until(lambda: all(any(f.path.startswith(str(data_dir)) for f in w.open_files()) for w in workers),
+               what="each worker's own SQLite connection")
