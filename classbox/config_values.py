@@ -147,13 +147,15 @@ def message_queue_problem(url: str) -> str | None:
 def resolve_workers(config: Mapping[str, MutableMapping[str, Any]]) -> str | None:
     """Turn workers = 0 into a count and an empty message_queue into the box's Redis when several
     workers need one; the problem with [web] workers, if any. The automatic count stays at 1 on a
-    machine without the box's Redis (a laptop, a box before its role ran): nothing to join workers."""
+    machine without the box's Redis (a laptop, a box before its role ran): nothing to join workers;
+    and without nginx: no sticky slot sockets, so Socket.IO polling would reach random workers."""
     web = config["web"]
     if not 0 <= web["workers"] <= MAX_WORKERS:
         return f"[web] workers: expected 0 (one per core, at most 4) to {MAX_WORKERS}, got {web['workers']}"
     if web["workers"] == 0:
         web["workers"] = auto_workers()
-        if web["workers"] > 1 and not web["message_queue"] and not os.access(DEFAULT_REDIS_SOCKET, os.R_OK | os.W_OK):
+        usable = web["message_queue"] or os.access(DEFAULT_REDIS_SOCKET, os.R_OK | os.W_OK)
+        if web["workers"] > 1 and not (usable and web["behind_nginx"]):  # slot sockets: nginx only
             web["workers"] = 1
     if web["workers"] > 1 and not web["message_queue"]:
         web["message_queue"] = DEFAULT_MESSAGE_QUEUE

@@ -10,12 +10,13 @@ import pytest
 import yaml
 
 from classbox.config import DEFAULT_RUNTIME_DIR, load_config
-from classbox.config_values import DEFAULT_MESSAGE_QUEUE, auto_workers
+from classbox.config_values import DEFAULT_MESSAGE_QUEUE
 from classbox.runtime import sticky
 from tests.provisioning.ansible_support import ANSIBLE_DIR, ansible_playbook
 
 ROLES = ANSIBLE_DIR / "roles"
-CASES = {"redis": {"classbox_redis_enabled": True}, "no-redis": {"classbox_redis_enabled": False}}
+CASES = {"redis": {"classbox_redis_enabled": True}, "no-redis": {"classbox_redis_enabled": False},
+         "redis-no-nginx": {"classbox_redis_enabled": True, "classbox_nginx_enabled": False}}
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +42,33 @@ def rendered(tmp_path_factory):
     return tmp
 
 
+@pytest.fixture
+def box_redis(tmp_path, monkeypatch):
+    """The box's Redis socket, as the classbox_redis role leaves it (usable by this user)."""
+    from classbox import config_values
+
+    (tmp_path / "redis-server.sock").touch()
+    monkeypatch.setattr(config_values, "DEFAULT_REDIS_SOCKET", str(tmp_path / "redis-server.sock"))
+    monkeypatch.setattr(config_values, "auto_workers", lambda: 4)
+
+
 @pytest.mark.peer
-def test_with_its_redis_the_box_runs_one_worker_per_core(rendered):
+def test_with_its_redis_the_box_runs_one_worker_per_core(rendered, box_redis):
     config = load_config(path=rendered / "redis" / "classbox.toml", env={})
-    assert config["web"]["workers"] == auto_workers()
-    assert config["web"]["message_queue"] == (DEFAULT_MESSAGE_QUEUE if auto_workers() > 1 else "")
+    assert (config["web"]["workers"], config["web"]["message_queue"]) == (4, DEFAULT_MESSAGE_QUEUE)
 
 
 @pytest.mark.peer
 def test_without_redis_the_box_runs_one_worker(rendered):
     config = load_config(path=rendered / "no-redis" / "classbox.toml", env={})
     assert (config["web"]["workers"], config["web"]["message_queue"]) == (1, "")
+
+
+@pytest.mark.peer
+def test_with_redis_but_without_nginx_the_box_runs_one_worker(rendered, box_redis):
+    """No slot sockets without nginx: one worker keeps each device's Socket.IO polling together."""
+    config = load_config(path=rendered / "redis-no-nginx" / "classbox.toml", env={})
+    assert config["web"]["workers"] == 1
 
 
 @pytest.mark.peer

@@ -79,9 +79,19 @@ def test_the_default_follows_the_board_and_uses_the_box_redis_with_several(tmp_p
     socket = tmp_path / "redis-server.sock"
     socket.touch()
     monkeypatch.setattr(config_values, "DEFAULT_REDIS_SOCKET", str(socket))
-    config = load_config(os.devnull, env={})
+    config = load_config(os.devnull, env={"CLASSBOX_WEB_BEHIND_NGINX": "true"})
     assert config["web"]["workers"] == auto_workers()
     assert config["web"]["message_queue"] == (DEFAULT_MESSAGE_QUEUE if auto_workers() > 1 else "")
+
+
+def test_without_nginx_the_default_is_one_worker_even_with_the_box_redis(tmp_path, monkeypatch):
+    """No slot sockets without nginx: several workers would split a device's Socket.IO polling (400s)."""
+    socket = tmp_path / "redis-server.sock"
+    socket.touch()
+    monkeypatch.setattr(config_values, "DEFAULT_REDIS_SOCKET", str(socket))
+    monkeypatch.setattr(config_values, "auto_workers", lambda: 4)
+    assert load_config(os.devnull, env={})["web"]["workers"] == 1
+    assert load_config(os.devnull, env={"CLASSBOX_WEB_BEHIND_NGINX": "true"})["web"]["workers"] == 4
 
 
 def test_the_default_is_one_worker_where_the_box_redis_is_not_installed(tmp_path, monkeypatch):
@@ -104,7 +114,7 @@ def test_several_workers_use_the_box_redis_unless_told_otherwise(tmp_path, monke
     monkeypatch.setattr(config_values, "DEFAULT_REDIS_SOCKET", str(tmp_path / "redis-server.sock"))
     config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "3"})
     assert (config["web"]["workers"], config["web"]["message_queue"]) == (3, DEFAULT_MESSAGE_QUEUE)
-    config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "0"})
+    config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "0", "CLASSBOX_WEB_BEHIND_NGINX": "true"})
     assert config["web"]["workers"] == auto_workers()
     url = "redis://127.0.0.1:6380/2"
     config = load_config(os.devnull, env={"CLASSBOX_WEB_WORKERS": "2", "CLASSBOX_WEB_MESSAGE_QUEUE": url})
