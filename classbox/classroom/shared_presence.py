@@ -138,4 +138,4 @@ class SharedPresence(Presence):
             pipe.zadd(self.shared.key("workers"), {self.shared.worker_id: time.time()})
             pipe.zremrangebyscore(self.shared.key("workers"), "-inf", time.time() - 10 * TTL_S)
             pipe.execute()
-        self.shared.run(write, lambda: None)
+        self.shared.run(write, lambda: None, probe=True)  # every BEAT_S: finds a hung Redis back

@@ -17,7 +17,8 @@ from typing import Any, Callable, Mapping, TypeVar
 
 log = logging.getLogger("classbox.shared")
 T = TypeVar("T")
-TIMEOUT_S = 0.5  # a stopped Redis must not stall a class: fall back to this worker's memory at once
+TIMEOUT_S = 0.5  # a stopped Redis must not stall a class: fall back to this worker's memory
+RETRY_S = 5.0  # after a failure, calls fall back at once for this long; the presence beat probes
 
 
 class Shared:
@@ -28,6 +29,7 @@ class Shared:
         self.prefix = prefix
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # made after the fork: one per worker
         self.up = True
+        self.failed_at = 0.0  # time.monotonic() of the last failure (the breaker)
         self.down_since: float | None = None  # wall clock when Redis stopped answering (None: it answers)
         self.on_restore: list[Callable[[float], None]] = []  # called with down_since when it answers again
         self._lock = threading.Lock()
@@ -36,14 +38,19 @@ class Shared:
         """A Redis key of this box: `classbox:<part>:<part>…`."""
         return self.prefix + ":".join(str(p) for p in parts)
 
-    def run(self, fn: Callable[[Any], T], fallback: Callable[[], T], writes: bool = True) -> T:
+    def run(self, fn: Callable[[Any], T], fallback: Callable[[], T], writes: bool = True,
+            probe: bool = False) -> T:
         """fn(client), or fallback() while Redis fails (logged once per outage); only a write that
-        succeeds says Redis is back (a full Redis still answers reads)."""
+        succeeds says Redis is back (a full Redis still answers reads). For RETRY_S after a failure
+        only a `probe` (the presence beat) asks Redis: a hung one costs one timeout, not one per call."""
         import redis
 
+        if not self.up and not probe and time.monotonic() - self.failed_at < RETRY_S:
+            return fallback()
         try:
             result = fn(self.client)
         except (redis.RedisError, OSError) as err:
+            self.failed_at = time.monotonic()
             self._went_down(err)
             return fallback()
         if writes and not self.up:
