@@ -9,6 +9,8 @@ from typing import Any
 from classbox.classes.secretlock import Locked, SecretLocks
 from classbox.runtime.shared import Shared
 
+KEPT_S = 24 * 3600  # a day after the last wrong try the box forgets the counts and locks (pupils' names in Redis)
+
 
 class SharedSecretLocks(SecretLocks):
     """SecretLocks whose counts and locks every worker shares (this worker's own while Redis fails)."""
@@ -28,8 +30,10 @@ class SharedSecretLocks(SecretLocks):
         """Count one wrong secret for the member on the whole box; True if this one locks them."""
         def count(client: Any) -> bool:
             tries = client.hincrby(self.wrong_key, member.member_id, 1)
-            return tries >= self.lock_after and bool(client.hsetnx(self.locked_key, member.member_id,
-                                                                   json.dumps(asdict(member))))
+            locks = tries >= self.lock_after and bool(client.hsetnx(self.locked_key, member.member_id,
+                                                                    json.dumps(asdict(member))))
+            client.pipeline().expire(self.wrong_key, KEPT_S).expire(self.locked_key, KEPT_S).execute()
+            return locks
         return self.shared.run(count, lambda: super(SharedSecretLocks, self).wrong(member))
 
     def unlock(self, member_id: str) -> None:

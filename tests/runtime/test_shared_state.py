@@ -133,3 +133,15 @@ def test_a_member_locked_through_one_worker_is_locked_on_every_worker_until_the_
     assert [m["member_id"] for m in a.of_class(7)] == ["member-1"] and b.of_class(8) == []
     b.unlock("member-1")  # the teacher's new secret, saved through worker b
     assert not a.is_locked("member-1") and not a.wrong(member)
+
+
+def test_a_pupils_name_kept_in_redis_for_a_lock_expires_with_it(redis_server):
+    """RGPD: a locked member's name and picture sit in Redis at most KEPT_S after the last wrong try."""
+    from classbox.classes.secretlock import Locked
+    from classbox.classes.shared_secretlock import KEPT_S, SharedSecretLocks
+
+    locks = SharedSecretLocks(worker(redis_server), lock_after=1)
+    assert locks.wrong(Locked("member-2", 7, "Léa", "/static/pictos/sun.svg"))
+    with redis.Redis(unix_socket_path=str(redis_server.socket)) as admin:
+        for key in (locks.wrong_key, locks.locked_key):
+            assert 0 < admin.ttl(key) <= KEPT_S
