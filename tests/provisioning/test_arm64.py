@@ -30,9 +30,10 @@ from tests.provisioning.debian_root import (build_wheel, children_cpu, enable_qe
 
 pytestmark = [pytest.mark.slow]
 
-# The first build of the arm64 root (the debootstrap second stage under qemu) takes over half an
-# hour on 2 cores: past the suite's budget. Until its cache is built on the CI machine, the test runs
-# when that cache exists or when asked with CLASSBOX_TEST_ARM64=1 (issue 21 stays open on it).
+# Under qemu on 2 cores the arm64 root's second stage takes 10 min (590 s wall, 688 s CPU on a quiet
+# machine), and applying the roles to it more than 23 min more (2026-12-07, not finished): past the
+# suite's 30-minute budget even with the root cached. The test runs only when asked with
+# CLASSBOX_TEST_ARM64=1 (issue 21 stays open on it: cache the baked root, then boot it).
 WANTED = os.environ.get("CLASSBOX_TEST_ARM64", "") == "1"
 
 SUITE, ARCH = "trixie", "arm64"
@@ -55,8 +56,9 @@ def pi_root(tmp_path_factory):
     (chroot, bake-image's run, figures)."""
     if not IS_ROOT:
         pytest.skip("needs root: debootstrap, binfmt_misc and chroot")
-    if not (WANTED or tarball(SUITE, ARCH).exists()):
-        pytest.skip(f"no cached arm64 root ({tarball(SUITE, ARCH).name}): CLASSBOX_TEST_ARM64=1 builds it (over half an hour)")
+    if not WANTED:
+        pytest.skip("the arm64 bake under qemu takes over half an hour: CLASSBOX_TEST_ARM64=1 runs it"
+                    f" (root cached: {tarball(SUITE, ARCH).exists()})")
     debootstrap = require_apt("debootstrap")
     require_apt("ansible-playbook", "ansible")
     require_apt("qemu-aarch64-static", "qemu-user-static")
