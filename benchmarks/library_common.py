@@ -177,8 +177,8 @@ def check(url: str, headers: dict | None = None) -> httpx.Response:
     return httpx.get(url, headers=headers or {}, timeout=30)
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process group's processes (MB)."""
+def _group_kb(pid: int, file: str, field: str) -> int:
+    """Sum of one /proc/<p>/<file> field (kB) over the processes of process group `pid`."""
     total = 0
     for proc_dir in Path("/proc").iterdir():
         if not proc_dir.name.isdigit():
@@ -186,29 +186,22 @@ def rss_mb(pid: int) -> float:
         try:
             if os.getpgid(int(proc_dir.name)) != pid:
                 continue
-            for line in (proc_dir / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in (proc_dir / file).read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1])
         except (OSError, ProcessLookupError):
             continue
-    return total / 1024
+    return total
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process group's processes (MB)."""
+    return _group_kb(pid, "status", "VmRSS:") / 1024
 
 
 def pss_mb(pid: int) -> float:
     """Proportional memory of a process group's processes (MB): shared pages split between them."""
-    total = 0
-    for proc_dir in Path("/proc").iterdir():
-        if not proc_dir.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(proc_dir.name)) != pid:
-                continue
-            for line in (proc_dir / "smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-        except (OSError, ProcessLookupError):
-            continue
-    return total / 1024
+    return _group_kb(pid, "smaps_rollup", "Pss:") / 1024
 
 
 def now() -> str:
