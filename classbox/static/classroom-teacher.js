@@ -10,8 +10,7 @@ function $(id) { return document.getElementById(id); }
 var live = $("live-status");
 function selfPaced(a) { return !!(a.spec && a.spec.lesson && a.spec.lesson.release); }
 
-socket.on("connect", watch);
-socket.on("resync", watch);  /* the workers' Redis came back: re-read what other workers saw meanwhile */
+socket.on("connect", watch); socket.on("resync", watch);  /* resync: the workers' Redis is back, re-read */
 function watch() {
   socket.emit("watch", { code: root.dataset.code }, function (ack) {
     if (!ack.ok) { say(live, ack.message); return; }
@@ -232,7 +231,6 @@ function answerText(a, answer) {
 }
 
 if (!projector) {  // the dashboard's controls; the projector only shows
-
   var pupilList = $("pupil-list");
   pupilList.addEventListener("click", function (e) {
     var b = e.target.closest("button"); if (!b) { return; }
