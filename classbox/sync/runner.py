@@ -13,7 +13,7 @@ import sqlite_utils
 from classbox.config import Config, read_secret_file
 from classbox.storage import open_database
 from classbox.storage.core import write_transaction
-from classbox.sync import crashmark, outbox, status
+from classbox.sync import outbox, status
 from classbox.sync.backoff import Transient, next_delay
 from classbox.sync.clock import Clock
 from classbox.sync.connectors import Connector
@@ -142,7 +142,6 @@ class SyncRunner:
     def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
                summary: dict[str, Any], clock: Clock) -> bool:
         """Deliver a target's due records in order; False if the pass must stop."""
-        self._count_crashed(db, target)
         while True:
             if self.link.should_stop():
                 summary["stopped"] = True
@@ -153,7 +152,6 @@ class SyncRunner:
                 return True  # nothing due: no request at all (an unreachable ENT waits for its retry)
             if not clock.known():
                 self._learn_time(connector)
-            crashmark.note(self.config.runtime_dir, target, [r.seq for r in records])
             try:
                 outcomes = connector.deliver(records)
             except LinkClosed:
@@ -161,23 +159,8 @@ class SyncRunner:
                                   0, self.now(), count_attempt=False)
                 summary["stopped"] = True
                 return False
-            finally:
-                crashmark.clear(self.config.runtime_dir, target)  # only a killed agent leaves it
             if not self._apply(db, target, records, outcomes, summary):
                 return True
-
-    def _count_crashed(self, db: sqlite_utils.Database, target: str) -> None:
-        """A batch a killed agent left in flight: count its attempt and back it off (one commit, at restart)."""
-        seqs = crashmark.left(self.config.runtime_dir, target)
-        if not seqs:
-            return
-        row = db.execute("SELECT attempts FROM outbox WHERE seq = ?", [seqs[0]]).fetchone()
-        delay = next_delay((row[0] if row else 0) + 1, None, base=self.config["sync"]["retry_base_s"])
-        with write_transaction(db):
-            outbox.settle_retry(db, seqs, "stopped while sending (the agent was killed)", delay, self.now())
-        crashmark.clear(self.config.runtime_dir, target)
-        log.warning("sync %s: the agent was killed while sending seq %s..%s; retry in %.0f s",
-                    target, seqs[0], seqs[-1], delay)
 
     def _apply(self, db: sqlite_utils.Database, target: str, records: list[outbox.OutboxRecord],
                outcomes: list, summary: dict[str, Any]) -> bool:
