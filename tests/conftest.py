@@ -16,10 +16,32 @@ from classbox import close_app, create_app
 from classbox.auth.users import add_user
 from classbox.extensions import socketio
 from classbox.storage import open_database
+from tests import parallel
 from tests.descriptors import leaked_since, open_descriptors
 from tests.helpers import LiveServer, ack, free_port, make_config  # noqa: F401  (re-exported for tests)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (make test): each test file, or xdist_group, whole on one worker."""
+    if config.getvalue("dist") == "loadgroup":
+        return parallel.file_or_group_scheduler(config, log)
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """On xdist workers: the files holding a slow test first (tests/parallel.py)."""
+    if getattr(config.option, "loadgroup", False):  # a worker of `--dist loadgroup`
+        parallel.slow_files_first(items)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A test marked `alone` runs while no other worker runs a test (tests/parallel.py)."""
+    with parallel.running(item.config, alone=item.get_closest_marker("alone") is not None):
+        yield
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from classbox.config import Config, load_config
+from tests.parallel import lock, worker
 
 T = TypeVar("T")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -90,10 +91,15 @@ def new_id() -> str:
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port nobody listens on right now; under xdist, one that no other worker can be handed
+    (each worker takes its share of the ports: the kernel's bind(0) prefers odd ones, hence // 2)."""
+    number, count = worker()
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if (port // 2) % count == number:
+            return port
 
 
 def stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
@@ -139,21 +145,28 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = N
         raise TimeoutError(f"{url} did not answer in {timeout} s ({errors[-1] if errors else None})")
 
 
+def _installed(command: str) -> str | None:
+    """Path of command on PATH or in /usr/sbin, or None."""
+    return shutil.which(command) or (f"/usr/sbin/{command}" if os.path.exists(f"/usr/sbin/{command}") else None)
+
+
 def require_apt(command: str, package: str | None = None) -> str:
     """Path of `command`, installing its Debian package when root; skip (fails in CI) if absent."""
-    path = shutil.which(command) or (f"/usr/sbin/{command}" if os.path.exists(f"/usr/sbin/{command}") else None)
+    path = _installed(command)
     if path:
         return path
     package = package or command
     if IS_ROOT and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        result = subprocess.run(["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", package],
-                                capture_output=True, text=True, env=env)
-        if result.returncode != 0:
-            subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env)
-            subprocess.run(["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", package],
-                           capture_output=True, text=True, env=env)
-        path = shutil.which(command) or (f"/usr/sbin/{command}" if os.path.exists(f"/usr/sbin/{command}") else None)
+        with lock("apt-get"):  # one install at a time among the workers (apt-get update takes no timeout)
+            path = _installed(command)
+            if path:  # another worker installed it meanwhile
+                return path
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            install = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", package]
+            if subprocess.run(install, capture_output=True, text=True, env=env).returncode != 0:
+                subprocess.run(["apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=600"], capture_output=True, env=env)
+                subprocess.run(install, capture_output=True, text=True, env=env)
+        path = _installed(command)
         if path:
             return path
     pytest.skip(f"needs `{command}` from the Debian package {package} (run as root to install it)")

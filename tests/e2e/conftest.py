@@ -14,12 +14,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from classbox.auth.users import add_user
 from classbox.web.datadir import prepare_data_dir
 from tests.e2e.countproxy import CountingRelay
 from tests.e2e.harness import Box, NetworkLog, PagesReport, launch_chromium, login, new_context
 from tests.helpers import IS_ROOT, LiveServer, free_port, make_config, require_apt
+from tests.parallel import run_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -104,11 +106,18 @@ def import_video_pack(config, folder: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def report():
-    """Page weights, axe results and screenshots of the run, written at the end."""
+def report(pytestconfig):
+    """Page weights, axe results and screenshots of the run, written at the end (under xdist,
+    each worker's part joined to the others' in the run's temporary folder)."""
     pages = PagesReport(artifacts_dir())
     yield pages
-    pages.write()
+    shared = run_folder(pytestconfig)
+    if shared is None:
+        pages.write()
+        return
+    with FileLock(shared / "pages-report.lock"):
+        pages.merge_parts(shared / "pages-report", os.environ["PYTEST_XDIST_WORKER"])
+        pages.write()
 
 
 @pytest.fixture

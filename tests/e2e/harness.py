@@ -207,6 +207,18 @@ class PagesReport:
         self.screenshots.append(target.name)
         return target
 
+    def merge_parts(self, parts: Path, name: str) -> None:
+        """Save this worker's part of the run's report in `parts` as `name`, then take in every
+        part saved so far (the last xdist worker to finish writes the whole run's report)."""
+        parts.mkdir(parents=True, exist_ok=True)
+        own = {"axe": self.axe, "weights": self.weights, "screenshots": self.screenshots}
+        (parts / f"{name}.json").write_text(json.dumps(own, ensure_ascii=False))
+        for part in sorted(parts.glob("*.json")):
+            data = json.loads(part.read_text())
+            self.axe.update(data["axe"])
+            self.weights.update(data["weights"])
+            self.screenshots.extend(data["screenshots"])
+
     def write(self) -> None:
         """pages-report.json and pages-report.md in the artifacts folder."""
         if not (self.axe or self.weights or self.screenshots):

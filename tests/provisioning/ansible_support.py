@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.helpers import require_apt
+from tests.parallel import lock
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = ROOT / "ansible"
@@ -44,11 +45,12 @@ LINT_VENV = Path("/var/cache/classbox-tests/ansible-lint-venv")
 def newest_ansible_lint() -> str:
     """ansible-lint upgraded to PyPI's newest release in a cached venv (built when absent)."""
     python = LINT_VENV / "bin" / "python"
-    if not python.exists():
-        LINT_VENV.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["python3", "-m", "venv", "--clear", str(LINT_VENV)], check=True)
-    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           "--upgrade", "ansible-lint"], capture_output=True, text=True, timeout=900)
+    with lock("ansible-lint-venv"):  # two workers never build or upgrade it at once
+        if not python.exists():
+            LINT_VENV.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["python3", "-m", "venv", "--clear", str(LINT_VENV)], check=True)
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                               "--upgrade", "ansible-lint"], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     return str(LINT_VENV / "bin" / "ansible-lint")
 

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.parallel import lock
 from tests.provisioning.chroot_support import Chroot
 
 CACHE = Path("/var/cache/classbox-tests")
@@ -205,12 +206,14 @@ def _platforms(suite: str, arch: str) -> list[str]:
 def wheelhouse(wheel: Path, project: Path, suite: str = "bookworm", arch: str = HOST_ARCH,
                extras: str = "") -> Path:
     """Binary wheels of classbox's dependencies for suite's Python on arch, for an offline
-    install; cached by pyproject's hash and the target."""
+    install; cached by pyproject's hash and the target (downloaded once: other workers wait)."""
     python = PYTHON[suite]
     target = f"cp{python.replace('.', '')}-{MACHINE[arch]}-{GLIBC[suite]}{'-' + extras if extras else ''}"
     key = hashlib.sha256((project / "pyproject.toml").read_bytes() + target.encode()).hexdigest()[:16]
     folder = CACHE / f"wheelhouse-{target}-{key}"
-    if not folder.exists():
+    with lock(folder.name):
+        if folder.exists():
+            return folder
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = CACHE / f"wheelhouse-{key}.partial-{os.getpid()}"
         requirement = f"{wheel}[{extras}]" if extras else str(wheel)

@@ -16,6 +16,7 @@ from tests.helpers import (
     wait_http,
     wait_until,  # noqa: F401  (the one polling helper, also imported from here)
 )
+from tests.parallel import lock
 
 CACHE = Path(os.environ.get("CLASSBOX_TEST_CACHE", Path.home() / ".cache" / "classbox-tests"))
 RALPH_VENV = CACHE / "ralph-venv"
@@ -29,14 +30,17 @@ def ensure_ralph() -> Path:
     ralph = RALPH_VENV / "bin" / "ralph"
     if ralph.exists() and (RALPH_VENV / ".complete").exists():
         return ralph
-    CACHE.mkdir(parents=True, exist_ok=True)
-    if not (RALPH_VENV / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(RALPH_VENV)], check=True)
-    result = subprocess.run([str(RALPH_VENV / "bin" / "pip"), "install", "-q", *RALPH_SPEC],
-                            capture_output=True, text=True)
-    if result.returncode != 0 or not ralph.exists():
-        pytest.skip(f"cannot install ralph: {result.stderr[-500:]}")
-    (RALPH_VENV / ".complete").write_text("ok\n")
+    with lock("ralph-venv"):  # another worker installing it: wait, install once
+        if ralph.exists() and (RALPH_VENV / ".complete").exists():
+            return ralph
+        CACHE.mkdir(parents=True, exist_ok=True)
+        if not (RALPH_VENV / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(RALPH_VENV)], check=True)
+        result = subprocess.run([str(RALPH_VENV / "bin" / "pip"), "install", "-q", *RALPH_SPEC],
+                                capture_output=True, text=True)
+        if result.returncode != 0 or not ralph.exists():
+            pytest.skip(f"cannot install ralph: {result.stderr[-500:]}")
+        (RALPH_VENV / ".complete").write_text("ok\n")
     return ralph
 
 
