@@ -31,9 +31,11 @@ def pytest_xdist_make_scheduler(config, log):
     return None
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """On xdist workers: the files holding a slow test first (tests/parallel.py)."""
+    """On xdist workers: xdist_group honoured, the files holding a slow test first (tests/parallel.py)."""
     if getattr(config.option, "loadgroup", False):  # a worker of `--dist loadgroup`
+        parallel.tag_groups(items)
         parallel.slow_files_first(items)
 
 

@@ -86,12 +86,34 @@ def file_or_group_scheduler(config: pytest.Config, log):
     return FileOrGroupScheduling(config, log)
 
 
+def _group(item: pytest.Item) -> str | None:
+    """The item's xdist_group name (several joined with "_", as xdist does), or None."""
+    names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                    for mark in item.iter_markers("xdist_group")})
+    return "_".join(names) or None
+
+
+def tag_groups(items: list[pytest.Item]) -> None:
+    """End each grouped test's node id with "@<group>", which `--dist loadgroup` schedules by:
+    xdist 3.8 writes it where pytest 9.2 no longer reads it (pytest-xdist issue #1386), and the
+    groups were silently ignored. Does nothing once xdist's own suffix takes effect."""
+    for item in items:
+        group = _group(item)
+        if group is None or item.nodeid.endswith(f"@{group}"):
+            continue
+        nodeid = f"{item.nodeid}@{group}"
+        if hasattr(item, "_id"):  # pytest >= 9.2: a structured node id
+            item._id = type(item._id).parse(nodeid)
+        else:
+            item._nodeid = nodeid
+
+
 def slow_files_first(items: list[pytest.Item]) -> None:
     """Reorder items in place: the files (and groups) holding a `slow` test first, each file's
     tests kept together and in their order."""
     def unit(item: pytest.Item) -> str:
-        group = item.get_closest_marker("xdist_group")
-        return f"group:{group.args[0] if group.args else group.kwargs.get('name')}" if group else item.nodeid.split("::")[0]
+        group = _group(item)
+        return f"group:{group}" if group else item.nodeid.split("::")[0]
     slow = {unit(item) for item in items if item.get_closest_marker("slow") is not None}
     first_seen = {}
     for index, item in enumerate(items):
