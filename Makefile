@@ -30,8 +30,11 @@ lint: $(LINTED)
 run: $(STAMP)
 	$(BIN)/classbox serve --demo --data-dir $(DATA) --host 127.0.0.1 --port $(PORT)
 
+# The suite on TEST_WORKERS pytest-xdist workers, each test file whole on one of them
+# (docs/architecture.md, "Tests"); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache node_modules

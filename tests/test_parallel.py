@@ -50,7 +50,7 @@ def pytest_configure(config):
         config.addinivalue_line("markers", marker)
 """
 PROBE_RECORD = """
-import os, pathlib, pytest
+import os, pathlib, time, pytest
 from tests.helpers import wait_until
 LOG = pathlib.Path(os.environ["PROBE_LOG"])
 
@@ -58,6 +58,13 @@ LOG = pathlib.Path(os.environ["PROBE_LOG"])
 def record(what):
     with open(LOG / "workers", "a") as log:
         log.write(f"{what} {os.environ['PYTEST_XDIST_WORKER']}\\n")
+
+
+def meet(me, other):
+    started = time.monotonic()
+    (LOG / f"{me}-started").touch()
+    wait_until(lambda: (LOG / f"{other}-started").exists(), timeout=3)
+    (LOG / f"{me}-ran").write_text(f"{started} {time.monotonic()}")
 """
 PROBES = {
     "test_file_a.py": "def test_1(): record('file_a')\ndef test_2(): record('file_a')\ndef test_3(): record('file_a')\n",
@@ -65,29 +72,16 @@ PROBES = {
     "test_group_1.py": "@pytest.mark.xdist_group('together')\ndef test_1(): record('group')\n",
     "test_group_2.py": "@pytest.mark.xdist_group('together')\ndef test_1(): record('group')\n",
     "test_peer.py": "@pytest.mark.peer\ndef test_needs_a_peer(): pytest.skip('no peer on this machine')\n",
-    # Handed out first (slow), so to two workers: without the lock they run side by side.
-    "test_busy.py": """
-@pytest.mark.slow
-def test_busy():
-    before = (LOG / "alone-done").exists()
-    (LOG / "busy-running").touch()
-    during = wait_until(lambda: (LOG / "alone-done").exists(), timeout=3)  # the alone test's chance
-    (LOG / "busy-running").unlink()
-    assert before or not during, "the alone test ran while this one ran"
-""",
-    "test_alone.py": """
-@pytest.mark.slow
-@pytest.mark.alone
-def test_alone():
-    assert not (LOG / "busy-running").exists(), "another test was running"
-    (LOG / "alone-done").touch()
-""",
+    # Handed out first (slow), so to two workers; each waits up to 3 s for the other to start:
+    # side by side unless the alone test keeps the busy one out.
+    "test_busy.py": "@pytest.mark.slow\ndef test_busy(): meet('busy', 'alone')\n",
+    "test_alone.py": "@pytest.mark.slow\n@pytest.mark.alone\ndef test_alone(): meet('alone', 'busy')\n",
 }
 
 
 @pytest.fixture(scope="module")
-def probe_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, list[str]]:
-    """The probe files run by `pytest -n 2 --dist loadgroup` with CI=true: (the run, its log lines)."""
+def probe_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The probe files run by `pytest -n 2 --dist loadgroup` with CI=true: (the run, their log folder)."""
     folder = tmp_path_factory.mktemp("probes")
     log = tmp_path_factory.mktemp("probe-log")
     (folder / "conftest.py").write_text(PROBE_CONFTEST)
@@ -96,9 +90,9 @@ def probe_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, list[str]]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.update(CI="true", PYTHONPATH=str(ROOT), PROBE_LOG=str(log))
     done = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider",
-                           "-rA", "-v", "--rootdir", str(folder), str(folder)],
+                           "-rA", "--rootdir", str(folder), str(folder)],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=300)
-    return done, (log / "workers").read_text().splitlines()
+    return done, log
 
 
 def test_a_skipped_peer_test_fails_under_xdist_with_ci(probe_run):
@@ -108,16 +102,18 @@ def test_a_skipped_peer_test_fails_under_xdist_with_ci(probe_run):
 
 
 def test_a_file_and_a_group_each_run_whole_on_one_worker(probe_run):
-    _, lines = probe_run
+    _, log = probe_run
+    lines = (log / "workers").read_text().splitlines()
     workers = {}
     for line in lines:
         unit, worker = line.split()
         workers.setdefault(unit, set()).add(worker)
     assert set(workers) == {"file_a", "file_b", "group"}, lines
-    assert all(len(seen) == 1 for seen in workers.values()), (workers, probe_run[0].stdout[-3000:])
+    assert all(len(seen) == 1 for seen in workers.values()), workers
 
 
 def test_no_other_test_runs_beside_an_alone_test(probe_run):
-    done, _ = probe_run
-    assert "PASSED test_alone.py::test_alone" in done.stdout, done.stdout[-3000:]
-    assert "PASSED test_busy.py::test_busy" in done.stdout, done.stdout[-3000:]
+    done, log = probe_run
+    assert "PASSED test_alone.py::test_alone" in done.stdout and "PASSED test_busy.py::test_busy" in done.stdout
+    alone, busy = ([float(t) for t in (log / f"{name}-ran").read_text().split()] for name in ("alone", "busy"))
+    assert alone[1] <= busy[0] or busy[1] <= alone[0], f"alone ran {alone}, busy ran {busy}"
