@@ -77,8 +77,8 @@ def test_agent_killed_while_its_lrs_holds_the_batch(tmp_path):
                 agent.stderr.close()
         # whole batches, then (backed off) the head alone, then the head is dead and the next one goes
         assert lrs.batches == [ids[:5]] * BACKOFF_AFTER + [ids[:1]] * (DEAD_AFTER - BACKOFF_AFTER) + [ids[1:2]]
-        states = [row[0] for row in db.execute("SELECT state FROM outbox ORDER BY seq").fetchall()]
-        assert states == ["dead"] + ["pending"] * 9
+        states = db.execute("SELECT state, attempts FROM outbox ORDER BY seq").fetchall()
+        assert states == [("dead", DEAD_AFTER - BACKOFF_AFTER + 1)] + [("pending", 1)] * 4 + [("pending", 0)] * 5
         shown = sync_status(config)
         assert "dead 1" in shown and f"the sync agent was killed {DEAD_AFTER} times in a row" in shown
     finally:
