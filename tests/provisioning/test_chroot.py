@@ -227,7 +227,8 @@ def test_package_tests_pass_on_the_suites_python(applied, request):
     inside the baked root against the installed wheel (imported first: --import-mode=append);
     bookworm's 3.11 is the host's, whose run of the suite covers it. Warnings are errors there
     as on the host (pyproject.toml), among them 3.13's ResourceWarning for a sqlite3
-    connection left to the garbage collector."""
+    connection left to the garbage collector. Two pytest-xdist workers (the [test] extra), one
+    per core of the test machine: half the wall time of one."""
     chroot, _, _, _, tmp = applied
     suite = request.node.callspec.params["applied"]
     version = chroot.run("python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])").stdout.strip()
@@ -245,7 +246,7 @@ def test_package_tests_pass_on_the_suites_python(applied, request):
     assert installed.returncode == 0, installed.stderr[-3000:]
     with mounted(root):
         result = chroot.run("sh", "-c", "cd /srv/src && HOME=/root /srv/venv/bin/python -m pytest -q -p no:cacheprovider"
-                            " --import-mode=append -W error::ResourceWarning"
+                            " -n 2 --import-mode=append -W error::ResourceWarning"
                             " -m 'not peer and not slow' --ignore=tests/e2e --ignore=tests/provisioning tests",
                             timeout=2400)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
