@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.slow]
 
 # Under qemu on 2 cores the arm64 root's second stage takes 10 min (590 s wall, 688 s CPU on a quiet
 # machine), and applying the roles to it 15-20 min of CPU more with the root cached: each Ansible
-# task is an emulated python3 compiling Ansible's module code (about 20 s of CPU per task; profile
+# task is an emulated python3 compiling Ansible's module code (20-40 s of CPU per task; profile
 # in docs/operations.md). Past CI's room even with the root cached, so the test runs only when
 # asked with CLASSBOX_TEST_ARM64=1.
 WANTED = os.environ.get("CLASSBOX_TEST_ARM64", "") == "1"
