@@ -28,6 +28,22 @@ print(json.dumps({"modules": sorted(m for m in sys.modules if m.startswith(("fla
 """
 
 
+WORKER_PROBE = """
+import json, sys
+from classbox.runtime.server import preload_modules
+preload_modules("gevent")
+from classbox import create_app
+app = create_app({"data_dir": sys.argv[1]})  # what each gevent worker builds after fork
+client = app.test_client()
+statuses = [client.get(path).status_code for path in ("/", "/login", "/connect", "/library/")]
+print(json.dumps({"statuses": statuses, "loaded": sorted(name for name, module in sys.modules.items()
+                                                         if module is not None and name in sys.argv[2:])}))
+"""
+# What a web worker has no use for: the Socket.IO clients' HTTP stacks, zxcvbn's word lists (a
+# password being set loads them), cryptography (the agent reads the TLS certificate for health).
+UNUSED_IN_A_WORKER = ("aiohttp", "requests", "websocket", "zxcvbn", "cryptography.x509")
+
+
 def probe(kind: str) -> dict:
     done = subprocess.run([sys.executable, "-c", PROBE, kind], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -59,3 +75,12 @@ def test_with_two_workers_only_the_workers_hold_the_database_and_pushes_cross(tw
     assert arbiter.num_threads() == 1
     wait_until(lambda: all(any(f.path.startswith(str(data_dir)) for f in w.open_files()) for w in workers),
                what="each worker's own SQLite connection")
+
+
+def test_a_gevent_worker_builds_and_serves_the_app_without_the_modules_it_never_uses(tmp_path):
+    done = subprocess.run([sys.executable, "-c", WORKER_PROBE, str(tmp_path / "data"), *UNUSED_IN_A_WORKER],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert all(status < 500 for status in found["statuses"]), found
+    assert found["loaded"] == [], f"each worker would hold these for nothing: {found['loaded']}"
