@@ -140,6 +140,9 @@ def preload_modules(kind: str) -> None:
         return
     from gevent import monkey
 
+    from classbox.runtime.malloc_arenas import limit_arenas
+
+    limit_arenas()  # inherited by the workers: their offload threads share two arenas
     monkey.patch_all()
     for name in PRELOADED_MODULES:
         importlib.import_module(name)

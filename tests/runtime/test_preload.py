@@ -84,3 +84,33 @@ def test_a_gevent_worker_builds_and_serves_the_app_without_the_modules_it_never_
     found = json.loads(done.stdout.splitlines()[-1])
     assert all(status < 500 for status in found["statuses"]), found
     assert found["loaded"] == [], f"each worker would hold these for nothing: {found['loaded']}"
+
+
+ARENA_PROBE = """
+import sys
+from classbox.runtime.server import preload_modules
+preload_modules(sys.argv[1])
+ARENA_HEAP = 64 << 20  # glibc maps each extra arena's heap at a 64 MiB boundary
+def arena_heaps():
+    return sum(1 for line in open("/proc/self/maps")
+               if len(line.split()) == 5 and line.split()[1] == "rw-p"
+               and int(line.split("-")[0], 16) % ARENA_HEAP == 0)
+before = arena_heaps()
+from gevent.monkey import get_original
+from gevent.threadpool import ThreadPool  # real threads, as runtime/offload.py's pool
+together = get_original("threading", "Barrier")(8)
+def allocate():
+    kept = [bytearray(1000) for _ in range(1000)]
+    together.wait()  # eight threads allocating at once, as a busy offload pool
+    return len(kept)
+pool = ThreadPool(8)
+calls = [pool.spawn(allocate) for _ in range(8)]
+assert [call.get() for call in calls] == [1000] * 8
+print(arena_heaps() - before)
+"""
+
+
+def test_the_gevent_workers_offload_threads_share_two_malloc_arenas():
+    done = subprocess.run([sys.executable, "-c", ARENA_PROBE, "gevent"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert int(done.stdout.split()[-1]) <= 1, "beyond the main arena, one more for the offload pool's threads"
