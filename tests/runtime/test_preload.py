@@ -40,8 +40,9 @@ print(json.dumps({"statuses": statuses, "loaded": sorted(name for name, module i
                                                          if module is not None and name in sys.argv[2:])}))
 """
 # What a web worker has no use for: the Socket.IO clients' HTTP stacks, zxcvbn's word lists (a
-# password being set loads them), cryptography (the agent reads the TLS certificate for health).
-UNUSED_IN_A_WORKER = ("aiohttp", "requests", "websocket", "zxcvbn", "cryptography.x509")
+# password being set loads them), cryptography (the agent reads the TLS certificate for health),
+# python-zeroconf (the agent announces the box; /connect only reads what it recorded).
+UNUSED_IN_A_WORKER = ("aiohttp", "requests", "websocket", "zxcvbn", "cryptography.x509", "zeroconf")
 
 
 def probe(kind: str) -> dict:
