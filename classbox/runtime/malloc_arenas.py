@@ -10,7 +10,7 @@ but set by the arbiter before it forks, so it holds however classbox web is star
 from __future__ import annotations
 
 import ctypes
-import platform
+import os
 
 M_ARENA_MAX = -8  # glibc's <malloc.h>
 WEB_ARENAS = 2
@@ -18,6 +18,10 @@ WEB_ARENAS = 2
 
 def limit_arenas(count: int = WEB_ARENAS) -> bool:
     """Cap this process's (and its future children's) malloc arenas; False where libc is not glibc."""
-    if platform.libc_ver()[0] != "glibc":
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):  # not a glibc system (musl, macOS)
+        return False
+    if not libc.startswith("glibc"):
         return False
     return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, count))
