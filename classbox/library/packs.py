@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -31,6 +32,7 @@ from classbox.web.i18n_marks import N_
 
 MB = 1024 * 1024
 NEW_FILE = os.O_RDWR | os.O_CREAT | os.O_EXCL
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT}
 
 
 @dataclass
@@ -91,6 +93,9 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
     except OverLimit:
         raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)") from None
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, InflateError) as err:
+        if getattr(err, "errno", None) in NO_ROOM:  # the disk, not the pack
+            raise PackError(f"the disk is full: {spec.path!r} could not be stored ({err})",
+                            N_("le disque est plein")) from None
         raise _damaged(f"cannot read {spec.path!r} ({err}); truncated or damaged pack?", spec.path) from None
     finally:
         if fd is not None:
