@@ -17,7 +17,7 @@ import zipfile
 
 import pytest
 
-from classbox.library import PackError, copier, directio, import_path
+from classbox.library import PackError, copier, directio, import_path, packs
 from tests.library.conftest import FILES, library_state, manifest, write_folder, write_zip
 
 CHUNK = 4 * directio.ALIGN
@@ -100,10 +100,12 @@ def _film_pack(tmp_path, compression, sha256: str | None = None):
     return write_zip(tmp_path / "pack.zip", spec, {**FILES, "videos/film.mp4": film}, compression=compression), film
 
 
-@pytest.fixture
-def library(lib_config, tmp_path):
-    """A library holding another pack already (imported before any fault is injected)."""
+@pytest.fixture(params=[False, True], ids=["page cache", "O_DIRECT"])
+def library(lib_config, tmp_path, monkeypatch, request):
+    """A library holding another pack already (imported before any fault is injected); zip
+    members staged through the page cache (one writer) or with O_DIRECT (two writers)."""
     import_path(lib_config, write_folder(tmp_path / "good", manifest(id="deja-la")))
+    monkeypatch.setattr(packs, "DIRECT_WRITES", request.param)
     return lib_config
 
 
