@@ -1,14 +1,13 @@
-"""Writing staged files with O_DIRECT: the bytes go from the import's buffers to the disk.
+"""Writing staged files with O_DIRECT (optional: packs.DIRECT_WRITES) and positional writes.
 
-A buffered write copies each byte into the page cache, then the kernel writes the dirty pages
-back, and the final fsync waits for the backlog; `cp + sync` pays the same. With O_DIRECT the
-disk reads the import's (page-aligned) buffers itself while the next ones are read and hashed: no
-copy into the page cache, no dirty backlog, the disk busy from the first buffer on. What reaches
-the disk is exactly the buffer that was hashed. The last piece of a file (not a multiple of the
-block size) is written through the page cache, and the caller's fsync makes all of it durable.
-Where the filesystem refuses O_DIRECT (at open, or at a write), the file is written buffered.
+With O_DIRECT the disk reads the import's (page-aligned) buffers itself: no copy into the page
+cache, no dirty backlog, a third less CPU per GB. On the shared VM of docs/performance.md the
+kernel's writeback of buffered writes still kept the disk busier, so zip members go through the
+page cache by default. What reaches the disk is exactly the buffer that was hashed. The last
+piece of a file (not a multiple of the block size) is written through the page cache, and the
+caller's fsync makes all of it durable. Where the filesystem refuses O_DIRECT (at open, or at a
+write), the file is written buffered.
 """
-
 from __future__ import annotations
 
 import ctypes
