@@ -8,6 +8,7 @@ piece of a file (not a multiple of the block size) is written through the page c
 caller's fsync makes all of it durable. Where the filesystem refuses O_DIRECT (at open, or at a
 write), the file is written buffered.
 """
+
 from __future__ import annotations
 
 import ctypes
