@@ -97,17 +97,23 @@ def arena_heaps():
                if len(line.split()) == 5 and line.split()[1] == "rw-p"
                and int(line.split("-")[0], 16) % ARENA_HEAP == 0)
 before = arena_heaps()
-from gevent.monkey import get_original
-from gevent.threadpool import ThreadPool  # real threads, as runtime/offload.py's pool
-together = get_original("threading", "Barrier")(8)
+from gevent.monkey import get_original  # real threads and locks, as the offload pool's
+start_thread, new_lock, pause = (get_original("_thread", "start_new_thread"), get_original("_thread", "allocate_lock"),
+                                 get_original("time", "sleep"))
+counted, done, allocated = new_lock(), new_lock(), []
+done.acquire()
 def allocate():
     kept = [bytearray(1000) for _ in range(1000)]
-    together.wait()  # eight threads allocating at once, as a busy offload pool
-    return len(kept)
-pool = ThreadPool(8)
-calls = [pool.spawn(allocate) for _ in range(8)]
-assert [call.get() for call in calls] == [1000] * 8
+    with counted:
+        allocated.append(len(kept))
+    done.acquire()  # stay alive (and keep the arena) until every thread has allocated
+    done.release()
+for _ in range(8):
+    start_thread(allocate, ())
+while len(allocated) < 8:  # eight threads allocating at once, as a busy offload pool
+    pause(0.001)
 print(arena_heaps() - before)
+done.release()
 """
 
 
