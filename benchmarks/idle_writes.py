@@ -196,6 +196,15 @@ class Box:
             stop_process_group(proc)
 
 
+def jbd2_commits(device: str | None) -> tuple[int, int] | None:
+    """(commits, of which "requested") of the data dir's ext4 journal so far (/proc/fs/jbd2/<dev>-8/info)."""
+    info = Path(f"/proc/fs/jbd2/{device}-8/info")
+    if device is None or not info.exists():
+        return None
+    words = info.read_text().split()  # "N transactions (M requested), each up to ..."
+    return int(words[0]), int(words[2].lstrip("("))
+
+
 def measure(box: Box, device: str | None, seconds: float, during=None, trace: Path | None = None) -> dict:
     """Write counters over a phase, per process and for the device, in MB/hour.
 
@@ -206,12 +215,14 @@ def measure(box: Box, device: str | None, seconds: float, during=None, trace: Pa
     tracer = None if trace is None else Tracer({k: p.pid for k, p in box.processes().items()}, trace)
     try:
         before, dev0, t0 = box.written(), device_written(device), time.monotonic()
+        jbd0 = jbd2_commits(device)
         marked: list[tuple[int | None, float]] = []
         if during is None:
             time.sleep(seconds)
         else:
             asyncio.run(during(seconds, lambda: marked.append((device_written(device), time.monotonic()))))
         after, dev1, t1 = box.written(), device_written(device), time.monotonic()
+        jbd1 = jbd2_commits(device)
     finally:
         if tracer is not None:
             tracer.stop()
@@ -220,6 +231,8 @@ def measure(box: Box, device: str | None, seconds: float, during=None, trace: Pa
     device_mb = None if dev0 is None else (dev1 - dev0) / hours / 1e6
     result = {"per_process": per, "processes_mb_h": sum(per.values()), "device_mb_h": device_mb,
               "load": os.getloadavg(), "hours": hours}
+    if jbd0 and jbd1:
+        result["jbd2"] = (jbd1[0] - jbd0[0], jbd1[1] - jbd0[1])
     if tracer is not None:
         result["trace"] = tracer.summary(Path(box.env["CLASSBOX_DATA_DIR"]))
     if marked and dev0 is not None:
@@ -298,6 +311,9 @@ def show(title: str, result: dict, goal: float) -> None:
     device = result["device_mb_h"]
     print(f"  {'device':14} " + ("n/a (no loop device)" if device is None else f"{device:8.3f} MB/h")
           + f"   goal <= {goal} MB/h")
+    if "jbd2" in result:
+        print(f"  ext4 journal (jbd2): {result['jbd2'][0]} commits ({result['jbd2'][1]} counted as requested "
+              f"in /proc/fs/jbd2)")
     if "joins_kb" in result:
         print(f"  of which the joins: {result['joins_kb']:.0f} KB; then, answering: "
               f"{result['after_mark_mb_h']:.3f} MB/h; a class of one hour (joins + 1 h of answers): "

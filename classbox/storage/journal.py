@@ -15,9 +15,9 @@ preset dictionary (storage/journal_codec.py): a list of [table, columns, rows] (
 A record that fits in a block never straddles two (it starts at the next block instead), so every
 block starts with a record: a damaged record costs the rest of its block, not the records of the
 blocks after it (reading resumes at the next block start). An append rewrites the block holding
-the records acked just before it (records of a few hundred bytes share blocks): a cut during that
-rewrite on a card without power-loss protection can damage them, at most one block (about ten
-answers). Giving each record a block of its own would rule that out, but the zeroing after each
+the records acked just before it (an answer's record is ≈ 0.3 KB deflated: a dozen share a block): a
+cut during that rewrite on a card without power-loss protection can damage them, at most one block
+(about a dozen answers). Giving each record a block of its own would rule that out, but the zeroing after each
 commit (below) would then write a block per answer again (+48 % of the SD writes of a class,
 benchmarks/idle_writes.py, docs/performance.md). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
