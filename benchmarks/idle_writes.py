@@ -135,8 +135,9 @@ def prepare(tree: Path, data: Path, runtime: Path) -> dict[str, str]:
 class Box:
     """`classbox web` and `classbox agent`, as the two units start them."""
 
-    def __init__(self, tree: Path, env: dict[str, str], logs: Path) -> None:
-        self.tree = tree
+    def __init__(self, tree: Path, env: dict[str, str], logs: Path, not_root: bool = False) -> None:
+        """`not_root`: the processes see a uid other than 0, as under the units' User=classbox."""
+        self.tree, self.not_root = tree, not_root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen] = {}
@@ -160,8 +161,10 @@ class Box:
         log = open(self.logs / f"{args[0]}.log", "ab")
         command = tree_command(self.tree, "sys.argv[0] = 'classbox'; runpy.run_module('classbox', "
                                "run_name='__main__', alter_sys=True)", *args)
-        return subprocess.Popen(command, env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True, cwd=self.logs)
+        if self.not_root:  # a user namespace: uid 1000 inside, still the files' owner outside
+            command = ["unshare", "--map-user=1000", "--map-group=1000", *command]
+        return subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=self.logs)
 
     def processes(self) -> dict[str, psutil.Process]:
         """Every classbox process by a readable name (gunicorn's worker is 'web worker')."""
@@ -346,6 +349,10 @@ def main() -> None:
                         help="the data dir's mount options, e.g. noatime,lazytime (the box's fstab)")
     parser.add_argument("--block-size", type=int, default=4096,
                         help="the data dir's ext4 block size (4096 as on the SD card; 1024 was mke2fs's pick before)")
+    parser.add_argument("--as-root", action="store_true",
+                        help="let the box run as root (before 2026-12-07 15:40): SQLite run by root fchowns its "
+                             "-wal at every connection, an inode change and so an ext4 journal commit; the units "
+                             "run as User=classbox, so by default the box sees uid 1000 (a user namespace)")
     parser.add_argument("--trace", action="store_true",
                         help="strace the processes' writes: shares per file, WAL frames per table (slower)")
     parser.add_argument("--tree", type=Path, default=ROOT,
@@ -360,7 +367,7 @@ def main() -> None:
                             args.block_size) as (folder, device):
         env = prepare(args.tree.resolve(), folder / "data", Path(runtime))
         env.update(dict(item.split("=", 1) for item in args.set))
-        box = Box(args.tree.resolve(), env, Path(tmp))
+        box = Box(args.tree.resolve(), env, Path(tmp), not_root=os.geteuid() == 0 and not args.as_root)
         try:
             box.start()
             print(f"folders: {tmp} {runtime}")
