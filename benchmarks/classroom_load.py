@@ -40,6 +40,11 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
 
 
+def ratio(a: float, b: float) -> str:
+    """a / b to two decimals (a figure against the baseline of the same run), or n/a."""
+    return f"{a / b:.2f}" if b else "n/a"
+
+
 @contextlib.contextmanager
 def paused_gc():
     """Collect the load generator's garbage now and not during a measured phase.

@@ -16,7 +16,7 @@ import asyncio
 import json
 import time
 
-from classroom_load import Client, Server, paused_gc, pct, push, setup_class, simultaneous_submits
+from classroom_load import Client, Server, paused_gc, pct, push, ratio, setup_class, simultaneous_submits
 
 
 async def one_class(server: Server, rounds: int) -> dict:
@@ -101,10 +101,6 @@ async def measure(kind: str, args, emulate_ms: float = 0.0) -> dict:
         return result
     finally:
         server.stop()
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b else "n/a"
 
 
 async def main() -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import psutil
 
-from classroom_load import ROOT, Client, Server, paused_gc, pct, push, setup_class
+from classroom_load import ROOT, Client, Server, paused_gc, pct, push, ratio, setup_class
 
 sys.path.insert(0, str(ROOT))
 from tests.redis_server import RedisServer  # noqa: E402
@@ -159,10 +159,6 @@ def idle_memory(workers: int) -> dict:
                 "per_process_rss_mb": [round(i.rss / 2**20, 1) for i in info], "load": load()}
     finally:
         box.stop()
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}" if b else "n/a"
 
 
 async def main() -> None:

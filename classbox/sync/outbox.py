@@ -103,7 +103,8 @@ def claim(db: sqlite_utils.Database, target: str, limit: int, now: float | None 
 
     Head-of-line: while the oldest pending record waits for its retry, nothing after it goes.
     Writes nothing (SD card): the attempt is counted with its outcome, in the batch's one commit
-    (`settle`); an attempt cut short by a crash is not counted, and its records are sent again.
+    (`settle`); an attempt cut short by a kill is counted by sync/crashes.py (in tmpfs), which
+    backs the batch off only once it killed the agent several times.
     A row whose payload is not JSON goes dead here instead of blocking the queue.
     """
     now = time.time() if now is None else now

@@ -19,6 +19,7 @@ from classbox.sync.clock import Clock
 from classbox.sync.connectors import Connector
 from classbox.sync.connectors.webdav import WebdavConnector
 from classbox.sync.connectors.xapi import XapiConnector
+from classbox.sync.crashes import CrashWatch
 from classbox.sync.link import Link
 from classbox.sync.ratelimit import LinkClosed
 from classbox.sync.records import LRS, WORKSPACE
@@ -77,6 +78,7 @@ class SyncRunner:
         self.batch_sizes: dict[str, int] = {}  # lowered by a 413, kept from pass to pass
         self.failing: set[str] = set()  # targets whose last attempt was a retry: probe with one record
         self._noted = (0, 0)  # the link's (sent, received) already in the status
+        self.crashes = CrashWatch(config.runtime_dir, config["sync"]["retry_base_s"])  # batches that killed the agent
 
     def once(self, stop: threading.Event | None = None, db: sqlite_utils.Database | None = None
              ) -> dict[str, Any]:
@@ -142,6 +144,8 @@ class SyncRunner:
     def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
                summary: dict[str, Any], clock: Clock) -> bool:
         """Deliver a target's due records in order; False if the pass must stop."""
+        if self.crashes.check(db, target, self.now()):
+            connector.batch_size = 1  # a batch kept killing the agent: one record per request from now on
         while True:
             if self.link.should_stop():
                 summary["stopped"] = True
@@ -152,15 +156,19 @@ class SyncRunner:
                 return True  # nothing due: no request at all (an unreachable ENT waits for its retry)
             if not clock.known():
                 self._learn_time(connector)
+            self.crashes.sending(target, [r.seq for r in records])  # tmpfs: only a killed agent leaves it
             try:
-                outcomes = connector.deliver(records)
-            except LinkClosed:
-                outbox.mark_retry(db, [r.seq for r in records], "stopped at the end of the sync window",
-                                  0, self.now(), count_attempt=False)
-                summary["stopped"] = True
-                return False
-            if not self._apply(db, target, records, outcomes, summary):
-                return True
+                try:
+                    outcomes = connector.deliver(records)
+                except LinkClosed:
+                    outbox.mark_retry(db, [r.seq for r in records], "stopped at the end of the sync window",
+                                      0, self.now(), count_attempt=False)
+                    summary["stopped"] = True
+                    return False
+                if not self._apply(db, target, records, outcomes, summary):
+                    return True
+            finally:
+                self.crashes.settled(target)
 
     def _apply(self, db: sqlite_utils.Database, target: str, records: list[outbox.OutboxRecord],
                outcomes: list, summary: dict[str, Any]) -> bool:
