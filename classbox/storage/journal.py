@@ -179,6 +179,21 @@ class Journal:
         os.close(self._fd)
 
 
+def open_waiting(data_dir: Path, name: str = FILENAME, wait_s: float = 2.0) -> Journal:
+    """The journal, waiting up to `wait_s` while another process holds it (a starting worker recovering
+    every free journal of the data dir: for a moment); JournalBusy after that (a worker not gone yet)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return Journal(data_dir, name=name)
+        except JournalBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def marker_names(name: str = FILENAME) -> tuple[str, str]:
     """The `sequence` rows holding one journal file's marker (each worker's journal has its own)."""
     if name == FILENAME:
