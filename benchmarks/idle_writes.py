@@ -46,8 +46,11 @@ SECTOR = 512
 
 
 @contextlib.contextmanager
-def data_filesystem(tmp: Path, use_loop: bool, mount_options: str = ""):
-    """A data dir on its own loop device (yields the folder and the device name, or None)."""
+def data_filesystem(tmp: Path, use_loop: bool, mount_options: str = "", block_size: int = 4096):
+    """A data dir on its own loop device (yields the folder and the device name, or None).
+
+    `block_size`: ext4's block size; 4096 as on a box's SD card (mke2fs would pick 1024 for this
+    256 MB image, its "small" type, where a 1.9 KB journal record costs 2 blocks instead of 4 KB)."""
     folder = tmp / "mnt"
     folder.mkdir()
     if not use_loop or os.geteuid() != 0:
@@ -58,7 +61,7 @@ def data_filesystem(tmp: Path, use_loop: bool, mount_options: str = ""):
     device = subprocess.run(["losetup", "-f", "--show", str(image)], check=True, capture_output=True,
                             text=True).stdout.strip()
     try:
-        subprocess.run(["mkfs.ext4", "-q", "-E", "lazy_itable_init=0,lazy_journal_init=0", device], check=True)
+        subprocess.run(["mkfs.ext4", "-q", "-b", str(block_size), "-E", "lazy_itable_init=0,lazy_journal_init=0", device], check=True)
         subprocess.run(["mount", *(["-o", mount_options] if mount_options else []), device, str(folder)],
                        check=True)
         try:
@@ -132,8 +135,9 @@ def prepare(tree: Path, data: Path, runtime: Path) -> dict[str, str]:
 class Box:
     """`classbox web` and `classbox agent`, as the two units start them."""
 
-    def __init__(self, tree: Path, env: dict[str, str], logs: Path) -> None:
-        self.tree = tree
+    def __init__(self, tree: Path, env: dict[str, str], logs: Path, not_root: bool = False) -> None:
+        """`not_root`: the processes see a uid other than 0, as under the units' User=classbox."""
+        self.tree, self.not_root = tree, not_root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen] = {}
@@ -157,8 +161,10 @@ class Box:
         log = open(self.logs / f"{args[0]}.log", "ab")
         command = tree_command(self.tree, "sys.argv[0] = 'classbox'; runpy.run_module('classbox', "
                                "run_name='__main__', alter_sys=True)", *args)
-        return subprocess.Popen(command, env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True, cwd=self.logs)
+        if self.not_root:  # a user namespace: uid 1000 inside, still the files' owner outside
+            command = ["unshare", "--map-user=1000", "--map-group=1000", *command]
+        return subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=self.logs)
 
     def processes(self) -> dict[str, psutil.Process]:
         """Every classbox process by a readable name (gunicorn's worker is 'web worker')."""
@@ -193,6 +199,15 @@ class Box:
             stop_process_group(proc)
 
 
+def jbd2_commits(device: str | None) -> tuple[int, int] | None:
+    """(commits, of which "requested") of the data dir's ext4 journal so far (/proc/fs/jbd2/<dev>-8/info)."""
+    info = Path(f"/proc/fs/jbd2/{device}-8/info")
+    if device is None or not info.exists():
+        return None
+    words = info.read_text().split()  # "N transactions (M requested), each up to ..."
+    return int(words[0]), int(words[2].lstrip("("))
+
+
 def measure(box: Box, device: str | None, seconds: float, during=None, trace: Path | None = None) -> dict:
     """Write counters over a phase, per process and for the device, in MB/hour.
 
@@ -203,12 +218,14 @@ def measure(box: Box, device: str | None, seconds: float, during=None, trace: Pa
     tracer = None if trace is None else Tracer({k: p.pid for k, p in box.processes().items()}, trace)
     try:
         before, dev0, t0 = box.written(), device_written(device), time.monotonic()
+        jbd0 = jbd2_commits(device)
         marked: list[tuple[int | None, float]] = []
         if during is None:
             time.sleep(seconds)
         else:
             asyncio.run(during(seconds, lambda: marked.append((device_written(device), time.monotonic()))))
         after, dev1, t1 = box.written(), device_written(device), time.monotonic()
+        jbd1 = jbd2_commits(device)
     finally:
         if tracer is not None:
             tracer.stop()
@@ -217,6 +234,8 @@ def measure(box: Box, device: str | None, seconds: float, during=None, trace: Pa
     device_mb = None if dev0 is None else (dev1 - dev0) / hours / 1e6
     result = {"per_process": per, "processes_mb_h": sum(per.values()), "device_mb_h": device_mb,
               "load": os.getloadavg(), "hours": hours}
+    if jbd0 and jbd1:
+        result["jbd2"] = (jbd1[0] - jbd0[0], jbd1[1] - jbd0[1])
     if tracer is not None:
         result["trace"] = tracer.summary(Path(box.env["CLASSBOX_DATA_DIR"]))
     if marked and dev0 is not None:
@@ -295,6 +314,9 @@ def show(title: str, result: dict, goal: float) -> None:
     device = result["device_mb_h"]
     print(f"  {'device':14} " + ("n/a (no loop device)" if device is None else f"{device:8.3f} MB/h")
           + f"   goal <= {goal} MB/h")
+    if "jbd2" in result:
+        print(f"  ext4 journal (jbd2): {result['jbd2'][0]} commits ({result['jbd2'][1]} counted as requested "
+              f"in /proc/fs/jbd2)")
     if "joins_kb" in result:
         print(f"  of which the joins: {result['joins_kb']:.0f} KB; then, answering: "
               f"{result['after_mark_mb_h']:.3f} MB/h; a class of one hour (joins + 1 h of answers): "
@@ -325,6 +347,12 @@ def main() -> None:
     parser.add_argument("--no-loop", action="store_true", help="no loop device (not root)")
     parser.add_argument("--mount-options", default="",
                         help="the data dir's mount options, e.g. noatime,lazytime (the box's fstab)")
+    parser.add_argument("--block-size", type=int, default=4096,
+                        help="the data dir's ext4 block size (4096 as on the SD card; 1024 was mke2fs's pick before)")
+    parser.add_argument("--as-root", action="store_true",
+                        help="let the box run as root (before 2026-12-07 15:40): SQLite run by root fchowns its "
+                             "-wal at every connection, an inode change and so an ext4 journal commit; the units "
+                             "run as User=classbox, so by default the box sees uid 1000 (a user namespace)")
     parser.add_argument("--trace", action="store_true",
                         help="strace the processes' writes: shares per file, WAL frames per table (slower)")
     parser.add_argument("--tree", type=Path, default=ROOT,
@@ -335,10 +363,11 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: _stop_on_signal(signum, frame))
     with tempfile.TemporaryDirectory(prefix="classbox-idle-") as tmp, \
             tempfile.TemporaryDirectory(prefix="classbox-run-", dir="/dev/shm") as runtime, \
-            data_filesystem(Path(tmp), not args.no_loop, args.mount_options) as (folder, device):
+            data_filesystem(Path(tmp), not args.no_loop, args.mount_options,
+                            args.block_size) as (folder, device):
         env = prepare(args.tree.resolve(), folder / "data", Path(runtime))
         env.update(dict(item.split("=", 1) for item in args.set))
-        box = Box(args.tree.resolve(), env, Path(tmp))
+        box = Box(args.tree.resolve(), env, Path(tmp), not_root=os.geteuid() == 0 and not args.as_root)
         try:
             box.start()
             print(f"folders: {tmp} {runtime}")

@@ -1,7 +1,7 @@
 """Importing a large pack vs `cp` of the same bytes (then `sync`, since the import fsyncs).
 
     .venv/bin/python benchmarks/library_import.py [--mb 1024] [--files 8] [--forms folder,stored,deflated]
-                                                  [--rounds 1] [--with-sha256]
+                                                  [--rounds 1] [--with-sha256] [--direct [--writers 2]]
 Goal: import ≥ 0.9 × the speed of `cp + sync`, the same
 bytes made as durable (the import fsyncs every file before the catalogue points at it; bare cp
 returns while its bytes sit in the page cache — printed too). The import reads, hashes (sha256),
@@ -104,13 +104,19 @@ def main() -> None:
                         help="the manifest gives each file's sha256 (then the zip's CRC-32 is not computed)")
     parser.add_argument("--no-kernel-copy", action="store_true",
                         help="copy through Python buffers (copier.py) as before copy_file_range, to compare")
-    parser.add_argument("--no-direct", action="store_true",
-                        help="write zip members through the page cache as before O_DIRECT, to compare")
+    parser.add_argument("--direct", action="store_true",
+                        help="write zip members with O_DIRECT (packs.DIRECT_WRITES), to compare")
+    parser.add_argument("--writers", type=int, default=None,
+                        help="with --direct: writes in flight per file (default: classbox's, 2), to compare")
     args = parser.parse_args()
-    if args.no_direct:
-        from classbox.library import directio
+    if args.writers:
+        from classbox.library import pipeline
 
-        directio.O_DIRECT = 0
+        pipeline.WRITERS = args.writers
+    if args.direct:
+        from classbox.library import packs as pack_import
+
+        pack_import.DIRECT_WRITES = True
     if args.no_kernel_copy:
         from classbox.library import packs
 
@@ -132,7 +138,8 @@ def main() -> None:
             shutil.rmtree(folder)
         print(f"# library_import {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — {args.files} files, "
               f"{args.mb} MiB, same filesystem, 2-core shared machine, load average {os.getloadavg()[0]:.1f}"
-              f"{', kernel copy off' if args.no_kernel_copy else ''}{', O_DIRECT off' if args.no_direct else ''}{', sha256 in the manifest' if args.with_sha256 else ''}")
+              f"{', kernel copy off' if args.no_kernel_copy else ''}{', zip members with O_DIRECT' if args.direct else ''}{', sha256 in the manifest' if args.with_sha256 else ''}"
+              f"{f', {args.writers} direct writes in flight' if args.writers else ''}")
         print("| pack | cp -r | cp -r + sync (wall / CPU) | import (wall / CPU) | ratio cp / import "
               "| ratio (cp + sync) / import | goal ≥ 0.9 |")
         print("|---|---|---|---|---|---|---|")

@@ -54,11 +54,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_i18n(app)
     from classbox.runtime.message_queue import client_manager
     from classbox.runtime.shared import shared_state
+    from classbox.runtime.worker_bus import worker_bus
 
     app.extensions["classbox_shared"] = shared_state(cfg["web"])  # None with one worker: state in memory
 
     socketio.init_app(app, async_mode=_async_mode(cfg), client_manager=client_manager(cfg["web"]),  # Redis: workers > 1
                       max_http_buffer_size=MAX_FRAME_BYTES)  # refused before decoding, polling or websocket
+    app.extensions["classbox_bus"] = worker_bus(app.extensions["classbox_shared"])  # requests to other workers
     cap_websocket_messages(socketio.server, MAX_FRAME_BYTES)
     refuse_reserved_events(socketio.server)
     register_error_handlers(app)

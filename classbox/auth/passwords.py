@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zxcvbn import zxcvbn
-
 from classbox.web.i18n_marks import N_, ShownError
 
 MIN_LENGTH = 8
@@ -58,6 +56,8 @@ def check_password(password: str, login: str = "", display_name: str = "") -> No
         raise WeakPasswordError(f"password too short: at least {MIN_LENGTH} characters",
                                 N_("mot de passe trop court : %(min)s caractères au moins"), min=MIN_LENGTH)
     inputs = [part for text in (login, display_name) for part in [text, *text.replace(".", " ").split()] if part]
+    from zxcvbn import zxcvbn  # 12 MB of word lists: loaded by the first password checked, not by every web worker
+
     result = zxcvbn(password[:CHECKED_CHARS], user_inputs=inputs)
     if result["score"] >= MIN_SCORE:
         return

@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     from classbox.extensions import socketio
 
     if "classroom" in app.extensions:
-        register(socketio, app.extensions["classroom"])
+        register(socketio, app.extensions["classroom"], app.extensions.get("classbox_bus"))
 
 
 @hook
@@ -48,4 +48,4 @@ def agent_services(config) -> list:
     """The erasure of classes past their end of school year."""
     from classbox.classes.privacy import ClassRetentionService
 
-    return [ClassRetentionService(config.data_dir)]
+    return [ClassRetentionService(config.data_dir, web=config["web"])]

@@ -10,15 +10,20 @@ from flask_socketio import SocketIO
 from classbox.classes.tapjoin import TapJoin, Takeover, refusal
 from classbox.classroom.events import (NS, _teacher_session, event, pupil_room, session_room, session_summary,
                                        teacher_room)
+from classbox.classroom.errors import ClassroomError
 from classbox.classroom.live import Conn
 from classbox.web.i18n_marks import N_
 
 REFUSED = N_("L'enseignant a refusé : demande-lui de l'aide.")
+FORWARD_TIMEOUT_S = 5.0  # the asking worker commits the new device token before it replies
 REPLACED = N_("Un autre appareil a pris ta place, avec l'accord de l'enseignant.")
 
 
-def register(socketio: SocketIO, classroom: Any) -> TapJoin:
-    """Give the classroom its tap-to-join service and declare the teacher's takeover events."""
+def register(socketio: SocketIO, classroom: Any, bus: Any = None) -> TapJoin:
+    """Give the classroom its tap-to-join service and declare the teacher's takeover events.
+
+    `bus` (several workers, runtime/worker_bus.py): a takeover asked on another worker is completed
+    there, where the asking device's socket is."""
     tap = TapJoin(classroom, classroom.clock)
     classroom.tap = tap
 
@@ -54,29 +59,52 @@ def register(socketio: SocketIO, classroom: Any) -> TapJoin:
             raise refusal("unknown_request", "allow must be true or false")
         request = tap.take(data.get("request_id"), session["id"])
         emit("takeover_done", {"request_id": request.id, "allowed": allow}, teacher_room(session["id"]))
+        texts = {"refused": gettext(REFUSED), "replaced": gettext(REPLACED)}  # in the teacher's language, as before
+        if bus is not None and request.worker and request.worker != bus.shared.worker_id:
+            reply = bus.ask(request.worker, "takeover", {"request": asdict(request), "allow": allow, **texts},
+                            FORWARD_TIMEOUT_S)
+            if reply is None or reply.get("error") == "gone":  # its worker is gone, or the device left
+                raise refusal("gone")
+            if not reply.get("ok"):
+                raise ClassroomError(reply.get("error", "storage"))
+            return {"ok": True, "allowed": allow}
+        return complete(request, allow, texts)
+
+    def on_forwarded(payload: dict) -> dict:
+        """Another worker's teacher answered a takeover asked here."""
+        try:
+            return complete(Takeover(**payload["request"]), bool(payload["allow"]), payload)
+        except ClassroomError as err:
+            return {"ok": False, "error": err.code}
+
+    if bus is not None:
+        bus.on("takeover", on_forwarded)
+
+    def complete(request: Takeover, allow: bool, texts: dict) -> dict:
+        """On the asking device's worker: refuse it, or give it the member's place (the old device is out)."""
         if classroom.presence.get(request.sid) is None:
             raise refusal("gone")
         if not allow:
-            emit("join_refused", {"message": gettext(REFUSED)}, request.sid)
+            emit("join_refused", {"message": texts["refused"]}, request.sid)
             return {"ok": True, "allowed": False}
         joined = tap.allow(request)
         pupil = joined["pupil"]
-        for old in classroom.presence.pupil_sids(session["id"], pupil["id"]):
+        for old in classroom.presence.pupil_sids(request.session_id, pupil["id"]):
             if old != request.sid:  # forgotten first: its disconnect does not show the pupil offline
                 classroom.presence.disconnect(old)
-                emit("replaced", {"message": gettext(REPLACED)}, old)
+                emit("replaced", {"message": texts["replaced"]}, old)
                 socketio.server.disconnect(old, namespace=NS)
-        came_online = classroom.presence.attach_pupil(request.sid, session["id"], pupil["id"])
+        came_online = classroom.presence.attach_pupil(request.sid, request.session_id, pupil["id"])
         requester = classroom.presence.get(request.sid)
         requester.role, requester.user = "pupil", None
-        for room in (session_room(session["id"]), pupil_room(pupil["id"])):
+        for room in (session_room(request.session_id), pupil_room(pupil["id"])):
             socketio.server.enter_room(request.sid, room, namespace=NS)
         emit("joined", {"ok": True, "pupil_id": pupil["id"], "name": pupil["name"], "token": joined["token"],
                         "session": session_summary(joined["session"]),
                         "activity": classroom.view(joined["activity"])}, request.sid)
         if came_online:
             emit("presence", {"pupil_id": pupil["id"], "name": pupil["name"], "online": True},
-                 teacher_room(session["id"]))
+                 teacher_room(request.session_id))
         return {"ok": True, "allowed": True}
 
     return tap

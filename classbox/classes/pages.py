@@ -12,6 +12,7 @@ from classbox.classes import pictograms, store
 from classbox.classes.csv_import import NOTE_MESSAGES, import_csv
 from classbox.classes.errors import ClassesError
 from classbox.classes.model import LEVELS
+from classbox.classes.views import forget_members
 from classbox.storage import get_db
 
 bp = Blueprint("classes_pages", __name__)
@@ -92,6 +93,7 @@ def remove(class_id: int, member_id: str):
     _own_class(class_id)
     try:
         store.remove_member(get_db(), _owner(), class_id, member_id[:64])
+        forget_members([member_id[:64]])
     except ClassesError as error:
         flash(error.message, "error")
     return redirect(url_for(".class_page", class_id=class_id))

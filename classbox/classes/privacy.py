@@ -34,7 +34,8 @@ def privacy_erase(db: sqlite_utils.Database, pupil_id: str) -> int:
         return count + db.execute("DELETE FROM class_members WHERE id = ?", [pupil_id]).rowcount
 
 
-def purge_expired(db: sqlite_utils.Database, today: datetime.date | None = None) -> tuple[int, int]:
+def purge_expired(db: sqlite_utils.Database, today: datetime.date | None = None,
+                  erased: list[str] | None = None) -> tuple[int, int]:
     """Delete the classes whose end of school year has passed, with their members and their sessions
     (pupils, answers, hand-in files): (classes, members).
 
@@ -42,6 +43,9 @@ def purge_expired(db: sqlite_utils.Database, today: datetime.date | None = None)
     `retain_until` at the earliest."""
     day = (today or datetime.date.today()).isoformat()
     expired = [r[0] for r in db.execute("SELECT id FROM classes WHERE retain_until < ?", [day])]
+    if erased is not None:  # the members' ids, for their secret locks in Redis (shared_secretlock.forget_members)
+        erased += [r[0] for r in db.execute("SELECT m.id FROM class_members m JOIN classes c ON c.id = m.class_id "
+                                            "WHERE c.retain_until < ?", [day])]
     erase_class_sessions(db, expired)
     with db.conn:
         members = db.execute("DELETE FROM class_members WHERE class_id IN "
@@ -55,17 +59,23 @@ class ClassRetentionService:
 
     name = "classes-retention"
 
-    def __init__(self, data_dir: Path, every_s: float = 3600.0) -> None:
-        self.data_dir, self.every_s = Path(data_dir), every_s
+    def __init__(self, data_dir: Path, every_s: float = 3600.0, web: dict | None = None) -> None:
+        """`web`: the [web] section (several workers: erased members' secret locks leave Redis too)."""
+        self.data_dir, self.every_s, self.web = Path(data_dir), every_s, web
 
     def run(self, stop: threading.Event) -> None:
         """Purge, then wait `every_s`, until `stop` is set."""
+        from classbox.classes.shared_secretlock import forget_members
+        from classbox.runtime.shared import shared_state
         from classbox.storage import open_database
 
+        shared = shared_state(self.web) if self.web else None
         while True:
             db = open_database(self.data_dir)
             try:
-                classes, members = purge_expired(db)
+                erased: list[str] = []
+                classes, members = purge_expired(db, erased=erased)
+                forget_members(shared, erased)
                 if classes:
                     log.info("erased %d class(es) past their end of school year (%d members)", classes, members)
             finally:

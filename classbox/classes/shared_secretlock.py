@@ -9,6 +9,7 @@ from typing import Any
 from classbox.classes.secretlock import Locked, SecretLocks
 from classbox.runtime.shared import Shared
 
+MEMBER_LIMIT = "secret_member"  # the per-member wrong-secret throttle (classes/tapjoin.py), keyed by member id
 KEPT_S = 24 * 3600  # a day after the last wrong try the box forgets the counts and locks (pupils' names in Redis)
 
 
@@ -51,6 +52,15 @@ class SharedSecretLocks(SecretLocks):
                      if m["class_id"] == class_id}
             return list({**found, **{m["member_id"]: m for m in here}}.values())
         return self.shared.run(read, lambda: here, writes=False)
+
+
+def forget_members(shared: Shared | None, member_ids: list[str]) -> None:
+    """Members erased (privacy): their wrong tries, lock and throttle leave Redis now, not KEPT_S later."""
+    if shared is None or not member_ids:
+        return
+    limits = [shared.key("limit", MEMBER_LIMIT, member_id) for member_id in member_ids]
+    shared.run(lambda c: c.pipeline().hdel(shared.key("secret-wrong"), *member_ids)
+               .hdel(shared.key("secret-locked"), *member_ids).delete(*limits).execute(), lambda: None)
 
 
 def secret_locks_for(shared: Shared | None) -> SecretLocks:

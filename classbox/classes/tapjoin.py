@@ -7,7 +7,6 @@ asked (a pending `Takeover`), and answers with `answer_takeover` (classes/join_e
 from __future__ import annotations
 
 import secrets as random
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,7 +18,8 @@ from classbox.classes import pictograms
 from classbox.classes import secrets as join_secrets
 from classbox.classes.archive import archived_on
 from classbox.classes.secretlock import Locked
-from classbox.classes.shared_secretlock import secret_locks_for
+from classbox.classes.shared_secretlock import MEMBER_LIMIT, secret_locks_for
+from classbox.classes.takeovers import takeovers_for
 from classbox.classroom import store, tokens
 from classbox.classroom.codes import normalize_code
 from classbox.classroom.errors import ClassroomError
@@ -42,8 +42,6 @@ MESSAGES = {
                          "Restaurez-la depuis sa page pour en ouvrir une."),
     "secret_locked": N_("Trop d'images secrètes fausses : demande à l'enseignant de te donner de nouvelles images."),
 }
-MAX_PENDING = 30  # takeover requests waiting for one session's teacher
-PENDING_TTL_S = 600
 
 
 def refusal(code: str, detail: str = "") -> ClassroomError:
@@ -63,6 +61,7 @@ class Takeover:
     name: str
     picture_url: str
     created: float = field(default=0.0)
+    worker: str = ""  # the web worker holding `sid` (several workers: classes/takeovers.py)
 
     def public(self) -> dict:
         """What the teacher's dashboard shows."""
@@ -124,12 +123,17 @@ class TapJoin:
         self.connection_limit = RateLimiter(5, 1 / 30, clock)
         state = getattr(classroom, "state", None)  # several workers: they count the address and member together
         self.address_limit = rate_limiter(state, "secret_address", 20, 1 / 10, clock)
-        self.member_limit = rate_limiter(state, "secret_member", 5, 1 / 60, clock)
+        self.member_limit = rate_limiter(state, MEMBER_LIMIT, 5, 1 / 60, clock)
         self.locks = secret_locks_for(state)  # then locked until the teacher gives a new secret
-        self.pending: dict[str, Takeover] = {}
-        self._lock = threading.Lock()
+        self.takeovers = takeovers_for(state, Takeover, clock)  # several workers: in Redis, for every teacher socket
         self.announce: Callable[[Takeover], None] = lambda request: None  # tells the teacher (join_events)
         self.announce_lock: Callable[[int, Locked], None] = lambda session_id, member: None
+
+    def forget_members(self, member_ids: list[str]) -> None:
+        """Members erased: their wrong tries, lock and throttle are forgotten now (in Redis too)."""
+        for member_id in member_ids:
+            self.locks.unlock(member_id)
+            self.member_limit.forget(member_id)
 
     def owned_class(self, db: sqlite_utils.Database, user: dict, class_id: Any) -> int | None:
         """The class a session is opened for, checked against its teacher (open_session)."""
@@ -219,31 +223,21 @@ class TapJoin:
         return {"session": session, "pupil": pupil, "token": token, "activity": activity}
 
     def _ask(self, session_id: int, pupil: dict, member_id: str, member: tuple, sid: str) -> Takeover:
-        now = self.clock()
-        with self._lock:
-            for key, old in list(self.pending.items()):
-                if old.sid == sid or now - old.created > PENDING_TTL_S:
-                    del self.pending[key]
-            if sum(1 for p in self.pending.values() if p.session_id == session_id) >= MAX_PENDING:
-                raise ClassroomError("rate_limited", "takeovers")
-            request = Takeover(uuid.uuid4().hex, session_id, pupil["id"], member_id, sid, pupil["name"],
-                               pictograms.url(member[2]), now)
-            self.pending[request.id] = request
+        request = Takeover(uuid.uuid4().hex, session_id, pupil["id"], member_id, sid, pupil["name"],
+                           pictograms.url(member[2]))
+        self.takeovers.add(request)
         return request
 
     def waiting(self, session_id: int) -> list[dict]:
-        """The takeovers waiting for this session's teacher, oldest first."""
-        with self._lock:
-            return [p.public() for p in sorted(self.pending.values(), key=lambda p: p.created)
-                    if p.session_id == session_id]
+        """The takeovers waiting for this session's teacher, oldest first (asked on any worker)."""
+        return [p.public() for p in self.takeovers.waiting(session_id)]
 
     def take(self, request_id: Any, session_id: int) -> Takeover:
         """Remove and return a waiting takeover of this session."""
-        with self._lock:
-            request = self.pending.get(request_id) if isinstance(request_id, str) else None
-            if request is None or request.session_id != session_id:
-                raise refusal("unknown_request")
-            return self.pending.pop(request_id)
+        request = self.takeovers.take(request_id, session_id) if isinstance(request_id, str) else None
+        if request is None:
+            raise refusal("unknown_request")
+        return request
 
     def allow(self, request: Takeover) -> dict:
         """The teacher allows the new device: the pupil's token changes (the old device is out)."""

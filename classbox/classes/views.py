@@ -71,8 +71,18 @@ def get_class(class_id: int):
 @bp.delete("/api/classes/<int:class_id>")
 @login_required("teacher", "admin")
 def delete_class(class_id: int):
-    """Delete a class and its members."""
-    return jsonify({"removed_members": store.delete_class(get_db(), _owner(), class_id)})
+    """Delete a class and its members (their secret locks and throttles too)."""
+    gone = [m["id"] for m in store.members(get_db(), class_id)] if isinstance(class_id, int) else []
+    removed = store.delete_class(get_db(), _owner(), class_id)
+    forget_members(gone)
+    return jsonify({"removed_members": removed})
+
+
+def forget_members(member_ids: list[str]) -> None:
+    """Erased members' wrong secrets, locks and throttles, on every worker (docs/privacy.md)."""
+    classroom = current_app.extensions.get("classroom")
+    if classroom is not None and classroom.tap is not None:
+        classroom.tap.forget_members(member_ids)
 
 
 @bp.put("/api/classes/<int:class_id>/archive")
@@ -130,6 +140,7 @@ def update_member(class_id: int, member_id: str):
 def remove_member(class_id: int, member_id: str):
     """Remove a member from the class."""
     store.remove_member(get_db(), _owner(), class_id, member_id[:64])
+    forget_members([member_id[:64]])
     return jsonify({"removed": member_id[:64]})
 
 

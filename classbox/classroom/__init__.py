@@ -38,9 +38,11 @@ def init_app(app: Flask) -> None:
                                             runtime_dir=config.runtime_dir, shared=config["web"]["workers"] > 1,
                                             state=app.extensions.get("classbox_shared"))
     shared = app.extensions.get("classbox_shared")
-    if shared is not None:  # several workers: publish presence, catch up after a Redis outage
+    if shared is not None:  # several workers: publish presence, catch up after a Redis outage, settle journals
+        from classbox.classroom import journal_settle
         from classbox.classroom.catch_up import catch_up
 
+        journal_settle.install(app.extensions["classbox_bus"], app.extensions["classroom"].writer, shared)
         socketio.start_background_task(app.extensions["classroom"].beat_forever)
         shared.on_restore.append(lambda since: socketio.start_background_task(
             catch_up, socketio, app.extensions["classroom"], app, since))

@@ -19,6 +19,7 @@ from classbox.classroom.shared_presence import BEAT_S, SharedPresence
 from classbox.classroom.records import Answer
 from classbox.library.h5pfiles import exercise_library
 from classbox.runtime.shared_limits import rate_limiter
+from classbox.runtime.sticky import worker_index
 from classbox.storage.journal import FILENAME as JOURNAL_FILE, recover_data_dir
 from classbox.storage.volatile import write_runtime_json
 from classbox.storage.writer import GroupWriter
@@ -52,14 +53,14 @@ class Classroom:
         self.max_pupils = settings["max_pupils_per_session"]
         self.max_handin_bytes = settings["max_handin_mb"] * 1024 * 1024
         self.settings = settings  # the app's [classroom] section (read live: handin_min_free_mb)
+        # Several workers: each journals its own answers in its slot's file; joins and pushes, which other
+        # workers read, commit before their ack (journal_settle.py). Answers acked before a power cut are
+        # in SQLite before anyone reads, also when the journal was turned off since.
+        slot = worker_index() if shared else None
         self.writer = GroupWriter(self.data_dir, async_mode, settings["emulate_commit_ms"],
                                   settings["commit_gather_ms"], checkpoint_every_s=settings["checkpoint_every_s"],
-                                  journal=settings["answer_journal"] and not shared)
-        # Several workers: no journal. Rows it acks wait in one worker's memory and journal before
-        # SQLite, where the other workers would not see them (a pupil answering through another
-        # worker than the push's got "unknown activity"); every write commits before its ack.
-        # Answers acked before a power cut are in SQLite before anyone reads, also when the journal
-        # was turned off since.
+                                  journal=settings["answer_journal"] and (not shared or slot is not None),
+                                  journal_slot=slot)
         if settings["answer_journal"] or (self.data_dir / JOURNAL_FILE).exists():
             recover_data_dir(self.data_dir)
         self.state = state
@@ -135,7 +136,7 @@ class Classroom:
                 pupil = store.add_pupil(db, session, name, self.max_pupils)
             return session, pupil, store.current_activity_for(db, session["id"], pupil["id"])
 
-        session, pupil, activity = self.writer.run(job, journaled=True)  # its writes: rows it notes
+        session, pupil, activity = self.writer.run(job, journaled=not self.shared)  # its writes: rows it notes
         token = tokens.make_token(self.secret_key, session["id"], pupil["id"], pupil["nonce"])
         return {"session": session, "pupil": pupil, "token": token, "activity": activity}
 
@@ -203,7 +204,7 @@ class Classroom:
         if "duration_s" in spec:
             self.rules.deadlines[activity["id"]] = self.clock() + spec["duration_s"]
         if targets is not None or session_id not in self.open_ids or self.shared:  # shared: maybe closed elsewhere
-            activity = self.writer.run(lambda db: store.add_activity(db, activity), journaled=True)
+            activity = self.writer.run(lambda db: store.add_activity(db, activity), journaled=not self.shared)
             self.open_ids.add(session_id)
             announce(activity)
             return activity

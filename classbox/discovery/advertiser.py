@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from classbox.config import ConfigError
-from classbox.discovery.responder import SERVICE_TYPES, Responder, ServiceSpec
+from classbox.discovery.service import SERVICE_TYPES, Responder, ServiceSpec
 from classbox.storage import open_database
 from classbox.storage.core import set_state
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from xml.sax.saxutils import escape
 
 from classbox.discovery.advertiser import Recorder
-from classbox.discovery.responder import SERVICE_TYPES, ServiceSpec
+from classbox.discovery.service import SERVICE_TYPES, ServiceSpec
 
 AVAHI_PID_FILE = Path("/run/avahi-daemon/pid")
 CHECK_S = 30.0

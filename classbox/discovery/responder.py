@@ -6,15 +6,12 @@ import asyncio
 import ipaddress
 import logging
 import random
-from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable
 
 from zeroconf import (DNSAddress, DNSOutgoing, DNSService, IPVersion, RecordUpdate, RecordUpdateListener,
                       ServiceInfo, Zeroconf)
 
-CLASSBOX_TYPE = "_classbox._tcp.local."
-HTTP_TYPE = "_http._tcp.local."
-SERVICE_TYPES = (CLASSBOX_TYPE, HTTP_TYPE)
+from classbox.discovery.service import CLASSBOX_TYPE, HTTP_TYPE, SERVICE_TYPES, Responder, ServiceSpec  # noqa: F401
 
 # DNS wire constants (RFC 1035, RFC 6762 §10.2 cache-flush bit).
 _FLAGS_RESPONSE_AA = 0x8000 | 0x0400
@@ -25,41 +22,6 @@ PROBES = 3
 PROBE_INTERVAL_S = 0.25
 
 log = logging.getLogger("classbox.discovery")
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """What the box announces: instance name, host name, port and TXT properties."""
-
-    instance: str
-    host: str  # "classbox-ecole.local."
-    port: int
-    txt: dict[str, str] = field(default_factory=dict)
-
-
-class Responder(Protocol):
-    """An mDNS responder the advertiser drives (python-zeroconf, or a fake in tests)."""
-
-    def start(self, addresses: list[str]) -> None:
-        """Open the multicast sockets on these addresses."""
-
-    def register(self, spec: ServiceSpec, addresses: list[str]) -> str:
-        """Probe and announce both services; return the instance name won (suffixed on conflict)."""
-
-    def update(self, addresses: list[str], removed: list[str]) -> None:
-        """Move to a new address set: re-announce, and say goodbye to the removed addresses."""
-
-    def conflicted(self) -> bool:
-        """Whether another host announced our instance name after we won it (and must yield it)."""
-
-    def rename(self) -> str:
-        """Take the next free suffixed name, without a goodbye for the contested one."""
-
-    def defend(self) -> bool:
-        """Re-announce our records if a host that must yield claimed our name; True if done."""
-
-    def close(self) -> None:
-        """Send goodbyes (TTL 0) for everything announced and close the sockets."""
 
 
 def ip_version(addresses: list[str]) -> IPVersion:

@@ -9,7 +9,6 @@ import sqlite_utils
 
 from classbox.config import Config
 from classbox.health import appstate
-from classbox.health.certificate import read_certificate
 from classbox.health.readers import Readers
 from classbox.health.readers.pi import boot_id
 from classbox.health.system import Counters, guarded, sample_system
@@ -52,6 +51,8 @@ class Sampler:
 
     def sample(self, db: sqlite_utils.Database) -> dict[str, Any]:
         """Read everything once; a reader that fails leaves None and a note in "errors"."""
+        from classbox.health.certificate import read_certificate  # cryptography: 9 MB the web workers never use
+
         r = self.readers
         wall, now = r.wall(), r.monotonic()
         boot = guarded({}, "boot_id", lambda: boot_id(r)) or ""

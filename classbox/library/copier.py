@@ -1,11 +1,10 @@
-"""Copying bytes into the store while hashing them: one thread reads and hashes, the caller writes.
+"""Copying bytes into the store while hashing them (the threads are in pipeline.py).
 
-The reading thread fills a ring of buffers and hashes each one (hashlib and file reads release
-the GIL); the calling thread writes the same buffers to the destination: with O_DIRECT where the
-file was opened so (directio.py: the disk reads the buffers), else through the page cache, asking
-the kernel to start writing them to disk as it goes, so the final fsync waits for the tail only
-instead of the whole file. What is written is exactly what was hashed. Threads and locks are the native ones
-even under gevent's monkey-patching: this code runs off the event loop, in a real thread.
+A file of less than one buffer is read, hashed and written in the calling thread; a larger one
+goes through the pipeline: reading (and inflating), hashing and writing overlap, with two direct
+writes in flight where the file was opened with O_DIRECT (directio.py: the disk reads the
+buffers), else through the page cache, asking the kernel to start writing as it goes, so the
+final fsync waits for the tail only. What is written is exactly what was hashed.
 """
 
 from __future__ import annotations
@@ -13,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable
 
 from classbox.library import directio
+from classbox.library.pipeline import OverLimit, Pipeline, start_writeback
 
 try:  # ISA-L: CRC-32 at a fourth of zlib's CPU per GB, inflating at half, the same results
     from isal.isal_zlib import crc32, decompressobj
@@ -25,115 +25,11 @@ except ImportError:  # pragma: no cover - platforms without an isal wheel
     from zlib import error as InflateError
 
 CHUNK = 4 * 1024 * 1024      # bytes per read / write
-SLOTS = 4                    # buffers in flight (16 MiB)
-KICK = 16 * 1024 * 1024      # start the disk writes every KICK bytes
+SLOTS = 4                    # buffers in flight, the first one included (16 MiB)
 INFLATE_IN = 1024 * 1024     # compressed bytes read at once
 
 Reader = Callable[[memoryview], int]
-
-
-class OverLimit(Exception):
-    """The source held more bytes than allowed."""
-
-
-def _native() -> tuple[Callable, Callable]:
-    """The OS-level start_new_thread and allocate_lock, even when gevent has patched them."""
-    try:
-        from gevent import monkey
-
-        start, lock = monkey.get_original("_thread", ["start_new_thread", "allocate_lock"])
-    except ImportError:  # pragma: no cover - gevent is a dependency
-        import _thread
-
-        start, lock = _thread.start_new_thread, _thread.allocate_lock
-    return start, lock
-
-
-def start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask the kernel to start writing a range of a file to disk now (Linux: FADV_DONTNEED on
-    dirty pages starts their writeback without waiting for it); no-op where unsupported."""
-    if hasattr(os, "posix_fadvise"):
-        try:
-            os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
-        except OSError:
-            pass
-
-
-class _Ring:
-    """Buffers handed from the reading thread to the writing one (binary semaphores per slot)."""
-
-    def __init__(self, read: Reader, digest, limit: int | None):
-        start, allocate = _native()
-        self.read, self.digest, self.limit = read, digest, limit
-        self.buffers = [directio.aligned_buffer(CHUNK) for _ in range(SLOTS)]
-        self.lengths = [0] * SLOTS
-        self.free = [allocate() for _ in range(SLOTS)]   # held while a slot is filled or written
-        self.full = [allocate() for _ in range(SLOTS)]   # released when a slot is ready to write
-        for lock in self.full:
-            lock.acquire()
-        self.size = 0
-        self.error: BaseException | None = None
-        self.cancelled = self.done = self.holding = False
-        self.slot = 0  # the writer's position
-        start(self._produce, ())
-
-    def _produce(self) -> None:
-        slot = 0
-        while True:
-            self.free[slot].acquire()
-            n = 0
-            try:
-                if not self.cancelled:
-                    n = self._fill_hashed(self.buffers[slot])
-            except BaseException as err:  # handed to the writer, raised there
-                self.error, n = err, -1
-            self.lengths[slot] = n
-            self.full[slot].release()
-            if n <= 0:
-                return
-            slot = (slot + 1) % SLOTS
-
-    def _fill_hashed(self, view: memoryview) -> int:
-        """Fill `view` (less at the end of the source) and hash it: full buffers keep direct writes
-        aligned, and a zip member's inflater gives less than a buffer per call."""
-        n = 0
-        while n < len(view) and (got := self.read(view[n:])):
-            self.size += got
-            if self.limit is not None and self.size > self.limit:
-                raise OverLimit("more data than announced")
-            self.digest.update(view[n:n + got])
-            n += got
-        return n
-
-    def chunks(self) -> Iterator[memoryview]:
-        """Each filled buffer in order; the reader's error is raised where it happened."""
-        while True:
-            self.full[self.slot].acquire()
-            self.holding = True
-            n = self.lengths[self.slot]
-            if n <= 0:
-                self.done = True
-                if n < 0:
-                    raise self.error  # type: ignore[misc]
-                return
-            yield self.buffers[self.slot][:n]
-            self.free[self.slot].release()
-            self.holding = False
-            self.slot = (self.slot + 1) % SLOTS
-
-    def close(self) -> None:
-        """Stop the reader if it still runs (the writer failed) and wait for its end marker."""
-        if self.done:
-            return
-        self.cancelled = True
-        slot = self.slot
-        if not self.holding:
-            self.full[slot].acquire()
-        while self.lengths[slot] > 0:
-            self.free[slot].release()
-            slot = (slot + 1) % SLOTS
-            self.full[slot].acquire()
-        self.done = True
+__all__ = ["OverLimit", "copy_hashed", "crc32", "InflateError", "file_reader", "inflate_reader", "stream_reader"]
 
 
 def _fill(read: Reader, view: memoryview) -> int:
@@ -146,60 +42,36 @@ def _fill(read: Reader, view: memoryview) -> int:
 
 def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bool = True,
                 observe: Callable[[memoryview], None] | None = None) -> tuple[str, int]:
-    """Copy everything `read` yields to the open file `fd` (None: only hash), then fsync it.
+    """Copy everything `read` yields to the open, empty file `fd` (None: only hash), then fsync it.
 
     With sync=False the disk writes are started but not waited for: the caller fsyncs the file
     later (several files copied back to back, then all fsynced, keep the disk busy throughout).
-    `observe` sees every chunk in the writing thread (a zip member's CRC-32, off the reader's back).
-    Returns (sha256 hex, size). OverLimit when more than `limit` bytes come; an error of the
-    reader (a truncated zip, an I/O error) is raised in the calling thread.
+    `observe` sees every chunk, in order (a zip member's CRC-32). Returns (sha256 hex, size).
+    OverLimit when more than `limit` bytes come; an error of the reader (a truncated zip, an I/O
+    error) or of the disk (full) is raised in the calling thread, every thread ended.
     """
     head = directio.aligned_buffer(CHUNK)
     n = _fill(read, head)
     if limit is not None and n > limit:
         raise OverLimit(f"more data than announced ({n} > {limit} bytes)")
-    digest = hashlib.sha256(head[:n])
-    size = n
+    digest = hashlib.sha256()
     if n < CHUNK:  # small file: one buffer, no thread
+        digest.update(head[:n])
         if observe is not None:
             observe(head[:n])
-        if fd is not None and not directio.write_all(fd, head[:n], directio.is_direct(fd)):
+        if fd is not None:
+            directio.write_at(fd, head[:n], 0, directio.is_direct(fd))
             start_writeback(fd, 0, 0)
+        size = n
     else:
-        ring = _Ring(read, digest, None if limit is None else limit - n)
-        try:
-            _write_chunks(fd, _chain(head, ring.chunks()), observe)
-        finally:
-            ring.close()
-        size += ring.size
+        # the blocks allocated up front: the direct writes into them can run two at a time
+        reserved = fd is not None and limit is not None and directio.is_direct(fd) and directio.reserve(fd, limit)
+        size = Pipeline(read, fd, head, digest, observe, limit, SLOTS).run()
+        if reserved and size < limit:  # a short source: the file holds what came, no more
+            os.ftruncate(fd, size)
     if fd is not None and sync:
         os.fsync(fd)
     return digest.hexdigest(), size
-
-
-def _write_chunks(fd: int | None, chunks: Iterator[memoryview],
-                  observe: Callable[[memoryview], None] | None) -> None:
-    """Write the chunks: straight to the disk where `fd` is direct, else starting the disk writes
-    every KICK bytes."""
-    written = kicked = 0
-    direct = fd is not None and directio.is_direct(fd)
-    for data in chunks:
-        if observe is not None:
-            observe(data)
-        if fd is None:
-            continue
-        direct = directio.write_all(fd, data, direct)
-        written += len(data)
-        if not direct and written - kicked >= KICK:
-            start_writeback(fd, kicked, written - kicked)
-            kicked = written
-    if fd is not None:
-        start_writeback(fd, kicked, 0)
-
-
-def _chain(head: memoryview, rest: Iterator[memoryview]) -> Iterator[memoryview]:
-    yield head
-    yield from rest
 
 
 def stream_reader(stream: BinaryIO) -> Reader:

@@ -1,16 +1,17 @@
-"""Writing staged files with O_DIRECT: the bytes go from the import's buffers to the disk.
+"""Writing staged files with O_DIRECT (optional: packs.DIRECT_WRITES) and positional writes.
 
-A buffered write copies each byte into the page cache, then the kernel writes the dirty pages
-back, and the final fsync waits for the backlog; `cp + sync` pays the same. With O_DIRECT the
-disk reads the import's (page-aligned) buffers itself while the next ones are read and hashed: no
-copy into the page cache, no dirty backlog, the disk busy from the first buffer on. What reaches
-the disk is exactly the buffer that was hashed. The last piece of a file (not a multiple of the
-block size) is written through the page cache, and the caller's fsync makes all of it durable.
-Where the filesystem refuses O_DIRECT (at open, or at a write), the file is written buffered.
+With O_DIRECT the disk reads the import's (page-aligned) buffers itself: no copy into the page
+cache, no dirty backlog, a third less CPU per GB. On the shared VM of docs/performance.md the
+kernel's writeback of buffered writes still kept the disk busier, so zip members go through the
+page cache by default. What reaches the disk is exactly the buffer that was hashed. The last
+piece of a file (not a multiple of the block size) is written through the page cache, and the
+caller's fsync makes all of it durable. Where the filesystem refuses O_DIRECT (at open, or at a
+write), the file is written buffered.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import mmap
@@ -18,6 +19,10 @@ import os
 
 ALIGN = 4096  # offsets and lengths of direct writes: the largest logical block size in use
 O_DIRECT = getattr(os, "O_DIRECT", 0)
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_FALLOCATE = getattr(_LIBC, "fallocate", None)
+if _FALLOCATE is not None:
+    _FALLOCATE.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
 
 
 def open_new(path: os.PathLike | str) -> int:
@@ -47,11 +52,25 @@ def aligned_buffer(size: int) -> memoryview:
     return memoryview(mmap.mmap(-1, size))
 
 
-def write_all(fd: int, data: memoryview, direct: bool) -> bool:
-    """Write `data` at the file's position; returns whether `fd` still writes directly.
+def reserve(fd: int, size: int) -> bool:
+    """Allocate `size` bytes for the empty file `fd` and set its length (fallocate(2), never
+    glibc's emulation that writes zeros); whether it was done. With the blocks allocated, ext4
+    lets several direct writes into the file run at once (writes that extend a file take turns).
+    ENOSPC is raised: the disk is full before a byte is copied."""
+    if _FALLOCATE is None or size <= 0:
+        return False
+    if _FALLOCATE(fd, 0, 0, size) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err == errno.ENOSPC:
+        raise OSError(err, os.strerror(err))
+    return False  # EOPNOTSUPP and the like: written as it comes
 
-    A direct write needs an aligned length (and position, kept by writing aligned lengths only):
-    the unaligned tail of the data, or a write the filesystem refuses (EINVAL), goes on buffered."""
+
+def write_at(fd: int, data: memoryview, offset: int, direct: bool) -> bool:
+    """Write `data` at `offset` (positional: several threads write one file at once); returns
+    whether `fd` still writes directly. `offset` is aligned wherever `direct` is; an unaligned
+    length (the tail of a file) or a direct write the filesystem refuses (EINVAL) goes on buffered."""
     while data:
         piece = data
         if direct and len(data) % ALIGN:
@@ -60,10 +79,12 @@ def write_all(fd: int, data: memoryview, direct: bool) -> bool:
                 go_buffered(fd)
                 direct, piece = False, data
         try:
-            data = data[os.write(fd, piece):]
+            n = os.pwrite(fd, piece, offset)
         except OSError as err:
             if not (direct and err.errno == errno.EINVAL):
                 raise
             go_buffered(fd)
             direct = False
+            continue
+        data, offset = data[n:], offset + n
     return direct

@@ -17,7 +17,8 @@ import hashlib
 import mmap
 import os
 
-from classbox.library.copier import _native, crc32, start_writeback
+from classbox.library.copier import crc32
+from classbox.library.pipeline import native, start_writeback
 
 PIECE = 16 * 1024 * 1024  # a multiple of mmap.ALLOCATIONGRANULARITY: every piece maps at its offset
 AHEAD = 2                 # pieces the copy may run ahead of the hash
@@ -29,12 +30,12 @@ UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.
 class _Hasher:
     """Hashes pieces of `dst` in a native thread, in the order they are handed over.
 
-    Hand-over uses one binary lock per slot (as copier.py's ring): `full` released when a piece
+    Hand-over uses one binary lock per slot (as pipeline.py's): `full` released when a piece
     is ready, `free` released when it is hashed; a piece of length 0 ends the thread. An error
     stops the hashing, not the hand-over, so the copying thread never waits forever."""
 
     def __init__(self, dst: int, with_crc: bool):
-        start, allocate = _native()
+        start, allocate = native()
         self.dst, self.with_crc = dst, with_crc
         self.digest, self.crc = hashlib.sha256(), 0
         self.pieces: list[tuple[int, int]] = [(0, 0)] * AHEAD

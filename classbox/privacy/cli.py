@@ -8,6 +8,10 @@ import sys
 import click
 
 from classbox.cli_support import cli_config, open_db_for_cli
+from classbox.classes.shared_secretlock import forget_members
+from classbox.classroom.journal_settle import settle_everywhere
+from classbox.runtime.shared import shared_state
+from classbox.runtime.worker_bus import WorkerBus
 from classbox.storage.journal import recover_data_dir
 
 PUPIL_HELP = ("The pupil's id: a session pupil's (as shown in the session's results) covers that session; a class member's member id (in `/api/classes/<id>`) covers every session they joined.")
@@ -51,13 +55,18 @@ def erase(ctx: click.Context, pupil_id: str, yes: bool) -> None:
     if not yes and not click.confirm(f"Erase every record of pupil {pupil_id} on this box?"):
         sys.exit(1)
     db = open_db_for_cli(ctx)
-    # rows acked in a stopped worker's answer journal: into SQLite first (their bytes zeroed), then erased
-    # with the rest, so that the next start does not bring them back (a running worker's own journal
-    # is skipped: its rows reach SQLite at its next commit, storage/journal.py)
-    recover_data_dir(cli_config(ctx).data_dir)
+    config = cli_config(ctx)
+    shared = shared_state(config["web"])  # several web workers: Redis (None with one)
+    # rows acked in a web worker's answer journal: into SQLite first (their bytes zeroed), then erased with
+    # the rest, so that no later commit or start brings them back: running workers are asked to commit
+    # theirs (classroom/journal_settle.py), a stopped worker's journal is replayed here (storage/journal.py)
+    if shared is not None:
+        settle_everywhere(WorkerBus(shared))
+    recover_data_dir(config.data_dir)
     try:
         removed = erase_pupil(db, pupil_id)
     finally:
         db.conn.close()
+    forget_members(shared, [pupil_id])  # a class member's secret lock and throttle in Redis, now
     total = sum(removed.values())
     click.echo(f"erased {total} record(s): " + ", ".join(f"{k} {v}" for k, v in sorted(removed.items())))

@@ -117,9 +117,10 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
         **WORKER_CLASSES[kind],
     }
 
-# python-socketio imports its AsyncClient eagerly, and with it aiohttp (~11 MB in every worker);
-# the server never uses it and engineio.async_client takes a missing aiohttp as "not installed".
-SERVER_UNUSED_MODULES = ("aiohttp",)
+# python-socketio imports its clients eagerly, and with them aiohttp (~11 MB in every worker),
+# requests and websocket-client (~4.4 MB); the server never uses them and engineio's clients
+# take a missing one as "not installed".
+SERVER_UNUSED_MODULES = ("aiohttp", "requests", "websocket")
 # What create_app imports (flask, flask_socketio, socketio, jinja2, babel...) and the Redis manager.
 PRELOADED_MODULES = ("classbox.extensions", "classbox.storage.db", "classbox.web.i18n", "classbox.web.pwa",
                      "classbox.web.datadir", "classbox.web.errors", "classbox.web.session_cookie",
@@ -139,6 +140,9 @@ def preload_modules(kind: str) -> None:
         return
     from gevent import monkey
 
+    from classbox.runtime.malloc_arenas import limit_arenas
+
+    limit_arenas()  # inherited by the workers: their offload threads share two arenas
     monkey.patch_all()
     for name in PRELOADED_MODULES:
         importlib.import_module(name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+_index: int | None = None  # this gunicorn worker's index (0 … workers - 1), set after its fork
 SLOTS = 12  # divisible by 1, 2, 3 and 4 workers; the nginx site lists the same sockets
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the final NUL
 
@@ -43,12 +44,20 @@ def assign_index(server: Any, worker: Any) -> None:
 
 
 def keep_own_slots(server: Any, worker: Any) -> None:
-    """gunicorn post_fork (in the worker): accept on the shared port and on this worker's slots only."""
+    """gunicorn post_fork (in the worker): accept on the shared port and on this worker's slots only;
+    its index is kept for worker_index() (its answer journal's file, storage/journal.py)."""
     index = getattr(worker, "classbox_index", None)
     if index is None:
         return
+    global _index
+    _index = int(index)
     own = set(slots_of(index, server.num_workers))
     worker.sockets = [s for s in worker.sockets if _slot_of(s) is None or _slot_of(s) in own]
+
+
+def worker_index() -> int | None:
+    """This gunicorn worker's index (keep_own_slots), None outside a `classbox web` worker."""
+    return _index
 
 
 def _slot_of(listener: Any) -> int | None:

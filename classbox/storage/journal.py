@@ -9,14 +9,15 @@ The rows reach SQLite in one commit for many answers (storage/writer.py says whe
 File `classroom.journal` in the data dir (`classroom-<slot>.journal` for a web worker's slot, each
 with its own marker; all are replayed at start), 1 MiB written once with zeros (so an append never
 changes the file's size or extents: `fdatasync` writes the data block alone). Each record is a
-16-byte header (epoch, length, CRC-32 of header and payload) and a JSON payload: a list of
-[table, columns, rows] (rows inserted) or [table, columns, rows, key] (rows updated by key).
+16-byte header (epoch, length, CRC-32 of header and payload) and a payload, JSON deflated with a
+preset dictionary (storage/journal_codec.py): a list of [table, columns, rows] (rows inserted) or
+[table, columns, rows, key] (rows updated by key). Zeros, another epoch or a bad CRC end a block.
 A record that fits in a block never straddles two (it starts at the next block instead), so every
 block starts with a record: a damaged record costs the rest of its block, not the records of the
 blocks after it (reading resumes at the next block start). An append rewrites the block holding
-the records acked just before it (records of a few hundred bytes share blocks): a cut during that
-rewrite on a card without power-loss protection can damage them, at most one block (about ten
-answers). Giving each record a block of its own would rule that out, but the zeroing after each
+the records acked just before it (an answer's record is ≈ 0.3 KB deflated: a dozen share a block): a
+cut during that rewrite on a card without power-loss protection can damage them, at most one block
+(about a dozen answers). Giving each record a block of its own would rule that out, but the zeroing after each
 commit (below) would then write a block per answer again (+48 % of the SD writes of a class,
 benchmarks/idle_writes.py, docs/performance.md). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
@@ -28,15 +29,13 @@ their commit in this file (they are then erased from SQLite alone, docs/privacy.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import secrets
-import struct
-import zlib
 from pathlib import Path
 import sqlite_utils
 
+from classbox.storage import journal_codec
 from classbox.storage.journal_apply import TABLES, Rows, apply  # noqa: F401 (the writer's too)
 
 log = logging.getLogger("classbox.storage.journal")
@@ -44,7 +43,6 @@ FILENAME = "classroom.journal"  # one worker (`classbox serve`, `[web] workers =
 PATTERN = "classroom*.journal"  # with several workers: classroom-<slot>.journal, one per worker slot
 SIZE = 1 << 20
 BLOCK = 4096
-_HEADER = struct.Struct("<QII")  # epoch, payload length, crc32
 MARK_EPOCH, MARK_OFFSET = "journal-epoch", "journal-offset"  # rows of the `sequence` table
 
 
@@ -111,10 +109,8 @@ class Journal:
         return fd
 
     def encode(self, rows: Rows) -> bytes:
-        """One record holding these rows (under the current epoch)."""
-        payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
-        head = struct.pack("<QI", self.epoch, len(payload))
-        return head + struct.pack("<I", zlib.crc32(head + payload)) + payload
+        """One record holding these rows (under the current epoch; storage/journal_codec.py)."""
+        return journal_codec.encode(self.epoch, rows)
 
     def place(self, length: int) -> int | None:
         """Where a record of `length` bytes would go, or None if the journal has no room."""
@@ -166,7 +162,7 @@ class Journal:
         os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)  # appends then dirty 4 KB folios
         gap = None
         while 0 <= offset < len(data):
-            record = _decode(data, offset, epoch)
+            record = journal_codec.decode(data, offset, epoch)
             if record is None:  # the next block start (an older file may hold records mid-block)
                 gap = offset if gap is None else gap
                 offset = (offset // BLOCK + 1) * BLOCK
@@ -183,20 +179,19 @@ class Journal:
         os.close(self._fd)
 
 
-def _decode(data: bytes, offset: int, epoch: int) -> tuple[Rows, int] | None:
-    if offset + _HEADER.size > len(data):
-        return None
-    found_epoch, length, crc = _HEADER.unpack_from(data, offset)
-    end = offset + _HEADER.size + length
-    if found_epoch != epoch or end > len(data):
-        return None
-    head, payload = data[offset:offset + 12], data[offset + _HEADER.size:end]
-    if zlib.crc32(head + payload) != crc:
-        return None
-    try:
-        return json.loads(payload), end
-    except ValueError:
-        return None
+def open_waiting(data_dir: Path, name: str = FILENAME, wait_s: float = 2.0) -> Journal:
+    """The journal, waiting up to `wait_s` while another process holds it (a starting worker recovering
+    every free journal of the data dir: for a moment); JournalBusy after that (a worker not gone yet)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return Journal(data_dir, name=name)
+        except JournalBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def marker_names(name: str = FILENAME) -> tuple[str, str]:

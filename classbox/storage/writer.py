@@ -26,8 +26,7 @@ other write, after `settle_s` without a write, `max_pending_s` after the first o
 `max_pending_rows` at the first `quiet_s` without a write (the class's next answers do not queue
 behind that commit), and right after the acks of the batch that took them past twice that (or the
 journal past half full): an ack waits for its own journal record, never for the commit of the rows
-acked before it.
-Journaled jobs waiting together share one append and one `fdatasync`.
+acked before it. Journaled jobs waiting together share one append and one `fdatasync`.
 """
 
 from __future__ import annotations
@@ -52,8 +51,6 @@ from classbox.storage.writer_steps import CloseSteps, Job, JobSteps, JournalStep
 log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
 GATHER_MAX = 60  # a full class: once this many writes wait, commit without waiting longer
-
-
 SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
 MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
 # for several questions' answers, each shared page written once (docs/performance.md, issue 23)
@@ -83,6 +80,8 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         self.journal_name = answer_journal.filename(journal_slot)
         self.pending: list = []  # journal records acked but not yet committed in SQLite
         self.pending_rows = 0
+        self.settle_others: Callable[[], Any] | None = None  # several workers: ask theirs to commit too
+        self.lazy_while: Callable[[], bool] = lambda: True  # False: each journaled write commits before its ack
         self._pending_since = self._last_write = 0.0
         self.commits = 0
         self._db: sqlite_utils.Database | None = None
@@ -93,7 +92,6 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         if async_mode == "gevent":
             import gevent.event
             import gevent.queue
-
             self._queue = gevent.queue.Queue()
             self._event = gevent.event.Event
         else:
@@ -112,7 +110,7 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
             self._db.conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
             if self.use_journal:
                 try:
-                    self.journal = answer_journal.Journal(self.data_dir, name=self.journal_name)
+                    self.journal = answer_journal.open_waiting(self.data_dir, self.journal_name)
                     off_loop(self._recover)
                 except answer_journal.JournalBusy as err:  # each write commits, as without the journal
                     log.warning("answer journal off in this process: %s", err)
@@ -143,10 +141,13 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         """Write one item with its neighbours in the batch: many(db, items); its outcome once durable."""
         return self.wait(self._put(Job(None, self._event(), many, item, journaled)))
 
-    def settle(self) -> None:
-        """Commit the journaled rows still pending, so that other connections read them."""
+    def settle(self, others: bool = True) -> None:
+        """Commit the journaled rows still pending, so that other connections read them; with several
+        web workers (`settle_others`, classroom/journal_settle.py) every worker's too."""
         if self.pending:
             self.run(lambda db: None)
+        if others and self.settle_others is not None:
+            self.settle_others()
 
     def _put(self, job: Job) -> Job:
         if self._closed:
@@ -229,7 +230,8 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         the loop for the GIL. A batch of journaled jobs is made durable by the journal instead.
         """
         conn = self._db.conn
-        lazy = self.journal is not None and all(job.journaled for job in batch) and not self._flush_due()
+        lazy = self.journal is not None and all(job.journaled for job in batch) and not self._flush_due() \
+            and self.lazy_while()
         self._begin()
         try:
             if self.pending:  # the jobs see the rows acked before (the outbox's only at the commit)

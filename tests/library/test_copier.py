@@ -10,14 +10,14 @@ import zlib
 
 import pytest
 
-from classbox.library import copier
+from classbox.library import copier, pipeline
 
 
 @pytest.fixture(autouse=True)
 def small_buffers(monkeypatch):
     """Tiny buffers so that a few KB go through the ring many times over."""
     monkeypatch.setattr(copier, "CHUNK", 1024)
-    monkeypatch.setattr(copier, "KICK", 4096)
+    monkeypatch.setattr(pipeline, "KICK", 4096)
 
 
 def _copy(tmp_path, data: bytes, **kwargs) -> tuple[str, int, bytes]:

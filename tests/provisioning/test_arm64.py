@@ -31,9 +31,10 @@ from tests.provisioning.debian_root import (build_wheel, children_cpu, enable_qe
 pytestmark = [pytest.mark.slow]
 
 # Under qemu on 2 cores the arm64 root's second stage takes 10 min (590 s wall, 688 s CPU on a quiet
-# machine), and applying the roles to it more than 23 min more (2026-12-07, not finished): past the
-# suite's 30-minute budget even with the root cached. The test runs only when asked with
-# CLASSBOX_TEST_ARM64=1 (issue 21 stays open on it: cache the baked root, then boot it).
+# machine), and applying the roles to it 15-20 min of CPU more with the root cached: each Ansible
+# task is an emulated python3 compiling Ansible's module code (20-40 s of CPU per task; profile
+# in docs/operations.md). Past CI's room even with the root cached, so the test runs only when
+# asked with CLASSBOX_TEST_ARM64=1.
 WANTED = os.environ.get("CLASSBOX_TEST_ARM64", "") == "1"
 
 SUITE, ARCH = "trixie", "arm64"

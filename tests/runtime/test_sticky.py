@@ -32,13 +32,15 @@ def test_a_worker_that_died_is_replaced_on_its_slots():
     assert replacement.classbox_index == 1
 
 
-def test_a_worker_listens_on_the_shared_port_and_its_own_slots_only(tmp_path):
+def test_a_worker_listens_on_the_shared_port_and_its_own_slots_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(sticky, "_index", None)  # keep_own_slots sets the process's index: undone after
     listeners = [SimpleNamespace(cfg_addr=("127.0.0.1", 8080)),
                  *(SimpleNamespace(cfg_addr=str(sticky.slot_socket(tmp_path, s))) for s in range(sticky.SLOTS))]
     worker = SimpleNamespace(classbox_index=1, sockets=list(listeners))
     sticky.keep_own_slots(SimpleNamespace(num_workers=2), worker)
     assert [s.cfg_addr for s in worker.sockets] == [("127.0.0.1", 8080)] + [
         str(sticky.slot_socket(tmp_path, s)) for s in range(1, sticky.SLOTS, 2)]
+    assert sticky.worker_index() == 1
 
 
 def test_slot_sockets_only_behind_nginx(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import uuid
 
 import pytest
 
@@ -15,6 +14,7 @@ from classbox.storage.writer import GroupWriter
 from classbox.sync.outbox import enqueue
 from classbox.web.datadir import prepare_data_dir
 from tests.helpers import wait_until
+from tests.storage.journal_scan import records_in, text_of
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_pending_answers_are_committed_once_the_class_goes_quiet(data_dir):
 def test_a_burst_too_big_for_the_journal_is_committed_at_once(data_dir, monkeypatch):
     monkeypatch.setattr(answer_journal, "SIZE", 8192)
     writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
-    big = uuid.uuid4().hex * 400  # 12.8 KB: more than the whole journal
+    big = os.urandom(10_000).hex()  # 20 KB, random (≈ 11 KB deflated): more than the whole journal
     writer.run(lambda db: enqueue(db, "xapi", "lrs", {"big": big}, "big", None), journaled=True)
     assert "big" in _keys(data_dir) and not writer.pending
 
@@ -165,13 +165,13 @@ def test_a_committed_pupils_name_does_not_stay_in_the_journal_file(data_dir, mon
     writer.run(_named("Zoé Martin et sa réponse"), journaled=True)
     writer.run(_named("Léo Dupont"), journaled=True)
     journal_file = data_dir / answer_journal.FILENAME
-    assert "Zoé Martin".encode() in journal_file.read_bytes()  # acked: durable in the journal alone
+    assert "Zoé Martin" in text_of(journal_file)  # acked: durable in the journal alone
     writer.settle()
-    assert "Zoé Martin".encode() not in journal_file.read_bytes() and b"Dupont" not in journal_file.read_bytes()
+    assert "Zoé Martin" not in text_of(journal_file) and "Dupont" not in text_of(journal_file)
     assert synced_after_zeroing[-1] is True, "the zeros are fdatasynced"
     writer.run(_named("Ana"), journaled=True)  # a smaller burst after the commit
     writer.settle()
-    assert "Zoé".encode() not in journal_file.read_bytes() and b"Ana" not in journal_file.read_bytes()
+    assert "Zoé" not in text_of(journal_file) and "Ana" not in text_of(journal_file)
 
 
 def test_a_journal_recovered_at_start_keeps_no_name(data_dir, tmp_path):
@@ -179,17 +179,19 @@ def test_a_journal_recovered_at_start_keeps_no_name(data_dir, tmp_path):
     writer.run(_named("Zoé Martin"), journaled=True)
     cut = _power_cut(data_dir, tmp_path / "cut")
     assert answer_journal.recover_data_dir(cut) == (1, 0) and "Zoé Martin" in _keys(cut)
-    assert "Zoé".encode() not in (cut / answer_journal.FILENAME).read_bytes()
+    assert "Zoé" not in text_of(cut / answer_journal.FILENAME)
 
 
 def test_a_damaged_record_does_not_lose_the_acked_records_of_the_blocks_after_it(data_dir, tmp_path, caplog):
     writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
     for key in ["before", "damaged", "after1", "after2"]:  # about 2.5 KB each: one record per 4 KB block
-        writer.run(lambda db, key=key: enqueue(db, "xapi", "lrs", {"n": key, "pad": "x" * 2500}, key, "pupil-1"),
+        pad = os.urandom(2500).hex()  # random: deflate does not shrink it below a block's half
+        writer.run(lambda db, key=key, pad=pad: enqueue(db, "xapi", "lrs", {"n": key, "pad": pad}, key, "pupil-1"),
                    journaled=True)
     cut = _power_cut(data_dir, tmp_path / "cut")
-    data = (cut / answer_journal.FILENAME).read_bytes()
-    second = data.index(b"damaged") - 40  # inside the second record's payload
+    offsets = [offset for offset, _ in records_in(cut / answer_journal.FILENAME)]
+    assert offsets == [0, 4096, 8192, 12288]
+    second = offsets[1] + 100  # inside the second record's payload
     with open(cut / answer_journal.FILENAME, "r+b") as handle:
         handle.seek(second)
         handle.write(b"\xff\xff")
@@ -240,7 +242,7 @@ def test_when_the_journal_is_full_the_pending_answers_are_committed_with_the_bat
     monkeypatch.setattr(answer_journal, "SIZE", 16384)
     writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
     writer.run(_answer("small"), journaled=True)
-    big = uuid.uuid4().hex * 600  # 19 KB: no room left for it
+    big = os.urandom(15_000).hex()  # 30 KB, random (≈ 16 KB deflated): no room left for it
     writer.run(lambda db: enqueue(db, "xapi", "lrs", {"big": big}, "big", None), journaled=True)
     assert {"small", "big"} <= _keys(data_dir) and not writer.pending
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from classbox.storage import open_database
 from classbox.sync import records
 from classbox.sync.outbox import enqueue
 from classbox.web.datadir import prepare_data_dir
@@ -22,6 +23,21 @@ def synced_config(tmp_path: Path, name: str = "box", **overrides):
     config = helpers.make_config(**values)
     prepare_data_dir(config).conn.close()
     return config
+
+
+@pytest.fixture
+def open_db():
+    """open_database for a test; every database it opened is closed at teardown (Python 3.13
+    warns about a connection left to the garbage collector, and warnings are errors)."""
+    opened = []
+
+    def opener(data_dir: Path):
+        db = open_database(data_dir)
+        opened.append(db)
+        return db
+    yield opener
+    for db in opened:
+        db.conn.close()
 
 
 def secret(tmp_path: Path, name: str, value: str) -> str:

@@ -42,6 +42,8 @@ class StuckLrs(ThreadingHTTPServer):
 
 
 class StuckHandler(BaseHTTPRequestHandler):
+    """Answers HEAD at once (the Date header), holds every POST until the test ends."""
+
     def log_message(self, *args) -> None:
         pass
 

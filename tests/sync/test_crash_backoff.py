@@ -77,10 +77,12 @@ def crashed_pass(config) -> None:
 
 
 def rows(db) -> list[tuple]:
+    """The outbox rows (seq, state, attempts, next_attempt_at, last_error), in seq order."""
     return db.execute("SELECT seq, state, attempts, next_attempt_at, last_error FROM outbox ORDER BY seq").fetchall()
 
 
 def sync_status(config) -> str:
+    """What `classbox sync status` prints to the technician for this data dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLASSBOX_")}
     env.update(CLASSBOX_CONFIG=os.devnull, CLASSBOX_DATA_DIR=str(config.data_dir))
     done = subprocess.run([sys.executable, "-m", "classbox", "sync", "status"], env=env, cwd=ROOT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from classbox.storage import open_database
 from classbox.sync import outbox
 from classbox.sync.connectors import Outcome
 from classbox.sync.runner import SyncRunner
@@ -26,9 +25,9 @@ class ScriptedConnector:
         return self.script(records)
 
 
-def test_claim_gives_seq_order_and_the_outcome_counts_the_attempt(tmp_path):
+def test_claim_gives_seq_order_and_the_outcome_counts_the_attempt(tmp_path, open_db):
     """Claiming writes nothing (SD card); the attempt is counted with its outcome, in one commit."""
-    db = open_database(synced_config(tmp_path).data_dir)
+    db = open_db(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 5)
     enqueue_answers(db, 2, target="workspace-other")
     batch = outbox.claim(db, "lrs", 3, now=1000.0)
@@ -41,8 +40,8 @@ def test_claim_gives_seq_order_and_the_outcome_counts_the_attempt(tmp_path):
     assert attempts == [(1, 1), (2, 1), (3, 1), (4, 0)]
 
 
-def test_head_waiting_for_retry_blocks_its_target_only(tmp_path):
-    db = open_database(synced_config(tmp_path).data_dir)
+def test_head_waiting_for_retry_blocks_its_target_only(tmp_path, open_db):
+    db = open_db(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 3)
     enqueue_answers(db, 1, target="other")
     outbox.mark_retry(db, [1], "HTTP 503", 60, now=1000.0)
@@ -51,16 +50,16 @@ def test_head_waiting_for_retry_blocks_its_target_only(tmp_path):
     assert [r.seq for r in outbox.claim(db, "lrs", 10, now=1061.0)] == [1, 2, 3]
 
 
-def test_clock_jumping_back_does_not_freeze_the_queue(tmp_path):
-    db = open_database(synced_config(tmp_path).data_dir)
+def test_clock_jumping_back_does_not_freeze_the_queue(tmp_path, open_db):
+    db = open_db(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 1)
     outbox.mark_retry(db, [1], "HTTP 503", 60, now=2_000_000_000.0)
     # the wall clock is now a year earlier: the retry time is absurdly far, so the record is due
     assert [r.seq for r in outbox.claim(db, "lrs", 10, now=2_000_000_000.0 - 365 * 86400)] == [1]
 
 
-def test_unreadable_payload_goes_dead_instead_of_blocking(tmp_path):
-    db = open_database(synced_config(tmp_path).data_dir)
+def test_unreadable_payload_goes_dead_instead_of_blocking(tmp_path, open_db):
+    db = open_db(synced_config(tmp_path).data_dir)
     enqueue_answers(db, 2)
     with db.conn:
         db.execute("UPDATE outbox SET payload = '{broken' WHERE seq = 1")
@@ -79,9 +78,9 @@ def run_with(config, connector, local=WEDNESDAY_10H):
         runner.link.close()
 
 
-def test_transient_failure_keeps_everything_pending_in_order(tmp_path):
+def test_transient_failure_keeps_everything_pending_in_order(tmp_path, open_db):
     config = synced_config(tmp_path)
-    db = open_database(config.data_dir)
+    db = open_db(config.data_dir)
     enqueue_answers(db, 5)
     connector = ScriptedConnector(lambda records: [Outcome.delivered(), Outcome.retry("HTTP 503", 30)])
     summary = run_with(config, connector)
@@ -93,9 +92,9 @@ def test_transient_failure_keeps_everything_pending_in_order(tmp_path):
     assert connector.seen == [[1, 2, 3]]
 
 
-def test_permanent_failure_kills_only_that_record_and_retry_dead_replays_it(tmp_path, runner):
+def test_permanent_failure_kills_only_that_record_and_retry_dead_replays_it(tmp_path, runner, open_db):
     config = synced_config(tmp_path)
-    db = open_database(config.data_dir)
+    db = open_db(config.data_dir)
     enqueue_answers(db, 6)
 
     def script(records):
@@ -116,9 +115,9 @@ def test_permanent_failure_kills_only_that_record_and_retry_dead_replays_it(tmp_
     assert db.execute("SELECT state, attempts FROM outbox WHERE seq = 2").fetchone() == ("pending", 0)
 
 
-def test_window_closed_sends_nothing_until_it_opens(tmp_path):
+def test_window_closed_sends_nothing_until_it_opens(tmp_path, open_db):
     config = synced_config(tmp_path, **{"sync.window": "17:30-07:30"})
-    db = open_database(config.data_dir)
+    db = open_db(config.data_dir)
     enqueue_answers(db, 2)
     connector = ScriptedConnector(lambda records: [Outcome.delivered() for _ in records])
     summary = run_with(config, connector)

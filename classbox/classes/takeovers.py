@@ -1,0 +1,114 @@
+"""Tap-join takeovers waiting for a teacher: in this worker's memory, or in Redis for several web workers.
+
+With several workers the request lives in a Redis hash per session (`classbox:takeover:<session>`,
+request id → the request and the asking worker's id, expiring PENDING_TTL_S after the last one), so
+a teacher's socket on any worker lists and takes it; the answer is then forwarded to the asking
+worker (classes/join_events.py over runtime/worker_bus.py), which holds the new device's socket.
+While Redis does not answer, requests are kept in this worker's memory, as with one worker.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict
+from typing import Any, Callable
+
+from classbox.classroom.errors import ClassroomError
+from classbox.runtime.shared import Shared
+
+MAX_PENDING = 30  # takeover requests waiting for one session's teacher
+PENDING_TTL_S = 600
+
+
+class Takeovers:
+    """The takeovers of one worker, oldest first per session (`clock` dates them)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.pending: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def add(self, request: Any) -> None:
+        """Keep a new request (dated now); an older one of the same socket is dropped; rate_limited past MAX_PENDING."""
+        now = request.created = self.clock()
+        with self._lock:
+            for key, old in list(self.pending.items()):
+                if old.sid == request.sid or now - old.created > PENDING_TTL_S:
+                    del self.pending[key]
+            if sum(1 for p in self.pending.values() if p.session_id == request.session_id) >= MAX_PENDING:
+                raise ClassroomError("rate_limited", "takeovers")
+            self.pending[request.id] = request
+
+    def waiting(self, session_id: int) -> list[Any]:
+        """This session's requests, oldest first."""
+        with self._lock:
+            return sorted((p for p in self.pending.values() if p.session_id == session_id), key=lambda p: p.created)
+
+    def take(self, request_id: str, session_id: int) -> Any | None:
+        """Remove and return a request of this session (None: unknown, or already taken)."""
+        with self._lock:
+            request = self.pending.get(request_id)
+            if request is None or request.session_id != session_id:
+                return None
+            return self.pending.pop(request_id)
+
+
+class SharedTakeovers(Takeovers):
+    """Takeovers every worker sees, in Redis (this worker's memory while Redis fails)."""
+
+    def __init__(self, shared: Shared, make: Callable[..., Any]) -> None:
+        super().__init__(time.time)  # dates compared across processes: the wall clock
+        self.shared, self.make = shared, make
+
+    def _key(self, session_id: int) -> str:
+        return self.shared.key("takeover", session_id)
+
+    def add(self, request: Any) -> None:
+        request.worker = self.shared.worker_id
+        now = request.created = time.time()
+        key = self._key(request.session_id)
+
+        def store(client: Any) -> bool:
+            kept = 0
+            for field, value in client.hgetall(key).items():
+                old = json.loads(value)
+                if old["sid"] == request.sid or now - old["created"] > PENDING_TTL_S:
+                    client.hdel(key, field)
+                else:
+                    kept += 1
+            if kept >= MAX_PENDING:
+                return False
+            client.pipeline().hset(key, request.id, json.dumps(asdict(request))).expire(key, PENDING_TTL_S).execute()
+            return True
+
+        if not self.shared.run(store, lambda: super(SharedTakeovers, self).add(request) or True):
+            raise ClassroomError("rate_limited", "takeovers")
+
+    def waiting(self, session_id: int) -> list[Any]:
+        now = time.time()
+
+        def read(client: Any) -> list[Any]:
+            found = [self.make(**json.loads(v)) for v in client.hvals(self._key(session_id))]
+            return [r for r in found if now - r.created <= PENDING_TTL_S]
+        shared = self.shared.run(read, lambda: [], writes=False)
+        return sorted([*shared, *super().waiting(session_id)], key=lambda r: r.created)
+
+    def take(self, request_id: str, session_id: int) -> Any | None:
+        here = super().take(request_id, session_id)
+        if here is not None:
+            return here
+        key = self._key(session_id)
+
+        def pop(client: Any) -> Any | None:
+            value = client.hget(key, request_id)
+            if value is None or not client.hdel(key, request_id):  # another teacher socket took it first
+                return None
+            return self.make(**json.loads(value))
+        return self.shared.run(pop, lambda: None)
+
+
+def takeovers_for(shared: Shared | None, make: Callable[..., Any], clock: Callable[[], float]) -> Takeovers:
+    """Takeovers in Redis for several workers, in memory for one."""
+    return Takeovers(clock) if shared is None else SharedTakeovers(shared, make)

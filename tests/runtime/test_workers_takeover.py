@@ -1,0 +1,55 @@
+"""Tap-join takeovers across two real gunicorn workers and a real Redis: a teacher on one, the new device on the other."""
+
+from __future__ import annotations
+
+import pytest
+
+from classbox.classes import store as classes
+from classbox.storage import open_database
+from tests.helpers import wait_until
+from tests.runtime.test_workers_redis import data_dir, place  # noqa: F401 (data_dir: a fixture)
+from tests.runtime.test_workers_shared import box
+
+pytestmark = pytest.mark.slow
+
+
+def make_class(data_dir) -> tuple[int, list[dict]]:
+    db = open_database(data_dir)
+    try:
+        teacher_id = db.execute("SELECT id FROM users WHERE login = 'mme.martin'").fetchone()[0]
+        made = classes.create_class(db, teacher_id, "CP bleu", ["CP"])
+        return made["id"], classes.add_members(db, teacher_id, made["id"], [{"name": "Léa"}, {"name": "Tom"}])
+    finally:
+        db.conn.close()
+
+
+def test_a_takeover_asked_on_one_worker_is_listed_and_answered_by_the_teacher_on_another(tmp_path, data_dir):
+    class_id, (lea, tom) = make_class(data_dir)
+    with box(tmp_path, data_dir) as (server, _, workers, teacher, here, there):
+        code = teacher.call("open_session", {"title": "Appel", "class_id": class_id})["code"]
+        lea_old, tom_old = place(server.url, workers, {here: 2, there: 0})
+        assert lea_old.call("join", {"code": code, "member_id": lea["id"]})["ok"]
+        assert tom_old.call("join", {"code": code, "member_id": tom["id"]})["ok"]
+        lea_new, tom_new = place(server.url, workers, {here: 0, there: 2})
+        asked = lea_new.call("join", {"code": code, "member_id": lea["id"]})
+        refused = tom_new.call("join", {"code": code, "member_id": tom["id"]})
+        assert asked["error"] == refused["error"] == "ask_teacher"
+        listed = teacher.call("pending_takeovers", {})
+        assert [r["request_id"] for r in listed["requests"]] == [asked["detail"], refused["detail"]]
+        assert [r["name"] for r in listed["requests"]] == ["Léa", "Tom"]
+        assert teacher.call("answer_takeover", {"request_id": asked["detail"], "allow": True}) == {
+            "ok": True, "allowed": True}
+        joined = lea_new.wait_for("joined")
+        assert joined["ok"] and joined["name"] == "Léa"
+        assert lea_old.wait_for("replaced")["message"]
+        wait_until(lambda: not lea_old.sio.connected, what="Léa's old tablet cut")
+        assert teacher.call("answer_takeover", {"request_id": refused["detail"], "allow": False}) == {
+            "ok": True, "allowed": False}
+        assert tom_new.wait_for("join_refused")["message"]
+        assert tom_old.sio.connected and not [n for n, _ in tom_old.events if n == "replaced"]
+        assert teacher.call("pending_takeovers", {})["requests"] == []
+        again = teacher.call("answer_takeover", {"request_id": asked["detail"], "allow": True})
+        assert again == {**again, "ok": False, "error": "unknown_request"}
+        # the new tablet is Léa now, on its own worker: it gets the teacher's push
+        pushed = teacher.call("push", {"type": "quiz", "kind": "number", "question": "2 + 2 ?"})["activity"]
+        assert lea_new.wait_for("activity")["id"] == pushed["id"]
