@@ -8,6 +8,12 @@ classbox: we refuse to touch it rather than guess.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+from typing import Iterator
+
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
@@ -34,14 +40,34 @@ def check_not_newer(db: sqlite_utils.Database, sets: list[Migrations]) -> None:
 
 
 def migrate(db: sqlite_utils.Database, sets: list[Migrations]) -> list[str]:
-    """Apply every pending migration of `sets`, in order; return the names applied ("set:name")."""
-    check_not_newer(db, sets)
-    applied = []
-    for migrations in sets:
-        for pending in migrations.pending(db):
-            applied.append(f"{migrations.name}:{pending.name}")
-        migrations.apply(db)
-    return applied
+    """Apply every pending migration of `sets`, in order; return the names applied ("set:name").
+
+    One process at a time per database (the web service and the agent start together at first
+    boot): the others wait, then find nothing pending."""
+    with _one_at_a_time(db):
+        check_not_newer(db, sets)
+        applied = []
+        for migrations in sets:
+            for pending in migrations.pending(db):
+                applied.append(f"{migrations.name}:{pending.name}")
+            migrations.apply(db)
+        return applied
+
+
+@contextlib.contextmanager
+def _one_at_a_time(db: sqlite_utils.Database) -> Iterator[None]:
+    """An exclusive flock on `<database>.migrate-lock` (never the database file itself: closing
+    another descriptor of it would drop SQLite's own locks); nothing for an in-memory database."""
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    if not path:
+        yield
+        return
+    fd = os.open(Path(path).with_name(Path(path).name + ".migrate-lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def sql_migration(migrations: Migrations, name: str, *statements: str) -> None:
