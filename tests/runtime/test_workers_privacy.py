@@ -9,28 +9,17 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from classbox.classes import store as classes
 from classbox.classes.secretlock import LOCK_AFTER, Locked
 from classbox.classes.shared_secretlock import SharedSecretLocks
 from classbox.cli import cli
 from classbox.runtime.shared import shared_state
 from classbox.runtime.shared_limits import SharedRateLimiter
-from classbox.storage import open_database
 from tests.redis_server import RedisServer
 from tests.runtime.test_workers_redis import data_dir  # noqa: F401 (a fixture)
 from tests.runtime.test_workers_shared import box
+from tests.runtime.test_workers_takeover import make_class
 
 MEMBER_LIMIT = "secret_member"  # tap-join's per-member wrong-secret throttle (classes/tapjoin.py)
-
-
-def make_class(data_dir) -> tuple[int, list[dict]]:
-    db = open_database(data_dir)
-    try:
-        teacher_id = db.execute("SELECT id FROM users WHERE login = 'mme.martin'").fetchone()[0]
-        made = classes.create_class(db, teacher_id, "CP bleu", ["CP"])
-        return made["id"], classes.add_members(db, teacher_id, made["id"], [{"name": "Léa"}, {"name": "Tom"}])
-    finally:
-        db.conn.close()
 
 
 def lock_out(url: str, class_id: int, members: list[dict]) -> None:

@@ -13,9 +13,7 @@ import pytest
 from classbox.storage import journal as answer_journal
 from classbox.storage import journal_codec
 from classbox.storage.writer import GroupWriter
-from classbox.sync.outbox import enqueue
-from classbox.web.datadir import prepare_data_dir
-from tests.storage.test_journal import _keys, _power_cut
+from tests.storage.test_journal import _answer, _keys, _power_cut, data_dir  # noqa: F401 (data_dir: a fixture)
 
 ANSWER = [  # an answer's rows as the classroom journals them (a submission and its xAPI statement)
     ["classroom_submissions", ["id", "session_id", "activity_id", "pupil_id", "answer", "correct", "file_path",
@@ -34,16 +32,6 @@ ANSWER = [  # an answer's rows as the classroom journals them (a submission and 
        "b2d8b3e4-c9b6-5008-b780-48cc8b83026b", "db74db80e9db48a29446631803e44a0d", 1796655369.0486948,
        35288.828147527, "f3375917-506f-4a30-bb06-d17ecad6ff7b"]]],
 ]
-
-
-@pytest.fixture
-def data_dir(config):
-    prepare_data_dir(config).conn.close()
-    return config.data_dir
-
-
-def _answer(key: str):
-    return lambda db: enqueue(db, "xapi", "lrs", {"event": "answered", "n": key}, key, "pupil-1")
 
 
 def test_appends_inside_the_prewritten_journal_never_grow_it_and_sync_data_only(data_dir, monkeypatch):
