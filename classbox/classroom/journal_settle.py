@@ -46,4 +46,5 @@ def install(bus: WorkerBus, writer: Any, shared: Shared) -> None:
 
     bus.on("settle", settle)
     writer.settle_others = lambda: settle_everywhere(bus)
-    writer.lazy_while = lambda: shared.up  # Redis down: nobody could ask this worker to commit
+    # Redis down, or this worker not (yet again) subscribed to the bus: nobody could ask it to commit
+    writer.lazy_while = lambda: shared.up and bus.subscribed

@@ -12,7 +12,9 @@ from classbox.classes.shared_secretlock import forget_members
 from classbox.classroom.journal_settle import settle_everywhere
 from classbox.runtime.shared import shared_state
 from classbox.runtime.worker_bus import WorkerBus
-from classbox.storage.journal import recover_data_dir
+from classbox.storage.journal import journals_in_use, recover_data_dir
+
+ERASE_SETTLE_S = 15.0  # a technician's command may wait longer than a teacher's page
 
 PUPIL_HELP = ("The pupil's id: a session pupil's (as shown in the session's results) covers that session; a class member's member id (in `/api/classes/<id>`) covers every session they joined.")
 
@@ -60,9 +62,15 @@ def erase(ctx: click.Context, pupil_id: str, yes: bool) -> None:
     # rows acked in a web worker's answer journal: into SQLite first (their bytes zeroed), then erased with
     # the rest, so that no later commit or start brings them back: running workers are asked to commit
     # theirs (classroom/journal_settle.py), a stopped worker's journal is replayed here (storage/journal.py)
-    if shared is not None:
-        settle_everywhere(WorkerBus(shared))
+    settled = shared is not None and settle_everywhere(WorkerBus(shared), timeout=ERASE_SETTLE_S)
     recover_data_dir(config.data_dir)
+    busy = [] if settled else journals_in_use(config.data_dir)
+    if busy:  # answers a running web process acked may still come: erasing now would not be erasing
+        db.conn.close()
+        raise click.ClickException(
+            f"nothing erased: the running web service holds answers not yet written ({', '.join(busy)})"
+            + (" and its workers did not confirm through Redis" if shared is not None else "")
+            + "; stop it (systemctl stop classbox-web), erase, then start it again")
     try:
         removed = erase_pupil(db, pupil_id)
     finally:

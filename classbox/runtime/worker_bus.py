@@ -5,7 +5,7 @@ PUBLISH of {id, kind, payload, from}; PUBLISH says how many workers received it,
 reply is pushed on the list `classbox:bus:reply:<id>` (expiring after REPLY_TTL_S), which the asker
 reads with short BLPOPs until every receiver answered or its timeout. Uses: settling every worker's
 answer journal before a teacher reads answers (`settle`, classroom/journal_settle.py), and a
-teacher's answer to a tap-join takeover asked on another worker (classes/shared_takeovers.py).
+teacher's answer to a tap-join takeover asked on another worker (classes/takeovers.py).
 While Redis does not answer, `ask_all` and `ask` return None at once (runtime/shared.py's breaker).
 """
 

@@ -239,6 +239,23 @@ def recover(db: sqlite_utils.Database, journal: Journal) -> tuple[int, int]:
     return len(records), failed
 
 
+def journals_in_use(data_dir: Path) -> list[str]:
+    """The journal files of a data dir a running process holds (a web worker's pending answers)."""
+    busy = []
+    for path in sorted(Path(data_dir).glob(PATTERN)):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            busy.append(path.name)
+        finally:
+            os.close(fd)
+    return busy
+
+
 def recover_data_dir(data_dir: Path) -> tuple[int, int]:
     """recover() of every journal file of a data dir (each worker's), with connections of its own
     (at the web app's start); the sums of (records applied, rows refused)."""

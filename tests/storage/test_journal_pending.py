@@ -3,21 +3,14 @@ and never in the way of the class's next answers."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 
-import pytest
 
 from classbox.storage import journal as answer_journal
 from classbox.storage.writer import GroupWriter
-from classbox.web.datadir import prepare_data_dir
 from tests.helpers import wait_until
-from tests.storage.test_journal import _answer, _keys
-
-
-@pytest.fixture
-def data_dir(config):
-    prepare_data_dir(config).conn.close()
-    return config.data_dir
+from tests.storage.test_journal import _answer, _keys, data_dir  # noqa: F401 (data_dir: a fixture)
 
 
 def test_past_a_few_hundred_pending_rows_they_are_committed_after_the_ack(data_dir):
@@ -31,7 +24,7 @@ def test_past_a_few_hundred_pending_rows_they_are_committed_after_the_ack(data_d
     assert writer.pending_rows == 0 and {"a", "f"} <= _keys(data_dir)
 
 
-def test_the_answer_past_the_pending_limit_is_acked_without_waiting_for_their_commit(data_dir):
+def test_the_answer_past_the_pending_limit_is_acked_without_waiting_for_their_commit(data_dir, tmp_path):
     """Its ack waits for its own journal record, not for the commit of the rows acked before it."""
     writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, max_pending_rows=5)
     for key in ["a", "b", "c", "d", "e"]:
@@ -53,7 +46,8 @@ def test_the_answer_past_the_pending_limit_is_acked_without_waiting_for_their_co
     finally:
         gate.set()
     wait_until(lambda: {"a", "e", "f"} <= _keys(data_dir), what="the pending rows committed")
-    assert answer_journal.recover_data_dir(data_dir) == (0, 0)  # the journal holds nothing uncommitted
+    shutil.copytree(data_dir, tmp_path / "cut")  # a kill -9 now: the running writer's lock is not copied
+    assert answer_journal.recover_data_dir(tmp_path / "cut") == (0, 0)  # its journal holds nothing uncommitted
 
 
 def test_past_the_limit_the_commit_waits_for_a_quiet_moment_while_the_class_keeps_answering(data_dir):

@@ -9,15 +9,8 @@ import pytest
 
 from classbox.storage import journal as answer_journal
 from classbox.storage.writer import GroupWriter
-from classbox.web.datadir import prepare_data_dir
 from tests.storage.journal_scan import text_of
-from tests.storage.test_journal import _answer, _keys, _named
-
-
-@pytest.fixture
-def data_dir(config):
-    prepare_data_dir(config).conn.close()
-    return config.data_dir
+from tests.storage.test_journal import _answer, _keys, _named, data_dir  # noqa: F401 (data_dir: a fixture)
 
 
 def _cut_all(data_dir, into):
@@ -75,3 +68,27 @@ def test_privacy_erase_leaves_the_pupil_in_no_workers_journal(data_dir, tmp_path
     assert not any("Zoé" in text_of(path) for path in journals)
     answer_journal.recover_data_dir(box)  # the next start
     assert "Zoé Martin" not in _keys(box)
+
+
+@pytest.mark.parametrize("slot", [None, 1])
+def test_privacy_erase_refuses_while_a_running_web_process_holds_the_pupils_acked_answers(data_dir, slot):
+    """RGPD: a pupil's answers acked but not yet committed by a running web process (one worker,
+    or several that did not confirm through Redis) would be committed after the erase and sent to
+    the ENT: the erase refuses, erases nothing, and works once the web service is stopped."""
+    from click.testing import CliRunner
+
+    from classbox.cli import cli
+
+    erase = ["--data-dir", str(data_dir), "privacy", "erase", "--pupil", "pupil-1", "--yes"]
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600, journal_slot=slot)
+    try:
+        writer.run(_named("Zoé Martin"), journaled=True)
+        refused = CliRunner().invoke(cli, erase)
+        assert refused.exit_code != 0 and "nothing erased" in refused.output and "stop" in refused.output
+        assert "Zoé Martin" not in _keys(data_dir)  # still pending in the journal, untouched
+    finally:
+        writer.close()  # the web service stopped: its journal committed
+    assert "Zoé Martin" in _keys(data_dir)
+    erased = CliRunner().invoke(cli, erase)
+    assert erased.exit_code == 0, erased.output
+    assert "Zoé Martin" not in _keys(data_dir)
