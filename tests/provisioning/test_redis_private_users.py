@@ -53,15 +53,18 @@ def run_in_private_users(socket_path: str, groups: list[int]) -> str:
     go_r, go_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child)
-        os.close(ready_r)
-        os.close(go_w)
-        out = os.open(os.environ["PRIVATE_USERS_OUT"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        os.set_inheritable(ready_w, True)
-        os.set_inheritable(go_r, True)
-        os.execv(sys.executable, [sys.executable, "-c", CHILD, str(CLASSBOX), str(CLASSBOX),
-                                  ",".join(map(str, groups)), socket_path, str(ready_w), str(go_r)])
+        try:
+            os.close(ready_r)
+            os.close(go_w)
+            out = os.open(os.environ["PRIVATE_USERS_OUT"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            os.set_inheritable(ready_w, True)
+            os.set_inheritable(go_r, True)
+            os.execv(sys.executable, [sys.executable, "-c", CHILD, str(CLASSBOX), str(CLASSBOX),
+                                      ",".join(map(str, groups)), socket_path, str(ready_w), str(go_r)])
+        finally:
+            os._exit(127)  # never a second pytest running the suite on, if the exec failed
     os.close(ready_w)
     os.close(go_r)
     try:
