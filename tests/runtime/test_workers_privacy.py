@@ -10,7 +10,7 @@ import redis
 from click.testing import CliRunner
 
 from classbox.classes.secretlock import LOCK_AFTER, Locked
-from classbox.classes.shared_secretlock import SharedSecretLocks
+from classbox.classes.shared_secretlock import MEMBER_LIMIT, SharedSecretLocks
 from classbox.cli import cli
 from classbox.runtime.shared import shared_state
 from classbox.runtime.shared_limits import SharedRateLimiter
@@ -18,8 +18,6 @@ from tests.redis_server import RedisServer
 from tests.runtime.test_workers_redis import data_dir  # noqa: F401 (a fixture)
 from tests.runtime.test_workers_shared import box
 from tests.runtime.test_workers_takeover import make_class
-
-MEMBER_LIMIT = "secret_member"  # tap-join's per-member wrong-secret throttle (classes/tapjoin.py)
 
 
 def lock_out(url: str, class_id: int, members: list[dict]) -> None:
