@@ -15,7 +15,7 @@ import zlib
 from typing import BinaryIO, Callable
 
 from classbox.library import directio
-from classbox.library.pipeline import OverLimit, Pipeline, start_writeback
+from classbox.library.pipeline import OverLimit, Pipeline, fill, start_writeback
 
 try:  # ISA-L: CRC-32 at a fourth of zlib's CPU per GB, inflating at half, the same results
     from isal.isal_zlib import crc32, decompressobj
@@ -32,14 +32,6 @@ Reader = Callable[[memoryview], int]
 __all__ = ["OverLimit", "copy_hashed", "crc32", "InflateError", "file_reader", "inflate_reader", "stream_reader"]
 
 
-def _fill(read: Reader, view: memoryview) -> int:
-    """Read until `view` is full or the source ends; the number of bytes read."""
-    got = 0
-    while got < len(view) and (n := read(view[got:])):
-        got += n
-    return got
-
-
 def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bool = True,
                 observe: Callable[[memoryview], None] | None = None) -> tuple[str, int]:
     """Copy everything `read` yields to the open, empty file `fd` (None: only hash), then fsync it.
@@ -51,7 +43,7 @@ def copy_hashed(read: Reader, fd: int | None, limit: int | None = None, sync: bo
     error) or of the disk (full) is raised in the calling thread, every thread ended.
     """
     head = directio.aligned_buffer(CHUNK)
-    n = _fill(read, head)
+    n = fill(read, head)
     if limit is not None and n > limit:
         raise OverLimit(f"more data than announced ({n} > {limit} bytes)")
     digest = hashlib.sha256()

@@ -45,6 +45,15 @@ def native() -> tuple[Callable, Callable]:
     return start, lock
 
 
+def fill(read: Reader, view: memoryview) -> int:
+    """Read until `view` is full or the source ends (an inflater gives less than a buffer per
+    call); the number of bytes read."""
+    got = 0
+    while got < len(view) and (n := read(view[got:])):
+        got += n
+    return got
+
+
 def start_writeback(fd: int, offset: int, length: int) -> None:
     """Ask the kernel to start writing a range of a file to disk now (Linux: FADV_DONTNEED on
     dirty pages starts their writeback without waiting for it); no-op where unsupported."""
@@ -120,14 +129,12 @@ class Pipeline:
             seq += 1
 
     def _fill(self, view: memoryview) -> int:
-        """Fill `view` (less at the end of the source): full buffers keep direct writes aligned,
-        and an inflater gives less than a buffer per call."""
-        n = 0
-        while n < len(view) and (got := self.read(view[n:])):
-            self.size += got
-            if self.limit is not None and self.size > self.limit:
-                raise OverLimit("more data than announced")
-            n += got
+        """Fill `view` (less at the end of the source): full buffers keep direct writes aligned.
+        Past `limit`, OverLimit before the buffer goes on to the hash and the disk."""
+        n = fill(self.read, view)
+        self.size += n
+        if self.limit is not None and self.size > self.limit:
+            raise OverLimit("more data than announced")
         return n
 
     def _hash_all(self) -> None:
