@@ -73,11 +73,15 @@ def test_sized_password_hashes():
 
 
 @pytest.fixture(autouse=True)
-def no_leaked_descriptors():
-    """A test that leaves a file descriptor open fails (tests/descriptors.py)."""
+def no_leaked_descriptors(request):
+    """A test that leaves a file descriptor open fails (tests/descriptors.py). In tests/e2e the box
+    runs in its own process and this one's sockets are Playwright's (its driver's event loop, made
+    and dropped as it sees fit): there only files count."""
     before = open_descriptors()
     yield
     leaked = leaked_since(before)
+    if leaked and "e2e" in request.node.path.parts:
+        leaked = [fd for fd in leaked if "socket:[" not in fd]
     if leaked:
         pytest.fail(f"{len(leaked)} file descriptors left open by this test: {leaked[:12]}", pytrace=False)
 
