@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 import weakref
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def connect(path: Path, durable: bool = True, readonly: bool = False) -> sqlite_
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not readonly:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _wal(conn)
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA temp_store = MEMORY")
@@ -45,6 +46,20 @@ def connect(path: Path, durable: bool = True, readonly: bool = False) -> sqlite_
         conn.close()  # not a database, or locked: nothing left for the garbage collector
         raise
     return sqlite_utils.Database(conn)
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """WAL mode; on a new database another process (web and agent at first boot) may be switching
+    it at the same moment, which SQLite answers "locked" without its busy handler: tried again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def open_database(data_dir: Path, durable: bool = True) -> sqlite_utils.Database:
