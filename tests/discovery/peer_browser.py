@@ -17,8 +17,12 @@ import time
 from zeroconf import DNSIncoming, ServiceBrowser, ServiceInfo, ServiceStateChange, Zeroconf
 
 
+_EMIT = threading.Lock()
+
+
 def emit(obj: dict) -> None:
-    print(json.dumps(obj), flush=True)
+    with _EMIT:  # one whole line at a time: events come from several threads
+        print(json.dumps(obj), flush=True)
 
 
 def raw_listener(local_ip: str) -> None:
@@ -45,16 +49,21 @@ def main() -> None:
     threading.Thread(target=raw_listener, args=(local_ip,), daemon=True).start()
     zc = Zeroconf(interfaces=[local_ip])
 
+    def describe(zeroconf, service_type, name, event):
+        info = ServiceInfo(service_type, name)
+        if info.load_from_cache(zeroconf) or info.request(zeroconf, 3000):
+            emit({"event": event, "name": name, "addresses": info.parsed_addresses(), "port": info.port,
+                  "server": info.server, "txt": {k.decode(): (v or b"").decode() for k, v in info.properties.items()}})
+
     def on_change(zeroconf, service_type, name, state_change):
         event = {ServiceStateChange.Added: "added", ServiceStateChange.Updated: "updated",
                  ServiceStateChange.Removed: "removed"}[state_change]
         if state_change is ServiceStateChange.Removed:
             emit({"event": event, "name": name})
             return
-        info = ServiceInfo(service_type, name)
-        if info.load_from_cache(zeroconf) or info.request(zeroconf, 3000):
-            emit({"event": event, "name": name, "addresses": info.parsed_addresses(), "port": info.port,
-                  "server": info.server, "txt": {k.decode(): (v or b"").decode() for k, v in info.properties.items()}})
+        # Asking for the service's records can wait 3 s (a box that just left answers nothing): done
+        # beside the browser's thread, so a goodbye's "updated" never holds back the "removed" after it.
+        threading.Thread(target=describe, args=(zeroconf, service_type, name, event), daemon=True).start()
 
     ServiceBrowser(zc, service_type, handlers=[on_change])
     emit({"event": "ready"})
