@@ -7,6 +7,8 @@ kernel sent for the data dir."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from classbox.storage.writer import GroupWriter
 from classbox.web.datadir import prepare_data_dir
 from tests.helpers import make_config
 from tests.storage.test_idle_writes_bench import _need_loop_devices
-from tests.storage.test_journal import _answer, _keys, _power_cut
+from tests.storage.test_journal import _answer, _keys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from idle_writes import data_filesystem, device_written  # noqa: E402
@@ -55,12 +57,26 @@ def test_thirty_acked_answers_send_the_card_their_sectors_not_a_page_each(card, 
 
 @pytest.mark.peer
 def test_answers_acked_by_sector_writes_are_all_in_the_database_after_a_power_cut(card, tmp_path):
+    """The cut at the block layer: the card's image as the device received it (what the file system
+    sent and flushed), not the files through the page cache; then the box starts again on it."""
     data, _ = card
     writer = GroupWriter(data, journal=True, settle_s=3600, max_pending_s=3600)
     keys = [f"k{n}" for n in range(40)]  # about a dozen records per 4 KB block, several per sector
     for key in keys:
         writer.run(_answer(key), journaled=True)
-    cut = _power_cut(data, tmp_path / "cut")  # the files as the card holds them now
-    assert answer_journal.recover_data_dir(cut)[0] == len(keys)
-    assert set(keys) <= _keys(cut)
+    image = tmp_path / "cut.img"
+    shutil.copyfile(tmp_path / "data.img", image)  # the plug pulled right after the 40th ack
     writer.close()
+    mounted = tmp_path / "after-the-cut"
+    mounted.mkdir()
+    device = subprocess.run(["losetup", "-f", "--show", str(image)], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    try:
+        subprocess.run(["mount", device, str(mounted)], check=True)  # ext4 replays its own journal
+        try:
+            assert answer_journal.recover_data_dir(mounted / "data")[0] == len(keys)
+            assert set(keys) <= _keys(mounted / "data")
+        finally:
+            subprocess.run(["umount", str(mounted)], check=True)
+    finally:
+        subprocess.run(["losetup", "-d", device], check=False)
