@@ -6,6 +6,7 @@ kernel sent for the data dir."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -15,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from classbox.storage import journal as answer_journal
+from classbox.storage import journal_sectors
 from classbox.storage.writer import GroupWriter
 from classbox.web.datadir import prepare_data_dir
 from tests.helpers import make_config
 from tests.storage.test_idle_writes_bench import _need_loop_devices
-from tests.storage.test_journal import _answer, _keys
+from tests.storage.test_journal import _answer, _keys, _power_cut, data_dir  # noqa: F401 (data_dir: a fixture)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from idle_writes import data_filesystem, device_written  # noqa: E402
@@ -80,3 +82,41 @@ def test_answers_acked_by_sector_writes_are_all_in_the_database_after_a_power_cu
             subprocess.run(["umount", str(mounted)], check=True)
     finally:
         subprocess.run(["losetup", "-d", device], check=False)
+
+
+def test_where_o_direct_is_refused_the_journal_writes_pages_and_loses_nothing(data_dir, monkeypatch, tmp_path):
+    real_open = os.open
+
+    def no_direct(path, flags, *args):
+        if flags & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")  # as tmpfs before Linux 6.6
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(journal_sectors.os, "open", no_direct)
+    _acked_then_cut(data_dir, tmp_path)
+
+
+def test_a_device_with_4_kb_sectors_gets_4_kb_direct_writes_and_loses_nothing(data_dir, monkeypatch, tmp_path):
+    real = os.pwritev
+    sizes: list[int] = []
+
+    def four_k_sectors(fd, buffers, offset):
+        length = sum(len(b) for b in buffers)
+        if offset % 4096 or length % 4096:
+            raise OSError(errno.EINVAL, "Invalid argument")  # O_DIRECT below the device's sector
+        sizes.append(length)
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(journal_sectors.os, "pwritev", four_k_sectors)
+    _acked_then_cut(data_dir, tmp_path)
+    assert sizes and set(sizes) == {4096}
+
+
+def _acked_then_cut(data_dir, tmp_path) -> None:
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    keys = [f"k{n}" for n in range(30)]
+    for key in keys:
+        writer.run(_answer(key), journaled=True)
+    cut = _power_cut(data_dir, tmp_path / "cut")
+    writer.close()
+    assert answer_journal.recover_data_dir(cut)[0] == len(keys) and set(keys) <= _keys(cut)
