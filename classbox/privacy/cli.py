@@ -66,9 +66,11 @@ def erase(ctx: click.Context, pupil_id: str, yes: bool) -> None:
     # classroom/journal_settle.py), a stopped worker's journal is replayed here (storage/journal.py)
     settled = shared is not None and settle_everywhere(WorkerBus(shared), timeout=ERASE_SETTLE_S)
     recover_data_dir(config.data_dir)
-    busy = [] if settled else [name for name in journals_in_use(config.data_dir)
-                               if not settle_socket.ask(config.data_dir, name, ERASE_SETTLE_S)]
-    if busy:  # answers a running web process acked may still come: erasing now would not be erasing
+    # asked even after Redis confirmed: the socket also has each worker commit every answer before its ack
+    # while this erases (classroom/settle_socket.py), so none acked meanwhile comes back after it
+    busy = [name for name in journals_in_use(config.data_dir)
+            if not settle_socket.ask(config.data_dir, name, ERASE_SETTLE_S)]
+    if busy and not settled:  # answers a running web process acked may still come: erasing now would not be erasing
         db.conn.close()
         raise click.ClickException(
             f"nothing erased: the running web service holds answers not yet written ({', '.join(busy)}) "

@@ -1,4 +1,4 @@
-"""`classbox privacy erase` beside a running one-worker web service (no Redis) that holds a pupil's acked answer."""
+"""`classbox privacy erase` beside a running web service whose workers hold a pupil's acked answer: one worker (no Redis), or two with Redis stopped."""
 
 from __future__ import annotations
 
@@ -75,3 +75,22 @@ def test_erase_refuses_and_erases_nothing_when_the_web_worker_does_not_confirm_i
         assert "nothing erased" in done.stderr and "did not confirm" in done.stderr and "stop it" in done.stderr
         teacher.call("watch", {"code": code})  # its rows committed: still there, nothing was erased
         assert rows_of(data_dir, pupil_id)["classroom_pupils"] == 1
+
+
+def test_erase_beside_two_running_workers_with_redis_stopped_takes_their_acked_answers(tmp_path, data_dir):
+    from tests.runtime.test_workers_redis import place
+    from tests.runtime.test_workers_shared import box
+
+    with box(tmp_path, data_dir) as (server, redis_server, workers, teacher, here, there):
+        code = teacher.call("open_session", {"title": "Effacement"})["code"]
+        (pupil,) = place(server.url, workers, {here: 0, there: 1})  # its answer journaled by the other worker
+        pupil_id = pupil.call("join", {"code": code, "name": "Zoé"})["pupil_id"]
+        activity = teacher.call("push", {"type": "quiz", "kind": "number", "question": "2 + 2 ?"})["activity"]
+        assert pupil.call("submit", {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()),
+                                     "answer": 4})["ok"]
+        assert rows_of(data_dir, pupil_id)["classroom_submissions"] == 0
+        redis_server.stop()  # no asking the workers through Redis
+        done = erase(server, pupil_id)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert rows_of(data_dir, pupil_id) == {"classroom_pupils": 0, "classroom_submissions": 0, "outbox": 0}
+    assert rows_of(data_dir, pupil_id) == {"classroom_pupils": 0, "classroom_submissions": 0, "outbox": 0}
