@@ -24,7 +24,7 @@ from tests.storage.test_idle_writes_bench import _need_loop_devices
 from tests.storage.test_journal import _answer, _keys, _power_cut, data_dir  # noqa: F401 (data_dir: a fixture)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from idle_writes import data_filesystem, device_written  # noqa: E402
+from idle_box import data_filesystem, device_written  # noqa: E402
 
 
 @pytest.fixture
