@@ -57,7 +57,7 @@ class ZimFastPath:
         book = zim.books.get(book_name)
         if book is None:
             return None
-        found = read_entry(book, path, zim.cache)
+        found = read_entry(book, path, zim.cache, zim.clusters)
         if found is None or found.redirect is not None:
             return None
         return entry_response(book, path, found, if_none_match)

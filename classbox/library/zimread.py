@@ -17,6 +17,7 @@ from libzim.search import Query, Searcher
 from libzim.suggestion import SuggestionSearcher
 
 from classbox.library.zim import Book
+from classbox.library.zimblobs import ClusterCache, Unreadable, read_blob
 from classbox.runtime.offload import OffloadTimeout, off_loop_within
 
 T = TypeVar("T")
@@ -69,8 +70,12 @@ class EntryCache:
                 self.size -= len(old.content)
 
 
-def read_entry(book: Book, path: str, cache: EntryCache) -> Entry | None:
-    """The entry at `path` in a book (None if absent); redirects are returned, not followed."""
+def read_entry(book: Book, path: str, cache: EntryCache, clusters: ClusterCache | None = None) -> Entry | None:
+    """The entry at `path` in a book (None if absent); redirects are returned, not followed.
+
+    With `clusters`, a content libzim would decompress holding the GIL is read off the event loop
+    (classbox.library.zimblobs); libzim reads it when that cannot.
+    """
     key = (book.uuid, path)
     cached = cache.get(key)
     if cached is not None:
@@ -83,9 +88,20 @@ def read_entry(book: Book, path: str, cache: EntryCache) -> Entry | None:
         result = Entry(path, redirect=entry.get_redirect_entry().path)
     else:
         item = entry.get_item()
-        result = Entry(path, item.mimetype, bytes(item.content))
+        result = Entry(path, item.mimetype, _content(book, entry, item, clusters))
     cache.put(key, result)
     return result
+
+
+def _content(book: Book, entry, item, clusters: ClusterCache | None) -> bytes:
+    """An item's bytes: off the event loop when the raw reader can, else from libzim."""
+    index = getattr(entry, "_index", None)
+    if book.raw is not None and clusters is not None and index is not None:
+        try:
+            return read_blob(book.raw, book.uuid, index, entry.path, clusters)
+        except (Unreadable, OSError):
+            pass
+    return bytes(item.content)
 
 
 def main_path(book: Book) -> str | None:
