@@ -24,6 +24,7 @@ import struct
 import threading
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -37,8 +38,8 @@ DIRENT = struct.Struct("<HBcIII")
 REDIRECT = 0xFFFF
 NONE, ZSTD, XZ = (0, 1), 5, 4
 CLUSTER_MAX = 64 * 1024 * 1024  # decompressed; larger clusters are left to libzim
-CHUNK = 1024 * 1024
-CACHE_BYTES = 16 * 1024 * 1024
+CACHE_BYTES = 32 * 1024 * 1024
+DECOMPRESSIONS = 2  # at once in a worker: bounds the transient buffers and the cores taken
 DIRENT_READ = 4096
 
 
@@ -133,17 +134,12 @@ class ZimFile:
 
 
 def _capped_zstd(packed: bytes) -> bytes:
-    reader = zstandard.ZstdDecompressor().stream_reader(packed)
-    parts, size = [], 0
+    # one call into one buffer: no streaming window per thread, and only the pages written become
+    # resident (a streamed read kept ~8 MB of window and chunk copies per pool thread in malloc's arenas)
     try:
-        while chunk := reader.read(CHUNK):
-            parts.append(chunk)
-            size += len(chunk)
-            if size > CLUSTER_MAX:
-                raise Unreadable("cluster too large")
-    except zstandard.ZstdError as err:
+        return zstandard.ZstdDecompressor().decompress(packed, max_output_size=CLUSTER_MAX)
+    except zstandard.ZstdError as err:  # damaged, or larger than CLUSTER_MAX
         raise Unreadable(f"zstd: {err}") from None
-    return b"".join(parts)
 
 
 def _capped_xz(packed: bytes) -> bytes:
@@ -183,12 +179,14 @@ class _Loading:
 class ClusterCache:
     """Decompressed clusters by key, byte-bounded LRU; each cluster decompressed once at a time."""
 
-    def __init__(self, max_bytes: int = CACHE_BYTES):
+    def __init__(self, max_bytes: int = CACHE_BYTES, on_evict: Callable[[tuple, bytes], None] | None = None):
         self.max_bytes = max_bytes
+        self.on_evict = on_evict  # called with each cluster that leaves, under this cache's lock
         self.size = 0
         self._items: OrderedDict[tuple, bytes] = OrderedDict()
         self._loading: dict[tuple, _Loading] = {}
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(DECOMPRESSIONS)
 
     def get(self, key: tuple, load: Callable[[], bytes]) -> bytes:
         """The cluster at `key`, from the cache or from load() run in the offload pool."""
@@ -207,7 +205,8 @@ class ClusterCache:
                 raise Unreadable(str(loading.error))
             return loading.data  # type: ignore[return-value]
         try:
-            loading.data = off_loop(load)
+            with self._slots:
+                loading.data = off_loop(load)
         except BaseException as err:
             loading.error = err
             raise
@@ -220,19 +219,38 @@ class ClusterCache:
         return loading.data
 
     def _put(self, key: tuple, data: bytes) -> None:
-        if len(data) > self.max_bytes // 2:
-            return
         self._items[key] = data
         self.size += len(data)
         while self.size > self.max_bytes:
-            _key, old = self._items.popitem(last=False)
+            old_key, old = self._items.popitem(last=False)
             self.size -= len(old)
+            if self.on_evict is not None:
+                self.on_evict(old_key, old)
 
 
-def read_blob(raw: ZimFile, key: str, index: int, full_path: str, cache: ClusterCache) -> bytes:
-    """The content of entry `index` (path `full_path`) of a ZIM, read without holding the event loop."""
+@dataclass(frozen=True)
+class Location:
+    """Where an entry's bytes are: its cluster, blob number, offset width, codec and the cluster's span."""
+
+    cluster: int
+    blob: int
+    wide: bool
+    compressed: bool
+    start: int
+    end: int
+
+
+def locate(raw: ZimFile, index: int, full_path: str) -> Location:
+    """The location of entry `index` (path `full_path`); Unreadable when this module cannot read it."""
     cluster, blob = raw.locate(index, full_path)
     codec, wide, start, end = raw.compression(cluster)
-    if codec in NONE:
-        return off_loop(raw.stored_blob, cluster, blob, wide, start, end)
-    return blob_of(cache.get((key, cluster), lambda: raw.inflate(cluster)), blob, wide)
+    if codec not in NONE and codec not in (ZSTD, XZ):
+        raise Unreadable(f"cluster codec {codec}")
+    return Location(cluster, blob, wide, codec not in NONE, start, end)
+
+
+def read_located(raw: ZimFile, key: str, where: Location, cache: ClusterCache) -> bytes:
+    """An entry's bytes, read without holding the event loop (a cached cluster is only sliced)."""
+    if not where.compressed:
+        return off_loop(raw.stored_blob, where.cluster, where.blob, where.wide, where.start, where.end)
+    return blob_of(cache.get((key, where.cluster), lambda: raw.inflate(where.cluster)), where.blob, where.wide)

@@ -29,7 +29,7 @@ class ZimState:
     def __init__(self, app):
         self.books = BookRegistry(app.config["CLASSBOX"].data_dir)
         self.cache = EntryCache()
-        self.clusters = ClusterCache()
+        self.clusters = ClusterCache(on_evict=self.cache.keep_bytes)
         self.runner = BoundedRunner()
 
 

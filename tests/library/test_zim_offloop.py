@@ -14,7 +14,7 @@ from libzim.writer import Creator
 
 from classbox.library import import_path, zimblobs
 from classbox.library.zim import BookRegistry
-from classbox.library.zimblobs import ClusterCache, Unreadable, ZimFile, read_blob
+from classbox.library.zimblobs import ClusterCache, Unreadable, ZimFile, locate, read_located
 from classbox.library.zimread import EntryCache, read_entry
 from tests.library.conftest import Article, make_zim
 
@@ -106,7 +106,8 @@ def test_every_entry_reads_the_same_bytes_as_libzim(tmp_path):
     for index in range(archive.all_entry_count):
         entry = archive._get_entry_by_id(index)
         if not entry.is_redirect:
-            assert read_blob(raw, "u", entry._index, entry.path, clusters) == bytes(entry.get_item().content)
+            where = locate(raw, entry._index, entry.path)
+            assert read_located(raw, "u", where, clusters) == bytes(entry.get_item().content)
             checked += 1
     assert checked > 200
     raw.close()
@@ -154,3 +155,30 @@ def test_a_cluster_damaged_after_import_is_an_error_page_and_the_rest_is_served(
     assert "ZIM gros_fr: entry 'Gros_1' unreadable" in caplog.text
     page = client.get("/zim/gros_fr/Petit")
     assert page.status_code == 200 and b"petite page" in page.data
+
+
+def test_a_page_is_held_once_in_memory_and_keeps_its_bytes_when_its_cluster_leaves(tmp_path):
+    rng = random.Random(3)
+    path = tmp_path / "pages.zim"
+    with Creator(str(path)).config_clustersize(128 * 1024) as creator:  # several clusters of 12 KB pages
+        for i in range(60):
+            text = " ".join(rng.choice(WORDS) for _ in range(1500))
+            creator.add_item(Article(f"Page_{i}", f"Page {i}", f"<html><body><p>{text}</p></body></html>"))
+    archive = Archive(path)
+    raw = ZimFile(path)
+    first, last = (locate(raw, archive.get_entry_by_path(p)._index, p) for p in ("Page_0", "Page_59"))
+    assert first.cluster != last.cluster
+    from classbox.library.zim import Book
+
+    book = Book("pages", "Pages", "uuid-pages", archive, False, raw)
+    entries = EntryCache()
+    clusters = ClusterCache(on_evict=entries.keep_bytes)
+    expected = bytes(archive.get_entry_by_path("Page_0").get_item().content)
+    assert read_entry(book, "Page_0", entries, clusters).content == expected
+    clusters.max_bytes = clusters.size  # room for this one cluster only
+    assert entries.get(("uuid-pages", "Page_0")).content == b""  # its bytes are in the cached cluster
+    assert read_entry(book, "Page_59", entries, clusters).content  # another cluster: the first one leaves
+    kept = entries.get(("uuid-pages", "Page_0"))
+    assert kept.where is None and kept.content == expected
+    assert read_entry(book, "Page_0", entries, clusters).content == expected
+    raw.close()
