@@ -182,3 +182,38 @@ def test_a_page_is_held_once_in_memory_and_keeps_its_bytes_when_its_cluster_leav
     assert kept.where is None and kept.content == expected
     assert read_entry(book, "Page_0", entries, clusters).content == expected
     raw.close()
+
+
+# One client sends its requests back to back (as a keep-alive connection whose next request is
+# already waiting: gevent's reads then return at once, without switching); another asks once.
+BURST_UNDER_GEVENT = textwrap.dedent("""
+    from gevent import monkey
+    monkey.patch_all()
+    import os, sys
+    import gevent
+    from classbox import create_app
+    from classbox.config import load_config
+
+    app = create_app(load_config(path=os.devnull, env={}, overrides={"data_dir": sys.argv[1]}))
+    assert app.test_client().get("/zim/gros_fr/Petit").status_code == 200  # cached from now on
+    events = []
+
+    def burst():
+        client = app.test_client()
+        for i in range(20):
+            client.get("/zim/gros_fr/Petit")
+            events.append("burst")
+
+    def once():
+        events.append(f"other answered {app.test_client().get('/zim/gros_fr/Petit').status_code}")
+
+    gevent.joinall([gevent.spawn(burst), gevent.spawn(once)], timeout=60)
+    print(events.index("other answered 200"))
+""")
+
+
+def test_a_client_asking_back_to_back_does_not_hold_the_worker_from_the_others(big_data_dir):
+    out = subprocess.run([sys.executable, "-c", BURST_UNDER_GEVENT, str(big_data_dir)], capture_output=True,
+                         text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) <= 1, "the other client waited for the whole burst"
