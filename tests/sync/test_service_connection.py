@@ -4,6 +4,7 @@ change, hence an ext4 journal commit, docs/performance.md issue 23)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 
@@ -56,3 +57,36 @@ def test_idle_passes_against_an_unreachable_ent_keep_one_connection_and_the_wal_
     assert {"classbox.db-wal", "classbox.db-shm"} <= set(stop.seen[0])
     assert stop.seen == [stop.seen[0]] * 6, "the WAL files were deleted and re-created between passes"
     assert not (config.data_dir / "classbox.db-wal").exists(), "the connection was left open at stop"
+
+
+class ReplacingStop(threading.Event):
+    """Stops after two passes; between them, puts another database in place of the data dir's."""
+
+    def __init__(self, data_dir, replacement) -> None:
+        super().__init__()
+        self.data_dir, self.replacement, self.waits = data_dir, replacement, 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        if self.waits == 1:
+            os.replace(self.replacement, self.data_dir / "classbox.db")
+        else:
+            self.set()
+        return self.is_set()
+
+
+def test_a_database_put_in_place_between_two_passes_is_the_one_the_next_pass_sends(tmp_path):
+    """A technician restores classbox.db under a running agent: the kept connection is not stuck
+    on the old file, the restored records go out (here: tried once against the unreachable ENT)."""
+    config = unreachable_lrs(tmp_path, **{"sync.retry_base_s": 3600.0})
+    open_database(config.data_dir).conn.close()
+    (tmp_path / "restored").mkdir()
+    other = unreachable_lrs(tmp_path / "restored")
+    restored = open_database(other.data_dir)
+    enqueue_answers(restored, 3)
+    restored.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    restored.conn.close()
+    SyncService(config).run(ReplacingStop(config.data_dir, other.data_dir / "classbox.db"))
+    db = open_database(config.data_dir)
+    assert [row[0] for row in db.execute("SELECT attempts FROM outbox ORDER BY seq")] == [1, 1, 1]
+    db.conn.close()
