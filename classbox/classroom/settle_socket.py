@@ -4,7 +4,7 @@ The process holding an answer journal (storage/journal.py) listens on a Linux ab
 named after that journal's path (no file to leave behind; it goes with the process). A client of the
 same user, or root (SO_PEERCRED), sends `settle`; the worker then commits each journaled answer before
 its ack for EAGER_S (so none acked meanwhile waits in the journal while the caller erases), commits the
-ones already acked (`writer.settle`), and answers `ok`. This needs no Redis: it serves one worker as
+ones already acked or in flight (a barrier job queued behind them), and answers `ok`. This needs no Redis: it serves one worker as
 well as several (each its own journal, its own socket).
 """
 
@@ -75,7 +75,9 @@ def serve(writer: Any, data_dir: Path, spawn: Callable[..., Any], clock: Callabl
             if not _peer_trusted(conn) or conn.recv(16) != REQUEST:
                 return
             eager_until[0] = clock() + EAGER_S  # first: an answer acked from now on is committed before its ack
-            writer.settle(others=False)
+            # a barrier, even with nothing pending: it queues behind a batch in flight (decided lazy, its journal
+            # record being written) and commits every pending row, that one's too, before the ok
+            writer.run(lambda db: None)
             conn.sendall(OK)
             log.warning("answers of %s committed on request (privacy erase); each answer is committed before "
                         "its ack for %.0f s", writer.journal_name, EAGER_S)

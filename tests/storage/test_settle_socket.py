@@ -55,3 +55,37 @@ def test_anything_but_a_settle_request_is_dropped(served, data_dir):
 
 def test_nobody_listening_is_no_confirmation(data_dir):
     assert not settle_socket.ask(data_dir, "classroom.journal", timeout=1)
+
+
+def test_an_answer_whose_batch_is_in_flight_when_settle_comes_is_committed_before_the_ok(data_dir, monkeypatch):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)  # nothing pending yet
+    listener = settle_socket.serve(writer, data_dir, spawn, time.monotonic)
+    appending, release = threading.Event(), threading.Event()
+    append = writer._append
+
+    def paused_append(record):  # the batch's journal record: held between its decision and its ack
+        appending.set()
+        assert release.wait(30)
+        append(record)
+
+    monkeypatch.setattr(writer, "_append", paused_append)
+    try:
+        spawn(writer.run, _answer("in-flight"), True)
+        assert appending.wait(30)
+        confirmed = []
+        asking = threading.Thread(target=lambda: confirmed.append(
+            settle_socket.ask(data_dir, writer.journal_name, timeout=30)))
+        asking.start()
+        deadline = time.monotonic() + 30
+        while not confirmed and writer._queue.qsize() == 0:  # replied, or queued its barrier behind the batch
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        release.set()
+        asking.join(30)
+        assert confirmed == [True]
+        assert "in-flight" in _keys(data_dir)  # the erase that follows the ok finds it
+    finally:
+        release.set()
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        writer.close()
