@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 
@@ -88,4 +89,48 @@ def test_an_answer_whose_batch_is_in_flight_when_settle_comes_is_committed_befor
         release.set()
         listener.shutdown(socket.SHUT_RDWR)
         listener.close()
+        writer.close()
+
+
+SQUATTER = """
+import socket, sys
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(b"\\0" + sys.argv[1].encode())
+server.listen(4)
+print("ready", flush=True)
+while True:
+    conn, _ = server.accept()
+    conn.recv(16)
+    conn.sendall(b"ok\\n")
+    conn.close()
+"""
+
+
+@pytest.fixture
+def squatter(data_dir):
+    """Another local user (nobody) holding the settle address of the box's journal, answering `ok` to anyone."""
+    name = settle_socket.address(data_dir, "classroom.journal")[1:]
+    proc = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
+                             "-c", SQUATTER, name], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
+def test_an_ok_from_another_user_holding_the_address_is_no_confirmation(squatter, data_dir):
+    assert not settle_socket.ask(data_dir, "classroom.journal", timeout=10)
+
+
+def test_a_worker_whose_address_is_taken_commits_each_answer_before_its_ack(squatter, data_dir):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    try:
+        assert writer.journal_name == "classroom.journal"
+        assert settle_socket.serve(writer, data_dir, spawn, time.monotonic) is None
+        writer.run(_answer("acked-1"), journaled=True)
+        assert "acked-1" in _keys(data_dir)  # no socket to be asked through: never held in the journal
+    finally:
         writer.close()
