@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import struct
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -112,8 +113,12 @@ def serve(writer: Any, data_dir: Path, spawn: Callable[..., Any], clock: Callabl
         while True:
             try:
                 conn, _ = listener.accept()
-            except OSError:  # closed at exit
-                return
+            except OSError:
+                if listener.fileno() == -1:  # closed at exit
+                    return
+                log.exception("settle socket of %s: accept failed (still listening)", writer.journal_name)
+                time.sleep(0.5)  # out of fds (EMFILE), an aborted connection: not the end of the listener
+                continue
             spawn(answer, conn)
 
     spawn(accept_forever)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import subprocess
 import threading
@@ -133,4 +134,26 @@ def test_a_worker_whose_address_is_taken_commits_each_answer_before_its_ack(squa
         writer.run(_answer("acked-1"), journaled=True)
         assert "acked-1" in _keys(data_dir)  # no socket to be asked through: never held in the journal
     finally:
+        writer.close()
+
+
+def test_the_worker_keeps_listening_after_an_accept_error(data_dir, monkeypatch):
+    writer = GroupWriter(data_dir, journal=True, settle_s=3600, max_pending_s=3600)
+    writer.run(_answer("acked-1"), journaled=True)
+    accept, failed = socket.socket.accept, []
+
+    def accept_once_out_of_fds(self):  # the worker near its fd limit once (EMFILE)
+        if not failed:
+            failed.append(True)
+            raise OSError(errno.EMFILE, "Too many open files")
+        return accept(self)
+
+    monkeypatch.setattr(socket.socket, "accept", accept_once_out_of_fds)
+    listener = settle_socket.serve(writer, data_dir, spawn, time.monotonic)
+    try:
+        assert settle_socket.ask(data_dir, writer.journal_name, timeout=10)
+        assert failed and "acked-1" in _keys(data_dir)
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
         writer.close()
