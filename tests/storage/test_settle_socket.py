@@ -157,3 +157,26 @@ def test_the_worker_keeps_listening_after_an_accept_error(data_dir, monkeypatch)
         listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         writer.close()
+
+
+ASKER = """
+import socket, sys
+with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+    client.settimeout(10)
+    client.connect(b"\\0" + sys.argv[1].encode())
+    try:  # the worker closes at once a connection it does not trust
+        client.sendall(b"settle\\n")
+        print(repr(client.recv(16)))
+    except (BrokenPipeError, ConnectionResetError):
+        print(repr(b""))
+"""
+
+
+def test_a_settle_request_from_another_user_is_refused(served, data_dir):
+    name = settle_socket.address(data_dir, served.journal_name)[1:]
+    asked = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
+                            "-c", ASKER, name], capture_output=True, text=True, timeout=30)
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip() == "b''"  # no ok
+    served.run(_answer("acked-2"), journaled=True)
+    assert not {"acked-1", "acked-2"} & _keys(data_dir)  # nothing committed, no eager window opened
