@@ -16,7 +16,8 @@ from classbox.storage.journal import journals_in_use, recover_data_dir
 
 ERASE_SETTLE_S = 15.0  # a technician's command may wait longer than a teacher's page
 
-PUPIL_HELP = ("The pupil's id: a session pupil's (as shown in the session's results) covers that session; a class member's member id (in `/api/classes/<id>`) covers every session they joined.")
+PUPIL_HELP = ("The pupil's id: a session pupil's (as shown in the session's results) covers that session; "
+              "a class member's member id (in `/api/classes/<id>`) covers every session they joined.")
 
 
 @click.group()
