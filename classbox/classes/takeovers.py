@@ -51,16 +51,17 @@ class Takeovers:
         self._keep(request)
 
     def put_back(self, request: Any) -> None:
-        """Keep again a taken request whose answer could not be delivered, at its place (its date kept)."""
-        self._keep(request)
+        """Keep again a taken request whose answer could not be delivered, at its place (its date kept;
+        never rate_limited: it was counted when asked)."""
+        self._keep(request, limit=False)
 
-    def _keep(self, request: Any) -> None:
+    def _keep(self, request: Any, limit: bool = True) -> None:
         now = self.clock()
         with self._lock:
             for key, old in list(self.pending.items()):
                 if gives_way(old.sid, old.created, request, now):
                     del self.pending[key]
-            if sum(1 for p in self.pending.values() if p.session_id == request.session_id) >= MAX_PENDING:
+            if limit and sum(1 for p in self.pending.values() if p.session_id == request.session_id) >= MAX_PENDING:
                 raise ClassroomError("rate_limited", "takeovers")
             self.pending[request.id] = request
 
@@ -94,7 +95,7 @@ class SharedTakeovers(Takeovers):
         request.worker = self.shared.worker_id
         super().add(request)
 
-    def _keep(self, request: Any) -> None:
+    def _keep(self, request: Any, limit: bool = True) -> None:
         now = self.clock()
         key = self._key(request.session_id)
 
@@ -107,12 +108,12 @@ class SharedTakeovers(Takeovers):
                     client.hdel(key, field)
                 else:
                     kept += 1
-            if kept >= MAX_PENDING:
+            if limit and kept >= MAX_PENDING:
                 return False
             client.hset(key, request.id, json.dumps(asdict(request)))
             return True
 
-        if not self.shared.run(store, lambda: super(SharedTakeovers, self)._keep(request) or True):
+        if not self.shared.run(store, lambda: super(SharedTakeovers, self)._keep(request, limit) or True):
             raise ClassroomError("rate_limited", "takeovers")
 
     def waiting(self, session_id: int) -> list[Any]:

@@ -7,7 +7,7 @@ import time
 
 from classbox.classes.tapjoin import Takeover
 from classbox.classes.shared_secretlock import forget_members
-from classbox.classes.takeovers import PENDING_TTL_S, SharedTakeovers, takeovers_for
+from classbox.classes.takeovers import MAX_PENDING, PENDING_TTL_S, SharedTakeovers, takeovers_for
 from tests.runtime.test_shared_state import _close_clients, redis_server, worker  # noqa: F401 (fixtures)
 
 
@@ -81,3 +81,13 @@ def test_a_test_clock_given_to_tap_join_dates_requests_in_redis_too(redis_server
     shared = takeovers_for(worker(redis_server), Takeover, lambda: now[0])
     shared.add(request("sid-1"))
     assert [r.created for r in shared.waiting(7)] == [5.0]
+
+
+def test_a_takeover_put_back_is_kept_even_when_its_session_filled_up_meanwhile(redis_server):
+    a = SharedTakeovers(worker(redis_server), Takeover)
+    for n in range(MAX_PENDING):
+        a.add(request(f"sid-{n}"))
+    taken = a.take("request-sid-0", 7)  # a teacher answers; meanwhile another tablet asks
+    a.add(request("sid-late"))
+    a.put_back(taken)  # the answer could not be delivered: the request stays listed, not rate_limited
+    assert "sid-0" in [r.sid for r in a.waiting(7)]
