@@ -47,7 +47,14 @@ def bake(tmp: Path, root: Path, inventory: Path, *extra: str) -> subprocess.Comp
                           env=ansible_env(tmp), capture_output=True, text=True, timeout=1200)
 
 
-@pytest.fixture(scope="module", params=SUITES)
+# Seconds each suite's tests take in `make test` on a quiet 2-core machine (docs/operations.md):
+# the longest files are handed out first (tests/parallel.py), each suite on a worker of its own.
+SECONDS = {"bookworm": 180, "trixie": 600}
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param(suite, marks=[pytest.mark.xdist_group(f"chroot-{suite}"), pytest.mark.slow(SECONDS[suite])])
+    for suite in SUITES])
 def applied(request, tmp_path_factory):
     """Bake a fresh root of each suite twice; yield (chroot, first run, second run, inventory, tmp)."""
     suite = request.param
@@ -246,11 +253,12 @@ def test_package_tests_pass_on_the_suites_python(applied, request):
     assert installed.returncode == 0, installed.stderr[-3000:]
     with mounted(root):
         result = chroot.run("sh", "-c", "cd /srv/src && HOME=/root /srv/venv/bin/python -m pytest -q -p no:cacheprovider"
-                            " -n 2 --import-mode=append -W error::ResourceWarning"
+                            " -n 2 --import-mode=append -W error::ResourceWarning --durations=40"
                             " -m 'not peer and not slow' --ignore=tests/e2e --ignore=tests/provisioning tests",
                             timeout=2400)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert re.search(r"^\d+ passed", result.stdout.splitlines()[-1]), result.stdout[-500:]
+    print(result.stdout[-8000:])
 
 
 def test_a_venv_of_the_previous_python_is_rebuilt(applied):
