@@ -253,12 +253,11 @@ def test_package_tests_pass_on_the_suites_python(applied, request):
     assert installed.returncode == 0, installed.stderr[-3000:]
     with mounted(root):
         result = chroot.run("sh", "-c", "cd /srv/src && HOME=/root /srv/venv/bin/python -m pytest -q -p no:cacheprovider"
-                            " -n 2 --import-mode=append -W error::ResourceWarning --durations=40"
+                            " -n 2 --import-mode=append -W error::ResourceWarning"
                             " -m 'not peer and not slow' --ignore=tests/e2e --ignore=tests/provisioning tests",
                             timeout=2400)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert re.search(r"^\d+ passed", result.stdout.splitlines()[-1]), result.stdout[-500:]
-    print(result.stdout[-8000:])
 
 
 def test_a_venv_of_the_previous_python_is_rebuilt(applied):
