@@ -49,7 +49,7 @@ def bake(tmp: Path, root: Path, inventory: Path, *extra: str) -> subprocess.Comp
 
 # Seconds each suite's tests take in `make test` on a quiet 2-core machine (docs/operations.md):
 # the longest files are handed out first (tests/parallel.py), each suite on a worker of its own.
-SECONDS = {"bookworm": 180, "trixie": 600}
+SECONDS = {"bookworm": 180, "trixie": 900}
 
 
 @pytest.fixture(scope="module", params=[
