@@ -58,17 +58,31 @@ def register(socketio: SocketIO, classroom: Any, bus: Any = None) -> TapJoin:
         if not isinstance(allow, bool):
             raise refusal("unknown_request", "allow must be true or false")
         request = tap.take(data.get("request_id"), session["id"])
-        emit("takeover_done", {"request_id": request.id, "allowed": allow}, teacher_room(session["id"]))
         texts = {"refused": gettext(REFUSED), "replaced": gettext(REPLACED)}  # in the teacher's language, as before
         if bus is not None and request.worker and request.worker != bus.shared.worker_id:
-            reply = bus.ask(request.worker, "takeover", {"request": asdict(request), "allow": allow, **texts},
-                            FORWARD_TIMEOUT_S)
-            if reply is None or reply.get("error") == "gone":  # its worker is gone, or the device left
-                raise refusal("gone")
-            if not reply.get("ok"):
-                raise ClassroomError(reply.get("error", "storage"))
-            return {"ok": True, "allowed": allow}
+            return forward(request, allow, texts)
         return complete(request, allow, texts)
+
+    def done(request: Takeover, allow: bool, outcome: str) -> None:
+        """Every teacher dashboard of the session drops the request: `outcome` is what happened to the device."""
+        emit("takeover_done", {"request_id": request.id, "allowed": allow, "outcome": outcome},
+             teacher_room(request.session_id))
+
+    def forward(request: Takeover, allow: bool, texts: dict) -> dict:
+        """Have the asking device's worker apply the answer; the teacher hears only what really happened."""
+        delivered, reply = bus.ask(request.worker, "takeover", {"request": asdict(request), "allow": allow, **texts},
+                                   FORWARD_TIMEOUT_S)
+        if delivered is None:  # Redis did not take it: nothing happened, the teacher answers again
+            tap.takeovers.put_back(request)
+            raise refusal("retry")
+        if delivered == 0:  # no worker listens for it: the asking device's worker is gone, its socket with it
+            done(request, allow, "gone")
+            raise refusal("gone")
+        if reply is None:  # that worker has the answer and may still apply it: its takeover_done will say
+            raise refusal("no_reply")
+        if not reply.get("ok"):
+            raise refusal("gone") if reply.get("error") == "gone" else ClassroomError(reply.get("error", "storage"))
+        return {"ok": True, "allowed": allow}
 
     def on_forwarded(payload: dict) -> dict:
         """Another worker's teacher answered a takeover asked here."""
@@ -81,7 +95,17 @@ def register(socketio: SocketIO, classroom: Any, bus: Any = None) -> TapJoin:
         bus.on("takeover", on_forwarded)
 
     def complete(request: Takeover, allow: bool, texts: dict) -> dict:
-        """On the asking device's worker: refuse it, or give it the member's place (the old device is out)."""
+        """On the asking device's worker: refuse it, or give it the member's place (the old device is out);
+        every teacher dashboard of the session is told the outcome."""
+        try:
+            result = apply(request, allow, texts)
+        except ClassroomError as err:
+            done(request, allow, err.code)
+            raise
+        done(request, allow, "allowed" if allow else "refused")
+        return result
+
+    def apply(request: Takeover, allow: bool, texts: dict) -> dict:
         if classroom.presence.get(request.sid) is None:
             raise refusal("gone")
         if not allow:

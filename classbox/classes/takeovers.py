@@ -1,9 +1,12 @@
 """Tap-join takeovers waiting for a teacher: in this worker's memory, or in Redis for several web workers.
 
 With several workers the request lives in a Redis hash per session (`classbox:takeover:<session>`,
-request id → the request and the asking worker's id, expiring PENDING_TTL_S after the last one), so
-a teacher's socket on any worker lists and takes it; the answer is then forwarded to the asking
-worker (classes/join_events.py over runtime/worker_bus.py), which holds the new device's socket.
+request id → the request and the asking worker's id), so a teacher's socket on any worker lists and
+takes it; the answer is then forwarded to the asking worker (classes/join_events.py over
+runtime/worker_bus.py), which holds the new device's socket. Requests are dated by the box's
+monotonic clock (CLOCK_MONOTONIC: one clock for every worker of the box, which a wall clock step,
+such as a Pi setting its time after booting in 1970, does not move); the hash's own Redis expiry
+(SAFETY_TTL_S, on Redis's wall clock) only reclaims a session nobody asks about any more.
 While Redis does not answer, requests are kept in this worker's memory, as with one worker.
 """
 
@@ -20,6 +23,17 @@ from classbox.runtime.shared import Shared
 
 MAX_PENDING = 30  # takeover requests waiting for one session's teacher
 PENDING_TTL_S = 600
+SAFETY_TTL_S = 86400  # a session's hash left behind: Redis drops it a day after its last request
+
+
+def expired(created: float, now: float) -> bool:
+    """Whether a request dated `created` is past PENDING_TTL_S (or dated ahead: from before the box rebooted)."""
+    return not 0 <= now - created <= PENDING_TTL_S
+
+
+def gives_way(old_sid: str, old_created: float, request: Any, now: float) -> bool:
+    """Whether a kept request is dropped when `request` is added: the same socket asks again, or it expired."""
+    return old_sid == request.sid or expired(old_created, now)
 
 
 class Takeovers:
@@ -32,10 +46,18 @@ class Takeovers:
 
     def add(self, request: Any) -> None:
         """Keep a new request (dated now); an older one of the same socket is dropped; rate_limited past MAX_PENDING."""
-        now = request.created = self.clock()
+        request.created = self.clock()
+        self._keep(request)
+
+    def put_back(self, request: Any) -> None:
+        """Keep again a taken request whose answer could not be delivered, at its place (its date kept)."""
+        self._keep(request)
+
+    def _keep(self, request: Any) -> None:
+        now = self.clock()
         with self._lock:
             for key, old in list(self.pending.items()):
-                if old.sid == request.sid or now - old.created > PENDING_TTL_S:
+                if gives_way(old.sid, old.created, request, now):
                     del self.pending[key]
             if sum(1 for p in self.pending.values() if p.session_id == request.session_id) >= MAX_PENDING:
                 raise ClassroomError("rate_limited", "takeovers")
@@ -43,8 +65,10 @@ class Takeovers:
 
     def waiting(self, session_id: int) -> list[Any]:
         """This session's requests, oldest first."""
+        now = self.clock()
         with self._lock:
-            return sorted((p for p in self.pending.values() if p.session_id == session_id), key=lambda p: p.created)
+            return sorted((p for p in self.pending.values() if p.session_id == session_id
+                           and not expired(p.created, now)), key=lambda p: p.created)
 
     def take(self, request_id: str, session_id: int) -> Any | None:
         """Remove and return a request of this session (None: unknown, or already taken)."""
@@ -58,8 +82,8 @@ class Takeovers:
 class SharedTakeovers(Takeovers):
     """Takeovers every worker sees, in Redis (this worker's memory while Redis fails)."""
 
-    def __init__(self, shared: Shared, make: Callable[..., Any]) -> None:
-        super().__init__(time.time)  # dates compared across processes: the wall clock
+    def __init__(self, shared: Shared, make: Callable[..., Any], clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock)  # the box's monotonic clock: the same in every worker process
         self.shared, self.make = shared, make
 
     def _key(self, session_id: int) -> str:
@@ -67,31 +91,34 @@ class SharedTakeovers(Takeovers):
 
     def add(self, request: Any) -> None:
         request.worker = self.shared.worker_id
-        now = request.created = time.time()
+        super().add(request)
+
+    def _keep(self, request: Any) -> None:
+        now = self.clock()
         key = self._key(request.session_id)
 
         def store(client: Any) -> bool:
             kept = 0
             for field, value in client.hgetall(key).items():
                 old = json.loads(value)
-                if old["sid"] == request.sid or now - old["created"] > PENDING_TTL_S:
+                if gives_way(old["sid"], old["created"], request, now):
                     client.hdel(key, field)
                 else:
                     kept += 1
             if kept >= MAX_PENDING:
                 return False
-            client.pipeline().hset(key, request.id, json.dumps(asdict(request))).expire(key, PENDING_TTL_S).execute()
+            client.pipeline().hset(key, request.id, json.dumps(asdict(request))).expire(key, SAFETY_TTL_S).execute()
             return True
 
-        if not self.shared.run(store, lambda: super(SharedTakeovers, self).add(request) or True):
+        if not self.shared.run(store, lambda: super(SharedTakeovers, self)._keep(request) or True):
             raise ClassroomError("rate_limited", "takeovers")
 
     def waiting(self, session_id: int) -> list[Any]:
-        now = time.time()
+        now = self.clock()
 
         def read(client: Any) -> list[Any]:
             found = [self.make(**json.loads(v)) for v in client.hvals(self._key(session_id))]
-            return [r for r in found if now - r.created <= PENDING_TTL_S]
+            return [r for r in found if not expired(r.created, now)]
         shared = self.shared.run(read, lambda: [], writes=False)
         return sorted([*shared, *super().waiting(session_id)], key=lambda r: r.created)
 

@@ -37,6 +37,9 @@ MESSAGES = {
     "ask_teacher": N_("Tu es déjà connecté sur un autre appareil : l'enseignant doit accepter."),
     "unknown_request": N_("Cette demande n'existe plus."),
     "gone": N_("L'appareil qui demandait s'est déconnecté."),
+    "no_reply": N_("L'appareil qui demande n'a pas encore répondu : la demande quittera la liste "
+                   "dès qu'il aura appliqué votre réponse."),
+    "retry": N_("L'appareil qui demande n'a pas pu être joint : réessayez dans un instant."),
     "unknown_class": N_("Cette classe n'existe pas."),
     "archived_class": N_("Cette classe est archivée : on n'ouvre plus de séance pour elle. "
                          "Restaurez-la depuis sa page pour en ouvrir une."),

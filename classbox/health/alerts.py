@@ -80,10 +80,20 @@ def _outbox(s: dict, cfg: dict) -> Check:
 
 
 def _dead(s: dict, cfg: dict) -> Check:
-    dead = ((s.get("app") or {}).get("outbox") or {}).get("dead") or 0
+    outbox = (s.get("app") or {}).get("outbox") or {}
+    dead = outbox.get("dead") or 0
+    crashed = min(outbox.get("dead_crashes") or 0, dead)  # abandoned after repeated kills of the agent
     level = "warn" if dead >= max(1, cfg["dead_warn_count"]) else "ok"
-    return level, (N_("%(count)s envoi(s) refusé(s) par l'ENT (à rejouer)"), {"count": dead}) if dead else \
-        N_("Aucun envoi refusé"), dead
+    if not dead:
+        return level, N_("Aucun envoi refusé"), dead
+    if not crashed:
+        return level, (N_("%(count)s envoi(s) refusé(s) par l'ENT (à rejouer)"), {"count": dead}), dead
+    if crashed == dead:
+        return level, (N_("%(count)s envoi(s) abandonné(s) après des plantages répétés de l'agent de "
+                          "synchronisation (à rejouer)"), {"count": dead}), dead
+    return level, (N_("%(count)s envoi(s) à rejouer : %(refused)s refusé(s) par l'ENT, %(crashed)s abandonné(s) "
+                      "après des plantages répétés de l'agent de synchronisation"),
+                   {"count": dead, "refused": dead - crashed, "crashed": crashed}), dead
 
 
 def _integrity(s: dict, cfg: dict) -> Check:
@@ -135,7 +145,7 @@ CHECKS: dict[str, tuple[str, Callable[[dict, dict], Check]]] = {
     "memory": (N_("Mémoire"), _memory),
     "workers": (N_("Processus web"), _workers),
     "outbox": (N_("Envois en attente"), _outbox),
-    "dead_records": (N_("Envois refusés"), _dead),
+    "dead_records": (N_("Envois à rejouer"), _dead),
     "db_integrity": (N_("Base de données"), _integrity),
     "clock": (N_("Horloge"), _clock),
     "backup": (N_("Sauvegarde"), _backup),

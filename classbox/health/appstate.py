@@ -12,6 +12,7 @@ import sqlite_utils
 
 from classbox.storage.db import DB_FILENAME
 from classbox.storage.volatile import read_runtime_json
+from classbox.sync.crashes import KILLED
 
 LIVE_FILE = "classroom-live.json"  # web's live counts in the runtime folder (classroom/service.py)
 
@@ -65,23 +66,26 @@ def classroom(db: sqlite_utils.Database, runtime_dir: Path | None = None) -> dic
 
 
 def outbox(db: sqlite_utils.Database, wall: float, monotonic: float, boot_id: str) -> dict[str, Any]:
-    """Pending depth, oldest pending age and dead records, per target."""
+    """Pending depth, oldest pending age and dead records, per target; and how many dead records were
+    abandoned after the sync agent kept being killed while sending them (sync/crashes.py), not refused."""
     targets: dict[str, dict[str, Any]] = {}
     try:
         rows = db.execute(
-            "SELECT target, state, COUNT(*), MIN(seq) FROM outbox WHERE state IN ('pending', 'dead') "
-            "GROUP BY target, state").fetchall()
+            "SELECT target, state, COUNT(*), MIN(seq), SUM(IFNULL(last_error, '') LIKE ?) FROM outbox "
+            "WHERE state IN ('pending', 'dead') GROUP BY target, state", [KILLED + "%"]).fetchall()
     except sqlite3.Error:
-        return {"targets": {}, "pending": None, "dead": None}
-    for target, row_state, count, first_seq in rows:
+        return {"targets": {}, "pending": None, "dead": None, "dead_crashes": None}
+    crashed = 0
+    for target, row_state, count, first_seq, killed in rows:
         entry = targets.setdefault(target, {"pending": 0, "dead": 0, "oldest_pending_age_seconds": None})
         entry[row_state] = count
+        crashed += killed if row_state == "dead" else 0
         if row_state == "pending":
             oldest = db.execute("SELECT created_wall, created_monotonic, boot_id FROM outbox WHERE seq = ?",
                                 [first_seq]).fetchone()
             entry["oldest_pending_age_seconds"] = _age(oldest, wall, monotonic, boot_id)
     return {"targets": targets, "pending": sum(t["pending"] for t in targets.values()),
-            "dead": sum(t["dead"] for t in targets.values())}
+            "dead": sum(t["dead"] for t in targets.values()), "dead_crashes": crashed}
 
 
 def _age(row: tuple | None, wall: float, monotonic: float, boot_id: str) -> float | None:

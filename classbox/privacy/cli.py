@@ -9,6 +9,7 @@ import click
 
 from classbox.cli_support import cli_config, open_db_for_cli
 from classbox.classes.shared_secretlock import forget_members
+from classbox.classroom import settle_socket
 from classbox.classroom.journal_settle import settle_everywhere
 from classbox.runtime.shared import shared_state
 from classbox.runtime.worker_bus import WorkerBus
@@ -60,17 +61,22 @@ def erase(ctx: click.Context, pupil_id: str, yes: bool) -> None:
     config = cli_config(ctx)
     shared = shared_state(config["web"])  # several web workers: Redis (None with one)
     # rows acked in a web worker's answer journal: into SQLite first (their bytes zeroed), then erased with
-    # the rest, so that no later commit or start brings them back: running workers are asked to commit
-    # theirs (classroom/journal_settle.py), a stopped worker's journal is replayed here (storage/journal.py)
+    # the rest, so that no later commit or start brings them back: each running worker holding a journal is
+    # asked to commit its rows (classroom/settle_socket.py; with several, through Redis too:
+    # classroom/journal_settle.py), a stopped worker's journal is replayed here (storage/journal.py)
     settled = shared is not None and settle_everywhere(WorkerBus(shared), timeout=ERASE_SETTLE_S)
     recover_data_dir(config.data_dir)
-    busy = [] if settled else journals_in_use(config.data_dir)
-    if busy:  # answers a running web process acked may still come: erasing now would not be erasing
+    # asked even after Redis confirmed: the socket also has each worker commit every answer before its ack
+    # while this erases (classroom/settle_socket.py), so none acked meanwhile comes back after it
+    busy = [name for name in journals_in_use(config.data_dir)
+            if not settle_socket.ask(config.data_dir, name, ERASE_SETTLE_S)]
+    if busy and not settled:  # answers a running web process acked may still come: erasing now would not be erasing
         db.conn.close()
         raise click.ClickException(
-            f"nothing erased: the running web service holds answers not yet written ({', '.join(busy)})"
-            + (" and its workers did not confirm through Redis" if shared is not None else "")
-            + "; stop it (systemctl stop classbox-web), erase, then start it again")
+            f"nothing erased: the running web service holds answers not yet written ({', '.join(busy)}) "
+            f"and did not confirm it committed them within {ERASE_SETTLE_S:.0f} s"
+            + (" (nor did its workers through Redis)" if shared is not None else "")
+            + "; retry, or stop it (systemctl stop classbox-web), erase, then start it again")
     try:
         removed = erase_pupil(db, pupil_id)
     finally:

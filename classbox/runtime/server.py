@@ -67,9 +67,21 @@ def _post_worker_init(worker) -> None:
         from classbox.runtime import gevent_sendfile
 
         gevent_sendfile.install()
+    _serve_settle_requests(worker.wsgi)
     if _notify_socket:
         os.environ["NOTIFY_SOCKET"] = _notify_socket
     sd_notify("READY=1\nSTATUS=classbox web serving")
+
+def _serve_settle_requests(app: Any) -> None:
+    """This worker commits its answer journal when `classbox privacy erase` asks (classroom/settle_socket.py)."""
+    from classbox.classroom import settle_socket
+    from classbox.extensions import socketio
+
+    classroom = getattr(app, "extensions", {}).get("classroom")
+    if classroom is not None and classroom.writer.use_journal:
+        settle_socket.serve(classroom.writer, app.config["CLASSBOX"].data_dir, socketio.start_background_task,
+                            classroom.writer.clock)
+
 
 def worker_tmp_dir() -> str | None:
     """RAM for gunicorn's worker heartbeat file (touched every second), as gunicorn's docs advise."""

@@ -92,10 +92,13 @@ class WorkerBus:
         """(workers that received it, their replies) of a request to every worker; None if Redis fails."""
         return self._ask(None, kind, payload, timeout)
 
-    def ask(self, worker_id: str, kind: str, payload: dict, timeout: float) -> dict | None:
-        """One worker's reply to a request; None if Redis fails, the worker is gone or did not reply in time."""
+    def ask(self, worker_id: str, kind: str, payload: dict, timeout: float) -> tuple[int | None, dict | None]:
+        """(workers that received it, its reply) of a request to one worker: (None, None) if Redis did not
+        take it, (0, None) if that worker does not listen (gone), (1, None) if it did not reply in time."""
         asked = self._ask(worker_id, kind, payload, timeout)
-        return asked[1][0] if asked and asked[1] else None
+        if asked is None:
+            return None, None
+        return asked[0], asked[1][0] if asked[1] else None
 
     def _ask(self, worker_id: str | None, kind: str, payload: dict, timeout: float
              ) -> tuple[int, list[dict]] | None:

@@ -26,6 +26,7 @@ log = logging.getLogger("classbox.sync")
 
 BACKOFF_AFTER = 3  # kills on the same head before it waits its retry (a single kill costs no delay)
 DEAD_AFTER = 6  # kills on the same head before it goes dead, for an operator to look at
+KILLED = "the sync agent was killed"  # how the errors it leaves begin (health tells these dead records apart)
 
 
 def marker(runtime_dir: Path, target: str) -> Path:
@@ -122,11 +123,11 @@ class CrashWatch:
             return False
         with write_transaction(db):
             if kills >= DEAD_AFTER:
-                message = f"the sync agent was killed {kills} times in a row while sending this record"
+                message = f"{KILLED} {kills} times in a row while sending this record"
                 outbox.settle_dead(db, [(head, message)])
             else:
                 delay = next_delay(row[0] + 1, None, base=self.retry_base_s)
-                message = (f"the sync agent was killed {kills} times in a row while sending {span}; "
+                message = (f"{KILLED} {kills} times in a row while sending {span}; "
                            f"retry in {delay:.0f} s, one record at a time")
                 outbox.settle_retry(db, self._pending(db, seqs), message, delay, now)
             status.note(db, target, error=message)

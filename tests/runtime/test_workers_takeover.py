@@ -53,3 +53,29 @@ def test_a_takeover_asked_on_one_worker_is_listed_and_answered_by_the_teacher_on
         # the new tablet is Léa now, on its own worker: it gets the teacher's push
         pushed = teacher.call("push", {"type": "quiz", "kind": "number", "question": "2 + 2 ?"})["activity"]
         assert lea_new.wait_for("activity")["id"] == pushed["id"]
+
+
+def test_a_takeover_answer_the_asking_worker_is_slow_to_apply_is_not_called_gone(tmp_path, data_dir):
+    import os
+    import signal
+
+    class_id, (lea, _) = make_class(data_dir)
+    with box(tmp_path, data_dir) as (server, _, workers, teacher, here, there):
+        code = teacher.call("open_session", {"title": "Appel", "class_id": class_id})["code"]
+        (lea_old,) = place(server.url, workers, {here: 1, there: 0})
+        assert lea_old.call("join", {"code": code, "member_id": lea["id"]})["ok"]
+        (lea_new,) = place(server.url, workers, {here: 0, there: 1})
+        asked = lea_new.call("join", {"code": code, "member_id": lea["id"]})
+        assert asked["error"] == "ask_teacher"
+        os.kill(there, signal.SIGSTOP)  # the asking worker stalls (a long class batch, a swapping Pi)
+        try:
+            answer = teacher.call("answer_takeover", {"request_id": asked["detail"], "allow": True})
+        finally:
+            os.kill(there, signal.SIGCONT)
+        assert answer["ok"] is False and answer["error"] == "no_reply" and answer["message"], answer
+        # it was let in a moment later: the teacher's dashboard hears so, and the old tablet is out
+        assert lea_new.wait_for("joined")["name"] == "Léa"
+        done = teacher.wait_for("takeover_done")
+        assert done == {"request_id": asked["detail"], "allowed": True, "outcome": "allowed"}
+        assert lea_old.wait_for("replaced")["message"]
+        assert teacher.call("pending_takeovers", {})["requests"] == []
