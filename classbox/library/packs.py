@@ -23,6 +23,7 @@ from classbox.library.copier import (InflateError, OverLimit, copy_hashed, crc32
 from classbox.library.manifest import Manifest, PackError, ResourceSpec, parse_manifest
 from classbox.library.packsource import PackSource, RawMember, open_pack
 from classbox.library.rangecopy import copy_range_hashed
+from classbox.library.sidebyside import Batch
 from classbox.library.staging import check_free_space, staging
 from classbox.library.store import BlobStore
 from classbox.storage import open_database
@@ -75,8 +76,11 @@ def _damaged(text: str, path: str) -> PackError:
     return PackError(text, N_("le paquet est incomplet ou abîmé : %(path)s ne se lit pas en entier"), path=path)
 
 
-def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple[str, int, Path | None]:
-    """Copy one member to a staging file (target None: only hash it), checking its size and sha256."""
+def _stage(source: PackSource, spec: ResourceSpec, target: Path | None,
+           batch: Batch | None = None) -> tuple[str, int, Path | None]:
+    """Copy one member to a staging file (target None: only hash it), checking its size and sha256;
+    with a `batch`, the copy stops at its next buffer once another file of the batch failed."""
+    batch = batch or Batch(1)
     expected = source.size(spec.path)
     fd = None
     try:
@@ -84,15 +88,17 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
         if target is not None:  # folder files are copied by the kernel
             fd = directio.open_new(target) if raw is not None and DIRECT_WRITES else os.open(target, NEW_FILE, 0o600)
         if raw is not None:  # a zip member: read (and inflate) its bytes directly
-            sha, size, crc = _copy_raw(raw, fd, expected, with_crc=not spec.sha256)
+            sha, size, crc = _copy_raw(raw, fd, expected, with_crc=not spec.sha256, batch=batch)
             if not spec.sha256 and crc != raw.crc:  # the manifest's sha256, when given, proves the bytes
                 raise _damaged(f"{spec.path!r}: CRC-32 mismatch in the zip; damaged pack?", spec.path)
         else:
             with source.open(spec.path) as src:
-                copied = None if fd is None else copy_range_hashed(src.fileno(), 0, expected, fd, with_crc=False)
+                copied = None if fd is None else copy_range_hashed(src.fileno(), 0, expected, fd, with_crc=False,
+                                                                   check=batch.check)
                 if copied is not None and copied[1] == expected and os.fstat(src.fileno()).st_size > expected:
                     raise OverLimit("the file grew while it was copied")
-                sha, size = copied[:2] if copied else copy_hashed(stream_reader(src), fd, expected, sync=False)
+                sha, size = copied[:2] if copied else copy_hashed(batch.reader(stream_reader(src)), fd, expected,
+                                                                  sync=False)
     except OverLimit:
         raise PackError(f"{spec.path!r}: more data than announced (zip bomb?)") from None
     except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, InflateError) as err:
@@ -112,31 +118,35 @@ def _stage(source: PackSource, spec: ResourceSpec, target: Path | None) -> tuple
     return sha, size, target
 
 
-def _copy_raw(raw: RawMember, fd: int | None, expected: int, with_crc: bool) -> tuple[str, int, int]:
+def _copy_raw(raw: RawMember, fd: int | None, expected: int, with_crc: bool, batch: Batch) -> tuple[str, int, int]:
     """A zip member's bytes to `fd` (None: only hashed): (sha256, size, CRC-32 or 0 without `with_crc`).
     Read (and inflated), hashed and written by copier.py's pipeline, the three side by side; a
     stored member at a page-aligned offset written through the page cache is copied inside the
     kernel instead."""
     if not raw.deflated and fd is not None and not directio.is_direct(fd):
-        copied = copy_range_hashed(raw.fd, raw.offset, raw.length, fd, with_crc=with_crc)
+        copied = copy_range_hashed(raw.fd, raw.offset, raw.length, fd, with_crc=with_crc, check=batch.check)
         if copied is not None:
             return copied
     crc = [0]
-    reader = (inflate_reader if raw.deflated else file_reader)(raw.fd, raw.offset, raw.length)
+    reader = batch.reader((inflate_reader if raw.deflated else file_reader)(raw.fd, raw.offset, raw.length))
     observe = (lambda chunk: crc.__setitem__(0, crc32(chunk, crc[0]))) if with_crc else None
     sha, size = copy_hashed(reader, fd, expected, sync=False, observe=observe)
     return sha, size, crc[0]
 
 
 def _stage_all(source: PackSource, manifest: Manifest, store: BlobStore, folder: Path) -> list:
-    """Stage every resource, then fsync the staged files (their disk writes started while copying).
+    """Stage every resource, two files at a time (sidebyside.py), then fsync the staged files (their
+    disk writes started while copying). Members only zipfile can read are staged one at a time.
 
     A resource whose declared sha256 is already in the store is only hashed, to check it.
     """
-    staged = []
-    for index, spec in enumerate(manifest.resources):
+    batch = Batch() if all(source.parallel_safe(spec.path) for spec in manifest.resources) else Batch(1)
+
+    def job(index: int, spec: ResourceSpec):
         present = spec.sha256 is not None and store.has(spec.sha256)
-        staged.append((spec, *_stage(source, spec, None if present else folder / f"{index}.part")))
+        return lambda: (spec, *_stage(source, spec, None if present else folder / f"{index}.part", batch=batch))
+
+    staged = batch.run([job(index, spec) for index, spec in enumerate(manifest.resources)])
     for _spec, _sha, _size, tmp in staged:
         if tmp is not None:
             fsync_path(tmp)

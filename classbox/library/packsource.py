@@ -59,6 +59,10 @@ class PackSource:
         """Where a member's bytes lie in an open file, when it can be read directly (zip packs)."""
         return None
 
+    def parallel_safe(self, path: str) -> bool:
+        """Whether a member can be read while another is (by positional reads, in native threads)."""
+        return True
+
 
 def _zip_name(info: zipfile.ZipInfo) -> str:
     """A member's name as UTF-8 text; PackError for names in another encoding."""
@@ -164,6 +168,10 @@ class ZipPack(PackSource):
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         return RawMember(fd, info.header_offset + LOCAL_HEADER + name_len + extra_len, info.compress_size,
                          info.CRC, deflated)
+
+    def parallel_safe(self, path: str) -> bool:
+        """Members read through zipfile share its file position and its (maybe gevent) lock: one at a time."""
+        return path in self.members and self.raw_member(path) is not None
 
     def close(self) -> None:
         self.zip.close()

@@ -16,6 +16,7 @@ import errno
 import hashlib
 import mmap
 import os
+from typing import Callable
 
 from classbox.library.copier import crc32
 from classbox.library.pipeline import native, start_writeback
@@ -99,13 +100,14 @@ class _Hasher:
         self.finished.acquire()
 
 
-def copy_range_hashed(src: int, offset: int, length: int, dst: int,
-                      with_crc: bool = True) -> tuple[str, int, int] | None:
+def copy_range_hashed(src: int, offset: int, length: int, dst: int, with_crc: bool = True,
+                      check: Callable[[], None] | None = None) -> tuple[str, int, int] | None:
     """Copy `length` bytes at `offset` of `src` to the start of the empty file `dst` (opened for
     reading and writing); (sha256 hex, bytes copied, CRC-32 or 0 without `with_crc`) — fewer bytes
     when the source is shorter — or None, `dst` emptied again, where copy_file_range cannot be used
     or would be slower: from an offset that is not page-aligned (a stored zip member's data starts
-    after its header) the kernel copies at a third of its aligned speed, slower than read + write."""
+    after its header) the kernel copies at a third of its aligned speed, slower than read + write.
+    `check` is called before every piece: its error stops the copy (another file's copy failed)."""
     if not hasattr(os, "copy_file_range") or offset % PAGE:
         return None
     want = min(PIECE, length)
@@ -125,6 +127,8 @@ def copy_range_hashed(src: int, offset: int, length: int, dst: int,
             if got < want or done >= length:
                 break
             want = min(PIECE, length - done)
+            if check is not None:
+                check()
             got = _copy_piece(src, offset + done, dst, done, want)
     except BaseException:
         hasher.abandon()

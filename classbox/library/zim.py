@@ -17,6 +17,7 @@ from classbox.library import catalogue
 from classbox.library.manifest import PackError
 from classbox.library.packs import ImportResult, resource_id
 from classbox.library.staging import check_free_space, staging
+from classbox.library.zimblobs import Unreadable, ZimFile
 from classbox.storage import open_database
 from classbox.storage.core import next_seq
 from classbox.storage.files import fsync_path
@@ -123,6 +124,15 @@ class Book:
     uuid: str
     archive: Archive
     has_fulltext: bool
+    raw: ZimFile | None = None  # the same file read raw, for contents off the event loop (zimblobs)
+
+
+def _raw(path: Path) -> ZimFile | None:
+    """The raw reader of a ZIM libzim opened, or None (libzim then reads every content)."""
+    try:
+        return ZimFile(path)
+    except (Unreadable, OSError):
+        return None
 
 
 class BookRegistry:
@@ -164,10 +174,11 @@ class BookRegistry:
                 return None
             book = self._open.get(name)
             if book is None:
+                path = self.data_dir / "zim" / row[1]
                 try:
-                    archive = Archive(self.data_dir / "zim" / row[1])
+                    archive = Archive(path)
                 except RuntimeError:
                     return None
-                book = Book(name, row[2], row[3], archive, bool(row[4]))
+                book = Book(name, row[2], row[3], archive, bool(row[4]), _raw(path))
                 self._open[name] = book
             return book

@@ -6,6 +6,11 @@ for a public, immutable ZIM entry. This middleware answers GET/HEAD of an existi
 the in-process entry cache (a byte-bounded LRU, filled from libzim on a miss) with exactly the
 headers of the Flask view (`zimviews.entry_response`), ETag and 304 included. Everything else —
 main page, redirects, unknown books or paths, odd URLs, errors — goes on to Flask unchanged.
+
+Under gevent each answer first lets the other greenlets run: a keep-alive client sending its next
+request as soon as it has an answer would otherwise be read and answered again and again without
+the worker's loop ever switching (gevent's socket reads do not yield when data is waiting), and
+the worker's other connections would wait for that client's whole burst.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Callable, Iterable
 from flask import Flask
 
 from classbox.library.zimread import read_entry
+from classbox.runtime.offload import gevent_active
 from classbox.library.zimviews import entry_response, path_ok, state_for
 
 PREFIX = "/zim/"
@@ -27,11 +33,13 @@ class ZimFastPath:
     def __init__(self, app: Flask, inner: Callable):
         self.app = app
         self.inner = inner
+        self.take_turns = _turn_taker()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         raw = environ.get("PATH_INFO", "")
         if (method == "GET" or method == "HEAD") and raw.startswith(PREFIX):
+            self.take_turns()
             try:
                 answer = self._answer(raw, environ.get("HTTP_IF_NONE_MATCH"))
             except Exception:  # libzim trouble: let Flask answer (and log) it
@@ -57,10 +65,19 @@ class ZimFastPath:
         book = zim.books.get(book_name)
         if book is None:
             return None
-        found = read_entry(book, path, zim.cache)
+        found = read_entry(book, path, zim.cache, zim.clusters)
         if found is None or found.redirect is not None:
             return None
         return entry_response(book, path, found, if_none_match)
+
+
+def _turn_taker() -> Callable[[], None]:
+    """gevent.sleep(0) in a gevent worker (the other greenlets run first), else nothing to do."""
+    if gevent_active():
+        import gevent
+
+        return lambda: gevent.sleep(0)
+    return lambda: None
 
 
 def install(app: Flask) -> None:

@@ -10,6 +10,7 @@ from werkzeug.http import parse_etags
 from werkzeug.utils import get_content_type
 
 from classbox.library.zim import Book, BookRegistry
+from classbox.library.zimblobs import ClusterCache
 from classbox.web.query import int_arg
 from classbox.library.zimread import (BoundedRunner, Entry, EntryCache, SearchBusy, fulltext, main_path,
                                       read_entry, suggest)
@@ -23,11 +24,12 @@ MAX_PATH = 2000
 
 
 class ZimState:
-    """Per-app ZIM objects: the book registry, the entry cache, the bounded search runner."""
+    """Per-app ZIM objects: the book registry, the entry and cluster caches, the bounded search runner."""
 
     def __init__(self, app):
         self.books = BookRegistry(app.config["CLASSBOX"].data_dir)
         self.cache = EntryCache()
+        self.clusters = ClusterCache(on_evict=self.cache.keep_bytes)
         self.runner = BoundedRunner()
 
 
@@ -83,7 +85,11 @@ def entry(book: str, path: str):
         return redirect(url_for("zim.entry", book=book, path=main))
     if not path_ok(path):
         abort(404)
-    found = read_entry(zbook, path, state().cache)
+    try:
+        found = read_entry(zbook, path, state().cache, state().clusters)
+    except RuntimeError as err:  # libzim: a damaged cluster (the file changed on disk since its import)
+        current_app.logger.warning("ZIM %s: entry %r unreadable: %s", book, path, str(err))  # no traceback kept
+        abort(500)
     if found is None:
         abort(404)
     if found.redirect is not None:

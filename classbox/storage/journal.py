@@ -14,10 +14,12 @@ preset dictionary (storage/journal_codec.py): a list of [table, columns, rows] (
 [table, columns, rows, key] (rows updated by key). Zeros, another epoch or a bad CRC end a block.
 A record that fits in a block never straddles two (it starts at the next block instead), so every
 block starts with a record: a damaged record costs the rest of its block, not the records of the
-blocks after it (reading resumes at the next block start). An append rewrites the block holding
-the records acked just before it (an answer's record is ≈ 0.3 KB deflated: a dozen share a block): a
-cut during that rewrite on a card without power-loss protection can damage them, at most one block
-(about a dozen answers). Giving each record a block of its own would rule that out, but the zeroing after each
+blocks after it (reading resumes at the next block start). An append is written with O_DIRECT, the
+512-byte sectors it covers alone (storage/journal_sectors.py; a page-sized write where O_DIRECT is
+refused), then fdatasynced. It rewrites the sector holding the records acked just before it in that
+sector (an answer's record is ≈ 0.3 KB deflated): a cut during that rewrite on a card without
+power-loss protection can damage them, at most one sector (one or two answers; a 4 KB block, about
+a dozen, where the write is page-sized). Giving each record a block of its own would rule that out, but the zeroing after each
 commit (below) would then write a block per answer again (+48 % of the SD writes of a class,
 benchmarks/idle_writes.py, docs/performance.md). Which records SQLite already holds is said by a marker in SQLite itself, written
 in the same transaction as the rows: (epoch, offset). After each such commit the journal starts
@@ -36,6 +38,7 @@ from pathlib import Path
 import sqlite_utils
 
 from classbox.storage import journal_codec
+from classbox.storage.journal_sectors import SectorAppender
 from classbox.storage.journal_apply import TABLES, Rows, apply  # noqa: F401 (the writer's too)
 
 log = logging.getLogger("classbox.storage.journal")
@@ -80,6 +83,7 @@ class Journal:
         self.size = SIZE if size is None else size
         self.epoch, self.offset = new_epoch(), 0
         self._fd = self._open()
+        self._sectors = SectorAppender(self.path, BLOCK)  # an ack writes its sectors, not a 4 KB page
         self.written = self.size  # up to where records may lie (unknown at open: the whole file)
 
     def _open(self) -> int:
@@ -124,7 +128,8 @@ class Journal:
         offset = self.place(len(record))
         if offset is None:
             raise OSError("answer journal full")
-        os.pwrite(self._fd, record, offset)
+        if not self._sectors.write(record, offset):
+            os.pwrite(self._fd, record, offset)
         os.fdatasync(self._fd)
         self.offset = offset + len(record)
         self.written = max(self.written, self.offset)
@@ -133,6 +138,7 @@ class Journal:
         """Records so far are in SQLite (committed with the marker `epoch`, 0): zero their bytes
         (fdatasynced) and write from 0 again (blocking: run off the loop)."""
         self.epoch, self.offset = epoch, 0
+        self._sectors.reset()
         if self.written:
             try:
                 self._zero(self.written)
@@ -176,6 +182,7 @@ class Journal:
 
     def close(self) -> None:
         """Close the file."""
+        self._sectors.close()
         os.close(self._fd)
 
 

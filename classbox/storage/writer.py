@@ -52,8 +52,9 @@ log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
 GATHER_MAX = 60  # a full class: once this many writes wait, commit without waiting longer
 SETTLE_S = 150.0  # journaled rows are committed once no write came for this long (longer than the
-MAX_PENDING_S = 300.0  # gap between two questions), or this long after the first of them: one commit
-# for several questions' answers, each shared page written once (docs/performance.md, issue 23)
+MAX_PENDING_S = 1200.0  # gap between two questions), or this long after the first of them: one commit
+# for many questions' answers (a class's: about 400 rows, or when a page reads them), each shared page
+# and its checkpoint written once, not every 5 minutes (docs/performance.md, issue 23)
 MAX_PENDING_ROWS = 400  # more are committed at the first quiet moment (every batch inserts them again first)
 QUIET_S = 0.3  # a quiet moment: no write for this long (a class between two questions); at twice the limit, at once
 

@@ -116,8 +116,8 @@ def test_declared_blob_already_stored_is_checked_not_copied_again(lib_config, tm
         {"path": "textes/fable.txt", "title": "Fable", "sha256": hashlib.sha256(fable).hexdigest()}])
     targets = []
     real_stage = packs._stage
-    monkeypatch.setattr(packs, "_stage", lambda source, spec, target: targets.append(target) or
-                        real_stage(source, spec, target))
+    monkeypatch.setattr(packs, "_stage", lambda source, spec, target, **options: targets.append(target) or
+                        real_stage(source, spec, target, **options))
     result = import_path(lib_config, write_folder(tmp_path / "b", declared, {"textes/fable.txt": fable}))
     assert (result.status, result.bytes_written, targets) == ("added", 0, [None])
     db = open_database(lib_config.data_dir)
