@@ -12,6 +12,7 @@ import sqlite_utils
 
 from classbox.config import Config, read_secret_file
 from classbox.storage import open_database
+from classbox.storage.db import _inode, db_path
 from classbox.storage.core import write_transaction
 from classbox.sync import outbox, status
 from classbox.sync.backoff import Transient, next_delay
@@ -235,32 +236,52 @@ class SyncService:
     def __init__(self, config: Config):
         self.config = config
         self.runner = SyncRunner(config)
+        self._inode: int | None = None  # the database file the kept connection opened
 
     def run(self, stop: threading.Event) -> None:
-        """Loop until the agent stops."""
+        """Loop until the agent stops, on one connection kept from pass to pass: opening and closing
+        one each pass deletes and re-creates the WAL files when nobody else holds the database
+        (an ext4 journal commit each time on the SD card)."""
+        db = None
         try:
             while not stop.is_set():
                 try:
-                    self.runner.once(stop)
+                    db = self._connection(db)
+                    self.runner.once(stop, db=db)
                 except Exception:
                     log.exception("sync pass failed")
-                stop.wait(self._pause())
+                    if db is not None and db.conn.in_transaction:
+                        db.conn.rollback()
+                stop.wait(self._pause(db))
         finally:
             self.runner.link.close()
+            if db is not None:
+                db.conn.close()
 
-    def _pause(self) -> float:
+    def _connection(self, db: sqlite_utils.Database | None) -> sqlite_utils.Database:
+        """The kept connection, or a new one if there is none or the database file was replaced."""
+        path = db_path(self.config.data_dir)
+        if db is not None and _inode(path) == self._inode:
+            return db
+        if db is not None:
+            db.conn.close()
+        db = open_database(self.config.data_dir)
+        self._inode = _inode(path)
+        return db
+
+    def _pause(self, db: sqlite_utils.Database | None) -> float:
         """Seconds until the next pass: the interval, or the earliest retry if sooner."""
         interval = self.config["sync"]["interval_s"]
         targets = configured_targets(self.config)
-        if not targets:
+        if not targets or db is None:
             return interval
-        db = open_database(self.config.data_dir, durable=False)
         try:
             row = db.execute(
                 f"SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND target IN "
                 f"({','.join('?' * len(targets))})", targets).fetchone()
-        finally:
-            db.conn.close()
+        except Exception:
+            log.exception("sync: next retry unknown")
+            return interval
         if row[0] is None:
             return interval
         wait = row[0] - time.time()  # <= 0: due but not sent (window, stop): wait the interval
