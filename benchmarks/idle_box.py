@@ -73,10 +73,7 @@ import os, sys
 from classbox.auth.users import add_user
 from classbox.config import load_config
 from classbox.sync.outbox import enqueue
-try:
-    from classbox.web.datadir import prepare_data_dir
-except ImportError:  # a tree from before the package reorganisation (a baseline)
-    from classbox.web.datadir import prepare_data_dir
+from classbox.web.datadir import prepare_data_dir
 db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": sys.argv[1]}))
 try:
     add_user(db, "prof0", "teacher", "bench-password-1")

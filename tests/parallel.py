@@ -5,7 +5,8 @@
   one worker, one after the other.
 - `@pytest.mark.alone`: nothing else runs on any worker while such a test runs.
 - `lock(name)`: a lock shared by every worker and run on this machine (apt-get, cached builds).
-- Files with a `slow` test are handed out first, so that no long file starts last.
+- Files with a `slow` test are handed out first, so that no long file starts last; the longest
+  first, by the seconds a `@pytest.mark.slow(seconds)` says the file takes (a bare `slow`: 0).
 """
 
 from __future__ import annotations
@@ -109,13 +110,17 @@ def tag_groups(items: list[pytest.Item]) -> None:
 
 
 def slow_files_first(items: list[pytest.Item]) -> None:
-    """Reorder items in place: the files (and groups) holding a `slow` test first, each file's
-    tests kept together and in their order."""
+    """Reorder items in place: the files (and groups) holding a `slow` test first, the longest
+    first (the largest `slow(seconds)` of the unit), each file's tests kept together and in
+    their order."""
     def unit(item: pytest.Item) -> str:
         group = _group(item)
         return f"group:{group}" if group else item.nodeid.split("::")[0]
-    slow = {unit(item) for item in items if item.get_closest_marker("slow") is not None}
+    seconds: dict[str, float] = {}
+    for item in items:
+        for mark in item.iter_markers("slow"):
+            seconds[unit(item)] = max(seconds.get(unit(item), 0), float(mark.args[0]) if mark.args else 0)
     first_seen = {}
     for index, item in enumerate(items):
         first_seen.setdefault(unit(item), index)
-    items.sort(key=lambda item: (unit(item) not in slow, first_seen[unit(item)]))
+    items.sort(key=lambda item: (unit(item) not in seconds, -seconds.get(unit(item), 0), first_seen[unit(item)]))

@@ -117,3 +117,30 @@ def test_no_other_test_runs_beside_an_alone_test(probe_run):
     assert "PASSED test_alone.py::test_alone" in done.stdout and "PASSED test_busy.py::test_busy" in done.stdout
     alone, busy = ([float(t) for t in (log / f"{name}-ran").read_text().split()] for name in ("alone", "busy"))
     assert alone[1] <= busy[0] or busy[1] <= alone[0], f"alone ran {alone}, busy ran {busy}"
+
+
+class FakeItem:
+    """What slow_files_first reads of a collected test: its node id and its marks."""
+
+    def __init__(self, nodeid: str, *marks: pytest.MarkDecorator):
+        self.nodeid, self.marks = nodeid, [mark.mark for mark in marks]
+
+    def get_closest_marker(self, name: str):
+        return next((mark for mark in self.marks if mark.name == name), None)
+
+    def iter_markers(self, name: str):
+        return (mark for mark in self.marks if mark.name == name)
+
+
+def test_the_longest_slow_files_are_handed_out_first():
+    """`slow(seconds)` says how long a file takes: a 10-minute file handed out last would end
+    10 minutes after the rest of the suite."""
+    from tests.parallel import slow_files_first
+
+    items = [FakeItem("a.py::one", pytest.mark.slow), FakeItem("a.py::two"), FakeItem("b.py::one"),
+             FakeItem("c.py::one", pytest.mark.slow(600)), FakeItem("d.py::one", pytest.mark.slow(120)),
+             FakeItem("e.py::one", pytest.mark.slow(120), pytest.mark.xdist_group("g")),
+             FakeItem("f.py::one", pytest.mark.xdist_group("g"))]
+    slow_files_first(items)
+    assert [item.nodeid for item in items] == ["c.py::one", "d.py::one", "e.py::one", "f.py::one", "a.py::one",
+                                               "a.py::two", "b.py::one"]

@@ -55,12 +55,15 @@ class SharedSecretLocks(SecretLocks):
 
 
 def forget_members(shared: Shared | None, member_ids: list[str]) -> None:
-    """Members erased (privacy): their wrong tries, lock and throttle leave Redis now, not KEPT_S later."""
+    """Members erased (privacy): their wrong tries, lock, throttle and takeover requests leave Redis now."""
     if shared is None or not member_ids:
         return
+    from classbox.classes.takeovers import forget_takeovers
+
     limits = [shared.key("limit", MEMBER_LIMIT, member_id) for member_id in member_ids]
     shared.run(lambda c: c.pipeline().hdel(shared.key("secret-wrong"), *member_ids)
                .hdel(shared.key("secret-locked"), *member_ids).delete(*limits).execute(), lambda: None)
+    shared.run(lambda c: forget_takeovers(shared, c, member_ids), lambda: None)  # a request waiting: its name
 
 
 def secret_locks_for(shared: Shared | None) -> SecretLocks:

@@ -5,8 +5,10 @@ request id → the request and the asking worker's id), so a teacher's socket on
 takes it; the answer is then forwarded to the asking worker (classes/join_events.py over
 runtime/worker_bus.py), which holds the new device's socket. Requests are dated by the box's
 monotonic clock (CLOCK_MONOTONIC: one clock for every worker of the box, which a wall clock step,
-such as a Pi setting its time after booting in 1970, does not move); the hash's own Redis expiry
-(SAFETY_TTL_S, on Redis's wall clock) only reclaims a session nobody asks about any more.
+such as a Pi setting its time after booting in 1970, does not move). The hashes have no Redis expiry
+(Redis dates those on its wall clock): the expired requests of every session, with the pupils' names,
+are deleted whenever a device asks or a teacher's screen lists, and an erased member's at once
+(`forget_takeovers`); Redis keeps nothing on disk (a reboot empties it).
 While Redis does not answer, requests are kept in this worker's memory, as with one worker.
 """
 
@@ -23,7 +25,6 @@ from classbox.runtime.shared import Shared
 
 MAX_PENDING = 30  # takeover requests waiting for one session's teacher
 PENDING_TTL_S = 600
-SAFETY_TTL_S = 86400  # a session's hash left behind: Redis drops it a day after its last request
 
 
 def expired(created: float, now: float) -> bool:
@@ -50,16 +51,17 @@ class Takeovers:
         self._keep(request)
 
     def put_back(self, request: Any) -> None:
-        """Keep again a taken request whose answer could not be delivered, at its place (its date kept)."""
-        self._keep(request)
+        """Keep again a taken request whose answer could not be delivered, at its place (its date kept;
+        never rate_limited: it was counted when asked)."""
+        self._keep(request, limit=False)
 
-    def _keep(self, request: Any) -> None:
+    def _keep(self, request: Any, limit: bool = True) -> None:
         now = self.clock()
         with self._lock:
             for key, old in list(self.pending.items()):
                 if gives_way(old.sid, old.created, request, now):
                     del self.pending[key]
-            if sum(1 for p in self.pending.values() if p.session_id == request.session_id) >= MAX_PENDING:
+            if limit and sum(1 for p in self.pending.values() if p.session_id == request.session_id) >= MAX_PENDING:
                 raise ClassroomError("rate_limited", "takeovers")
             self.pending[request.id] = request
 
@@ -93,11 +95,12 @@ class SharedTakeovers(Takeovers):
         request.worker = self.shared.worker_id
         super().add(request)
 
-    def _keep(self, request: Any) -> None:
+    def _keep(self, request: Any, limit: bool = True) -> None:
         now = self.clock()
         key = self._key(request.session_id)
 
         def store(client: Any) -> bool:
+            self._sweep(client, now)
             kept = 0
             for field, value in client.hgetall(key).items():
                 old = json.loads(value)
@@ -105,22 +108,29 @@ class SharedTakeovers(Takeovers):
                     client.hdel(key, field)
                 else:
                     kept += 1
-            if kept >= MAX_PENDING:
+            if limit and kept >= MAX_PENDING:
                 return False
-            client.pipeline().hset(key, request.id, json.dumps(asdict(request))).expire(key, SAFETY_TTL_S).execute()
+            client.hset(key, request.id, json.dumps(asdict(request)))
             return True
 
-        if not self.shared.run(store, lambda: super(SharedTakeovers, self)._keep(request) or True):
+        if not self.shared.run(store, lambda: super(SharedTakeovers, self)._keep(request, limit) or True):
             raise ClassroomError("rate_limited", "takeovers")
 
     def waiting(self, session_id: int) -> list[Any]:
         now = self.clock()
 
         def read(client: Any) -> list[Any]:
-            found = [self.make(**json.loads(v)) for v in client.hvals(self._key(session_id))]
-            return [r for r in found if not expired(r.created, now)]
-        shared = self.shared.run(read, lambda: [], writes=False)
+            self._sweep(client, now)
+            return [self.make(**json.loads(v)) for v in client.hvals(self._key(session_id))]
+        shared = self.shared.run(read, lambda: [])
         return sorted([*shared, *super().waiting(session_id)], key=lambda r: r.created)
+
+    def _sweep(self, client: Any, now: float) -> None:
+        """Delete the expired requests of every session (Redis deletes a hash left empty)."""
+        for key in client.scan_iter(self.shared.key("takeover", "*")):
+            old = [f for f, v in client.hgetall(key).items() if expired(json.loads(v)["created"], now)]
+            if old:
+                client.hdel(key, *old)
 
     def take(self, request_id: str, session_id: int) -> Any | None:
         here = super().take(request_id, session_id)
@@ -138,4 +148,12 @@ class SharedTakeovers(Takeovers):
 
 def takeovers_for(shared: Shared | None, make: Callable[..., Any], clock: Callable[[], float]) -> Takeovers:
     """Takeovers in Redis for several workers, in memory for one."""
-    return Takeovers(clock) if shared is None else SharedTakeovers(shared, make)
+    return Takeovers(clock) if shared is None else SharedTakeovers(shared, make, clock)
+
+
+def forget_takeovers(shared: Shared, client: Any, member_ids: list[str]) -> None:
+    """Drop the waiting requests of erased members (their names and pictures) from every session."""
+    for key in client.scan_iter(shared.key("takeover", "*")):
+        gone = [f for f, v in client.hgetall(key).items() if json.loads(v)["member_id"] in member_ids]
+        if gone:
+            client.hdel(key, *gone)

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from classbox.cli_support import cli_config, open_db_for_cli
 from classbox.classes.shared_secretlock import forget_members
 from classbox.classroom import settle_socket
-from classbox.classroom.journal_settle import settle_everywhere
 from classbox.runtime.shared import shared_state
-from classbox.runtime.worker_bus import WorkerBus
 from classbox.storage.journal import journals_in_use, recover_data_dir
 
 ERASE_SETTLE_S = 15.0  # a technician's command may wait longer than a teacher's page
 
-PUPIL_HELP = ("The pupil's id: a session pupil's (as shown in the session's results) covers that session; a class member's member id (in `/api/classes/<id>`) covers every session they joined.")
+PUPIL_HELP = ("The pupil's id: a session pupil's (as shown in the session's results) covers that session; "
+              "a class member's member id (in `/api/classes/<id>`) covers every session they joined.")
 
 
 @click.group()
@@ -62,25 +62,35 @@ def erase(ctx: click.Context, pupil_id: str, yes: bool) -> None:
     shared = shared_state(config["web"])  # several web workers: Redis (None with one)
     # rows acked in a web worker's answer journal: into SQLite first (their bytes zeroed), then erased with
     # the rest, so that no later commit or start brings them back: each running worker holding a journal is
-    # asked to commit its rows (classroom/settle_socket.py; with several, through Redis too:
-    # classroom/journal_settle.py), a stopped worker's journal is replayed here (storage/journal.py)
-    settled = shared is not None and settle_everywhere(WorkerBus(shared), timeout=ERASE_SETTLE_S)
-    recover_data_dir(config.data_dir)
-    # asked even after Redis confirmed: the socket also has each worker commit every answer before its ack
-    # while this erases (classroom/settle_socket.py), so none acked meanwhile comes back after it
-    busy = [name for name in journals_in_use(config.data_dir)
-            if not settle_socket.ask(config.data_dir, name, ERASE_SETTLE_S)]
-    if busy and not settled:  # answers a running web process acked may still come: erasing now would not be erasing
+    # asked over its local socket to commit its rows and every answer before its ack while this erases
+    # (classroom/settle_socket.py), a stopped worker's journal is replayed here (storage/journal.py). Redis
+    # cannot stand for a socket: it neither makes a worker commit before its acks nor reaches one resubscribing
+    busy = _unsettled(config.data_dir)
+    if busy:  # answers a running web process acked may still come: erasing now would not be erasing
         db.conn.close()
         raise click.ClickException(
             f"nothing erased: the running web service holds answers not yet written ({', '.join(busy)}) "
-            f"and did not confirm it committed them within {ERASE_SETTLE_S:.0f} s"
-            + (" (nor did its workers through Redis)" if shared is not None else "")
-            + "; retry, or stop it (systemctl stop classbox-web), erase, then start it again")
+            f"and did not confirm it committed them within {ERASE_SETTLE_S:.0f} s (run this as root or as the "
+            "web service's user); retry, or stop it (systemctl stop classbox-web), erase, then start it again")
     try:
         removed = erase_pupil(db, pupil_id)
+        # a worker's window of commits before acks starts at its request: one that closed before this
+        # erase committed (a slow erase, a worker started meanwhile) may hold an answer acked since
+        busy = _unsettled(config.data_dir)
+        again = erase_pupil(db, pupil_id)
     finally:
         db.conn.close()
+    removed = {k: v + again.get(k, 0) for k, v in removed.items()}
     forget_members(shared, [pupil_id])  # a class member's secret lock and throttle in Redis, now
+    if busy:
+        raise click.ClickException(
+            f"erased {sum(removed.values())} record(s), but the running web service did not confirm again that "
+            f"it committed the answers it holds ({', '.join(busy)}): run the same erase again")
     total = sum(removed.values())
     click.echo(f"erased {total} record(s): " + ", ".join(f"{k} {v}" for k, v in sorted(removed.items())))
+
+
+def _unsettled(data_dir: Path) -> list[str]:
+    """The journals of running web workers that did not confirm they committed their answers (settle_socket)."""
+    recover_data_dir(data_dir)
+    return [name for name in journals_in_use(data_dir) if not settle_socket.ask(data_dir, name, ERASE_SETTLE_S)]

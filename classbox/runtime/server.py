@@ -72,6 +72,7 @@ def _post_worker_init(worker) -> None:
         os.environ["NOTIFY_SOCKET"] = _notify_socket
     sd_notify("READY=1\nSTATUS=classbox web serving")
 
+
 def _serve_settle_requests(app: Any) -> None:
     """This worker commits its answer journal when `classbox privacy erase` asks (classroom/settle_socket.py)."""
     from classbox.classroom import settle_socket

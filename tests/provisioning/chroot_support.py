@@ -7,6 +7,13 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
+# The CPU qemu-user emulates for a foreign (arm64) root's programs, as provisioning/bake-image
+# sets it: a Raspberry Pi 4's Cortex-A72. qemu's default "max" CPU has pointer authentication,
+# which trixie's binaries use in every function and qemu emulates slowly (3 to 4 times the CPU
+# per program). Read by qemu-user only: a native root's programs ignore it.
+QEMU_CPU = "cortex-a72"
+ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "QEMU_CPU": QEMU_CPU}
+
 
 class Chroot:
     """A Debian root; commands run in it with chroot(8)."""
@@ -16,7 +23,7 @@ class Chroot:
 
     def run(self, *command: str, timeout: float | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(["chroot", str(self.path), *command], capture_output=True, text=True,
-                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}, timeout=timeout)
+                              env=ENV, timeout=timeout)
 
     def mounts(self) -> list[str]:
         """Mount points inside the root (bake-image must leave none behind)."""

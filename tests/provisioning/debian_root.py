@@ -16,13 +16,12 @@ import time
 from pathlib import Path
 
 from tests.parallel import lock
-from tests.provisioning.chroot_support import Chroot
+from tests.provisioning.chroot_support import ENV, Chroot
 
 CACHE = Path("/var/cache/classbox-tests")
 MIRROR = "http://deb.debian.org/debian"
-# The suites the chroot tests bake. Default bookworm only: the trixie run (the package's tests on
-# Python 3.13 inside the root, two xdist workers) took 18 min on 2026-12-07, three times the
-# ~6 min CI has room for (docs/operations.md); CLASSBOX_TEST_SUITES=trixie,bookworm runs both.
+# The suites the chroot tests bake (CLASSBOX_TEST_SUITES=bookworm,trixie for both), each on a
+# worker of its own in `make test` (test_chroot.py); timings in docs/operations.md.
 SUITES = tuple(os.environ.get("CLASSBOX_TEST_SUITES", "bookworm").split(","))
 # Python and glibc of each suite: the wheelhouse holds the wheels that run there.
 PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
@@ -90,8 +89,7 @@ def _run_stage(name: str, command: list[str], build: Path, figures: dict[str, fl
     included: on a busy machine the wall time says more about the others) in figures, or raise
     with the end of its log."""
     started, cpu = time.monotonic(), children_cpu()
-    done = subprocess.run(command, capture_output=True, text=True,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
+    done = subprocess.run(command, capture_output=True, text=True, env=ENV)
     if done.returncode != 0:
         log = build / "debootstrap/debootstrap.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""

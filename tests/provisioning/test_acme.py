@@ -14,7 +14,7 @@ from cryptography import x509
 from tests.pebble import running_pebble
 from tests.provisioning.ansible_support import ansible_playbook
 
-pytestmark = [pytest.mark.peer, pytest.mark.slow]
+pytestmark = [pytest.mark.peer, pytest.mark.slow(420)]  # seconds, quiet machine
 
 NAME = "ecole-du-bourg.ecoles.example.fr"
 

@@ -47,7 +47,14 @@ def bake(tmp: Path, root: Path, inventory: Path, *extra: str) -> subprocess.Comp
                           env=ansible_env(tmp), capture_output=True, text=True, timeout=1200)
 
 
-@pytest.fixture(scope="module", params=SUITES)
+# Seconds each suite's tests take in `make test` on a quiet 2-core machine (docs/operations.md):
+# the longest files are handed out first (tests/parallel.py), each suite on a worker of its own.
+SECONDS = {"bookworm": 180, "trixie": 900}
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param(suite, marks=[pytest.mark.xdist_group(f"chroot-{suite}"), pytest.mark.slow(SECONDS[suite])])
+    for suite in SUITES])
 def applied(request, tmp_path_factory):
     """Bake a fresh root of each suite twice; yield (chroot, first run, second run, inventory, tmp)."""
     suite = request.param

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import uuid
 
+import psutil
 import pytest
 
 from classbox.storage import open_database
@@ -32,12 +35,17 @@ def erase(server: LiveServer, pupil_id: str) -> subprocess.CompletedProcess:
                           env=server.env, capture_output=True, text=True, timeout=120)
 
 
+def a_class(server: LiveServer) -> tuple[Device, str, Device, str]:
+    """A teacher's open session and one pupil in it: (teacher, code, pupil, pupil_id)."""
+    teacher = Device(server.url, teacher_cookie(server.url))
+    code = teacher.call("open_session", {"title": "Effacement"})["code"]
+    pupil = Device(server.url)
+    return teacher, code, pupil, pupil.call("join", {"code": code, "name": "Zoé"})["pupil_id"]
+
+
 def test_erase_beside_a_running_web_worker_takes_its_acked_answers_and_they_never_come_back(data_dir):
     with LiveServer(data_dir, command="web") as server:
-        teacher = Device(server.url, teacher_cookie(server.url))
-        code = teacher.call("open_session", {"title": "Effacement"})["code"]
-        pupil = Device(server.url)
-        pupil_id = pupil.call("join", {"code": code, "name": "Zoé"})["pupil_id"]
+        teacher, code, pupil, pupil_id = a_class(server)
         activity = teacher.call("push", {"type": "quiz", "kind": "number", "question": "2 + 2 ?"})["activity"]
         answered = pupil.call("submit", {"activity_id": activity["id"], "submission_id": str(uuid.uuid4()),
                                          "answer": 4})
@@ -55,16 +63,8 @@ def test_erase_beside_a_running_web_worker_takes_its_acked_answers_and_they_neve
 
 
 def test_erase_refuses_and_erases_nothing_when_the_web_worker_does_not_confirm_in_time(data_dir):
-    import os
-    import signal
-
-    import psutil
-
     with LiveServer(data_dir, command="web") as server:
-        teacher = Device(server.url, teacher_cookie(server.url))
-        code = teacher.call("open_session", {"title": "Effacement"})["code"]
-        pupil = Device(server.url)
-        pupil_id = pupil.call("join", {"code": code, "name": "Zoé"})["pupil_id"]
+        teacher, code, pupil, pupil_id = a_class(server)
         (worker,) = psutil.Process(server.proc.pid).children()
         os.kill(worker.pid, signal.SIGSTOP)  # a worker stuck (swapping, a long batch)
         try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from classbox.classes.tapjoin import Takeover
-from classbox.classes.takeovers import PENDING_TTL_S, SharedTakeovers
+from classbox.classes.shared_secretlock import forget_members
+from classbox.classes.takeovers import MAX_PENDING, PENDING_TTL_S, SharedTakeovers, takeovers_for
 from tests.runtime.test_shared_state import _close_clients, redis_server, worker  # noqa: F401 (fixtures)
 
 
@@ -45,3 +47,47 @@ def test_a_takeover_put_back_keeps_its_place_and_its_asking_worker(redis_server)
     assert taken.worker == a.shared.worker_id
     b.put_back(taken)  # its answer could not be delivered: the teacher answers again
     assert [(r.sid, r.worker) for r in b.waiting(7)] == [("sid-1", a.shared.worker_id), ("sid-2", b.shared.worker_id)]
+
+
+def names_in_redis(shared) -> list[str]:
+    """The first names of every takeover request Redis holds, whatever its session."""
+    client = shared.client
+    return sorted(json.loads(v)["name"] for key in client.scan_iter(shared.key("takeover", "*"))
+                  for v in client.hvals(key))
+
+
+def test_redis_never_drops_waiting_takeovers_on_its_own_wall_clock(redis_server):
+    a = SharedTakeovers(worker(redis_server), Takeover)
+    a.add(request("sid-1"))
+    # a Pi without RTC steps its clock by a weekend when the uplink comes back: Redis's expiries are wall-clock
+    assert all(a.shared.client.ttl(key) == -1 for key in a.shared.client.scan_iter(a.shared.key("takeover", "*")))
+    assert [r.sid for r in a.waiting(7)] == ["sid-1"]
+
+
+def test_a_pupils_name_leaves_redis_once_their_request_expired_or_they_are_erased(redis_server):
+    now = [1000.0]
+    a = SharedTakeovers(worker(redis_server), Takeover, clock=lambda: now[0])
+    a.add(request("sid-1"))
+    now[0] += PENDING_TTL_S + 1
+    assert a.waiting(7) == []
+    assert names_in_redis(a.shared) == []  # not kept beyond the time a request can wait
+    a.add(Takeover("request-x", 8, "pupil-2", "member-2", "sid-x", "Zoé", "/static/pictos/moon.svg"))
+    forget_members(a.shared, ["member-2"])  # `classbox privacy erase`
+    assert names_in_redis(a.shared) == []
+
+
+def test_a_test_clock_given_to_tap_join_dates_requests_in_redis_too(redis_server):
+    now = [5.0]
+    shared = takeovers_for(worker(redis_server), Takeover, lambda: now[0])
+    shared.add(request("sid-1"))
+    assert [r.created for r in shared.waiting(7)] == [5.0]
+
+
+def test_a_takeover_put_back_is_kept_even_when_its_session_filled_up_meanwhile(redis_server):
+    a = SharedTakeovers(worker(redis_server), Takeover)
+    for n in range(MAX_PENDING):
+        a.add(request(f"sid-{n}"))
+    taken = a.take("request-sid-0", 7)  # a teacher answers; meanwhile another tablet asks
+    a.add(request("sid-late"))
+    a.put_back(taken)  # the answer could not be delivered: the request stays listed, not rate_limited
+    assert "sid-0" in [r.sid for r in a.waiting(7)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 import zlib
@@ -49,8 +50,9 @@ def test_appends_inside_the_prewritten_journal_never_grow_it_and_sync_data_only(
     assert (after.st_size, after.st_blocks) == (before.st_size, before.st_blocks) == (answer_journal.SIZE,
                                                                                       answer_journal.SIZE // 512)
     assert full_syncs == []
-    extents = subprocess.run(["filefrag", "-v", str(path)], capture_output=True, text=True)
-    if extents.returncode == 0:  # zeros written for real: no unwritten extent to convert at an append
+    filefrag = shutil.which("filefrag")  # e2fsprogs: absent from the minbase root of the in-root run
+    extents = subprocess.run([filefrag, "-v", str(path)], capture_output=True, text=True) if filefrag else None
+    if extents is not None and extents.returncode == 0:  # zeros written for real: no unwritten extent to convert at an append
         assert "unwritten" not in extents.stdout
 
 
