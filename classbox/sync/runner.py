@@ -18,7 +18,7 @@ from classbox.sync import outbox, status
 from classbox.sync.backoff import Transient, next_delay
 from classbox.sync.clock import Clock
 from classbox.sync.connectors import Connector
-from classbox.sync.connectors.build import box_home, make_connectors  # noqa: F401 (box_home: its old home)
+from classbox.sync.connectors.build import make_connectors
 from classbox.sync.crashes import CrashWatch
 from classbox.sync.kept import KeptRetries
 from classbox.sync.link import Link
