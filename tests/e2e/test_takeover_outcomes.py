@@ -1,0 +1,97 @@
+"""A takeover's real outcome on every teacher screen, in real Chromium: refused, allowed, or the device gone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.peer
+
+REQUEST = "#takeover-requests li:has-text('{name}')"
+
+
+def open_class_session(box, page, title: str, names: list[str]) -> str:
+    """A class of `names` made for the box's teacher, and a session of it opened on `page`; its code."""
+    from classbox.auth.users import find_user
+    from classbox.classes import store as classes
+    from classbox.storage import open_database
+
+    db = open_database(box.data_dir)
+    try:
+        owner = find_user(db, box.teacher[0])["id"]
+        klass = classes.create_class(db, owner, title, ["CE2"])
+        classes.add_members(db, owner, klass["id"], [{"name": name} for name in names])
+    finally:
+        db.conn.close()
+    page.goto("/teacher")
+    page.wait_for_selector("#session-class-line:not([hidden])")
+    page.select_option("#session-class", label=title)
+    page.click("#open-session")
+    page.wait_for_url(re.compile(r"/teacher/sessions/[A-Z0-9]{6}$"))
+    return page.inner_text("#join-code").strip()
+
+
+def ask_takeover(contexts, code: str, name: str):
+    """`name` is on a tablet; a phone taps the same name: the teacher is asked. The phone's page."""
+    phone = contexts("phone").new_page()
+    phone.goto(f"/join/{code}")
+    phone.click(f"button.tap-member[data-name='{name}']")
+    phone.wait_for_function("() => document.querySelector('#join-error').textContent.includes('enseignant')")
+    return phone
+
+
+def outcome_of(page, name: str) -> str:
+    """The status line of `name`'s request once its buttons are gone (the request is over)."""
+    item = page.locator(REQUEST.format(name=name))
+    item.locator("button.close-takeover").wait_for()
+    assert item.locator("button.allow-takeover, button.refuse-takeover").count() == 0
+    return item.locator("[role=status]").inner_text()
+
+
+def test_every_teacher_screen_says_what_became_of_a_takeover(contexts, box):
+    first = contexts("tablet", role="teacher").new_page()
+    code = open_class_session(box, first, "CE2 (issues)", ["Jade", "Malo"])
+    second = contexts("tablet", role="teacher").new_page()  # the projector or a second tablet of the teacher
+    second.goto(first.url)
+    second.wait_for_selector("#join-code")
+    tablet = contexts("tablet").new_page()
+    tablet.goto(f"/join/{code}")
+    tablet.click("button.tap-member[data-name='Jade']")
+    tablet.wait_for_selector("#join-panel", state="hidden")
+
+    # refused on the first screen: both say so, the phone is told
+    phone = ask_takeover(contexts, code, "Jade")
+    for screen in (first, second):
+        screen.wait_for_selector(REQUEST.format(name="Jade") + " button.refuse-takeover")
+    first.click("#takeover-requests button.refuse-takeover")
+    assert [outcome_of(screen, "Jade") for screen in (first, second)] == [
+        "Demande de Jade refusée : son nouvel appareil le sait."] * 2
+    phone.wait_for_function("() => document.querySelector('#join-error').textContent.includes('refusé')")
+    for screen in (first, second):
+        screen.click(REQUEST.format(name="Jade") + " button.close-takeover")
+        screen.wait_for_selector("#takeover-requests", state="hidden")
+    phone.close()
+
+    # the asking phone leaves before the answer: allowing it changes nothing, and both screens say so
+    phone = ask_takeover(contexts, code, "Jade")
+    second.wait_for_selector(REQUEST.format(name="Jade") + " button.allow-takeover")
+    phone.close()
+    second.click("#takeover-requests button.allow-takeover")
+    gone = "L'appareil qui demandait pour Jade s'est déconnecté avant votre réponse : rien n'a changé."
+    assert [outcome_of(screen, "Jade") for screen in (first, second)] == [gone] * 2
+    assert second.evaluate("() => document.activeElement.className") == "close-takeover"
+    assert tablet.inner_text("#pupil-name-shown") == "Jade" and not tablet.is_visible("#member-grid")
+    for screen in (first, second):
+        screen.click(REQUEST.format(name="Jade") + " button.close-takeover")
+
+    # allowed in English: the new phone is Jade, the English screen says so in English
+    english = contexts("tablet", language="en-GB", role="teacher").new_page()
+    english.goto(first.url)
+    english.wait_for_selector("#join-code")
+    phone = ask_takeover(contexts, code, "Jade")
+    english.wait_for_selector(REQUEST.format(name="Jade") + " button.allow-takeover")
+    first.click(REQUEST.format(name="Jade") + " button.allow-takeover")
+    phone.wait_for_selector("#join-panel", state="hidden")
+    assert outcome_of(first, "Jade") == "Jade est entré(e) sur le nouvel appareil ; l'autre appareil est sorti."
+    assert outcome_of(english, "Jade") == "Jade joined on the new device; the other device is out."
