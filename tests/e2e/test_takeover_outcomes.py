@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
+
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.peer
 
@@ -95,3 +98,68 @@ def test_every_teacher_screen_says_what_became_of_a_takeover(contexts, box):
     phone.wait_for_selector("#join-panel", state="hidden")
     assert outcome_of(first, "Jade") == "Jade est entré(e) sur le nouvel appareil ; l'autre appareil est sorti."
     assert outcome_of(english, "Jade") == "Jade joined on the new device; the other device is out."
+
+
+def chromium_worker(server, workers) -> int:
+    """The gunicorn worker holding the browser's one connection left (its websocket; keep-alives close in 5 s)."""
+    import os
+
+    import psutil
+
+    port = int(server.url.rsplit(":", 1)[1])
+    ours = {c.laddr.port for c in psutil.Process(os.getpid()).net_connections("tcp")}
+
+    def holders():
+        held = [w.pid for w in workers for c in w.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED
+                and c.laddr.port == port and c.raddr and c.raddr.port not in ours]
+        return held[0] if len(held) == 1 else None
+    return wait_until(holders, timeout=30, what="the browser's websocket alone on one worker")
+
+
+@pytest.mark.slow
+def test_a_takeover_answer_with_no_reply_yet_says_so_then_what_happened(tmp_path, browser, network):
+    """Two real workers and Redis: the asking device's worker stalls; the teacher is told, then told the outcome."""
+    import os
+    import signal
+
+    from tests.e2e.harness import login, new_context
+    from classbox.auth.users import add_user
+    from tests.helpers import make_config
+    from classbox.web.datadir import prepare_data_dir
+    from tests.runtime.test_workers_redis import place
+    from tests.runtime.test_workers_shared import box as web_box
+    from tests.runtime.test_workers_takeover import make_class
+
+    data_dir = tmp_path / "data"
+    db = prepare_data_dir(make_config(data_dir))
+    add_user(db, "mme.martin", "teacher", "correct-horse-1")
+    db.conn.close()
+    class_id, (lea, _) = make_class(data_dir)
+    with web_box(tmp_path, data_dir) as (server, _, workers, teacher, _, _):
+        code = teacher.call("open_session", {"title": "Appel", "class_id": class_id})["code"]
+        network.also.add(urlsplit(server.url).netloc)
+        context = new_context(browser, server.url, "tablet", "fr-FR", network)
+        try:
+            page = context.new_page()
+            login(page, ("mme.martin", "correct-horse-1"))
+            page.goto(f"/teacher/sessions/{code}")
+            page.wait_for_selector("#join-code")
+            near = chromium_worker(server, workers)
+            far = next(w.pid for w in workers if w.pid != near)
+            (lea_old,) = place(server.url, workers, {near: 1, far: 0})
+            assert lea_old.call("join", {"code": code, "member_id": lea["id"]})["ok"]
+            (lea_new,) = place(server.url, workers, {near: 0, far: 1})
+            assert lea_new.call("join", {"code": code, "member_id": lea["id"]})["error"] == "ask_teacher"
+            page.wait_for_selector(REQUEST.format(name="Léa") + " button.allow-takeover")
+            os.kill(far, signal.SIGSTOP)  # the asking device's worker stalls (a long class batch, a swapping Pi)
+            try:
+                page.click("#takeover-requests button.allow-takeover")
+                page.wait_for_function("() => document.querySelector('#takeover-requests [role=status]')"
+                                       ".textContent.includes(\"n'a pas encore répondu\")")
+                assert page.locator("#takeover-requests button.allow-takeover").is_disabled()
+            finally:
+                os.kill(far, signal.SIGCONT)
+            assert outcome_of(page, "Léa") == "Léa est entré(e) sur le nouvel appareil ; l'autre appareil est sorti."
+            assert lea_new.wait_for("joined")["name"] == "Léa"
+        finally:
+            context.close()
