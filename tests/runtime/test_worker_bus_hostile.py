@@ -129,3 +129,32 @@ def test_web_workers_fed_garbage_on_their_bus_keep_settling_for_the_teacher(tmp_
             conn.close()
         assert {s["id"] for s in document["submissions"]} == acked
         assert {w.pid for w in psutil.Process(server.proc.pid).children()} == {here, there}
+
+
+@pytest.mark.slow
+def test_a_forged_takeover_answer_cannot_rebind_a_pupils_device(tmp_path, data_dir):
+    """Well formed, on the right worker's own channel, but for a device that is already a pupil: `gone`."""
+    from classbox.storage import open_database
+    from tests.runtime.test_workers_redis import place
+    from tests.runtime.test_workers_takeover import make_class
+
+    class_id, (lea, tom) = make_class(data_dir)
+    with box(tmp_path, data_dir) as (server, redis_server, workers, teacher, here, there):
+        opened = teacher.call("open_session", {"title": "Appel", "class_id": class_id})
+        code = opened["code"]
+        lea_tablet, tom_tablet = place(server.url, workers, {here: 0, there: 2})
+        assert lea_tablet.call("join", {"code": code, "member_id": lea["id"]})["ok"]
+        tom_pupil = tom_tablet.call("join", {"code": code, "member_id": tom["id"]})["pupil_id"]
+        holder = next(c.decode().rsplit(":", 1)[1] for c in redis.Redis.from_url(redis_server.url).pubsub_channels(
+            f"*:bus:{there}-*"))
+        db = open_database(data_dir)
+        session_id = db.execute("SELECT id FROM classroom_sessions WHERE code = ?", [code]).fetchone()[0]
+        db.conn.close()
+        forged = {**TAKEOVER, "session_id": session_id,
+                  "pupil_id": tom_pupil, "member_id": tom["id"], "name": "Tom", "worker": holder,
+                  "sid": lea_tablet.sio.get_sid("/classroom")}
+        bus = WorkerBus(worker(redis_server))
+        reply = bus.ask(holder, "takeover", {"request": forged, "allow": True, "refused": "", "replaced": ""}, 10)
+        assert reply == (1, {"ok": False, "error": "gone"})
+        assert not [n for n, _ in lea_tablet.events if n == "joined"] and lea_tablet.sio.connected
+        assert not [n for n, _ in tom_tablet.events if n == "replaced"]
