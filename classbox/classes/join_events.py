@@ -11,6 +11,7 @@ from classbox.classes.tapjoin import TapJoin, Takeover, refusal
 from classbox.classroom.events import (NS, _teacher_session, event, pupil_room, session_room, session_summary,
                                        teacher_room)
 from classbox.classroom.errors import ClassroomError
+from classbox.classroom.shared_presence import beating
 from classbox.classroom.live import Conn
 from classbox.web.i18n_marks import N_
 
@@ -73,6 +74,9 @@ def register(socketio: SocketIO, classroom: Any, bus: Any = None) -> TapJoin:
         delivered, reply = bus.ask(request.worker, "takeover", {"request": asdict(request), "allow": allow, **texts},
                                    FORWARD_TIMEOUT_S)
         if delivered is None:  # Redis did not take it: nothing happened, the teacher answers again
+            tap.takeovers.put_back(request)
+            raise refusal("retry")
+        if delivered == 0 and beating(bus.shared, request.worker):  # it lives, resubscribing (a Redis blip)
             tap.takeovers.put_back(request)
             raise refusal("retry")
         if delivered == 0:  # no worker listens for it: the asking device's worker is gone, its socket with it
