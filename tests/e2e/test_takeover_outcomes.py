@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.harness import contrast_problems
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.peer
@@ -84,6 +85,7 @@ def test_every_teacher_screen_says_what_became_of_a_takeover(contexts, box):
     gone = "L'appareil qui demandait pour Jade s'est déconnecté avant votre réponse : rien n'a changé."
     assert [outcome_of(screen, "Jade") for screen in (first, second)] == [gone] * 2
     assert second.evaluate("() => document.activeElement.className") == "close-takeover"
+    assert contrast_problems(second, "#takeover-requests li.takeover-done") == []
     assert tablet.inner_text("#pupil-name-shown") == "Jade" and not tablet.is_visible("#member-grid")
     for screen in (first, second):
         screen.click(REQUEST.format(name="Jade") + " button.close-takeover")
