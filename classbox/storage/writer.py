@@ -144,8 +144,8 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         return self.wait(self._put(Job(None, self._event(), many, item, journaled)))
 
     def settle(self, others: bool = True) -> None:
-        """Commit the journaled rows still pending, so that other connections read them; with several
-        web workers (`settle_others`, classroom/journal_settle.py) every worker's too."""
+        """Commit the journaled rows still pending (a batch's being journaled too), so that other connections
+        read them; with several web workers (`settle_others`, classroom/journal_settle.py) every worker's too."""
         if self.pending or self.journaling:  # a barrier: behind a batch being journaled too, whose ack may come later
             self.run(lambda db: None)
         if others and self.settle_others is not None:
