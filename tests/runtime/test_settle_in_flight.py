@@ -16,7 +16,7 @@ from tests.runtime.test_workers_shared import box
 from tests.storage.journal_scan import text_of
 
 pytestmark = pytest.mark.slow
-SLOW_SYNC_MS = "2500"  # each fdatasync of the journal as slow as a worn SD card's: the answer stays in flight
+SLOW_SYNC_MS = "1500"  # each fdatasync of the journal as slow as a worn SD card's: the answer stays in flight
 
 
 def test_an_answer_being_journaled_on_another_worker_is_in_the_teachers_results(tmp_path, data_dir):
