@@ -50,6 +50,7 @@ function answer(request, allow, item) {
   say(item.querySelector("[role=status]"), _("Réponse envoyée…"));
   socket.emit("answer_takeover", { request_id: request.request_id, allow: allow }, function (ack) {
     if (ack.ok) { finish(item, outcomeText(ack.allowed ? "allowed" : "refused", request.name)); return; }
+    if (item.classList.contains("takeover-done")) { return; }  /* takeover_done already told what happened */
     if (ack.error === "gone") { finish(item, outcomeText("gone", request.name)); return; }
     say(item.querySelector("[role=status]"), ack.message);
     if (ack.error === "no_reply") {  /* the device's worker has the answer: its takeover_done will say what it did */
