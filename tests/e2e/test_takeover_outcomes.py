@@ -119,15 +119,17 @@ def chromium_worker(server, workers) -> int:
 
 
 @pytest.mark.slow
-def test_a_takeover_answer_with_no_reply_yet_says_so_then_what_happened(tmp_path, browser, network):
-    """Two real workers and Redis: the asking device's worker stalls; the teacher is told, then told the outcome."""
+def test_a_takeover_answer_to_retry_or_with_no_reply_yet_says_so_then_what_happened(tmp_path, browser, network):
+    """Two real workers and Redis: the asking device's worker resubscribing, then stalled; the teacher is told each."""
     import os
     import signal
 
-    from tests.e2e.harness import login, new_context
+    import redis
+
     from classbox.auth.users import add_user
-    from tests.helpers import make_config
     from classbox.web.datadir import prepare_data_dir
+    from tests.e2e.harness import login, new_context
+    from tests.helpers import make_config
     from tests.runtime.test_workers_redis import place
     from tests.runtime.test_workers_shared import box as web_box
     from tests.runtime.test_workers_takeover import make_class
@@ -137,7 +139,8 @@ def test_a_takeover_answer_with_no_reply_yet_says_so_then_what_happened(tmp_path
     add_user(db, "mme.martin", "teacher", "correct-horse-1")
     db.conn.close()
     class_id, (lea, _) = make_class(data_dir)
-    with web_box(tmp_path, data_dir) as (server, _, workers, teacher, _, _):
+    with web_box(tmp_path, data_dir) as (server, redis_server, workers, teacher, _, _):
+        redis_url = redis_server.url
         code = teacher.call("open_session", {"title": "Appel", "class_id": class_id})["code"]
         network.also.add(urlsplit(server.url).netloc)
         context = new_context(browser, server.url, "tablet", "fr-FR", network)
@@ -163,5 +166,22 @@ def test_a_takeover_answer_with_no_reply_yet_says_so_then_what_happened(tmp_path
                 os.kill(far, signal.SIGCONT)
             assert outcome_of(page, "Léa") == "Léa est entré(e) sur le nouvel appareil ; l'autre appareil est sorti."
             assert lea_new.wait_for("joined")["name"] == "Léa"
+            page.click(REQUEST.format(name="Léa") + " button.close-takeover")
+            # Léa on a third device of that worker, while it is between two subscriptions (a Redis blip)
+            (lea_third,) = place(server.url, workers, {near: 0, far: 1})
+            assert lea_third.call("join", {"code": code, "member_id": lea["id"]})["error"] == "ask_teacher"
+            page.wait_for_selector(REQUEST.format(name="Léa") + " button.allow-takeover")
+            os.kill(far, signal.SIGSTOP)  # stalled, its subscriptions lost: not yet back
+            try:
+                with redis.Redis.from_url(redis_url) as client:
+                    client.client_kill_filter(_type="pubsub", skipme=True)
+                    wait_until(lambda: client.pubsub_channels(f"classbox:bus:{far}-*") == [], what="far unsubscribed")
+                page.click("#takeover-requests button.allow-takeover")
+                page.wait_for_function("() => document.querySelector('#takeover-requests [role=status]')"
+                                       ".textContent.includes('réessayez')")
+                assert page.locator("#takeover-requests button.allow-takeover").is_enabled()
+            finally:
+                os.kill(far, signal.SIGCONT)
+            assert page.locator(REQUEST.format(name="Léa")).count() == 1  # still listed: answered again later
         finally:
             context.close()
