@@ -61,7 +61,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "new_pupils_burst": (int, 40),  # new pupils at once from one address in one session, then 4 a minute
         "commit_gather_ms": (float, 0.0),  # >0: answers within it share one commit (docs/performance.md)
         "answer_journal": (bool, True),  # acks durable in storage/journal.py, committed in SQLite later
-        "checkpoint_every_s": (float, 300.0),  # WAL copied into classbox.db at most this often (storage/checkpoint.py)
+        "checkpoint_every_s": (float, 3600.0),  # WAL copied into classbox.db at most this often, sooner past 4 MiB (storage/checkpoint.py)
         "emulate_commit_ms": (float, 0.0),  # benchmarks only: sleep after each commit, like a slow SD card
     },
     "sync": {

@@ -8,24 +8,30 @@ threshold is raised to a safety net and this object runs PASSIVE checkpoints on 
 connection, off the loop, after commits: WAL mode lets a checkpoint run while the writer keeps
 appending, and every acked answer is already durable in the fsynced WAL.
 
-At most one every EVERY_S (300 s), for the SD card: the pages a class rewrites at every answer
-(the tables' last leaves, their indexes) reach the database file once per checkpoint, so spacing
-them writes each hot page once per 5 minutes instead of once a second. The WAL holds at most
-that long of commits (with the answer journal, a few commits of a class: well under 1 MB). No checkpoint runs without a commit before it.
+At most one an hour (EVERY_S), for the SD card: each checkpoint writes the pages a class rewrites
+(the tables' last leaves, their indexes) into the database file and forces an ext4 commit (the
+file's sync), so a class's few commits share one checkpoint instead of each having its own (was
+every 300 s: docs/performance.md, issue 23, ninth pass). Sooner when the WAL file passes
+WAL_LIMIT_BYTES (a big import, a busy day): the WAL stays bounded, as `journal_size_limit`
+(storage/db.py) truncates it back to that size when it starts again. Every acked answer is durable
+in the fsynced WAL meanwhile; readers find its pages through the WAL index. No checkpoint runs
+without a commit before it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from classbox.storage import open_database
+from classbox.storage.db import WAL_LIMIT_BYTES, db_path
 
 log = logging.getLogger("classbox.storage.writer")
-EVERY_S = 300.0
+EVERY_S = 3600.0
 WRITER_AUTOCHECKPOINT_PAGES = 10_000  # the writer checkpoints itself only if these fall far behind
 
 
@@ -35,6 +41,7 @@ class Checkpointer:
     def __init__(self, data_dir: Path, spawn: Callable[..., Any], offload: Callable[..., Any],
                  clock: Callable[[], float] = time.monotonic, every_s: float = EVERY_S) -> None:
         self.data_dir = Path(data_dir)
+        self._wal = db_path(self.data_dir).with_name(db_path(self.data_dir).name + "-wal")
         self._spawn, self._offload, self.clock, self.every_s = spawn, offload, clock, every_s
         self._db = None
         self._running = self._closed = False
@@ -44,12 +51,22 @@ class Checkpointer:
         self.last_result: tuple[int, int, int] | None = None  # (busy, WAL frames, frames checkpointed)
 
     def poke(self) -> None:
-        """After a commit: start a checkpoint unless one is running or one ran less than every_s ago."""
+        """After a commit: start a checkpoint unless one is running, or one ran less than every_s ago
+        and the WAL is within its size."""
         with self._lock:
-            if self._closed or self._running or self.clock() - self._last < self.every_s:
+            if self._closed or self._running:
+                return
+            if self.clock() - self._last < self.every_s and not self._wal_full():
                 return
             self._running = True
         self._spawn(self._run)
+
+    def _wal_full(self) -> bool:
+        """The WAL file passed WAL_LIMIT_BYTES (one stat: no SQLite call on the commit path)."""
+        try:
+            return os.stat(self._wal).st_size > WAL_LIMIT_BYTES
+        except FileNotFoundError:
+            return False
 
     def close(self, wait_s: float = 30.0) -> None:
         """No checkpoint after this; the connection closed once the running one is done."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlite_utils
 
 DB_FILENAME = "classbox.db"
+WAL_LIMIT_BYTES = 4 << 20  # the WAL is checkpointed past this size, and truncated back to it (storage/checkpoint.py)
 BUSY_TIMEOUT_MS = 10_000
 POOL_SIZE = 4  # idle request connections kept per app (one worker, gevent: a few run at once)
 
@@ -39,6 +40,7 @@ def connect(path: Path, durable: bool = True, readonly: bool = False) -> sqlite_
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not readonly:
             _wal(conn)
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")  # a WAL starting again is cut back to this
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA temp_store = MEMORY")

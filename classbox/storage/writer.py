@@ -119,10 +119,11 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
             if self.async_mode == "gevent":
                 import gevent
 
-                self.checkpointer = Checkpointer(self.data_dir, gevent.spawn, off_loop, every_s=self.checkpoint_every_s)
+                self.checkpointer = Checkpointer(self.data_dir, gevent.spawn, off_loop, clock=self.clock,
+                                                 every_s=self.checkpoint_every_s)
                 gevent.spawn(self._loop)
             else:
-                self.checkpointer = Checkpointer(self.data_dir, _spawn_thread, off_loop,
+                self.checkpointer = Checkpointer(self.data_dir, _spawn_thread, off_loop, clock=self.clock,
                                                  every_s=self.checkpoint_every_s)
                 threading.Thread(target=self._loop, name="classroom-writer", daemon=True).start()
             self._started = True
