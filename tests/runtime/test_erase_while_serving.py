@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from classbox.storage import open_database
-from tests.classroom.test_live_server import Device, teacher_cookie
+from tests.classroom.test_live_server import Device, close_devices, teacher_cookie
 from tests.helpers import LiveServer
 from tests.runtime.test_workers_redis import data_dir  # noqa: F401 (a fixture)
 
@@ -66,6 +66,7 @@ def test_erase_beside_a_running_web_worker_takes_its_acked_answers_and_they_neve
                                       "answer": 5})  # its tablet, still connected, answers once more
         assert not again.get("ok"), again
         teacher.call("watch", {"code": code})  # a teacher's look commits what the worker holds
+        close_devices(server.url)
     assert rows_of(data_dir, pupil_id) == {"classroom_pupils": 0, "classroom_submissions": 0, "outbox": 0}
 
 
@@ -82,6 +83,7 @@ def test_erase_refuses_and_erases_nothing_when_the_web_worker_does_not_confirm_i
         assert "nothing erased" in done.stderr and "did not confirm" in done.stderr and "stop it" in done.stderr
         teacher.call("watch", {"code": code})  # its rows committed: still there, nothing was erased
         assert rows_of(data_dir, pupil_id)["classroom_pupils"] == 1
+        close_devices(server.url)
 
 
 def test_erase_beside_two_running_workers_with_redis_stopped_takes_their_acked_answers(tmp_path, data_dir):
