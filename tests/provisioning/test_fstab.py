@@ -35,15 +35,15 @@ def _root_options(fstab) -> list[str]:
 
 
 @pytest.mark.peer
-def test_the_root_file_system_commits_its_journal_once_a_minute_and_keeps_timestamps_lazily(tmp_path):
+def test_the_root_file_system_commits_its_journal_once_a_minute_and_keeps_no_atime(tmp_path):
     fstab = tmp_path / "fstab"
     fstab.write_text(FSTAB)
     assert _apply(tmp_path, fstab) != "0"
-    assert _root_options(fstab) == ["defaults", "noatime", "lazytime", "commit=60"]
+    assert _root_options(fstab) == ["defaults", "noatime", "commit=60"]
     others = [line for line in fstab.read_text().splitlines() if " / " not in line]
     assert others == [line for line in FSTAB.splitlines() if " / " not in line]  # untouched
     assert _apply(tmp_path, fstab) == "0"  # a second run changes nothing
-    assert _root_options(fstab) == ["defaults", "noatime", "lazytime", "commit=60"]
+    assert _root_options(fstab) == ["defaults", "noatime", "commit=60"]
 
 
 @pytest.mark.peer
@@ -51,18 +51,7 @@ def test_a_technicians_own_commit_interval_is_kept_and_zero_leaves_the_kernels(t
     fstab = tmp_path / "fstab"
     fstab.write_text(FSTAB.replace("ext4    defaults", "ext4    defaults,commit=20"))
     _apply(tmp_path, fstab)
-    assert _root_options(fstab) == ["defaults", "commit=20", "noatime", "lazytime"]
+    assert _root_options(fstab) == ["defaults", "commit=20", "noatime"]
     fstab.write_text(FSTAB)
     _apply(tmp_path, fstab, classbox_base_commit_s=0)
-    assert _root_options(fstab) == ["defaults", "noatime", "lazytime"]
-
-
-@pytest.mark.peer
-def test_a_technicians_nolazytime_is_kept_and_the_option_can_be_left_out(tmp_path):
-    fstab = tmp_path / "fstab"
-    fstab.write_text(FSTAB.replace("ext4    defaults", "ext4    defaults,nolazytime"))
-    _apply(tmp_path, fstab)
-    assert _root_options(fstab) == ["defaults", "nolazytime", "noatime", "commit=60"]
-    fstab.write_text(FSTAB)
-    _apply(tmp_path, fstab, classbox_base_lazytime=False)
-    assert _root_options(fstab) == ["defaults", "noatime", "commit=60"]
+    assert _root_options(fstab) == ["defaults", "noatime"]
