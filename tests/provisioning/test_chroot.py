@@ -253,6 +253,7 @@ if in_root.FULL:  # opt-in, never skipped under CI=true: collected only when ask
                                    timeout=5400)
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
         assert re.search(r"^\d+ passed", result.stdout.splitlines()[-1]), result.stdout[-500:]
+        print("in the root:", result.stdout.splitlines()[-1])  # shown by pytest -rP
 
 
 def test_a_venv_of_the_previous_python_is_rebuilt(applied):

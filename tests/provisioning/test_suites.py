@@ -30,6 +30,7 @@ def _collected(env: tuple[tuple[str, str], ...]) -> list[str]:
 
 
 def suites(ids: list[str]) -> set[str]:
+    """The suites the collected test ids are parametrised by."""
     return {name.rsplit("[", 1)[1].split("-")[0].rstrip("]") for name in ids if "[" in name}
 
 
