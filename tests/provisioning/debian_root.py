@@ -189,10 +189,15 @@ def root_figures(suite: str, arch: str = HOST_ARCH) -> dict[str, float]:
 
 
 def build_wheel(project: Path, dest: Path) -> Path:
-    """Build classbox's wheel from the working tree into dest."""
+    """Build classbox's wheel from the working tree into dest; one build at a time on this
+    machine (setuptools builds in the tree's build/ and *.egg-info: two workers' builds at
+    once, bookworm's and trixie's chroot tests, broke each other)."""
     dest.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--wheel-dir", str(dest), str(project)], check=True, capture_output=True, text=True)
+    with lock(f"wheel-{hashlib.sha256(str(project).encode()).hexdigest()[:12]}"):
+        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                                "--wheel-dir", str(dest), str(project)], capture_output=True, text=True)
+    if built.returncode != 0:
+        raise RuntimeError(f"pip wheel {project} failed: {(built.stdout + built.stderr)[-3000:]}")
     return next(dest.glob("classbox-*.whl"))
 
 
