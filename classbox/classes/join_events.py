@@ -11,6 +11,7 @@ from classbox.classes.tapjoin import TapJoin, Takeover, refusal
 from classbox.classroom.events import (NS, _teacher_session, event, pupil_room, session_room, session_summary,
                                        teacher_room)
 from classbox.classroom.errors import ClassroomError
+from classbox.classroom.shared_presence import beating
 from classbox.classroom.live import Conn
 from classbox.web.i18n_marks import N_
 
@@ -75,6 +76,9 @@ def register(socketio: SocketIO, classroom: Any, bus: Any = None) -> TapJoin:
         if delivered is None:  # Redis did not take it: nothing happened, the teacher answers again
             tap.takeovers.put_back(request)
             raise refusal("retry")
+        if delivered == 0 and beating(bus.shared, request.worker):  # it lives, resubscribing (a Redis blip)
+            tap.takeovers.put_back(request)
+            raise refusal("retry")
         if delivered == 0:  # no worker listens for it: the asking device's worker is gone, its socket with it
             done(request, allow, "gone")
             raise refusal("gone")
@@ -86,13 +90,14 @@ def register(socketio: SocketIO, classroom: Any, bus: Any = None) -> TapJoin:
 
     def on_forwarded(payload: dict) -> dict:
         """Another worker's teacher answered a takeover asked here."""
+        request, allow, texts = forwarded(payload)
         try:
-            return complete(Takeover(**payload["request"]), bool(payload["allow"]), payload)
+            return complete(request, allow, texts)
         except ClassroomError as err:
             return {"ok": False, "error": err.code}
 
     if bus is not None:
-        bus.on("takeover", on_forwarded)
+        bus.on("takeover", on_forwarded, direct=True)  # only the asking device's worker completes it
 
     def complete(request: Takeover, allow: bool, texts: dict) -> dict:
         """On the asking device's worker: refuse it, or give it the member's place (the old device is out);
@@ -106,7 +111,8 @@ def register(socketio: SocketIO, classroom: Any, bus: Any = None) -> TapJoin:
         return result
 
     def apply(request: Takeover, allow: bool, texts: dict) -> dict:
-        if classroom.presence.get(request.sid) is None:
+        asking = classroom.presence.get(request.sid)
+        if asking is None or asking.role == "teacher" or asking.pupil_id is not None:  # left, or joined meanwhile
             raise refusal("gone")
         if not allow:
             emit("join_refused", {"message": texts["refused"]}, request.sid)
@@ -132,3 +138,23 @@ def register(socketio: SocketIO, classroom: Any, bus: Any = None) -> TapJoin:
         return {"ok": True, "allowed": True}
 
     return tap
+
+
+TAKEOVER_FIELDS = {"id": str, "session_id": int, "pupil_id": str, "member_id": str, "sid": str, "name": str,
+                   "picture_url": str, "created": (int, float), "worker": str}
+
+
+def forwarded(payload: dict) -> tuple[Takeover, bool, dict]:
+    """The takeover, answer and texts a `takeover` bus request holds (runtime/worker_bus.py); Malformed if not."""
+    from classbox.runtime.worker_bus import Malformed
+
+    request, texts = payload.get("request"), {k: payload.get(k) for k in ("refused", "replaced")}
+    if not isinstance(request, dict) or set(request) != set(TAKEOVER_FIELDS) \
+            or not isinstance(payload.get("allow"), bool):
+        raise Malformed("not a takeover answer")
+    for name, kind in TAKEOVER_FIELDS.items():
+        if not isinstance(request[name], kind) or isinstance(request[name], bool) or len(str(request[name])) > 2000:
+            raise Malformed(f"takeover field {name}")
+    if not all(isinstance(text, str) and len(text) <= 2000 for text in texts.values()):
+        raise Malformed("takeover texts")
+    return Takeover(**request), payload["allow"], texts

@@ -139,3 +139,9 @@ class SharedPresence(Presence):
             pipe.zremrangebyscore(self.shared.key("workers"), "-inf", time.time() - 10 * TTL_S)
             pipe.execute()
         self.shared.run(write, lambda: None, probe=True)  # every BEAT_S: finds a hung Redis back
+
+
+def beating(shared: Shared, worker_id: str) -> bool:
+    """Whether a worker beat within TTL_S (it lives, maybe between two bus subscriptions); False if Redis fails."""
+    score = shared.run(lambda c: c.zscore(shared.key("workers"), worker_id), lambda: None, writes=False)
+    return score is not None and float(score) >= time.time() - TTL_S

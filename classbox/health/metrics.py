@@ -77,7 +77,8 @@ def app_metrics(app: dict[str, Any]) -> Iterator[Metric]:
     if targets is not None:
         yield from _labelled("classbox_outbox_pending", "Records waiting for delivery.", "target",
                              {t: v.get("pending", 0) for t, v in targets.items()})
-        yield from _labelled("classbox_outbox_dead", "Dead records: refused by the remote, or abandoned after repeated agent crashes (to replay).", "target",
+        yield from _labelled("classbox_outbox_dead", "Dead records: refused by the remote, or abandoned after "
+                             "repeated agent crashes (to replay).", "target",
                              {t: v.get("dead", 0) for t, v in targets.items()})
         yield from _labelled("classbox_outbox_oldest_pending_age_seconds", "Age of the oldest pending record.",
                              "target", {t: v.get("oldest_pending_age_seconds") for t, v in targets.items()})

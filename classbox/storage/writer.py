@@ -46,7 +46,7 @@ from classbox.storage import journal as answer_journal
 from classbox.storage import open_database
 from classbox.storage.checkpoint import EVERY_S, WRITER_AUTOCHECKPOINT_PAGES, Checkpointer
 from classbox.storage.db import BUSY_TIMEOUT_MS
-from classbox.storage.writer_steps import CloseSteps, Job, JobSteps, JournalSteps, closing, real_sleep
+from classbox.storage.writer_steps import CloseSteps, Job, JobSteps, JournalSteps, closing
 
 log = logging.getLogger("classbox.storage.writer")
 MAX_BATCH = 1000
@@ -81,6 +81,7 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         self.journal_name = answer_journal.filename(journal_slot)
         self.pending: list = []  # journal records acked but not yet committed in SQLite
         self.pending_rows = 0
+        self.journaling = False  # a batch decided lazy is being journaled (its rows not yet in `pending`)
         self.settle_others: Callable[[], Any] | None = None  # several workers: ask theirs to commit too
         self.lazy_while: Callable[[], bool] = lambda: True  # False: each journaled write commits before its ack
         self._pending_since = self._last_write = 0.0
@@ -143,9 +144,9 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         return self.wait(self._put(Job(None, self._event(), many, item, journaled)))
 
     def settle(self, others: bool = True) -> None:
-        """Commit the journaled rows still pending, so that other connections read them; with several
-        web workers (`settle_others`, classroom/journal_settle.py) every worker's too."""
-        if self.pending:
+        """Commit the journaled rows still pending (a batch's being journaled too), so that other connections
+        read them; with several web workers (`settle_others`, classroom/journal_settle.py) every worker's too."""
+        if self.pending or self.journaling:  # a barrier: behind a batch being journaled too, whose ack may come later
             self.run(lambda db: None)
         if others and self.settle_others is not None:
             self.settle_others()
@@ -233,6 +234,7 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
         conn = self._db.conn
         lazy = self.journal is not None and all(job.journaled for job in batch) and not self._flush_due() \
             and self.lazy_while()
+        self.journaling = lazy  # its rows join `pending` once their journal record is written (settle waits)
         self._begin()
         try:
             if self.pending:  # the jobs see the rows acked before (the outbox's only at the commit)
@@ -268,6 +270,8 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
                 conn.execute("ROLLBACK")
             for job in batch:
                 job.error = job.error or err
+        finally:
+            self.journaling = False
 
     def _begin(self) -> None:
         """Take the write lock: at once on the loop when free, else wait for it off the loop."""
@@ -283,16 +287,6 @@ class GroupWriter(JournalSteps, JobSteps, CloseSteps):
             conn.execute("BEGIN IMMEDIATE")
         finally:
             conn.execute("PRAGMA busy_timeout = 0")
-
-    def _finish(self) -> None:
-        self._db.conn.execute("COMMIT")
-        if self.emulate_commit_s:
-            real_sleep(self.emulate_commit_s)
-
-    def _append(self, record: bytes) -> None:
-        self.journal.append(record)
-        if self.emulate_commit_s:  # its fdatasync is as slow as a commit's on an SD card
-            real_sleep(self.emulate_commit_s)
 
 
 def _spawn_thread(fn: Callable[[], Any]) -> None:

@@ -129,6 +129,16 @@ class JournalSteps:
             self.pending, self.pending_rows = [], 0
             off_loop(self._restart_journal, epoch)  # the committed records' bytes are zeroed
 
+    def _finish(self) -> None:
+        self._db.conn.execute("COMMIT")
+        if self.emulate_commit_s:
+            real_sleep(self.emulate_commit_s)
+
+    def _append(self, record: bytes) -> None:
+        self.journal.append(record)
+        if self.emulate_commit_s:  # its fdatasync is as slow as a commit's on an SD card
+            real_sleep(self.emulate_commit_s)
+
     def _restart_journal(self, epoch: int) -> None:
         self.journal.restart(epoch)
         if self.emulate_commit_s:  # the zeroing's fdatasync (benchmarks: a slow SD card)

@@ -186,6 +186,8 @@ def test_a_shared_tablet_and_a_takeover_the_teacher_allows(contexts, box):
     assert phone.inner_text("#pupil-name-shown") == "Hugo"
     tablet.wait_for_function("() => document.querySelector('#join-error').textContent.includes('a pris ta place')")
     assert tablet.is_visible("#member-grid")
+    teacher.wait_for_selector("#takeover-requests li:has-text('Hugo est entré(e) sur le nouvel appareil') button.close-takeover")
+    teacher.click("#takeover-requests button.close-takeover")
     teacher.wait_for_selector("#takeover-requests li", state="detached")
 
 

@@ -79,3 +79,32 @@ def test_a_takeover_answer_the_asking_worker_is_slow_to_apply_is_not_called_gone
         assert done == {"request_id": asked["detail"], "allowed": True, "outcome": "allowed"}
         assert lea_old.wait_for("replaced")["message"]
         assert teacher.call("pending_takeovers", {})["requests"] == []
+
+
+def test_a_takeover_answer_while_the_asking_worker_resubscribes_is_retry_not_gone(tmp_path, data_dir):
+    """PUBLISH reaches nobody while a live worker is between two subscriptions: the request stays, the teacher retries."""
+    import os
+    import signal
+
+    import redis
+
+    class_id, (lea, _) = make_class(data_dir)
+    with box(tmp_path, data_dir) as (server, redis_server, workers, teacher, here, there):
+        code = teacher.call("open_session", {"title": "Appel", "class_id": class_id})["code"]
+        (lea_old,) = place(server.url, workers, {here: 1, there: 0})
+        assert lea_old.call("join", {"code": code, "member_id": lea["id"]})["ok"]
+        (lea_new,) = place(server.url, workers, {here: 0, there: 1})
+        asked = lea_new.call("join", {"code": code, "member_id": lea["id"]})
+        assert asked["error"] == "ask_teacher"
+        os.kill(there, signal.SIGSTOP)  # stalled, and its bus subscription lost (a Redis blip): not yet back
+        try:
+            with redis.Redis.from_url(redis_server.url) as client:
+                client.client_kill_filter(_type="pubsub", skipme=True)
+                wait_until(lambda: client.pubsub_channels(f"classbox:bus:{there}-*") == [],
+                           what="the stalled worker's channel without its subscriber")
+            answer = teacher.call("answer_takeover", {"request_id": asked["detail"], "allow": True})
+            assert answer["ok"] is False and answer["error"] == "retry", answer
+            assert [r["request_id"] for r in teacher.call("pending_takeovers", {})["requests"]] == [asked["detail"]]
+            assert not [d for n, d in teacher.events if n == "takeover_done"]
+        finally:
+            os.kill(there, signal.SIGCONT)
