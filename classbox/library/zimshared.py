@@ -22,7 +22,6 @@ import stat
 import struct
 import threading
 from pathlib import Path
-from typing import Callable
 
 from classbox.library.zimblobs import ClusterCache, Location, Unreadable, ZimFile, blob_of
 
@@ -55,38 +54,31 @@ def _private_folder(folder: Path) -> bool:
 class SharedClusters:
     """Clusters decompressed once per box and read by every worker from a tmpfs folder."""
 
-    def __init__(self, folder: Path, max_bytes: int = SHARED_BYTES,
-                 on_evict: Callable[[tuple, bytes], None] | None = None):
+    def __init__(self, folder: Path, max_bytes: int = SHARED_BYTES):
         self.folder = folder
         self.max_bytes = max_bytes
         self.usable = _private_folder(folder)
         self._loads = ClusterCache(max_bytes=0)  # one decompression per cluster in this worker, nothing kept
-        self._own = ClusterCache(on_evict=on_evict)  # this worker's own cache, when the folder cannot be used
         self._lock = threading.Lock()
         self._names: dict[tuple, str] = {}  # (book key, file identity, cluster) -> file name
         self._table_ends: dict[str, int] = {}  # file name -> end of its offset table (bounds blob numbers)
-        self._too_big: set[str] = set()  # clusters larger than the whole folder: kept in self._own
 
     def blob(self, raw: ZimFile, key: str, where: Location) -> bytes:
         """An entry's bytes: from the shared file of its cluster, else decompressed here (and shared)."""
         name = self._names.get((key, raw.identity, where.cluster))
         if name is None:
             if len(self._names) >= NAMES_MAX:
-                self._names.clear(), self._table_ends.clear(), self._too_big.clear()
+                self._names.clear(), self._table_ends.clear()
             name = self._names[(key, raw.identity, where.cluster)] = _file_name(raw, key, where.cluster)
-        if not self.usable or name in self._too_big:
-            return self._own.blob(raw, key, where)
-        try:
-            data = self._read_blob(name, where.blob, where.wide)
-        except Unreadable:
-            data = None  # a damaged file: decompress again, the rename below replaces it
-            self._table_ends.pop(name, None)
-        if data is not None:
-            return data
+        if self.usable:
+            try:
+                data = self._read_blob(name, where.blob, where.wide)
+            except Unreadable:
+                data = None  # a damaged file: decompress again, the rename below replaces it
+                self._table_ends.pop(name, None)
+            if data is not None:
+                return data
         cluster = self._loads.get((key, where.cluster), lambda: self._keep(name, raw.inflate(where.cluster)))
-        if not self.usable or len(cluster) > self.max_bytes:  # not shared: kept in this worker
-            self._too_big.add(name)
-            return blob_of(self._own.get((key, where.cluster), lambda: cluster), where.blob, where.wide)
         return blob_of(cluster, where.blob, where.wide)
 
     def _keep(self, name: str, data: bytes) -> bytes:
@@ -103,9 +95,8 @@ class SharedClusters:
             finally:
                 os.close(fd)
             os.rename(temp, self.folder / name)
-        except OSError:  # tmpfs full, folder gone...: this worker keeps its own clusters from now on
+        except OSError:  # tmpfs full, folder removed at shutdown...: serve without sharing
             temp.unlink(missing_ok=True)
-            self.usable = False
             return data
         self._make_room(keep=name)
         return data

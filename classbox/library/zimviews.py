@@ -32,8 +32,8 @@ class ZimState:
         self.books = BookRegistry(app.config["CLASSBOX"].data_dir)
         self.cache = EntryCache()
         shared = app.config.get(SHARED_CLUSTERS)  # set by the web server when it runs several workers
-        self.clusters: ClusterCache | SharedClusters = (SharedClusters(shared, on_evict=self.cache.keep_bytes)
-                                                        if shared else ClusterCache(on_evict=self.cache.keep_bytes))
+        self.clusters: ClusterCache | SharedClusters = (SharedClusters(shared) if shared
+                                                        else ClusterCache(on_evict=self.cache.keep_bytes))
         self.runner = BoundedRunner()
 
 

@@ -79,22 +79,6 @@ def test_a_damaged_shared_cluster_is_decompressed_again(tmp_path):
     raw.close()
 
 
-def test_a_worker_that_cannot_share_keeps_its_own_clusters(tmp_path):
-    """A cluster larger than the folder's bound, or a folder gone (tmpfs full, removed): inflated once, not per page."""
-    path = make_big_zim(tmp_path / "gros.zim")
-    entries = contents(path)
-    for case in ("too big", "folder gone"):
-        raw = Counted(path)
-        shared = SharedClusters(tmp_path / case, max_bytes=1024 if case == "too big" else zimshared.SHARED_BYTES)
-        if case == "folder gone":
-            (tmp_path / case).rmdir()
-        for _ in range(3):
-            for name, index, expected in entries:
-                assert read_located(raw, "u", locate(raw, index, name), shared) == expected
-        assert sorted(raw.inflated) == sorted(set(raw.inflated)), case  # each cluster inflated once
-        raw.close()
-
-
 def test_a_folder_that_others_can_write_is_not_used(tmp_path):
     path = make_zim(tmp_path / "vikidia.zim")
     open_folder = tmp_path / "shm"
