@@ -27,7 +27,6 @@ from classbox.library.zimblobs import ClusterCache, Location, Unreadable, ZimFil
 
 SHM = Path("/dev/shm")
 SHARED_BYTES = 32 * 1024 * 1024  # for the whole box, however many workers
-NAMES_MAX = 100_000  # clusters whose file names a worker remembers
 
 
 def shared_folder(data_dir: Path) -> Path:
@@ -60,22 +59,15 @@ class SharedClusters:
         self.usable = _private_folder(folder)
         self._loads = ClusterCache(max_bytes=0)  # one decompression per cluster in this worker, nothing kept
         self._lock = threading.Lock()
-        self._names: dict[tuple, str] = {}  # (book key, file identity, cluster) -> file name
-        self._table_ends: dict[str, int] = {}  # file name -> end of its offset table (bounds blob numbers)
 
     def blob(self, raw: ZimFile, key: str, where: Location) -> bytes:
         """An entry's bytes: from the shared file of its cluster, else decompressed here (and shared)."""
-        name = self._names.get((key, raw.identity, where.cluster))
-        if name is None:
-            if len(self._names) >= NAMES_MAX:
-                self._names.clear(), self._table_ends.clear()
-            name = self._names[(key, raw.identity, where.cluster)] = _file_name(raw, key, where.cluster)
+        name = _file_name(raw, key, where.cluster)
         if self.usable:
             try:
-                data = self._read_blob(name, where.blob, where.wide)
+                data = _read_blob(self.folder / name, where.blob, where.wide)
             except Unreadable:
                 data = None  # a damaged file: decompress again, the rename below replaces it
-                self._table_ends.pop(name, None)
             if data is not None:
                 return data
         cluster = self._loads.get((key, where.cluster), lambda: self._keep(name, raw.inflate(where.cluster)))
@@ -122,35 +114,6 @@ class SharedClusters:
                         continue
                     total -= size
 
-    def _read_blob(self, name: str, blob: int, wide: bool) -> bytes | None:
-        """Blob number `blob` of a shared decompressed cluster, None if it is not there (yet, or any more)."""
-        try:
-            fd = os.open(f"{self.folder}/{name}", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except OSError:
-            return None
-        try:
-            width, code = (8, "<QQ") if wide else (4, "<II")
-            table_end = self._table_ends.get(name)
-            if table_end is None:
-                first = os.pread(fd, width, 0)
-                if len(first) != width:
-                    raise Unreadable("empty cluster")
-                table_end = self._table_ends[name] = struct.unpack(code[:2], first)[0]
-            if (blob + 2) * width > table_end:
-                raise Unreadable("no such blob")
-            pair = os.pread(fd, 2 * width, blob * width)
-            if len(pair) != 2 * width:
-                raise Unreadable("no such blob")
-            low, high = struct.unpack(code, pair)
-            if not table_end <= low <= high:
-                raise Unreadable("blob outside its cluster")
-            data = os.pread(fd, high - low, low)
-            if len(data) != high - low:
-                raise Unreadable("blob outside its cluster")
-            return data
-        finally:
-            os.close(fd)
-
     def used_bytes(self) -> int:
         """Bytes of clusters in the shared folder now."""
         return used_bytes(self.folder)
@@ -166,3 +129,27 @@ def used_bytes(folder: Path) -> int:
 
 def _file_name(raw: ZimFile, key: str, cluster: int) -> str:
     return f"{hashlib.sha1(f'{key}/{raw.identity}'.encode()).hexdigest()}-{cluster}"
+
+
+def _read_blob(path: Path, blob: int, wide: bool) -> bytes | None:
+    """Blob number `blob` of a shared decompressed cluster, None if it is not there (yet, or any more)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        width, code = (8, "<Q") if wide else (4, "<I")
+        first = os.pread(fd, width, 0)
+        pair = os.pread(fd, 2 * width, blob * width)
+        if len(first) != width or len(pair) != 2 * width:
+            raise Unreadable("no such blob")
+        table_end = struct.unpack(code, first)[0]
+        low, high = struct.unpack("<" + code[1] * 2, pair)
+        if (blob + 2) * width > table_end or not table_end <= low <= high:
+            raise Unreadable("no such blob")
+        data = os.pread(fd, high - low, low)
+        if len(data) != high - low:
+            raise Unreadable("blob outside its cluster")
+        return data
+    finally:
+        os.close(fd)
