@@ -140,12 +140,8 @@ def main() -> None:
                   f"sockets {sockets} | {ratios[len(ratios) // 2]:.2f} ({ratios[0]:.2f}–{ratios[-1]:.2f}) | "
                   f"{'1' if name == 'kiwix-serve' else '≥ 1.0'} |")
         if several:
-            from classbox.library.zimshared import shared_folder, used_bytes
-
-            shared = used_bytes(shared_folder(data)) / 2**20  # RAM too (tmpfs), in no process's RSS
             print(f"# RSS: classbox web alone with {args.workers} workers (every process) {rss_mb(many.pid):.0f} MB (PSS {pss_mb(many.pid):.0f} MB) "
-                  f"+ ZIM clusters shared in /dev/shm {shared:.0f} MB = {rss_mb(many.pid) + shared:.0f} MB "
-                  f"+ redis {rss_mb(redis_server.proc.pid):.0f} MB (goal: workers, shared clusters included, <= 250 MB)")
+                  f"+ redis {rss_mb(redis_server.proc.pid):.0f} MB (goal: workers <= 250 MB)")
         print(f"# RSS: classbox web alone {rss_mb(alone.pid):.0f} MB, behind nginx {rss_mb(behind.pid):.0f} MB, "
               f"kiwix-serve {rss_mb(kiwix.pid):.0f} MB; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:

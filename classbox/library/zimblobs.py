@@ -26,7 +26,7 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import zstandard
 
@@ -53,9 +53,7 @@ class ZimFile:
     def __init__(self, path: Path):
         self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         self.close = weakref.finalize(self, os.close, self._fd)  # closed with this object, or by close()
-        info = os.fstat(self._fd)
-        self.size = info.st_size
-        self.identity = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"  # this very file
+        self.size = os.fstat(self._fd).st_size
         raw = self._pread(HEADER.size, 0)
         if len(raw) < HEADER.size:
             raise Unreadable("short header")
@@ -220,10 +218,6 @@ class ClusterCache:
             loading.done.set()
         return loading.data
 
-    def blob(self, raw: ZimFile, key: str, where: Location) -> bytes:
-        """An entry's bytes, sliced from its cluster (decompressed off the loop on a miss)."""
-        return blob_of(self.get((key, where.cluster), lambda: raw.inflate(where.cluster)), where.blob, where.wide)
-
     def _put(self, key: tuple, data: bytes) -> None:
         self._items[key] = data
         self.size += len(data)
@@ -255,11 +249,8 @@ def locate(raw: ZimFile, index: int, full_path: str) -> Location:
     return Location(cluster, blob, wide, codec not in NONE, start, end)
 
 
-def read_located(raw: ZimFile, key: str, where: Location, cache: ClusterCache | Any) -> bytes:
-    """An entry's bytes, read without holding the event loop (a cached cluster is only sliced).
-
-    `cache` is this worker's ClusterCache, or the workers' zimshared.SharedClusters.
-    """
+def read_located(raw: ZimFile, key: str, where: Location, cache: ClusterCache) -> bytes:
+    """An entry's bytes, read without holding the event loop (a cached cluster is only sliced)."""
     if not where.compressed:
         return off_loop(raw.stored_blob, where.cluster, where.blob, where.wide, where.start, where.end)
-    return cache.blob(raw, key, where)
+    return blob_of(cache.get((key, where.cluster), lambda: raw.inflate(where.cluster)), where.blob, where.wide)

@@ -18,7 +18,6 @@ from libzim.suggestion import SuggestionSearcher
 
 from classbox.library.zim import Book
 from classbox.library.zimblobs import ClusterCache, Location, Unreadable, blob_of, locate, read_located
-from classbox.library.zimshared import SharedClusters
 from classbox.runtime.offload import OffloadTimeout, off_loop_within
 
 T = TypeVar("T")
@@ -108,8 +107,7 @@ class EntryCache:
                 self._drop(*self._items.popitem(last=False))
 
 
-def read_entry(book: Book, path: str, cache: EntryCache,
-               clusters: ClusterCache | SharedClusters | None = None) -> Entry | None:
+def read_entry(book: Book, path: str, cache: EntryCache, clusters: ClusterCache | None = None) -> Entry | None:
     """The entry at `path` in a book (None if absent); redirects are returned, not followed.
 
     With `clusters`, contents are read off the event loop (classbox.library.zimblobs), and an
@@ -128,7 +126,7 @@ def read_entry(book: Book, path: str, cache: EntryCache,
     return Entry(path, found.mimetype, _read(book, path, found.where, clusters))
 
 
-def _lookup(book: Book, path: str, clusters: ClusterCache | SharedClusters | None) -> Entry | None:
+def _lookup(book: Book, path: str, clusters: ClusterCache | None) -> Entry | None:
     """What the cache keeps of an entry: a redirect, a location in a compressed cluster, or the bytes."""
     try:
         entry = book.archive.get_entry_by_path(path)
@@ -149,7 +147,7 @@ def _lookup(book: Book, path: str, clusters: ClusterCache | SharedClusters | Non
     return Entry(path, mimetype, _read(book, path, where, clusters))
 
 
-def _read(book: Book, path: str, where: Location | None, clusters: ClusterCache | SharedClusters | None) -> bytes:
+def _read(book: Book, path: str, where: Location | None, clusters: ClusterCache | None) -> bytes:
     """An entry's bytes: off the event loop from its location, else (or on any doubt) from libzim."""
     if where is not None and book.raw is not None and clusters is not None:
         try:

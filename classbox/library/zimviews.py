@@ -11,14 +11,12 @@ from werkzeug.utils import get_content_type
 
 from classbox.library.zim import Book, BookRegistry
 from classbox.library.zimblobs import ClusterCache
-from classbox.library.zimshared import SharedClusters
 from classbox.web.query import int_arg
 from classbox.library.zimread import (BoundedRunner, Entry, EntryCache, SearchBusy, fulltext, main_path,
                                       read_entry, suggest)
 
 bp = Blueprint("zim", __name__)
 EXTENSION_KEY = "classbox_zim"
-SHARED_CLUSTERS = "CLASSBOX_ZIM_SHARED_CLUSTERS"  # app.config: the tmpfs folder of the workers' shared clusters
 ZIM_CACHE = "public, max-age=86400"
 ZIM_CSP = ("sandbox allow-scripts allow-popups allow-forms; default-src 'self' 'unsafe-inline' data: blob:; "
            "connect-src 'self'; frame-ancestors 'self'; base-uri 'self'")
@@ -31,9 +29,7 @@ class ZimState:
     def __init__(self, app):
         self.books = BookRegistry(app.config["CLASSBOX"].data_dir)
         self.cache = EntryCache()
-        shared = app.config.get(SHARED_CLUSTERS)  # set by the web server when it runs several workers
-        self.clusters: ClusterCache | SharedClusters = (SharedClusters(shared) if shared
-                                                        else ClusterCache(on_evict=self.cache.keep_bytes))
+        self.clusters = ClusterCache(on_evict=self.cache.keep_bytes)
         self.runner = BoundedRunner()
 
 

@@ -34,13 +34,7 @@ class ClassboxGunicorn(BaseApplication):
     def load(self):
         from classbox import create_app
 
-        app = create_app(self.classbox_config)
-        if self.classbox_config["web"]["workers"] > 1:  # the workers share decompressed ZIM clusters
-            from classbox.library.zimshared import shared_folder
-            from classbox.library.zimviews import SHARED_CLUSTERS
-
-            app.config[SHARED_CLUSTERS] = shared_folder(self.classbox_config.data_dir)
-        return app
+        return create_app(self.classbox_config)
 
 # gunicorn's arbiter sends READY=1 as soon as it has bound its socket, before any worker has
 # built the app; run_web hides $NOTIFY_SOCKET from it and the worker says READY instead
@@ -92,13 +86,6 @@ def _serve_settle_requests(app: Any) -> None:
                             classroom.writer.clock)
 
 
-def _clear_shared_clusters(config: Config) -> None:
-    """Empty the workers' shared ZIM clusters (RAM): the web service starts or stops."""
-    from classbox.library import zimshared
-
-    zimshared.clear(zimshared.shared_folder(config.data_dir))
-
-
 def worker_tmp_dir() -> str | None:
     """RAM for gunicorn's worker heartbeat file (touched every second), as gunicorn's docs advise."""
     return SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK | os.X_OK) else None
@@ -136,7 +123,6 @@ def gunicorn_options(config: Config) -> dict[str, Any]:
         "errorlog": "-",
         "loglevel": "info",
         "post_worker_init": _post_worker_init,
-        "on_exit": lambda _arbiter: _clear_shared_clusters(config),
         "pre_fork": sticky.assign_index,
         "post_fork": sticky.keep_own_slots,
         "proc_name": "classbox-web",
@@ -190,7 +176,6 @@ def run_web(config: Config) -> None:
 
     preload_modules(config["web"]["worker_class"])  # first: gevent patches before redis is imported
     check_reachable(config["web"])  # a wrong URL or a stopped Redis: a clear error, not mute workers
-    _clear_shared_clusters(config)  # left by a web service that was killed
     _notify_socket = os.environ.pop("NOTIFY_SOCKET", None) or _notify_socket
     ClassboxGunicorn(config, gunicorn_options(config)).run()
 
