@@ -82,7 +82,8 @@ def test_a_takeover_answer_the_asking_worker_is_slow_to_apply_is_not_called_gone
 
 
 def test_a_takeover_answer_while_the_asking_worker_resubscribes_is_retry_not_gone(tmp_path, data_dir):
-    """PUBLISH reaches nobody while a live worker is between two subscriptions: the request stays, the teacher retries."""
+    """PUBLISH reaches nobody while a live worker is between two subscriptions: the request stays, the teacher
+    retries, and once that worker listens again the answer lets the device in."""
     import os
     import signal
 
@@ -99,6 +100,7 @@ def test_a_takeover_answer_while_the_asking_worker_resubscribes_is_retry_not_gon
         os.kill(there, signal.SIGSTOP)  # stalled, and its bus subscription lost (a Redis blip): not yet back
         try:
             with redis.Redis.from_url(redis_server.url) as client:
+                before = {c["id"] for c in client.client_list(_type="pubsub")}
                 client.client_kill_filter(_type="pubsub", skipme=True)
                 wait_until(lambda: client.pubsub_channels(f"classbox:bus:{there}-*") == [],
                            what="the stalled worker's channel without its subscriber")
@@ -108,6 +110,12 @@ def test_a_takeover_answer_while_the_asking_worker_resubscribes_is_retry_not_gon
             assert not [d for n, d in teacher.events if n == "takeover_done"]
         finally:
             os.kill(there, signal.SIGCONT)
+        with redis.Redis.from_url(redis_server.url) as client:
+            subscribed_again(client, before)
+        assert teacher.call("answer_takeover", {"request_id": asked["detail"], "allow": True}) == {
+            "ok": True, "allowed": True}
+        assert lea_new.wait_for("joined")["name"] == "Léa"
+        assert teacher.wait_for("takeover_done")["outcome"] == "allowed"
 
 
 def resubscribed_after_a_blip(redis_url: str) -> None:
@@ -118,10 +126,15 @@ def resubscribed_after_a_blip(redis_url: str) -> None:
         before = {c["id"] for c in client.client_list(_type="pubsub")}
         assert len(before) == 4  # per worker: the classbox bus and python-socketio's queue
         assert client.client_kill_filter(_type="pubsub", skipme=True) == 4
-        wait_until(lambda: len([c for c in client.client_list(_type="pubsub") if c["id"] not in before]) == 4
-                   and len(client.pubsub_channels("classbox:bus:*")) == 3
-                   and client.pubsub_numsub("classbox-socketio")[0][1] == 2,
-                   timeout=20, what="both workers subscribed again, bus and Socket.IO queue")
+        subscribed_again(client, before)
+
+
+def subscribed_again(client, before: set[str]) -> None:
+    """Wait until both workers' bus and Socket.IO queue listen again, on connections not in `before`."""
+    wait_until(lambda: len([c for c in client.client_list(_type="pubsub") if c["id"] not in before]) == 4
+               and len(client.pubsub_channels("classbox:bus:*")) == 3
+               and client.pubsub_numsub("classbox-socketio")[0][1] == 2,
+               timeout=20, what="both workers subscribed again, bus and Socket.IO queue")
 
 
 def test_a_takeover_answered_after_a_redis_blip_lets_the_device_in(tmp_path, data_dir):
