@@ -22,8 +22,7 @@ def client_manager(web: Mapping[str, Any]) -> Any:
     if not url:
         return None
     return _redis_manager()(url, channel=CHANNEL,
-                                 redis_options={"socket_connect_timeout": CONNECT_TIMEOUT_S,
-                                                "health_check_interval": 30})
+                            redis_options={"socket_connect_timeout": CONNECT_TIMEOUT_S, "health_check_interval": 30})
 
 
 def _redis_manager() -> type:
