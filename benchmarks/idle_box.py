@@ -72,14 +72,19 @@ PREPARE = """
 import os, sys
 from classbox.auth.users import add_user
 from classbox.config import load_config
+from classbox.sync import records
 from classbox.sync.outbox import enqueue
 from classbox.web.datadir import prepare_data_dir
 db = prepare_data_dir(load_config(path=os.devnull, env={}, overrides={"data_dir": sys.argv[1]}))
 try:
     add_user(db, "prof0", "teacher", "bench-password-1")
-    with db.conn:
+    with db.conn:  # valid answer records (a bare {"verb": ...} went dead at the first pass, leaving none pending)
         for i in range(20):
-            enqueue(db, "xapi", "lrs", {"verb": "answered", "n": i}, f"friday-{i}", f"pupil-{i}")
+            record = records.answered({"id": f"pupil-{i}", "name": f"Eleve{i}"},
+                                      {"id": "friday", "code": "VEN123", "title": "CM2", "teacher": "prof0"},
+                                      {"id": f"q-{i % 4}", "type": "quiz", "title": "q", "question": "q",
+                                       "interaction": "numeric", "correct": ["4[:]4"]}, str(i), i % 2 == 0)
+            enqueue(db, "xapi", "lrs", record, f"friday-{i}", f"pupil-{i}")
 finally:
     db.conn.close()
 from classbox.config import SCHEMA

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from classbox.config import Config, read_secret_file
+from classbox.config import Config
 from classbox.storage import open_database
 from classbox.storage.db import _inode, db_path
 from classbox.storage.core import write_transaction
@@ -18,50 +18,15 @@ from classbox.sync import outbox, status
 from classbox.sync.backoff import Transient, next_delay
 from classbox.sync.clock import Clock
 from classbox.sync.connectors import Connector
-from classbox.sync.connectors.webdav import WebdavConnector
-from classbox.sync.connectors.xapi import XapiConnector
+from classbox.sync.connectors.build import make_connectors
 from classbox.sync.crashes import CrashWatch
+from classbox.sync.kept import KeptRetries
 from classbox.sync.link import Link
 from classbox.sync.ratelimit import LinkClosed
-from classbox.sync.records import LRS, WORKSPACE
 from classbox.sync.retention import purge_if_due
-from classbox.sync.roster import roster_lookup
-from classbox.sync.statements import StatementBuilder
 from classbox.sync.window import SyncWindow
-from classbox.web.datadir import box_id
 
 log = logging.getLogger("classbox.sync")
-
-
-def box_home(config: Config) -> str:
-    """The box's homePage for pseudonymous xAPI accounts and activity ids."""
-    public = config["web"]["public_url"].rstrip("/")
-    return public or f"http://{box_id(config)}.classbox.invalid"
-
-
-def make_connectors(config: Config, link: Link, db: sqlite_utils.Database, clock: Clock
-                    ) -> dict[str, Connector]:
-    """The connectors the config enables, by target name ("lrs", "workspace")."""
-    def date(record: outbox.OutboxRecord):
-        return clock.date(record.created_wall, record.created_monotonic, record.boot_id)
-
-    roster = roster_lookup(db)
-    sync, xapi, dav = config["sync"], config["sync.xapi"], config["sync.webdav"]
-    connectors: dict[str, Connector] = {}
-    if xapi["endpoint"]:
-        builder = StatementBuilder(box_home(config), box_id(config), config["box"]["school_uai"],
-                                   xapi["ent_homepage"], roster)
-        connectors[LRS] = XapiConnector(
-            link, xapi["endpoint"], xapi["username"],
-            read_secret_file(xapi["password_file"], "[sync.xapi] password_file"),
-            builder, date, batch_size=sync["batch_size"], use_gzip=sync["gzip"])
-    if dav["url"]:
-        connectors[WORKSPACE] = WebdavConnector(
-            link, dav["url"], dav["username"],
-            read_secret_file(dav["password_file"], "[sync.webdav] password_file"),
-            dav["root"], config.data_dir, config["box"]["school_uai"] or box_id(config), date,
-            roster, box_id=box_id(config))
-    return connectors
 
 
 class SyncRunner:
@@ -79,7 +44,9 @@ class SyncRunner:
         self.batch_sizes: dict[str, int] = {}  # lowered by a 413, kept from pass to pass
         self.failing: set[str] = set()  # targets whose last attempt was a retry: probe with one record
         self._noted = (0, 0)  # the link's (sent, received) already in the status
+        self._held = (0, 0)  # bytes of failed retries kept in memory (sync/kept.py), noted with the next write
         self.crashes = CrashWatch(config.runtime_dir, config["sync"]["retry_base_s"])  # batches that killed the agent
+        self.kept = KeptRetries()  # failed retries that changed nothing: counted in memory (SD card)
 
     def once(self, stop: threading.Event | None = None, db: sqlite_utils.Database | None = None
              ) -> dict[str, Any]:
@@ -90,7 +57,16 @@ class SyncRunner:
             return self._once(db, stop)
         finally:
             if own:
+                self.write_down(db)
                 db.conn.close()
+
+    def write_down(self, db: sqlite_utils.Database) -> None:
+        """Commit the attempt counts kept in memory (a clean stop, a one-off pass)."""
+        if self.kept.by_target or any(self._held):
+            sent, received = self._unnoted_bytes()
+            with write_transaction(db):
+                self.kept.write_down(db)
+                status.note(db, None, sent=sent, received=received)
 
     def _once(self, db: sqlite_utils.Database, stop: threading.Event | None) -> dict[str, Any]:
         summary: dict[str, Any] = {"delivered": 0, "dead": 0, "retry": 0, "stopped": False,
@@ -121,7 +97,7 @@ class SyncRunner:
                 self._inbox(db, summary)
         finally:
             self.batch_sizes.update((name, c.batch_size) for name, c in connectors.items())
-            sent, received = self._unnoted_bytes()  # what no batch's commit took along (probes, inbox)
+            sent, received = self._unnoted_bytes(held_alone=False)  # what no batch's commit took along
             status.record(db, None, sent=sent, received=received)
             purge_if_due(db, self.config)
             status.refresh(db, window_open=True, clock=clock, counts_alone=False)  # SD card: docs/sync.md
@@ -136,10 +112,13 @@ class SyncRunner:
             except Transient:
                 pass
 
-    def _unnoted_bytes(self) -> tuple[int, int]:
-        """Bytes on the wire since the status last noted them (and mark them noted)."""
+    def _unnoted_bytes(self, held_alone: bool = True) -> tuple[int, int]:
+        """Bytes on the wire since the status last noted them (and mark them noted); those held
+        by kept retries too, unless `held_alone` is False and nothing else is to be noted."""
         sent, received = self.link.sent - self._noted[0], self.link.received - self._noted[1]
         self._noted = (self.link.sent, self.link.received)
+        if held_alone or sent or received:
+            sent, received, self._held = sent + self._held[0], received + self._held[1], (0, 0)
         return sent, received
 
     def _drain(self, db: sqlite_utils.Database, target: str, connector: Connector,
@@ -151,8 +130,11 @@ class SyncRunner:
             if self.link.should_stop():
                 summary["stopped"] = True
                 return False
+            if self.kept.waiting(db, target, self.now()):
+                return True  # the head's retry, kept in memory, is not due
             limit = 1 if target in self.failing else connector.batch_size
             records = outbox.claim(db, target, limit, self.now())
+            self.kept.count(target, records)
             if not records:
                 return True  # nothing due: no request at all (an unreachable ENT waits for its retry)
             if not clock.known():
@@ -182,14 +164,22 @@ class SyncRunner:
         last = outcomes[-1] if outcomes else None
         retry = last is not None and last.status == "retry"
         sent, received = self._unnoted_bytes()
+        if retry:
+            delay = next_delay(records[len(outcomes) - 1].attempts, last.retry_after,
+                               base=self.config["sync"]["retry_base_s"])
+        if (retry and len(records) == 1 and not received  # the peer never answered
+                and self.kept.keep(db, target, records[0], last.error, delay, now)):
+            self._held = (sent, received)  # the request's estimated bytes: noted with the next write
+            self.failing.add(target)
+            summary["retry"] += 1
+            log.debug("sync %s: %s again; retry in %.0f s", target, last.error, delay)
+            return False  # nothing new: no commit (kept in memory, sync/kept.py)
         with write_transaction(db):
+            self.kept.write_down(db, target)
             outbox.settle_delivered(db, delivered, now)
             outbox.settle_dead(db, dead)
-            if retry:
-                waiting = [records[len(outcomes) - 1], *rest]
-                delay = next_delay(waiting[0].attempts, last.retry_after,
-                                   base=self.config["sync"]["retry_base_s"])
-                outbox.settle_retry(db, [r.seq for r in waiting], last.error, delay, now)
+            if retry:  # head-of-line: the records behind it wait for it, their rows are left alone
+                outbox.settle_retry(db, [records[len(outcomes) - 1].seq], last.error, delay, now)
             elif rest:
                 outbox.settle_retry(db, [r.seq for r in rest], "not attempted", 0, now, count_attempt=False)
             error = last.error if retry else (dead[-1][1] if dead else None)
@@ -255,8 +245,13 @@ class SyncService:
                 stop.wait(self._pause(db))
         finally:
             self.runner.link.close()
+            if db is None and self.runner.kept.by_target:
+                db = self._connection(None)
             if db is not None:
-                db.conn.close()
+                try:
+                    self.runner.write_down(db)
+                finally:
+                    db.conn.close()
 
     def _connection(self, db: sqlite_utils.Database | None) -> sqlite_utils.Database:
         """The kept connection, or a new one if there is none or the database file was replaced."""
@@ -275,16 +270,18 @@ class SyncService:
         targets = configured_targets(self.config)
         if not targets or db is None:
             return interval
-        try:
-            row = db.execute(
-                f"SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending' AND target IN "
-                f"({','.join('?' * len(targets))})", targets).fetchone()
+        try:  # each target's head decides (head-of-line; only its row holds the retry time)
+            heads = dict(db.execute(
+                f"SELECT target, next_attempt_at FROM outbox o WHERE seq = (SELECT MIN(seq) FROM outbox "
+                f"WHERE state = 'pending' AND target = o.target) AND target IN ({','.join('?' * len(targets))})",
+                targets).fetchall())
         except Exception:
             log.exception("sync: next retry unknown")
             return interval
-        if row[0] is None:
+        heads.update((t, at) for t, at in self.runner.kept.next_due().items() if t in heads)
+        if not heads:
             return interval
-        wait = row[0] - time.time()  # <= 0: due but not sent (window, stop): wait the interval
+        wait = min(heads.values()) - time.time()  # <= 0: due but not sent (window, stop): wait the interval
         return min(interval, max(0.5, wait)) if wait > 0 else interval
 
 

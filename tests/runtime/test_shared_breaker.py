@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import socket
 
-import redis
-
-from classbox.runtime.shared import TIMEOUT_S, Shared
+from classbox.runtime.shared import shared_state
 
 
 def test_a_hung_redis_is_not_waited_for_again_until_the_probe():
@@ -16,9 +14,10 @@ def test_a_hung_redis_is_not_waited_for_again_until_the_probe():
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)  # accepts (the kernel's backlog), never answers
     try:
-        client = redis.Redis(host="127.0.0.1", port=listener.getsockname()[1],
-                             socket_connect_timeout=TIMEOUT_S, socket_timeout=TIMEOUT_S)
-        shared = Shared(client)
+        # the client the web workers make (TIMEOUT_S, no retries): a bare redis.Redis() retries thrice
+        # with backoff, about 9 s a call, which no worker would wait
+        shared = shared_state({"workers": 2, "message_queue": f"redis://127.0.0.1:{listener.getsockname()[1]}/0"})
+        assert shared is not None
         tried: list[str] = []
 
         def ping(c):
@@ -31,6 +30,6 @@ def test_a_hung_redis_is_not_waited_for_again_until_the_probe():
         assert tried == ["ping"], "every call waited on the hung Redis again"
         assert shared.run(ping, lambda: "memory", probe=True) == "memory"  # the beat still tries
         assert tried == ["ping", "ping"]
-        client.close()
+        shared.client.close()
     finally:
         listener.close()

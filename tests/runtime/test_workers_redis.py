@@ -10,7 +10,7 @@ import pytest
 
 from classbox.auth.users import add_user
 from classbox.web.datadir import prepare_data_dir
-from tests.classroom.test_live_server import Device, teacher_cookie
+from tests.classroom.test_live_server import Device, close_devices, teacher_cookie
 from tests.helpers import LiveServer, make_config, wait_until
 from tests.redis_server import RedisServer
 
@@ -29,12 +29,15 @@ def worker_of(device: Device, workers: list[psutil.Process]) -> int:
 def place(url: str, workers: list[psutil.Process], wanted: dict[int, int], cookie: str | None = None) -> list[Device]:
     """Connect devices until each worker pid holds `wanted[pid]` of them (the kernel picks the worker)."""
     kept: list[Device] = []
+    held: dict[int, int] = {pid: 0 for pid in wanted}  # devices kept per worker (worker_of reads /proc: once each)
     for _ in range(60):
-        if all(sum(worker_of(d, workers) == pid for d in kept) >= n for pid, n in wanted.items()):
+        if all(held[pid] >= n for pid, n in wanted.items()):
             return kept
         device = Device(url, cookie)
-        if sum(worker_of(d, workers) == worker_of(device, workers) for d in kept) < wanted[worker_of(device, workers)]:
+        pid = worker_of(device, workers)
+        if held[pid] < wanted[pid]:
             kept.append(device)
+            held[pid] += 1
         else:
             device.close()
     raise AssertionError("the kernel never gave a connection to every worker")
@@ -60,6 +63,7 @@ def two_workers(tmp_path, data_dir):
             teacher = Device(server.url, teacher_cookie(server.url))
             here = worker_of(teacher, workers)
             yield server, workers, teacher, here, next(w.pid for w in workers if w.pid != here)
+            close_devices(server.url)
 
 
 def test_a_pupil_removed_or_a_session_closed_through_one_worker_cannot_answer_through_another(two_workers):

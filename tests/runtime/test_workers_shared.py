@@ -10,7 +10,7 @@ import re
 import psutil
 import pytest
 
-from tests.classroom.test_live_server import Device, teacher_cookie
+from tests.classroom.test_live_server import Device, close_devices, teacher_cookie
 from tests.helpers import LiveServer, wait_until
 from tests.redis_server import RedisServer
 from tests.runtime.test_workers_redis import data_dir, place, worker_of  # noqa: F401 (data_dir: a fixture)
@@ -28,7 +28,10 @@ def box(tmp_path, data_dir, **env: str):
                                  and psutil.Process(server.proc.pid).children(), what="two workers")
             teacher = Device(server.url, teacher_cookie(server.url))
             here = worker_of(teacher, workers)
-            yield server, redis_server, workers, teacher, here, next(w.pid for w in workers if w.pid != here)
+            try:
+                yield server, redis_server, workers, teacher, here, next(w.pid for w in workers if w.pid != here)
+            finally:
+                close_devices(server.url)
 
 
 def online_in_watch(teacher: Device, code: str) -> dict[str, bool]:

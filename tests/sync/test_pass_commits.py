@@ -47,7 +47,8 @@ def test_a_pass_delivering_new_rows_commits_once_per_batch(tmp_path, ralph):
 
 
 def test_a_failed_attempt_commits_once(tmp_path):
-    """The ENT out of reach: the attempt, the next retry and the error are one commit."""
+    """The ENT out of reach with a new error each time (the same error is kept in memory:
+    test_kept_retries.py): the attempt, the next retry and the error are one commit."""
     config = unreachable_lrs(tmp_path)
     db = open_database(config.data_dir)
     enqueue_answers(db, 5)
@@ -55,6 +56,7 @@ def test_a_failed_attempt_commits_once(tmp_path):
     runner = SyncRunner(config, now=lambda: now[0])
     assert runner.once(db=db)["retry"] == 1
     for attempt in (2, 3):
+        config["sync.xapi"]["endpoint"] = unreachable_lrs(tmp_path)["sync.xapi"]["endpoint"]  # another refusal
         now[0] = db.execute("SELECT next_attempt_at FROM outbox ORDER BY seq LIMIT 1").fetchone()[0]
         before = status.load(db)["targets"]["lrs"]["last_error"]["at"]
         commits = Commits(db)
