@@ -23,6 +23,17 @@ def make_class(data_dir) -> tuple[int, list[dict]]:
         db.conn.close()
 
 
+def lea_asks_on_the_other_worker(server, workers, teacher, class_id: int, lea: dict, here: int, there: int):
+    """Léa joined on `here`; her new tablet on `there` asks the teacher: (old tablet, new tablet, the answer)."""
+    code = teacher.call("open_session", {"title": "Appel", "class_id": class_id})["code"]
+    (lea_old,) = place(server.url, workers, {here: 1, there: 0})
+    assert lea_old.call("join", {"code": code, "member_id": lea["id"]})["ok"]
+    (lea_new,) = place(server.url, workers, {here: 0, there: 1})
+    asked = lea_new.call("join", {"code": code, "member_id": lea["id"]})
+    assert asked["error"] == "ask_teacher"
+    return lea_old, lea_new, asked
+
+
 def test_a_takeover_asked_on_one_worker_is_listed_and_answered_by_the_teacher_on_another(tmp_path, data_dir):
     class_id, (lea, tom) = make_class(data_dir)
     with box(tmp_path, data_dir) as (server, _, workers, teacher, here, there):
@@ -61,12 +72,7 @@ def test_a_takeover_answer_the_asking_worker_is_slow_to_apply_is_not_called_gone
 
     class_id, (lea, _) = make_class(data_dir)
     with box(tmp_path, data_dir) as (server, _, workers, teacher, here, there):
-        code = teacher.call("open_session", {"title": "Appel", "class_id": class_id})["code"]
-        (lea_old,) = place(server.url, workers, {here: 1, there: 0})
-        assert lea_old.call("join", {"code": code, "member_id": lea["id"]})["ok"]
-        (lea_new,) = place(server.url, workers, {here: 0, there: 1})
-        asked = lea_new.call("join", {"code": code, "member_id": lea["id"]})
-        assert asked["error"] == "ask_teacher"
+        lea_old, lea_new, asked = lea_asks_on_the_other_worker(server, workers, teacher, class_id, lea, here, there)
         os.kill(there, signal.SIGSTOP)  # the asking worker stalls (a long class batch, a swapping Pi)
         try:
             answer = teacher.call("answer_takeover", {"request_id": asked["detail"], "allow": True})
@@ -91,12 +97,7 @@ def test_a_takeover_answer_while_the_asking_worker_resubscribes_is_retry_not_gon
 
     class_id, (lea, _) = make_class(data_dir)
     with box(tmp_path, data_dir) as (server, redis_server, workers, teacher, here, there):
-        code = teacher.call("open_session", {"title": "Appel", "class_id": class_id})["code"]
-        (lea_old,) = place(server.url, workers, {here: 1, there: 0})
-        assert lea_old.call("join", {"code": code, "member_id": lea["id"]})["ok"]
-        (lea_new,) = place(server.url, workers, {here: 0, there: 1})
-        asked = lea_new.call("join", {"code": code, "member_id": lea["id"]})
-        assert asked["error"] == "ask_teacher"
+        lea_old, lea_new, asked = lea_asks_on_the_other_worker(server, workers, teacher, class_id, lea, here, there)
         os.kill(there, signal.SIGSTOP)  # stalled, and its bus subscription lost (a Redis blip): not yet back
         try:
             with redis.Redis.from_url(redis_server.url) as client:
