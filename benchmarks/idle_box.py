@@ -110,12 +110,29 @@ def prepare(tree: Path, data: Path, runtime: Path) -> dict[str, str]:
     return env
 
 
+# The processes' uid inside a user namespace (the box's classbox user's, as under User=).
+MAPPED = ["unshare", "--map-user=1000", "--map-group=1000"]
+
+
+def user_namespace_refused() -> str | None:
+    """Why a user namespace cannot be made here (a chroot: the kernel refuses them), or None."""
+    try:
+        tried = subprocess.run([*MAPPED, "true"], capture_output=True, text=True, timeout=30)
+    except OSError as error:  # no unshare(1)
+        return str(error)
+    return (tried.stderr.strip() or f"unshare exited {tried.returncode}") if tried.returncode else None
+
+
 class Box:
     """`classbox web` and `classbox agent`, as the two units start them."""
 
     def __init__(self, tree: Path, env: dict[str, str], logs: Path, not_root: bool = False) -> None:
-        """`not_root`: the processes see a uid other than 0, as under the units' User=classbox."""
-        self.tree, self.not_root = tree, not_root
+        """`not_root`: the processes see a uid other than 0, as under the units' User=classbox,
+        when a user namespace can be made here; else they run as root (`runs_as` says which)."""
+        refused = user_namespace_refused() if not_root else None
+        self.runs_as = ("root" if not not_root else f"root: no user namespace here ({refused})" if refused
+                        else "uid 1000 in a user namespace")
+        self.tree, self.not_root = tree, not_root and refused is None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen] = {}
@@ -131,7 +148,8 @@ class Box:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     break
             if self.procs["web"].poll() is not None or time.perf_counter() - t0 > 60:
-                raise RuntimeError("classbox web did not answer /healthz")
+                log = (self.logs / "web.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"classbox web did not answer /healthz; its log ends:\n{log}")
             time.sleep(0.02)
         self.healthz_s = time.perf_counter() - t0
 
@@ -140,7 +158,7 @@ class Box:
         command = tree_command(self.tree, "sys.argv[0] = 'classbox'; runpy.run_module('classbox', "
                                "run_name='__main__', alter_sys=True)", *args)
         if self.not_root:  # a user namespace: uid 1000 inside, still the files' owner outside
-            command = ["unshare", "--map-user=1000", "--map-group=1000", *command]
+            command = [*MAPPED, *command]
         return subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, cwd=self.logs)
 

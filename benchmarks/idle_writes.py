@@ -81,6 +81,7 @@ def main() -> None:
         try:
             box.start()
             print(f"folders: {tmp} {runtime}")
+            print(f"the box runs as {box.runs_as}")
             print(f"web start -> first /healthz: {box.healthz_s:.2f} s; data dir device: {device}", flush=True)
             time.sleep(args.warmup_s)
             print("RSS at idle (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in box.rss_mb().items()))

@@ -30,11 +30,14 @@ class SharedSecretLocks(SecretLocks):
     def wrong(self, member: Locked) -> bool:
         """Count one wrong secret for the member on the whole box; True if this one locks them."""
         def count(client: Any) -> bool:
-            tries = client.hincrby(self.wrong_key, member.member_id, 1)
-            locks = tries >= self.lock_after and bool(client.hsetnx(self.locked_key, member.member_id,
-                                                                    json.dumps(asdict(member))))
-            client.pipeline().expire(self.wrong_key, KEPT_S).expire(self.locked_key, KEPT_S).execute()
-            return locks
+            # each write goes with its expiry in one MULTI: a blip between them cannot keep a name for ever
+            tries, _ = client.pipeline().hincrby(self.wrong_key, member.member_id, 1) \
+                .expire(self.wrong_key, KEPT_S).execute()
+            if tries < self.lock_after:
+                return False
+            created, _ = client.pipeline().hsetnx(self.locked_key, member.member_id, json.dumps(asdict(member))) \
+                .expire(self.locked_key, KEPT_S).execute()
+            return bool(created)
         return self.shared.run(count, lambda: super(SharedSecretLocks, self).wrong(member))
 
     def unlock(self, member_id: str) -> None:

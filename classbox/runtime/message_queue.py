@@ -13,6 +13,7 @@ from classbox.config import ConfigError
 
 CHANNEL = "classbox-socketio"
 CONNECT_TIMEOUT_S = 3.0
+RETRY_S = 1.0  # the listening connection lost (Redis restarting): read again after this
 
 
 def client_manager(web: Mapping[str, Any]) -> Any:
@@ -20,11 +21,36 @@ def client_manager(web: Mapping[str, Any]) -> Any:
     url = web["message_queue"]
     if not url:
         return None
+    return _redis_manager()(url, channel=CHANNEL,
+                            redis_options={"socket_connect_timeout": CONNECT_TIMEOUT_S, "health_check_interval": 30})
+
+
+def _redis_manager() -> type:
+    """python-socketio's RedisManager, listening on one PubSub for good (its own makes a new one after an error)."""
+    import time
+
     import socketio
 
-    return socketio.RedisManager(url, channel=CHANNEL,
-                                 redis_options={"socket_connect_timeout": CONNECT_TIMEOUT_S,
-                                                "health_check_interval": 30})
+    class RedisManager(socketio.RedisManager):
+        """When the listening connection drops, redis-py connects it again and subscribes it again itself,
+        before it raises: a new PubSub in its place would leave that subscription unread a moment, and
+        the emits of the other workers published to it meanwhile lost."""
+
+        def _redis_listen_with_retries(self):  # pragma: no cover (a real Redis: tests/runtime)
+            pubsub = None
+            while True:
+                try:
+                    if pubsub is None or not pubsub.channels:
+                        self._redis_connect()
+                        pubsub = self.pubsub
+                        pubsub.subscribe(self.channel)
+                    yield from pubsub.listen()
+                except Exception as exc:
+                    self._get_logger().error("Cannot receive from redis... retrying in %s secs (%s)",
+                                             RETRY_S, exc)
+                    time.sleep(RETRY_S)
+
+    return RedisManager
 
 
 def check_reachable(web: Mapping[str, Any]) -> None:

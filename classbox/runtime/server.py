@@ -60,9 +60,11 @@ def tune_gc() -> None:
 
 def _post_worker_init(worker) -> None:
     """The worker has built the app: tune the collector, tell systemd the web service can serve."""
+    from classbox.runtime import one_send
     from classbox.runtime.systemd_notify import sd_notify
 
     tune_gc()
+    one_send.install()
     if "gevent" in type(worker).__module__:
         from classbox.runtime import gevent_sendfile
 

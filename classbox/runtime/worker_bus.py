@@ -95,23 +95,21 @@ class WorkerBus:
         """Serve requests to this worker (a background task), subscribing again after a Redis outage."""
         import redis
 
+        # One PubSub for good: when its connection drops, redis-py connects it again and subscribes it
+        # again itself, before it raises. A new PubSub in its place would leave that subscription
+        # unread for a moment, and the requests PUBLISHed to it lost (PUBLISH counted them as received).
+        pubsub = self.shared.client.pubsub(ignore_subscribe_messages=True)
         while True:
-            pubsub = self.shared.client.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(self.channel(), self.channel(self.shared.worker_id))
+                if not pubsub.channels:
+                    pubsub.subscribe(self.channel(), self.channel(self.shared.worker_id))
+                message = pubsub.get_message(timeout=1.0)
                 self.subscribed = True
-                while True:
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is not None and message.get("type") == "message":
-                        self._received_safely(message)
+                if message is not None and message.get("type") == "message":
+                    self._received_safely(message)
             except (redis.RedisError, OSError, ValueError):
                 self.subscribed = False
                 time.sleep(RETRY_S)
-            finally:
-                try:
-                    pubsub.close()
-                except Exception:
-                    pass
 
     def _received_safely(self, message: dict) -> None:
         try:

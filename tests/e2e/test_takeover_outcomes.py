@@ -120,7 +120,8 @@ def chromium_worker(server, workers) -> int:
 
 @pytest.mark.slow
 def test_a_takeover_answer_to_retry_or_with_no_reply_yet_says_so_then_what_happened(tmp_path, browser, network):
-    """Two real workers and Redis: the asking device's worker resubscribing, then stalled; the teacher is told each."""
+    """Two real workers and Redis: the asking device's worker stalled, then resubscribing; the teacher is told each,
+    and an answer given again once that worker listens again lets the device in."""
     import os
     import signal
 
@@ -132,7 +133,7 @@ def test_a_takeover_answer_to_retry_or_with_no_reply_yet_says_so_then_what_happe
     from tests.helpers import make_config
     from tests.runtime.test_workers_redis import place
     from tests.runtime.test_workers_shared import box as web_box
-    from tests.runtime.test_workers_takeover import make_class
+    from tests.runtime.test_workers_takeover import make_class, subscribed_again
 
     data_dir = tmp_path / "data"
     db = prepare_data_dir(make_config(data_dir))
@@ -174,6 +175,7 @@ def test_a_takeover_answer_to_retry_or_with_no_reply_yet_says_so_then_what_happe
             os.kill(far, signal.SIGSTOP)  # stalled, its subscriptions lost: not yet back
             try:
                 with redis.Redis.from_url(redis_url) as client:
+                    before = {c["id"] for c in client.client_list(_type="pubsub")}
                     client.client_kill_filter(_type="pubsub", skipme=True)
                     wait_until(lambda: client.pubsub_channels(f"classbox:bus:{far}-*") == [], what="far unsubscribed")
                 page.click("#takeover-requests button.allow-takeover")
@@ -183,5 +185,10 @@ def test_a_takeover_answer_to_retry_or_with_no_reply_yet_says_so_then_what_happe
             finally:
                 os.kill(far, signal.SIGCONT)
             assert page.locator(REQUEST.format(name="Léa")).count() == 1  # still listed: answered again later
+            with redis.Redis.from_url(redis_url) as client:
+                subscribed_again(client, before)
+            page.click("#takeover-requests button.allow-takeover")
+            assert outcome_of(page, "Léa") == "Léa est entré(e) sur le nouvel appareil ; l'autre appareil est sorti."
+            assert lea_third.wait_for("joined")["name"] == "Léa"
         finally:
             context.close()

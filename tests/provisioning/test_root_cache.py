@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import IS_ROOT
 from tests.provisioning import debian_root
+from tests.provisioning.ansible_support import ROOT
 from tests.provisioning.chroot_support import Chroot
 
 # A stand-in for debootstrap: makes the root's skeleton at its second-to-last argument.
@@ -78,3 +80,15 @@ def test_a_cached_root_is_not_built_again(cache, tmp_path):
     debian_root.make_root(debootstrap, tmp_path / "second", "trixie")
     assert debian_root.tarball("trixie").stat().st_mtime_ns == built
     assert (tmp_path / "second/etc/debian_version").exists()
+
+
+def test_two_workers_building_the_wheel_at_once_both_get_it(tmp_path):
+    """bookworm's and trixie's chroot tests (and arm64's) build classbox's wheel from the same
+    tree at the same moment on two xdist workers; setuptools' build/ folder is shared."""
+    code = ("import sys; from pathlib import Path; from tests.provisioning.debian_root import build_wheel; "
+            "print(build_wheel(Path(sys.argv[1]), Path(sys.argv[2])).name)")
+    builds = [subprocess.Popen([sys.executable, "-c", code, str(ROOT), str(tmp_path / f"dist{i}")], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    outputs = [build.communicate(timeout=300)[0] for build in builds]
+    assert [build.returncode for build in builds] == [0, 0], outputs
+    assert all(list((tmp_path / f"dist{i}").glob("classbox-*.whl")) for i in range(2))

@@ -145,3 +145,51 @@ def test_a_pupils_name_kept_in_redis_for_a_lock_expires_with_it(redis_server):
     with redis.Redis(unix_socket_path=str(redis_server.socket)) as admin:
         for key in (locks.wrong_key, locks.locked_key):
             assert 0 < admin.ttl(key) <= KEPT_S
+
+
+class _DropsAfter:
+    """A worker's Redis client whose connection drops after `calls` round trips (a Redis blip)."""
+
+    def __init__(self, client: redis.Redis, calls: int):
+        self.client, self.calls = client, calls
+
+    def _trip(self) -> None:
+        if self.calls <= 0:
+            raise redis.ConnectionError("connection dropped")
+        self.calls -= 1
+
+    def pipeline(self, *args, **kwargs):
+        pipe, trip = self.client.pipeline(*args, **kwargs), self._trip
+        execute = pipe.execute
+
+        def guarded(*a, **kw):
+            trip()
+            return execute(*a, **kw)
+        pipe.execute = guarded
+        return pipe
+
+    def __getattr__(self, name):
+        attr = getattr(self.client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            self._trip()
+            return attr(*args, **kwargs)
+        return call
+
+
+@pytest.mark.parametrize("calls", [1, 2, 3])
+def test_a_redis_blip_in_a_wrong_try_leaves_no_pupils_name_without_expiry(redis_server, calls):
+    """RGPD: whichever round trip the connection drops at, nothing of the member stays in Redis for ever."""
+    from classbox.classes.secretlock import Locked
+    from classbox.classes.shared_secretlock import KEPT_S, SharedSecretLocks
+
+    shared = worker(redis_server)
+    locks = SharedSecretLocks(shared, lock_after=1)
+    client, shared.client = shared.client, _DropsAfter(shared.client, calls)
+    locks.wrong(Locked("member-2", 7, "Léa", "/static/pictos/sun.svg"))
+    shared.client = client
+    with redis.Redis(unix_socket_path=str(redis_server.socket)) as admin:
+        kept = {key: admin.ttl(key) for key in admin.keys("*secret*")}
+    assert all(0 < ttl <= KEPT_S for ttl in kept.values()), kept

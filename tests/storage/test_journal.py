@@ -124,7 +124,7 @@ def test_a_write_that_is_not_journaled_commits_the_pending_answers_with_it(data_
 def test_pending_answers_are_committed_once_the_class_goes_quiet(data_dir):
     writer = GroupWriter(data_dir, journal=True, settle_s=0.05, max_pending_s=3600)
     writer.run(_answer("quiet"), journaled=True)
-    # the rows are visible at COMMIT, `pending` is emptied just after it (off the loop): both polled
+    # the writer's thread commits, then forgets the row: wait for both, not just the first
     wait_until(lambda: "quiet" in _keys(data_dir) and not writer.pending, what="the pending answer committed")
 
 
